@@ -1,0 +1,94 @@
+/* lineio.h: reading and writing the obs line format (see obs-format(5)). */
+#ifndef LINEIO_H
+#define LINEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "expo.h"
+#include "labels.h"
+#include "log.h"
+#include "record.h"
+
+/*
+ * The reader streams: it never holds more than one line beyond what read(2)
+ * returned, accepts a last line without a newline, and takes lines up to
+ * OBS_LINE_MAX bytes.  A malformed or over-long line is dropped, counted in
+ * bad, and reported on stderr (rate-limited) as "PROG: NAME:LINE: reason";
+ * the stream goes on.  Blank lines are skipped.
+ */
+struct lineio_reader {
+	int fd;
+	const char *name;	/* input name for errors ("-" is stdin) */
+	unsigned long lineno;	/* of the record just returned */
+	unsigned long lines;	/* records returned */
+	unsigned long bad;	/* lines dropped as malformed */
+	int nonblock;		/* see lineio_read() */
+	int quiet;		/* 1: count bad lines but do not report */
+	/* private */
+	struct buf in;
+	size_t pos;
+	int eof;
+	int skipping;
+	struct expo ex;
+	struct log_limit limit;
+};
+
+enum { LINEIO_AGAIN = -2, LINEIO_ERR = -1, LINEIO_EOF = 0, LINEIO_OK = 1 };
+
+int lineio_reader_init(struct lineio_reader *r, int fd, const char *name);
+/*
+ * Returns LINEIO_OK with the next record in rec, LINEIO_EOF at end of
+ * input, LINEIO_ERR on a read error (errno set), and, when nonblock is set
+ * and the fd is O_NONBLOCK, LINEIO_AGAIN when no whole line is available.
+ */
+int lineio_read(struct lineio_reader *r, struct record *rec);
+/* 1 if a whole line is already buffered (lineio_read will not block). */
+int lineio_pending(const struct lineio_reader *r);
+void lineio_reader_free(struct lineio_reader *r);
+
+/* Parses one line that starts with '{' as a log entry. */
+int logentry_parse(const char *line, size_t len, struct record *rec,
+		   const char **err, size_t *errcol);
+
+/*
+ * The escaping of log lines: label-value escapes (\\, \", \n) plus \r, \t
+ * and \xHH for other bytes below 0x20 and 0x7f.  Unescape takes the body
+ * between the quotes; returns -1 on a bad escape (errno EINVAL) or on
+ * ENOMEM/EMSGSIZE.
+ */
+int logline_escape(struct buf *out, const char *s, size_t n);
+int logline_unescape(struct buf *out, const char *s, size_t n);
+
+/*
+ * The writer buffers whole lines and writes them with write(2) calls of at
+ * most OBS_LINE_ATOMIC bytes that each end at a line end, so writers that
+ * share a pipe never interleave; a single line longer than that goes out
+ * in one write(2) call of its own.  Call lineio_flush() at every cycle or
+ * batch end.  Errors (EPIPE included) return -1 with errno set; the caller
+ * ends with status 1.
+ */
+struct lineio_writer {
+	int fd;
+	const char *name;
+	unsigned long lines;
+	struct buf out;
+};
+
+void lineio_writer_init(struct lineio_writer *w, int fd, const char *name);
+int lineio_write_sample(struct lineio_writer *w, const struct labels *ls,
+			double v, int64_t ts_ms, int has_ts);
+int lineio_write_log(struct lineio_writer *w, const struct labels *ls,
+		     int64_t ts_ns, const char *line, size_t len);
+/* "# TYPE name word", "# HELP name text" (escaped), "# UNIT name unit". */
+int lineio_write_meta(struct lineio_writer *w, enum meta_kind kind,
+		      const char *name, const char *text);
+/* Writes line (without newline) as it is, adding the newline. */
+int lineio_write_raw(struct lineio_writer *w, const char *line, size_t len);
+/* Writes rec in canonical form (labels sorted, value as value_format). */
+int lineio_write_record(struct lineio_writer *w, const struct record *rec);
+int lineio_flush(struct lineio_writer *w);
+void lineio_writer_free(struct lineio_writer *w);
+
+#endif

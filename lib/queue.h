@@ -1,0 +1,52 @@
+/* queue.h: a durable FIFO of byte records in append-only segment files. */
+#ifndef QUEUE_H
+#define QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/*
+ * The senders' queue (rwsend, lokipush): every batch not yet acknowledged
+ * by the receiver is a record here.  On disk (dir set) records are appended
+ * to numbered segment files, each record framed with its length, its
+ * enqueue time and a CRC-32C, so a torn or corrupt tail after a crash is
+ * detected, reported and skipped, never a crash; the head (what was
+ * acknowledged) is kept in a small file replaced atomically.  With dir NULL
+ * the queue lives in memory with the same bounds.  When a bound forces a
+ * drop, the oldest records go, counted in dropped_*.  A queue has one
+ * owner (thread) at a time; a lock file keeps a second process out.
+ */
+struct queue_opts {
+	uint64_t max_bytes;	/* 0: unbounded */
+	int64_t max_age_ms;	/* 0: unbounded; older records are dropped */
+	size_t segment_bytes;	/* roll to a new segment past this size */
+	int sync;		/* 1: fdatasync after every push (default) */
+};
+
+struct queue_stats {
+	uint64_t records, bytes;	/* pending */
+	uint64_t segments;
+	int64_t oldest_ms;		/* enqueue time of the oldest, 0 if empty */
+	uint64_t dropped_records, dropped_bytes;	/* by the bounds */
+	uint64_t corrupt_records;	/* skipped as torn or corrupt */
+};
+
+struct queue;
+
+/* Opens (creating) the queue in dir, or a memory queue if dir is NULL.
+ * Returns NULL with the reason reported on stderr. */
+struct queue *queue_open(const char *dir, const struct queue_opts *opts);
+/* Appends a record; 0, or -1 with errno (ENOSPC, EIO, ...). */
+int queue_push(struct queue *q, const void *data, size_t len, int64_t ts_ms);
+/* Copies the oldest pending record into out (replacing its contents);
+ * returns 1, 0 when the queue is empty, -1 on error. */
+int queue_peek(struct queue *q, struct buf *out, int64_t *ts_ms);
+/* Removes the oldest record (after the receiver acknowledged it). */
+int queue_ack(struct queue *q);
+void queue_stats(const struct queue *q, struct queue_stats *st);
+/* Flushes and closes; pending records stay for the next queue_open. */
+int queue_close(struct queue *q);
+
+#endif
