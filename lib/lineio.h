@@ -16,7 +16,12 @@
  * returned, accepts a last line without a newline, and takes lines up to
  * OBS_LINE_MAX bytes.  A malformed or over-long line is dropped, counted in
  * bad, and reported on stderr (rate-limited) as "PROG: NAME:LINE: reason";
- * the stream goes on.  Blank lines are skipped.
+ * the stream goes on.  Blank lines are skipped.  Lines that start with
+ * '{' are log entries (logentry_parse), all others go through the text
+ * format parser (expo_parse_line, not OpenMetrics).  The reason in a
+ * report ends with " at column N" (from 1) when a column is known; an
+ * over-long line is reported once, "line too long", and skipped to its
+ * newline without being held in memory.
  */
 struct lineio_reader {
 	int fd;
@@ -28,7 +33,8 @@ struct lineio_reader {
 	int quiet;		/* 1: count bad lines but do not report */
 	/* private */
 	struct buf in;
-	size_t pos;
+	size_t pos;		/* start of the next line in in */
+	size_t scan;		/* in[pos..scan) holds no newline */
 	int eof;
 	int skipping;
 	struct expo ex;
@@ -48,7 +54,14 @@ int lineio_read(struct lineio_reader *r, struct record *rec);
 int lineio_pending(const struct lineio_reader *r);
 void lineio_reader_free(struct lineio_reader *r);
 
-/* Parses one line that starts with '{' as a log entry. */
+/*
+ * Parses one line that starts with '{' as a log entry:
+ * {labels} TIMESTAMP_NS "line", one or more blanks between the three
+ * parts, blanks allowed at the end.  The label set follows the text
+ * format's rules (expo_parse_labelset); the timestamp is digits only; the
+ * line is unescaped into rec->text.  Returns 0, or -1 with *err (a static
+ * phrase) and *errcol (0-based).
+ */
 int logentry_parse(const char *line, size_t len, struct record *rec,
 		   const char **err, size_t *errcol);
 
@@ -88,6 +101,14 @@ int lineio_write_meta(struct lineio_writer *w, enum meta_kind kind,
 int lineio_write_raw(struct lineio_writer *w, const char *line, size_t len);
 /* Writes rec in canonical form (labels sorted, value as value_format). */
 int lineio_write_record(struct lineio_writer *w, const struct record *rec);
+/*
+ * Appends rec in the canonical form lineio_write_record() writes, without
+ * the newline, to out: labels in set order (sorted), empty values left
+ * out, names outside [a-zA-Z_][a-zA-Z0-9_]* double-quoted as Prometheus 3
+ * does, the value as value_format(), the timestamp if has_ts; a comment
+ * without metadata as raw.  Returns 0, or -1 (out unchanged).
+ */
+int lineio_format_record(struct buf *out, const struct record *rec);
 int lineio_flush(struct lineio_writer *w);
 void lineio_writer_free(struct lineio_writer *w);
 

@@ -36,5 +36,7 @@ struct log_limit {
 #define LOG_LIMIT_INIT { 10, 10, 0, 0, 0 }
 void log_limited(struct log_limit *rl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Prints the pending "N similar messages suppressed" line now (at exit). */
+void log_limit_flush(struct log_limit *rl);
 
 #endif

@@ -45,6 +45,10 @@ int queue_push(struct queue *q, const void *data, size_t len, int64_t ts_ms);
 int queue_peek(struct queue *q, struct buf *out, int64_t *ts_ms);
 /* Removes the oldest record (after the receiver acknowledged it). */
 int queue_ack(struct queue *q);
+/* Writes the head file now.  Acks are saved every 1000 acks or every second
+ * (at the next ack) and at close; after a crash the acks not yet saved are
+ * delivered again: duplicates, never losses.  0, or -1 with errno. */
+int queue_flush(struct queue *q);
 void queue_stats(const struct queue *q, struct queue_stats *st);
 /* Flushes and closes; pending records stay for the next queue_open. */
 int queue_close(struct queue *q);

@@ -14,6 +14,16 @@
  * regexes fully anchored with '.' matching newlines (^(?s:RE)$), compiled
  * once by relabel_load().  A set of rules carries scratch space, so use one
  * per thread.
+ *
+ * Label names follow Prometheus 2.x legacy naming ([a-zA-Z_][a-zA-Z0-9_]*,
+ * Debian ships 2.42): source_labels and target_label are checked at load,
+ * and a replace or labelmap whose expanded name is not valid does nothing.
+ * Regexes are PCRE2 rather than RE2: every RE2 pattern Prometheus accepts
+ * means the same, but PCRE-only syntax (backreferences, lookaround) is not
+ * refused.  When PCRE2 runs (common patterns such as "(.*)", "foo.*" or
+ * "a|b" are plain string compares), a value that is not valid UTF-8 or a
+ * match that hits PCRE2's backtracking limit is no match; Go would read
+ * bad bytes as U+FFFD, but Prometheus refuses such values on ingestion.
  */
 struct relabel_rule;
 

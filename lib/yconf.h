@@ -10,7 +10,11 @@
  * so every configuration error can name "FILE:LINE: KEY: reason".  Aliases
  * are resolved (an alias shares the anchored node; yconf_free frees each
  * node once).  Keys of a mapping are scalars; a duplicate key is an error,
- * as in Prometheus' strict YAML.
+ * as in Prometheus' strict YAML.  A plain "<<" key merges a mapping (or a
+ * sequence of them) as Go's yaml.v2 does: keys written in the mapping win.
+ * A file holds one document: a second one is an error, not ignored.
+ * Hostile input is bounded: 16 MiB per file, 64 levels of nesting and a
+ * million nodes (aliases counted).
  */
 enum ynode_type { YNODE_SCALAR, YNODE_SEQ, YNODE_MAP };
 
@@ -50,7 +54,10 @@ int yconf_check_keys(const struct ynode *map, const char *const *allowed);
 /*
  * Typed getters: 0 when found and valid (stored in *out), 1 when absent or
  * null (*out untouched, so callers preset the default), -1 when invalid
- * (reported with file, line and key).
+ * (reported with file, line and key).  As Go's yaml.v2 reads them: a
+ * string is any scalar; a boolean is a plain true/false, yes/no, on/off or
+ * y/n (any of their usual capitalisations); an integer is a plain decimal,
+ * 0x hex or 0o octal number.
  */
 int yconf_str(const struct ynode *map, const char *key, const char **out);
 int yconf_bool(const struct ynode *map, const char *key, int *out);
@@ -63,8 +70,9 @@ int yconf_seq(const struct ynode *map, const char *key,
 	      const struct ynode **out);
 int yconf_map(const struct ynode *map, const char *key,
 	      const struct ynode **out);
-/* Reads a secret from the file named by key (trailing newline trimmed);
- * the caller frees *out. */
+/* Reads a secret of at most 64 KiB from the file named by key (one
+ * trailing newline trimmed; a relative name is relative to the directory
+ * of the configuration file, as in Prometheus); the caller frees *out. */
 int yconf_file_secret(const struct ynode *map, const char *key, char **out);
 
 #endif

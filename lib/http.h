@@ -1,0 +1,90 @@
+/* http.h: the suite's one HTTP client, a thin wrapper over libcurl. */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/*
+ * A client owns one libcurl easy handle, so the connection to a receiver
+ * is kept alive and reused from request to request; a client belongs to
+ * one thread at a time (make one per sender thread).  Call
+ * http_global_init() once in main() before any thread starts.
+ *
+ * TLS peers are verified by default (system CAs, or ca_file); only
+ * insecure_skip_verify turns that off.  server_name sets the name used for
+ * SNI and certificate verification while connecting to the URL's host.
+ * Secrets never travel in argv: the basic-auth password and the bearer
+ * token are either given as strings (read by the caller from the
+ * environment or a config file) or named as files, which are re-read on
+ * every request (trailing newline trimmed) so a rotated token takes effect
+ * without a restart, as in Prometheus.
+ */
+struct http_opts {
+	const char *user_agent;		/* "obs-PROG/VERSION" */
+	int64_t timeout_ms;		/* whole request; 0: 30s */
+	int64_t connect_timeout_ms;	/* 0: min(timeout, 10s) */
+	const char *ca_file, *cert_file, *key_file, *server_name;
+	int insecure_skip_verify;
+	const char *proxy_url;		/* NULL: libcurl's *_proxy env rules */
+	const char *basic_user;		/* basic auth when not NULL */
+	const char *basic_password, *basic_password_file;
+	const char *auth_type;		/* Authorization scheme; NULL: Bearer */
+	const char *bearer_token, *bearer_token_file;
+	const char *const *headers;	/* "Name: value" strings, n_headers */
+	size_t n_headers;
+	size_t max_body;		/* response body kept; 0: 64 KiB */
+	int follow_redirects;
+	/* when not NULL and set (by another thread), a request in flight is
+	   abandoned at once (error "cancelled"), for a bounded shutdown */
+	const volatile int *cancel;
+};
+
+/*
+ * What came back.  status is 0 when no HTTP answer arrived (DNS,
+ * connect, TLS, timeout): error then holds libcurl's reason.  body holds
+ * at most max_body bytes of the answer (body_truncated says if more came).
+ * retry_after_ms is the Retry-After header as a delay (seconds or an HTTP
+ * date), -1 when absent or unparsable.
+ */
+struct http_response {
+	long status;
+	struct buf body;
+	int body_truncated;
+	int64_t retry_after_ms;
+	int64_t elapsed_ms;
+	char error[256];
+};
+
+struct http_client;
+
+/* Once per process, before threads: curl_global_init.  -1 on failure. */
+int http_global_init(void);
+void http_global_cleanup(void);
+
+/* NULL with the reason reported on stderr.  Strings in opts are copied. */
+struct http_client *http_client_new(const struct http_opts *opts);
+void http_client_free(struct http_client *c);
+
+void http_response_init(struct http_response *r);
+void http_response_free(struct http_response *r);
+
+/*
+ * Sends one request: method "GET", "POST", "PUT", ...; extra headers
+ * ("Name: value") come after the client's own.  Returns 0 when an HTTP
+ * answer arrived (any status: the caller judges it), -1 when none did
+ * (r->error says why; also on a missing secret file).
+ */
+int http_request(struct http_client *c, const char *method, const char *url,
+		 const char *const *headers, size_t n_headers,
+		 const void *body, size_t len, struct http_response *r);
+
+/* Parses a Retry-After value: delay-seconds or an IMF-fixdate; -1 if bad. */
+int64_t http_parse_retry_after(const char *s, size_t len, int64_t now_ms);
+
+/* 1 for statuses a sender retries: 5xx, and 429 when retry_429 is set. */
+int http_status_retryable(long status, int retry_429);
+
+#endif

@@ -1,0 +1,663 @@
+/* lineio.c: the streaming line reader and the atomic line writer of the obs format. */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "expo.h"
+#include "labels.h"
+#include "lineio.h"
+#include "log.h"
+#include "obs.h"
+#include "parse.h"
+#include "value.h"
+#include "banned.h"
+
+#define READ_CHUNK 65536
+/* An escaped log line may be four times its size (\xHH). */
+#define WRITER_MAX (4 * OBS_LINE_MAX + OBS_LINE_ATOMIC)
+
+static int
+is_blank(int ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/* Blocks until fd is ready: for a caller that wants blocking reads or
+ * writes on a descriptor someone else made O_NONBLOCK. */
+static void
+wait_fd(int fd, short events)
+{
+	struct pollfd p = { fd, events, 0 };
+
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+}
+
+int
+lineio_reader_init(struct lineio_reader *r, int fd, const char *name)
+{
+	struct log_limit rl = LOG_LIMIT_INIT;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->name = name != NULL ? name : "-";
+	/* One whole line of the maximum size plus one read beyond it. */
+	buf_init(&r->in, OBS_LINE_MAX + READ_CHUNK + 1);
+	expo_init(&r->ex, 0);
+	r->limit = rl;
+	return 0;
+}
+
+void
+lineio_reader_free(struct lineio_reader *r)
+{
+	buf_free(&r->in);
+	expo_free(&r->ex);
+}
+
+static void
+report(struct lineio_reader *r, const char *why, size_t col, int has_col)
+{
+	r->bad++;
+	if (r->quiet)
+		return;
+	if (has_col)
+		log_limited(&r->limit, "%s:%lu: %s at column %zu", r->name,
+		    r->lineno, why, col + 1);
+	else
+		log_limited(&r->limit, "%s:%lu: %s", r->name, r->lineno, why);
+}
+
+/*
+ * Reads more input after the partial line in[pos..len).  Bytes already
+ * returned are dropped first, so that the buffer holds at most one line
+ * plus one read; a partial line past OBS_LINE_MAX is reported and then
+ * skipped up to its newline.
+ */
+static int
+fill(struct lineio_reader *r)
+{
+	ssize_t n;
+
+	if (r->skipping) {
+		buf_reset(&r->in);
+	} else if (r->pos > 0) {
+		buf_consume(&r->in, r->pos);
+	}
+	r->pos = 0;
+	r->scan = r->in.len;
+	if (!r->skipping && r->in.len > OBS_LINE_MAX) {
+		r->lineno++;
+		report(r, "line too long", 0, 0);
+		r->skipping = 1;
+		buf_reset(&r->in);
+		r->scan = 0;
+	}
+	if (buf_grow(&r->in, READ_CHUNK) < 0)
+		return LINEIO_ERR;
+	for (;;) {
+		n = read(r->fd, r->in.p + r->in.len, READ_CHUNK);
+		if (n > 0) {
+			r->in.len += (size_t)n;
+			r->in.p[r->in.len] = '\0';
+			return 0;
+		}
+		if (n == 0) {
+			r->eof = 1;
+			return 0;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if (r->nonblock)
+				return LINEIO_AGAIN;
+			wait_fd(r->fd, POLLIN);
+			continue;
+		}
+		return LINEIO_ERR;
+	}
+}
+
+/* 1 if the line gave a record, 0 if it was blank or bad. */
+static int
+parse_line(struct lineio_reader *r, const char *line, size_t len,
+	   struct record *rec)
+{
+	const char *err = NULL;
+	size_t col = 0;
+	enum expo_result res;
+
+	if (len == 0)
+		return 0;
+	if (len > OBS_LINE_MAX) {
+		report(r, "line too long", 0, 0);
+		return 0;
+	}
+	if (line[0] == '{') {
+		if (logentry_parse(line, len, rec, &err, &col) < 0) {
+			report(r, err, col, 1);
+			return 0;
+		}
+	} else {
+		res = expo_parse_line(&r->ex, line, len, rec, &err, &col);
+		if (res == EXPO_ERROR) {
+			report(r, err, col, 1);
+			return 0;
+		}
+		if (res != EXPO_SAMPLE && res != EXPO_META &&
+		    res != EXPO_COMMENT)
+			return 0;
+	}
+	rec->raw = line;
+	rec->raw_len = len;
+	r->lines++;
+	return 1;
+}
+
+int
+lineio_read(struct lineio_reader *r, struct record *rec)
+{
+	for (;;) {
+		const char *line, *nl = NULL;
+		size_t len;
+		int n;
+
+		if (r->scan < r->in.len)
+			nl = memchr(r->in.p + r->scan, '\n', r->in.len - r->scan);
+		if (nl != NULL) {
+			line = r->in.p + r->pos;
+			len = (size_t)(nl - line);
+			r->pos = r->scan = (size_t)(nl - r->in.p) + 1;
+			if (r->skipping) {
+				r->skipping = 0;
+				continue;
+			}
+		} else if (r->eof) {
+			if (r->pos == r->in.len || r->skipping) {
+				r->skipping = 0;
+				r->pos = r->scan = r->in.len;
+				return LINEIO_EOF;
+			}
+			/* A last line without a newline is still a line. */
+			line = r->in.p + r->pos;
+			len = r->in.len - r->pos;
+			r->pos = r->scan = r->in.len;
+		} else {
+			r->scan = r->in.len;
+			n = fill(r);
+			if (n < 0)
+				return n;
+			continue;
+		}
+		r->lineno++;
+		if (parse_line(r, line, len, rec))
+			return LINEIO_OK;
+	}
+}
+
+int
+lineio_pending(const struct lineio_reader *r)
+{
+	if (r->eof)
+		return 1;
+	return r->scan < r->in.len &&
+	    memchr(r->in.p + r->scan, '\n', r->in.len - r->scan) != NULL;
+}
+
+static int
+hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* The body of a log line, unescaped; *bad is where a bad escape starts. */
+static int
+unescape_at(struct buf *out, const char *s, size_t n, size_t *bad)
+{
+	size_t i, run = 0, start = out->len;
+
+	for (i = 0; i < n; i++) {
+		int ch, h1, h2;
+
+		if (s[i] != '\\')
+			continue;
+		if (i + 1 >= n)
+			goto inval;
+		switch (s[i + 1]) {
+		case '\\': ch = '\\'; break;
+		case '"': ch = '"'; break;
+		case 'n': ch = '\n'; break;
+		case 'r': ch = '\r'; break;
+		case 't': ch = '\t'; break;
+		case 'x':
+			if (i + 3 >= n || (h1 = hexval(s[i + 2])) < 0 ||
+			    (h2 = hexval(s[i + 3])) < 0)
+				goto inval;
+			ch = h1 << 4 | h2;
+			break;
+		default:
+			goto inval;
+		}
+		if (buf_add(out, s + run, i - run) < 0 || buf_addch(out, ch) < 0)
+			goto fail;
+		i += s[i + 1] == 'x' ? 3 : 1;
+		run = i + 1;
+	}
+	if (buf_add(out, s + run, n - run) < 0)
+		goto fail;
+	return 0;
+inval:
+	*bad = i;
+	errno = EINVAL;
+fail:
+	buf_truncate(out, start);
+	return -1;
+}
+
+int
+logline_unescape(struct buf *out, const char *s, size_t n)
+{
+	size_t bad;
+
+	return unescape_at(out, s, n, &bad);
+}
+
+int
+logline_escape(struct buf *out, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, run = 0, start = out->len;
+
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		char esc[4] = { '\\', 0, 0, 0 };
+		size_t elen = 2;
+
+		switch (ch) {
+		case '\\': esc[1] = '\\'; break;
+		case '"': esc[1] = '"'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			if (ch >= 0x20 && ch != 0x7f)
+				continue;
+			esc[1] = 'x';
+			esc[2] = hex[ch >> 4];
+			esc[3] = hex[ch & 0xf];
+			elen = 4;
+		}
+		if (buf_add(out, s + run, i - run) < 0 || buf_add(out, esc, elen) < 0)
+			goto fail;
+		run = i + 1;
+	}
+	if (buf_add(out, s + run, n - run) < 0)
+		goto fail;
+	return 0;
+fail:
+	buf_truncate(out, start);
+	return -1;
+}
+
+static int
+entry_fail(const char **err, size_t *errcol, const char *why, size_t col)
+{
+	*err = why;
+	*errcol = col;
+	return -1;
+}
+
+int
+logentry_parse(const char *line, size_t len, struct record *rec,
+	       const char **err, size_t *errcol)
+{
+	size_t pos = 0, start, body, j, bad = 0;
+
+	labels_reset(&rec->labels);
+	buf_reset(&rec->meta_name);
+	buf_reset(&rec->text);
+	rec->kind = REC_LOG;
+	rec->meta = META_NONE;
+	rec->value = 0;
+	rec->ts = 0;
+	rec->has_ts = 1;
+	rec->raw = line;
+	rec->raw_len = len;
+
+	if (expo_parse_labelset(line, len, &pos, &rec->labels, err, errcol) < 0)
+		return -1;
+	if (pos < len && !is_blank((unsigned char)line[pos]))
+		return entry_fail(err, errcol, "expected blank after label set", pos);
+	while (pos < len && is_blank((unsigned char)line[pos]))
+		pos++;
+	start = pos;
+	while (pos < len && line[pos] >= '0' && line[pos] <= '9')
+		pos++;
+	if (pos == start)
+		return entry_fail(err, errcol, "expected timestamp", start);
+	if ((pos < len && !is_blank((unsigned char)line[pos])) ||
+	    parse_i64(line + start, pos - start, 0, INT64_MAX, &rec->ts) < 0)
+		return entry_fail(err, errcol, "invalid timestamp", start);
+	while (pos < len && is_blank((unsigned char)line[pos]))
+		pos++;
+	if (pos >= len || line[pos] != '"')
+		return entry_fail(err, errcol, "expected quoted log line", pos);
+	body = pos + 1;
+	for (j = body; j < len && line[j] != '"'; j++)
+		if (line[j] == '\\')
+			j++;
+	if (j >= len)
+		return entry_fail(err, errcol, "unterminated log line", pos);
+	if (unescape_at(&rec->text, line + body, j - body, &bad) < 0) {
+		if (errno == EINVAL)
+			return entry_fail(err, errcol, "invalid escape in log line",
+			    body + bad);
+		return entry_fail(err, errcol, "out of memory", body);
+	}
+	pos = j + 1;
+	while (pos < len && is_blank((unsigned char)line[pos]))
+		pos++;
+	if (pos != len)
+		return entry_fail(err, errcol, "unexpected text after log line", pos);
+	return 0;
+}
+
+/* The writer. */
+
+void
+lineio_writer_init(struct lineio_writer *w, int fd, const char *name)
+{
+	w->fd = fd;
+	w->name = name != NULL ? name : "-";
+	w->lines = 0;
+	buf_init(&w->out, WRITER_MAX);
+}
+
+void
+lineio_writer_free(struct lineio_writer *w)
+{
+	buf_free(&w->out);
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(fd, p, n);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				wait_fd(fd, POLLOUT);
+				continue;
+			}
+			return -1;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/*
+ * Writes whole lines in chunks of at most OBS_LINE_ATOMIC bytes (a longer
+ * line alone), while at least min bytes are buffered: min OBS_LINE_ATOMIC
+ * keeps a short tail for the next line to fill, 1 writes everything.
+ */
+static int
+drain(struct lineio_writer *w, size_t min)
+{
+	size_t off = 0;
+	int r = 0, e = 0;
+
+	while (w->out.len - off >= min && w->out.len > off) {
+		const char *p = w->out.p + off, *nl;
+		size_t avail = w->out.len - off, n;
+		size_t lim = avail < OBS_LINE_ATOMIC ? avail : OBS_LINE_ATOMIC;
+
+		nl = memrchr(p, '\n', lim);
+		if (nl == NULL)
+			nl = memchr(p + lim, '\n', avail - lim);
+		n = nl != NULL ? (size_t)(nl - p) + 1 : avail;
+		if (write_all(w->fd, p, n) < 0) {
+			e = errno;
+			r = -1;
+			break;
+		}
+		off += n;
+	}
+	buf_consume(&w->out, off);
+	if (r < 0)
+		errno = e;
+	return r;
+}
+
+/* Ends a line begun at mark: undone if it could not be formatted whole. */
+static int
+line_end(struct lineio_writer *w, size_t mark, int ok)
+{
+	if (!ok || buf_addch(&w->out, '\n') < 0) {
+		int e = errno;
+
+		buf_truncate(&w->out, mark);
+		errno = e;
+		return -1;
+	}
+	w->lines++;
+	if (w->out.len >= OBS_LINE_ATOMIC)
+		return drain(w, OBS_LINE_ATOMIC);
+	return 0;
+}
+
+/* A label name as Prometheus 3 writes it: quoted when not [a-zA-Z_]\w*. */
+static int
+add_name(struct buf *out, const char *s, size_t n)
+{
+	if (label_name_valid(s, n))
+		return buf_add(out, s, n);
+	if (buf_addch(out, '"') < 0 || label_escape(out, s, n) < 0)
+		return -1;
+	return buf_addch(out, '"');
+}
+
+static int
+add_labels(struct buf *out, const struct labels *ls, int with_name)
+{
+	size_t i;
+	int first = 1;
+
+	if (with_name) {
+		size_t nlen = 0;
+		const char *name = labels_get(ls, LABELS_NAME, &nlen);
+
+		if (name != NULL && buf_add(out, name, nlen) < 0)
+			return -1;
+	}
+	for (i = 0; i < ls->n; i++) {
+		const struct label *l = &ls->v[i];
+
+		if (l->vlen == 0 || (with_name &&
+		    l->nlen == sizeof(LABELS_NAME) - 1 &&
+		    memcmp(labels_name(ls, i), LABELS_NAME, l->nlen) == 0))
+			continue;
+		if (buf_addch(out, first ? '{' : ',') < 0 ||
+		    add_name(out, labels_name(ls, i), l->nlen) < 0 ||
+		    buf_add(out, "=\"", 2) < 0 ||
+		    label_escape(out, labels_value(ls, i), l->vlen) < 0 ||
+		    buf_addch(out, '"') < 0)
+			return -1;
+		first = 0;
+	}
+	if (first)
+		return with_name ? 0 : buf_add(out, "{}", 2);
+	return buf_addch(out, '}');
+}
+
+static int
+fmt_sample(struct buf *out, const struct labels *ls, double v, int64_t ts_ms,
+	   int has_ts)
+{
+	char val[VALUE_FMT_MAX];
+	size_t n = value_format(v, val);
+
+	if (add_labels(out, ls, 1) < 0 || buf_addch(out, ' ') < 0 ||
+	    buf_add(out, val, n) < 0)
+		return -1;
+	return has_ts ? buf_addf(out, " %" PRId64, ts_ms) : 0;
+}
+
+static int
+fmt_log(struct buf *out, const struct labels *ls, int64_t ts_ns,
+	const char *line, size_t len)
+{
+	if (add_labels(out, ls, 0) < 0 ||
+	    buf_addf(out, " %" PRId64 " \"", ts_ns) < 0 ||
+	    logline_escape(out, line, len) < 0)
+		return -1;
+	return buf_addch(out, '"');
+}
+
+/* HELP text escapes of the text format: \\ and \n only. */
+static int
+help_escape(struct buf *out, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int r;
+
+		if (s[i] == '\\')
+			r = buf_add(out, "\\\\", 2);
+		else if (s[i] == '\n')
+			r = buf_add(out, "\\n", 2);
+		else
+			r = buf_addch(out, s[i]);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+fmt_meta(struct buf *out, enum meta_kind kind, const char *name, size_t nlen,
+	 const char *text, size_t tlen)
+{
+	static const char *words[] = { NULL, "TYPE", "HELP", "UNIT" };
+
+	if (kind != META_TYPE && kind != META_HELP && kind != META_UNIT) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (buf_add(out, "# ", 2) < 0 || buf_addstr(out, words[kind]) < 0 ||
+	    buf_addch(out, ' ') < 0)
+		return -1;
+	if (metric_name_valid(name, nlen)) {
+		if (buf_add(out, name, nlen) < 0)
+			return -1;
+	} else if (buf_addch(out, '"') < 0 || label_escape(out, name, nlen) < 0 ||
+	    buf_addch(out, '"') < 0) {
+		return -1;
+	}
+	if (buf_addch(out, ' ') < 0)
+		return -1;
+	return kind == META_HELP ? help_escape(out, text, tlen) :
+	    buf_add(out, text, tlen);
+}
+
+int
+lineio_format_record(struct buf *out, const struct record *rec)
+{
+	size_t mark = out->len;
+	int r;
+
+	switch (rec->kind) {
+	case REC_SAMPLE:
+		r = fmt_sample(out, &rec->labels, rec->value, rec->ts,
+		    rec->has_ts);
+		break;
+	case REC_LOG:
+		r = fmt_log(out, &rec->labels, rec->ts, buf_cstr(&rec->text),
+		    rec->text.len);
+		break;
+	case REC_COMMENT:
+		if (rec->meta != META_NONE)
+			r = fmt_meta(out, rec->meta, buf_cstr(&rec->meta_name),
+			    rec->meta_name.len, buf_cstr(&rec->text),
+			    rec->text.len);
+		else if (rec->raw != NULL)
+			r = buf_add(out, rec->raw, rec->raw_len);
+		else
+			r = buf_addch(out, '#');
+		break;
+	default:
+		errno = EINVAL;
+		r = -1;
+	}
+	if (r < 0) {
+		int e = errno;
+
+		buf_truncate(out, mark);
+		errno = e;
+	}
+	return r;
+}
+
+int
+lineio_write_sample(struct lineio_writer *w, const struct labels *ls,
+		    double v, int64_t ts_ms, int has_ts)
+{
+	size_t mark = w->out.len;
+
+	return line_end(w, mark, fmt_sample(&w->out, ls, v, ts_ms, has_ts) == 0);
+}
+
+int
+lineio_write_log(struct lineio_writer *w, const struct labels *ls,
+		 int64_t ts_ns, const char *line, size_t len)
+{
+	size_t mark = w->out.len;
+
+	return line_end(w, mark, fmt_log(&w->out, ls, ts_ns, line, len) == 0);
+}
+
+int
+lineio_write_meta(struct lineio_writer *w, enum meta_kind kind,
+		  const char *name, const char *text)
+{
+	size_t mark = w->out.len;
+
+	return line_end(w, mark, fmt_meta(&w->out, kind, name, strlen(name),
+	    text, strlen(text)) == 0);
+}
+
+int
+lineio_write_raw(struct lineio_writer *w, const char *line, size_t len)
+{
+	size_t mark = w->out.len;
+
+	return line_end(w, mark, buf_add(&w->out, line, len) == 0);
+}
+
+int
+lineio_write_record(struct lineio_writer *w, const struct record *rec)
+{
+	size_t mark = w->out.len;
+
+	return line_end(w, mark, lineio_format_record(&w->out, rec) == 0);
+}
+
+int
+lineio_flush(struct lineio_writer *w)
+{
+	return drain(w, 1);
+}

@@ -1,0 +1,243 @@
+/* hostcol.h: what hostcol's collectors share: options, output, file helpers. */
+#ifndef HOSTCOL_H
+#define HOSTCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "lineio.h"
+
+/*
+ * The output of one cycle: collectors add samples in any order; out_write()
+ * sorts families by name and series by their label values in label-name
+ * order (what client_golang's registry does) and writes one # HELP and
+ * # TYPE per family, every sample stamped with the cycle time.
+ */
+enum out_type { OUT_UNTYPED, OUT_COUNTER, OUT_GAUGE, OUT_SUMMARY, OUT_HISTOGRAM };
+
+struct out_fam {
+	char *name;
+	char *help;
+	enum out_type type;
+};
+
+struct out_sample {
+	size_t fam;
+	size_t off;		/* into arena: "name\0value\0" pairs */
+	size_t nlabels;
+	size_t seq;		/* insertion order, for a stable sort */
+	double v;
+	int kind;		/* OUT_PLAIN, or a part of a histogram/summary */
+	double bound;		/* le or quantile of an OUT_BUCKET/OUT_QUANTILE */
+};
+
+/* Parts of histograms and summaries, in the order they are written. */
+enum { OUT_PLAIN, OUT_BUCKET, OUT_QUANTILE, OUT_SUM, OUT_COUNT };
+
+struct out {
+	struct out_fam *fams;
+	size_t nfams, capfams;
+	struct out_sample *s;
+	size_t n, cap;
+	struct buf arena;
+	struct labels ls;	/* scratch for writing */
+};
+
+void out_init(struct out *o);
+void out_reset(struct out *o);
+void out_free(struct out *o);
+/*
+ * Adds one sample to family name (created with help and type on first
+ * use).  The variable part is label name/value pairs ending with NULL.
+ * Returns -1 on ENOMEM.
+ */
+int out_add(struct out *o, const char *name, const char *help,
+	    enum out_type type, double v, ...)
+	__attribute__((sentinel));
+/* The same with arrays: names[i]=values[i], n pairs. */
+int out_addv(struct out *o, const char *name, const char *help,
+	     enum out_type type, double v, size_t n,
+	     const char *const *names, const char *const *values);
+/* For the textfile collector: kind says which part of a histogram or
+ * summary this is (written as fam_bucket{le=bound}, fam{quantile=bound},
+ * fam_sum, fam_count). */
+int out_add_part(struct out *o, const char *fam, const char *help,
+		 enum out_type type, int kind, double bound, double v,
+		 size_t n, const char *const *names,
+		 const char *const *values);
+/* Forgets the samples added after out_mark() (a failed collector's). */
+struct out_mark {
+	size_t n, arena;
+};
+struct out_mark out_mark(const struct out *o);
+void out_rollback(struct out *o, struct out_mark m);
+/* Is there a family of this name yet? */
+int out_has_family(const struct out *o, const char *name);
+int out_write(struct out *o, struct lineio_writer *w, int64_t ts_ms);
+
+/*
+ * A node_exporter device filter: a sample is ignored when the exclude
+ * pattern matches or the include pattern does not (Go regexp MatchString
+ * semantics: unanchored unless the pattern anchors itself).
+ */
+struct filter {
+	void *exclude;		/* pcre2_code * */
+	void *include;
+	void *md;
+};
+
+int filter_init(struct filter *f, const char *what, const char *exclude,
+		const char *include);
+int filter_ignored(struct filter *f, const char *s);
+void filter_free(struct filter *f);
+/* One compiled pattern for field filters; -1 and a log line if invalid. */
+int regex_compile(void **re, const char *what, const char *pattern);
+int regex_match(void *re, const char *s, size_t n);
+void regex_free(void *re);
+
+/* The options of a run, set by main() from the command line. */
+struct hc {
+	const char *procfs;
+	const char *sysfs;
+	const char *rootfs;
+	const char *udev;
+
+	int cpu_guest;
+	int cpu_info;
+	const char *cpu_flags_include;
+	const char *cpu_bugs_include;
+	void *cpu_flags_re, *cpu_bugs_re;
+
+	const char *diskstats_exclude;
+	const char *diskstats_include;
+	int diskstats_exclude_set;
+	struct filter diskstats_filter;
+
+	const char *fs_mp_exclude, *fs_mp_include;
+	const char *fs_type_exclude, *fs_type_include;
+	int fs_mp_exclude_set, fs_type_exclude_set;
+	int64_t fs_mount_timeout_ms;
+	struct filter fs_mp_filter, fs_type_filter;
+
+	const char *netdev_include, *netdev_exclude;
+	int netdev_netlink;
+	int netdev_detailed;
+	struct filter netdev_filter;
+
+	const char *netstat_fields;
+	void *netstat_re;
+	const char *vmstat_fields;
+	void *vmstat_re;
+
+	int stat_softirq;
+
+	const char *hwmon_chip_include, *hwmon_chip_exclude;
+	const char *hwmon_sensor_include, *hwmon_sensor_exclude;
+	struct filter hwmon_chip_filter, hwmon_sensor_filter;
+
+	const char **textfile_dirs;
+	size_t ntextfile_dirs;
+
+	int cpufreq_on;		/* node_cpu_frequency_hertz from cpuinfo */
+};
+
+/* A collector: update() adds its samples and returns HC_OK, HC_NODATA
+ * (nothing to report: success 0, not logged) or HC_FAIL (logged). */
+enum { HC_OK = 0, HC_FAIL = -1, HC_NODATA = -2 };
+
+struct collector {
+	const char *name;
+	int on_by_default;
+	int (*init)(struct hc *hc);	/* once, before the first cycle; may be NULL */
+	int (*update)(struct hc *hc, struct out *o);
+	int enabled;
+};
+
+extern struct collector collectors[];
+extern const size_t ncollectors;
+
+/* Collectors, one per file (or group). */
+int cpu_init(struct hc *hc);
+int cpu_update(struct hc *hc, struct out *o);
+int cpufreq_update(struct hc *hc, struct out *o);
+int diskstats_init(struct hc *hc);
+int diskstats_update(struct hc *hc, struct out *o);
+int filesystem_init(struct hc *hc);
+int filesystem_update(struct hc *hc, struct out *o);
+int loadavg_update(struct hc *hc, struct out *o);
+int meminfo_update(struct hc *hc, struct out *o);
+int netdev_init(struct hc *hc);
+int netdev_update(struct hc *hc, struct out *o);
+int netstat_init(struct hc *hc);
+int netstat_update(struct hc *hc, struct out *o);
+int stat_update(struct hc *hc, struct out *o);
+int time_update(struct hc *hc, struct out *o);
+int uname_update(struct hc *hc, struct out *o);
+int vmstat_init(struct hc *hc);
+int vmstat_update(struct hc *hc, struct out *o);
+int pressure_update(struct hc *hc, struct out *o);
+int hwmon_init(struct hc *hc);
+int hwmon_update(struct hc *hc, struct out *o);
+int thermal_zone_update(struct hc *hc, struct out *o);
+int textfile_update(struct hc *hc, struct out *o);
+
+/*
+ * Pure parsers of /proc files, each taking the file's bytes (for the
+ * fuzzers and the corrupt-file tests): they return 0, or -1 on a malformed
+ * file, and never read past len.
+ */
+int loadavg_parse(const char *p, size_t len, double load[3]);
+int meminfo_parse(const char *p, size_t len, struct out *o);
+int vmstat_parse(const char *p, size_t len, void *re, struct out *o);
+int stat_parse(const char *p, size_t len, int softirq, struct out *o);
+int netstat_parse(const char *netstat, size_t nlen, const char *snmp,
+		  size_t slen, const char *snmp6, size_t s6len, void *re,
+		  struct out *o);
+int diskstats_parse(const char *p, size_t len, struct hc *hc,
+		    struct out *o);
+int pressure_parse(const char *p, size_t len, double *some, double *full);
+
+/* Files: paths under a root, whole-file reads with a cap, small values. */
+#define HC_FILE_MAX (16 * 1024 * 1024)
+/* Joins root and rel into dst (size PATH_MAX); -1 if too long. */
+int hc_path(char *dst, size_t size, const char *root, const char *rel);
+/* Reads a whole file into b (reset first); -1 with errno. */
+int hc_read(const char *path, struct buf *b);
+/* Reads a sysfs value, trimmed of surrounding white space. */
+int hc_read_str(const char *path, struct buf *b);
+int hc_read_u64(const char *path, uint64_t *v);
+int hc_read_i64(const char *path, int64_t *v);
+
+/* Fields of a line: splits p[0..len) on blanks into at most max fields. */
+struct field {
+	const char *p;
+	size_t n;
+};
+size_t hc_fields(const char *p, size_t len, struct field *f, size_t max);
+/* Next line of [*pos, len): returns 0 at the end. */
+int hc_line(const char *p, size_t len, size_t *pos, const char **line,
+	    size_t *llen);
+int hc_field_u64(const struct field *f, uint64_t *v);
+int hc_field_f64(const struct field *f, double *v);
+/* Go's strconv.ParseFloat grammar for a field, as ParseFloat(s, 64). */
+int hc_parse_f64(const char *s, size_t n, double *v);
+
+/* Sorted directory listing (names only, no "." or ".."); -1 with errno. */
+struct names {
+	char **v;
+	size_t n;
+};
+int hc_list(const char *dir, struct names *out);
+/* Names of dir matching prefix followed by a digit (glob "prefix[0-9]*"). */
+int hc_list_prefix(const char *dir, const char *prefix, struct names *out);
+void hc_names_free(struct names *n);
+
+/* snprintf that says -1 when it had to cut (and always terminates). */
+int hc_fmt(char *dst, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Sorts strings as Go's sort.Strings does (byte order). */
+void hc_sort_strings(char **v, size_t n);
+
+#endif

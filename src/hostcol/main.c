@@ -1,0 +1,460 @@
+/* main.c: hostcol, the host's metrics in the line format, as node_exporter names them. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "hostcol.h"
+#include "lineio.h"
+#include "log.h"
+#include "obs.h"
+#include "parse.h"
+#include "sig.h"
+#include "banned.h"
+
+struct collector collectors[] = {
+	{ "cpu", 1, cpu_init, cpu_update, 0 },
+	{ "cpufreq", 1, NULL, cpufreq_update, 0 },
+	{ "diskstats", 1, diskstats_init, diskstats_update, 0 },
+	{ "filesystem", 1, filesystem_init, filesystem_update, 0 },
+	{ "hwmon", 1, hwmon_init, hwmon_update, 0 },
+	{ "loadavg", 1, NULL, loadavg_update, 0 },
+	{ "meminfo", 1, NULL, meminfo_update, 0 },
+	{ "netdev", 1, netdev_init, netdev_update, 0 },
+	{ "netstat", 1, netstat_init, netstat_update, 0 },
+	{ "pressure", 1, NULL, pressure_update, 0 },
+	{ "stat", 1, NULL, stat_update, 0 },
+	{ "textfile", 1, NULL, textfile_update, 0 },
+	{ "thermal_zone", 1, NULL, thermal_zone_update, 0 },
+	{ "time", 1, NULL, time_update, 0 },
+	{ "uname", 1, NULL, uname_update, 0 },
+	{ "vmstat", 1, vmstat_init, vmstat_update, 0 },
+};
+const size_t ncollectors = ARRAY_SIZE(collectors);
+
+static const char usage_text[] =
+	"usage: hostcol [-hv] [--version] [--interval DUR] [--path.procfs DIR]\n"
+	"               [--path.sysfs DIR] [--path.rootfs DIR] [--path.udev.data DIR]\n"
+	"               [--collector.NAME | --no-collector.NAME]...\n"
+	"               [--collector.disable-defaults] [--collector.NAME.OPTION[=VALUE]]...\n";
+
+static void usage(FILE *f)
+{
+	fputs(usage_text, f);
+}
+
+/* Option codes above the collectors' own (2 per collector). */
+enum {
+	OPT_BASE = 1000,
+	OPT_VERSION = 2000,
+	OPT_INTERVAL,
+	OPT_PROCFS,
+	OPT_SYSFS,
+	OPT_ROOTFS,
+	OPT_UDEV,
+	OPT_DISABLE_DEFAULTS,
+	OPT_CPU_GUEST,
+	OPT_NO_CPU_GUEST,
+	OPT_CPU_INFO,
+	OPT_NO_CPU_INFO,
+	OPT_CPU_FLAGS,
+	OPT_CPU_BUGS,
+	OPT_DISK_EXCLUDE,
+	OPT_DISK_INCLUDE,
+	OPT_FS_MP_EXCLUDE,
+	OPT_FS_MP_INCLUDE,
+	OPT_FS_TYPE_EXCLUDE,
+	OPT_FS_TYPE_INCLUDE,
+	OPT_FS_TIMEOUT,
+	OPT_HWMON_CHIP_INCLUDE,
+	OPT_HWMON_CHIP_EXCLUDE,
+	OPT_HWMON_SENSOR_INCLUDE,
+	OPT_HWMON_SENSOR_EXCLUDE,
+	OPT_NETDEV_INCLUDE,
+	OPT_NETDEV_EXCLUDE,
+	OPT_NETDEV_NETLINK,
+	OPT_NO_NETDEV_NETLINK,
+	OPT_NETDEV_DETAILED,
+	OPT_NETSTAT_FIELDS,
+	OPT_STAT_SOFTIRQ,
+	OPT_NO_STAT_SOFTIRQ,
+	OPT_TEXTFILE_DIR,
+	OPT_VMSTAT_FIELDS,
+};
+
+static const struct option fixed_options[] = {
+	{ "collector.cpu.guest", no_argument, NULL, OPT_CPU_GUEST },
+	{ "collector.cpu.info", no_argument, NULL, OPT_CPU_INFO },
+	{ "collector.cpu.info.bugs-include", required_argument, NULL, OPT_CPU_BUGS },
+	{ "collector.cpu.info.flags-include", required_argument, NULL, OPT_CPU_FLAGS },
+	{ "collector.disable-defaults", no_argument, NULL, OPT_DISABLE_DEFAULTS },
+	{ "collector.diskstats.device-exclude", required_argument, NULL, OPT_DISK_EXCLUDE },
+	{ "collector.diskstats.device-include", required_argument, NULL, OPT_DISK_INCLUDE },
+	{ "collector.filesystem.fs-types-exclude", required_argument, NULL, OPT_FS_TYPE_EXCLUDE },
+	{ "collector.filesystem.fs-types-include", required_argument, NULL, OPT_FS_TYPE_INCLUDE },
+	{ "collector.filesystem.mount-points-exclude", required_argument, NULL, OPT_FS_MP_EXCLUDE },
+	{ "collector.filesystem.mount-points-include", required_argument, NULL, OPT_FS_MP_INCLUDE },
+	{ "collector.filesystem.mount-timeout", required_argument, NULL, OPT_FS_TIMEOUT },
+	{ "collector.hwmon.chip-exclude", required_argument, NULL, OPT_HWMON_CHIP_EXCLUDE },
+	{ "collector.hwmon.chip-include", required_argument, NULL, OPT_HWMON_CHIP_INCLUDE },
+	{ "collector.hwmon.sensor-exclude", required_argument, NULL, OPT_HWMON_SENSOR_EXCLUDE },
+	{ "collector.hwmon.sensor-include", required_argument, NULL, OPT_HWMON_SENSOR_INCLUDE },
+	{ "collector.netdev.device-exclude", required_argument, NULL, OPT_NETDEV_EXCLUDE },
+	{ "collector.netdev.device-include", required_argument, NULL, OPT_NETDEV_INCLUDE },
+	{ "collector.netdev.enable-detailed-metrics", no_argument, NULL, OPT_NETDEV_DETAILED },
+	{ "collector.netdev.netlink", no_argument, NULL, OPT_NETDEV_NETLINK },
+	{ "collector.netstat.fields", required_argument, NULL, OPT_NETSTAT_FIELDS },
+	{ "collector.stat.softirq", no_argument, NULL, OPT_STAT_SOFTIRQ },
+	{ "collector.textfile.directory", required_argument, NULL, OPT_TEXTFILE_DIR },
+	{ "collector.vmstat.fields", required_argument, NULL, OPT_VMSTAT_FIELDS },
+	{ "help", no_argument, NULL, 'h' },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "no-collector.cpu.guest", no_argument, NULL, OPT_NO_CPU_GUEST },
+	{ "no-collector.cpu.info", no_argument, NULL, OPT_NO_CPU_INFO },
+	{ "no-collector.netdev.netlink", no_argument, NULL, OPT_NO_NETDEV_NETLINK },
+	{ "no-collector.stat.softirq", no_argument, NULL, OPT_NO_STAT_SOFTIRQ },
+	{ "path.procfs", required_argument, NULL, OPT_PROCFS },
+	{ "path.rootfs", required_argument, NULL, OPT_ROOTFS },
+	{ "path.sysfs", required_argument, NULL, OPT_SYSFS },
+	{ "path.udev.data", required_argument, NULL, OPT_UDEV },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+};
+
+/* The long options: the fixed ones, then --collector.NAME and
+ * --no-collector.NAME for every collector. */
+static struct option *build_options(char ***names)
+{
+	size_t nf = ARRAY_SIZE(fixed_options), i;
+	struct option *o = calloc(nf + 2 * ncollectors + 1, sizeof(*o));
+	char **nm = calloc(2 * ncollectors, sizeof(*nm));
+
+	if (!o || !nm)
+		goto fail;
+	memcpy(o, fixed_options, sizeof(fixed_options));
+	for (i = 0; i < ncollectors; i++) {
+		size_t len = strlen(collectors[i].name) + 16;
+
+		nm[2 * i] = malloc(len);
+		nm[2 * i + 1] = malloc(len);
+		if (!nm[2 * i] || !nm[2 * i + 1])
+			goto fail;
+		hc_fmt(nm[2 * i], len, "collector.%s", collectors[i].name);
+		hc_fmt(nm[2 * i + 1], len, "no-collector.%s",
+			 collectors[i].name);
+		o[nf + 2 * i].name = nm[2 * i];
+		o[nf + 2 * i].has_arg = no_argument;
+		o[nf + 2 * i].val = OPT_BASE + (int)(2 * i);
+		o[nf + 2 * i + 1].name = nm[2 * i + 1];
+		o[nf + 2 * i + 1].has_arg = no_argument;
+		o[nf + 2 * i + 1].val = OPT_BASE + (int)(2 * i + 1);
+	}
+	*names = nm;
+	return o;
+fail:
+	if (nm)
+		for (i = 0; i < 2 * ncollectors; i++)
+			free(nm[i]);
+	free(nm);
+	free(o);
+	return NULL;
+}
+
+static int add_textfile_dir(struct hc *hc, const char *dir)
+{
+	const char **v = realloc(hc->textfile_dirs,
+				 (hc->ntextfile_dirs + 1) * sizeof(*v));
+
+	if (!v)
+		return -1;
+	v[hc->ntextfile_dirs++] = dir;
+	hc->textfile_dirs = v;
+	return 0;
+}
+
+static double mono_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One collection: every enabled collector, then the sorted output. */
+static int cycle(struct hc *hc, struct out *o, struct lineio_writer *w)
+{
+	int64_t ts = clock_ms();
+	size_t i;
+
+	out_reset(o);
+	for (i = 0; i < ncollectors; i++) {
+		struct collector *c = &collectors[i];
+		struct out_mark m;
+		double t0, dt;
+		int rc;
+
+		if (!c->enabled)
+			continue;
+		m = out_mark(o);
+		t0 = mono_seconds();
+		rc = c->update(hc, o);
+		dt = mono_seconds() - t0;
+		if (rc == HC_FAIL)
+			out_rollback(o, m);
+		if (out_add(o, "node_scrape_collector_duration_seconds",
+			    "node_exporter: Duration of a collector scrape.",
+			    OUT_GAUGE, dt, "collector", c->name, NULL) < 0 ||
+		    out_add(o, "node_scrape_collector_success",
+			    "node_exporter: Whether a collector succeeded.",
+			    OUT_GAUGE, rc == HC_OK ? 1.0 : 0.0, "collector",
+			    c->name, NULL) < 0) {
+			log_errno("cannot hold the samples");
+			return -1;
+		}
+	}
+	if (out_write(o, w, ts) < 0 || lineio_flush(w) < 0) {
+		log_errno("cannot write 'stdout'");
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct hc hc;
+	struct out o;
+	struct lineio_writer w;
+	struct option *longopts;
+	char **optnames = NULL;
+	const char *p;
+	int64_t interval = 0;
+	int disable_defaults = 0, ch, status = EXIT_OK;
+	signed char *forced;
+	size_t i;
+
+	p = strrchr(argv[0], '/');
+	log_init(p ? p + 1 : argv[0]);
+
+	memset(&hc, 0, sizeof(hc));
+	hc.procfs = "/proc";
+	hc.sysfs = "/sys";
+	hc.rootfs = "/";
+	hc.udev = "/run/udev/data";
+	hc.cpu_guest = 1;
+	hc.netdev_netlink = 1;
+	hc.fs_mount_timeout_ms = 5000;
+	hc.netstat_fields =
+		"^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)"
+		"|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans"
+		"|TCPTimeouts|TCPOFOQueue|TCPRcvQDrop)|Tcp_(ActiveOpens|InSegs|OutSegs"
+		"|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams"
+		"|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$";
+	hc.vmstat_fields = "^(oom_kill|pgpg|pswp|pg.*fault).*";
+	hc.diskstats_exclude =
+		"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$";
+	hc.fs_mp_exclude =
+		"^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+"
+		"|var/lib/containers/storage/.+)($|/)";
+	hc.fs_type_exclude =
+		"^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs"
+		"|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore"
+		"|rpc_pipefs|securityfs|selinuxfs|squashfs|erofs|sysfs|tracefs)$";
+
+	forced = calloc(ncollectors, sizeof(*forced));
+	longopts = build_options(&optnames);
+	if (!forced || !longopts) {
+		log_errno("cannot start");
+		return EXIT_RUNTIME;
+	}
+	while ((ch = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
+		if (ch >= OPT_BASE && ch < OPT_BASE + (int)(2 * ncollectors)) {
+			size_t c = (size_t)(ch - OPT_BASE) / 2;
+
+			forced[c] = (ch - OPT_BASE) % 2 ? -1 : 1;
+			continue;
+		}
+		switch (ch) {
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'v':
+			log_set_verbose(1);
+			break;
+		case OPT_VERSION:
+			obs_print_version();
+			return EXIT_OK;
+		case OPT_INTERVAL:
+			if (parse_duration(optarg, strlen(optarg), &interval) < 0 ||
+			    interval <= 0) {
+				log_error("bad interval '%s'", optarg);
+				return EXIT_CONFIG;
+			}
+			break;
+		case OPT_PROCFS:
+			hc.procfs = optarg;
+			break;
+		case OPT_SYSFS:
+			hc.sysfs = optarg;
+			break;
+		case OPT_ROOTFS:
+			hc.rootfs = optarg;
+			break;
+		case OPT_UDEV:
+			hc.udev = optarg;
+			break;
+		case OPT_DISABLE_DEFAULTS:
+			disable_defaults = 1;
+			break;
+		case OPT_CPU_GUEST:
+			hc.cpu_guest = 1;
+			break;
+		case OPT_NO_CPU_GUEST:
+			hc.cpu_guest = 0;
+			break;
+		case OPT_CPU_INFO:
+			hc.cpu_info = 1;
+			break;
+		case OPT_NO_CPU_INFO:
+			hc.cpu_info = 0;
+			break;
+		case OPT_CPU_FLAGS:
+			hc.cpu_flags_include = optarg;
+			break;
+		case OPT_CPU_BUGS:
+			hc.cpu_bugs_include = optarg;
+			break;
+		case OPT_DISK_EXCLUDE:
+			hc.diskstats_exclude = optarg;
+			hc.diskstats_exclude_set = 1;
+			break;
+		case OPT_DISK_INCLUDE:
+			hc.diskstats_include = optarg;
+			break;
+		case OPT_FS_MP_EXCLUDE:
+			hc.fs_mp_exclude = optarg;
+			hc.fs_mp_exclude_set = 1;
+			break;
+		case OPT_FS_MP_INCLUDE:
+			hc.fs_mp_include = optarg;
+			break;
+		case OPT_FS_TYPE_EXCLUDE:
+			hc.fs_type_exclude = optarg;
+			hc.fs_type_exclude_set = 1;
+			break;
+		case OPT_FS_TYPE_INCLUDE:
+			hc.fs_type_include = optarg;
+			break;
+		case OPT_FS_TIMEOUT:
+			if (parse_duration(optarg, strlen(optarg),
+					   &hc.fs_mount_timeout_ms) < 0 ||
+			    hc.fs_mount_timeout_ms <= 0) {
+				log_error("bad mount timeout '%s'", optarg);
+				return EXIT_CONFIG;
+			}
+			break;
+		case OPT_HWMON_CHIP_INCLUDE:
+			hc.hwmon_chip_include = optarg;
+			break;
+		case OPT_HWMON_CHIP_EXCLUDE:
+			hc.hwmon_chip_exclude = optarg;
+			break;
+		case OPT_HWMON_SENSOR_INCLUDE:
+			hc.hwmon_sensor_include = optarg;
+			break;
+		case OPT_HWMON_SENSOR_EXCLUDE:
+			hc.hwmon_sensor_exclude = optarg;
+			break;
+		case OPT_NETDEV_INCLUDE:
+			hc.netdev_include = optarg;
+			break;
+		case OPT_NETDEV_EXCLUDE:
+			hc.netdev_exclude = optarg;
+			break;
+		case OPT_NETDEV_NETLINK:
+			hc.netdev_netlink = 1;
+			break;
+		case OPT_NO_NETDEV_NETLINK:
+			hc.netdev_netlink = 0;
+			break;
+		case OPT_NETDEV_DETAILED:
+			hc.netdev_detailed = 1;
+			break;
+		case OPT_NETSTAT_FIELDS:
+			hc.netstat_fields = optarg;
+			break;
+		case OPT_STAT_SOFTIRQ:
+			hc.stat_softirq = 1;
+			break;
+		case OPT_NO_STAT_SOFTIRQ:
+			hc.stat_softirq = 0;
+			break;
+		case OPT_TEXTFILE_DIR:
+			if (add_textfile_dir(&hc, optarg) < 0) {
+				log_errno("cannot start");
+				return EXIT_RUNTIME;
+			}
+			break;
+		case OPT_VMSTAT_FIELDS:
+			hc.vmstat_fields = optarg;
+			break;
+		default:
+			usage(stderr);
+			return EXIT_CONFIG;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 0) {
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+
+	for (i = 0; i < ncollectors; i++) {
+		struct collector *c = &collectors[i];
+
+		c->enabled = disable_defaults ? 0 : c->on_by_default;
+		if (forced[i])
+			c->enabled = forced[i] > 0;
+		if (strcmp(c->name, "cpufreq") == 0)
+			hc.cpufreq_on = c->enabled;
+	}
+	for (i = 0; i < ncollectors; i++)
+		if (collectors[i].enabled && collectors[i].init &&
+		    collectors[i].init(&hc) < 0)
+			return EXIT_CONFIG;
+
+	if (sig_init() < 0) {
+		log_errno("cannot install signal handlers");
+		return EXIT_RUNTIME;
+	}
+	out_init(&o);
+	lineio_writer_init(&w, STDOUT_FILENO, "stdout");
+	for (;;) {
+		int64_t start = clock_mono_ms(), left;
+
+		if (cycle(&hc, &o, &w) < 0) {
+			status = EXIT_RUNTIME;
+			break;
+		}
+		if (!interval)
+			break;
+		while (!sig_stop && (left = start + interval -
+				     clock_mono_ms()) > 0)
+			clock_sleep_ms(left);
+		if (sig_stop)
+			break;
+	}
+	lineio_writer_free(&w);
+	out_free(&o);
+	for (i = 0; i < 2 * ncollectors; i++)
+		free(optnames[i]);
+	free(optnames);
+	free(longopts);
+	free(forced);
+	free(hc.textfile_dirs);
+	return status;
+}

@@ -1,0 +1,249 @@
+/* netstat.c: the netstat collector (/proc/net/netstat, /proc/net/snmp, /proc/net/snmp6). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostcol.h"
+#include "log.h"
+#include "banned.h"
+
+#define NS_NAME_MAX 128
+
+struct ns_entry {
+	char proto[NS_NAME_MAX];
+	char name[NS_NAME_MAX];
+	const char *val;
+	size_t vlen;
+	int file;
+	int dead;
+};
+
+struct ns_list {
+	struct ns_entry *v;
+	size_t n, cap;
+};
+
+/* A protocol read again from a later file replaces the earlier one, as
+ * node_exporter's map merge does. */
+static void ns_drop_proto(struct ns_list *l, const char *proto, int file)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!l->v[i].dead && l->v[i].file < file &&
+		    strcmp(l->v[i].proto, proto) == 0)
+			l->v[i].dead = 1;
+}
+
+static int ns_push(struct ns_list *l, const char *proto, size_t plen,
+		   const char *name, size_t nlen, const char *val, size_t vlen,
+		   int file)
+{
+	struct ns_entry *e;
+
+	if (plen >= NS_NAME_MAX || nlen >= NS_NAME_MAX)
+		return -1;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		struct ns_entry *nv = realloc(l->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		l->v = nv;
+		l->cap = cap;
+	}
+	e = &l->v[l->n++];
+	memcpy(e->proto, proto, plen);
+	e->proto[plen] = '\0';
+	memcpy(e->name, name, nlen);
+	e->name[nlen] = '\0';
+	e->val = val;
+	e->vlen = vlen;
+	e->file = file;
+	e->dead = 0;
+	return 0;
+}
+
+/* Splits on single spaces, as Go's strings.Split(s, " "). */
+static size_t split_space(const char *p, size_t len, struct field *f,
+			  size_t max)
+{
+	size_t n = 0, start = 0, i;
+
+	for (i = 0; i <= len; i++) {
+		if (i == len || p[i] == ' ') {
+			if (n == max)
+				return max + 1;
+			f[n].p = p + start;
+			f[n].n = i - start;
+			n++;
+			start = i + 1;
+		}
+	}
+	return n;
+}
+
+#define NS_FIELDS_MAX 512
+
+static int parse_pairs(const char *p, size_t len, struct ns_list *l, int file)
+{
+	static struct field names[NS_FIELDS_MAX + 1], vals[NS_FIELDS_MAX + 1];
+	const char *line, *vline;
+	size_t llen, vlen, pos = 0, nn, nv, i;
+	char proto[NS_NAME_MAX];
+
+	while (hc_line(p, len, &pos, &line, &llen)) {
+		if (!hc_line(p, len, &pos, &vline, &vlen)) {
+			vline = "";
+			vlen = 0;
+		}
+		nn = split_space(line, llen, names, NS_FIELDS_MAX);
+		nv = split_space(vline, vlen, vals, NS_FIELDS_MAX);
+		if (nn > NS_FIELDS_MAX || nv > NS_FIELDS_MAX || nn != nv)
+			return -1;
+		if (names[0].n < 1 || names[0].n > NS_NAME_MAX)
+			return -1;
+		memcpy(proto, names[0].p, names[0].n - 1);
+		proto[names[0].n - 1] = '\0';
+		ns_drop_proto(l, proto, file);
+		/* The same protocol twice in one file: the last one wins. */
+		for (i = 0; i < l->n; i++)
+			if (!l->v[i].dead && l->v[i].file == file &&
+			    strcmp(l->v[i].proto, proto) == 0)
+				l->v[i].dead = 1;
+		for (i = 1; i < nn; i++)
+			if (ns_push(l, proto, names[0].n - 1, names[i].p,
+				    names[i].n, vals[i].p, vals[i].n, file) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+static int parse_snmp6(const char *p, size_t len, struct ns_list *l, int file)
+{
+	const char *line;
+	size_t llen, pos = 0, i;
+	char seen[64][NS_NAME_MAX];
+	size_t nseen = 0;
+
+	while (hc_line(p, len, &pos, &line, &llen)) {
+		struct field f[2];
+		const char *six;
+		size_t plen;
+		int known = 0;
+
+		if (hc_fields(line, llen, f, 2) < 2)
+			continue;
+		six = memchr(f[0].p, '6', f[0].n);
+		if (!six)
+			continue;
+		plen = (size_t)(six - f[0].p) + 1;
+		if (plen >= NS_NAME_MAX)
+			return -1;
+		for (i = 0; i < nseen; i++)
+			if (strlen(seen[i]) == plen &&
+			    memcmp(seen[i], f[0].p, plen) == 0)
+				known = 1;
+		if (!known && nseen < 64) {
+			memcpy(seen[nseen], f[0].p, plen);
+			seen[nseen][plen] = '\0';
+			ns_drop_proto(l, seen[nseen], file);
+			nseen++;
+		}
+		/* A name seen twice keeps the last value. */
+		for (i = 0; i < l->n; i++)
+			if (!l->v[i].dead && l->v[i].file == file &&
+			    strlen(l->v[i].proto) == plen &&
+			    memcmp(l->v[i].proto, f[0].p, plen) == 0 &&
+			    strlen(l->v[i].name) == f[0].n - plen &&
+			    memcmp(l->v[i].name, f[0].p + plen, f[0].n - plen) == 0)
+				l->v[i].dead = 1;
+		if (ns_push(l, f[0].p, plen, f[0].p + plen, f[0].n - plen,
+			    f[1].p, f[1].n, file) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int netstat_parse(const char *netstat, size_t nlen, const char *snmp,
+		  size_t slen, const char *snmp6, size_t s6len, void *re,
+		  struct out *o)
+{
+	struct ns_list l = { NULL, 0, 0 };
+	int rc = -1;
+	size_t i;
+
+	if (parse_pairs(netstat, nlen, &l, 0) < 0 ||
+	    parse_pairs(snmp, slen, &l, 1) < 0 ||
+	    (snmp6 && parse_snmp6(snmp6, s6len, &l, 2) < 0))
+		goto out;
+	for (i = 0; i < l.n; i++) {
+		const struct ns_entry *e = &l.v[i];
+		char name[2 * NS_NAME_MAX + 16], help[2 * NS_NAME_MAX + 16];
+		char key[2 * NS_NAME_MAX + 2];
+		double v;
+
+		if (e->dead)
+			continue;
+		if (hc_parse_f64(e->val, e->vlen, &v) < 0)
+			goto out;
+		hc_fmt(key, sizeof(key), "%s_%s", e->proto, e->name);
+		if (re && !regex_match(re, key, strlen(key)))
+			continue;
+		hc_fmt(name, sizeof(name), "node_netstat_%s", key);
+		hc_fmt(help, sizeof(help), "Statistic %s%s.", e->proto,
+			 e->name);
+		if (out_add(o, name, help, OUT_UNTYPED, v, NULL) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(l.v);
+	return rc;
+}
+
+int netstat_init(struct hc *hc)
+{
+	return regex_compile(&hc->netstat_re, "--collector.netstat.fields",
+			     hc->netstat_fields);
+}
+
+int netstat_update(struct hc *hc, struct out *o)
+{
+	struct buf a = BUF_INIT(HC_FILE_MAX), b = BUF_INIT(HC_FILE_MAX),
+		   c = BUF_INIT(HC_FILE_MAX);
+	char pa[PATH_MAX], pb[PATH_MAX], pc[PATH_MAX];
+	int have6, rc = HC_FAIL;
+
+	if (hc_path(pa, sizeof(pa), hc->procfs, "net/netstat") < 0 ||
+	    hc_path(pb, sizeof(pb), hc->procfs, "net/snmp") < 0 ||
+	    hc_path(pc, sizeof(pc), hc->procfs, "net/snmp6") < 0)
+		goto out;
+	if (hc_read(pa, &a) < 0) {
+		log_error("netstat: cannot read '%s': %s", pa, strerror(errno));
+		goto out;
+	}
+	if (hc_read(pb, &b) < 0) {
+		log_error("netstat: cannot read '%s': %s", pb, strerror(errno));
+		goto out;
+	}
+	have6 = hc_read(pc, &c) == 0;
+	if (!have6 && errno != ENOENT) {
+		log_error("netstat: cannot read '%s': %s", pc, strerror(errno));
+		goto out;
+	}
+	if (netstat_parse(a.p ? a.p : "", a.len, b.p ? b.p : "", b.len,
+			  have6 ? (c.p ? c.p : "") : NULL, c.len,
+			  hc->netstat_re, o) < 0) {
+		log_error("netstat: malformed '%s' or '%s'", pa, pb);
+		goto out;
+	}
+	rc = HC_OK;
+out:
+	buf_free(&a);
+	buf_free(&b);
+	buf_free(&c);
+	return rc;
+}

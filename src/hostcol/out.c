@@ -1,0 +1,371 @@
+/* out.c: gathers one cycle's samples and writes them sorted as node_exporter does. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostcol.h"
+#include "labels.h"
+#include "lineio.h"
+#include "value.h"
+#include "banned.h"
+
+#define OUT_ARENA_MAX (256u * 1024 * 1024)
+#define OUT_MAX_LABELS 64
+
+/* Families are found by name through a small open-addressing table. */
+static size_t *fam_index;
+static size_t fam_slots;
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = UINT64_C(1469598103934665603);
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+	return h;
+}
+
+void out_init(struct out *o)
+{
+	memset(o, 0, sizeof(*o));
+	buf_init(&o->arena, OUT_ARENA_MAX);
+	labels_init(&o->ls);
+}
+
+void out_reset(struct out *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nfams; i++) {
+		free(o->fams[i].name);
+		free(o->fams[i].help);
+	}
+	o->nfams = 0;
+	o->n = 0;
+	buf_reset(&o->arena);
+	if (fam_index)
+		memset(fam_index, 0, fam_slots * sizeof(*fam_index));
+}
+
+void out_free(struct out *o)
+{
+	out_reset(o);
+	free(o->fams);
+	free(o->s);
+	buf_free(&o->arena);
+	labels_free(&o->ls);
+	free(fam_index);
+	fam_index = NULL;
+	fam_slots = 0;
+	memset(o, 0, sizeof(*o));
+}
+
+/* Slot values are family index + 1; 0 is empty. */
+static int fam_rehash(struct out *o, size_t slots)
+{
+	size_t *t = calloc(slots, sizeof(*t));
+	size_t i;
+
+	if (!t)
+		return -1;
+	for (i = 0; i < o->nfams; i++) {
+		size_t j = name_hash(o->fams[i].name) & (slots - 1);
+
+		while (t[j])
+			j = (j + 1) & (slots - 1);
+		t[j] = i + 1;
+	}
+	free(fam_index);
+	fam_index = t;
+	fam_slots = slots;
+	return 0;
+}
+
+static long fam_find(struct out *o, const char *name, size_t *slot)
+{
+	size_t j;
+
+	if (!fam_slots)
+		return -1;
+	j = name_hash(name) & (fam_slots - 1);
+	while (fam_index[j]) {
+		if (strcmp(o->fams[fam_index[j] - 1].name, name) == 0)
+			return (long)(fam_index[j] - 1);
+		j = (j + 1) & (fam_slots - 1);
+	}
+	*slot = j;
+	return -1;
+}
+
+struct out_mark out_mark(const struct out *o)
+{
+	struct out_mark m = { o->n, o->arena.len };
+
+	return m;
+}
+
+void out_rollback(struct out *o, struct out_mark m)
+{
+	if (m.n <= o->n)
+		o->n = m.n;
+	if (m.arena <= o->arena.len)
+		buf_truncate(&o->arena, m.arena);
+}
+
+int out_has_family(const struct out *o, const char *name)
+{
+	size_t slot;
+
+	return fam_find((struct out *)o, name, &slot) >= 0;
+}
+
+static long fam_get(struct out *o, const char *name, const char *help,
+		    enum out_type type)
+{
+	size_t slot = 0;
+	long i = fam_find(o, name, &slot);
+	struct out_fam *f;
+
+	if (i >= 0)
+		return i;
+	if ((o->nfams + 1) * 2 > fam_slots) {
+		if (fam_rehash(o, fam_slots ? fam_slots * 2 : 256) < 0)
+			return -1;
+		(void)fam_find(o, name, &slot);
+	}
+	if (o->nfams == o->capfams) {
+		size_t cap = o->capfams ? o->capfams * 2 : 128;
+		struct out_fam *nf = realloc(o->fams, cap * sizeof(*nf));
+
+		if (!nf)
+			return -1;
+		o->fams = nf;
+		o->capfams = cap;
+	}
+	f = &o->fams[o->nfams];
+	f->name = strdup(name);
+	f->help = strdup(help);
+	f->type = type;
+	if (!f->name || !f->help) {
+		free(f->name);
+		free(f->help);
+		return -1;
+	}
+	fam_index[slot] = o->nfams + 1;
+	return (long)o->nfams++;
+}
+
+int out_add_part(struct out *o, const char *name, const char *help,
+		 enum out_type type, int kind, double bound, double v,
+		 size_t n, const char *const *names, const char *const *values)
+{
+	long fam = fam_get(o, name, help, type);
+	size_t order[OUT_MAX_LABELS];
+	struct out_sample *s;
+	size_t i, j, start = o->arena.len;
+
+	if (fam < 0 || n > OUT_MAX_LABELS)
+		return -1;
+	/* Labels are kept sorted by name: the sort key of a series is its
+	 * values in that order. */
+	for (i = 0; i < n; i++) {
+		for (j = i; j > 0 && strcmp(names[order[j - 1]], names[i]) > 0; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	for (i = 0; i < n; i++) {
+		const char *nm = names[order[i]], *val = values[order[i]];
+
+		if (buf_add(&o->arena, nm, strlen(nm) + 1) < 0 ||
+		    buf_add(&o->arena, val, strlen(val) + 1) < 0) {
+			buf_truncate(&o->arena, start);
+			return -1;
+		}
+	}
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 1024;
+		struct out_sample *ns = realloc(o->s, cap * sizeof(*ns));
+
+		if (!ns) {
+			buf_truncate(&o->arena, start);
+			return -1;
+		}
+		o->s = ns;
+		o->cap = cap;
+	}
+	s = &o->s[o->n];
+	s->fam = (size_t)fam;
+	s->off = start;
+	s->nlabels = n;
+	s->seq = o->n;
+	s->v = v;
+	s->kind = kind;
+	s->bound = bound;
+	o->n++;
+	return 0;
+}
+
+int out_addv(struct out *o, const char *name, const char *help,
+	     enum out_type type, double v, size_t n,
+	     const char *const *names, const char *const *values)
+{
+	return out_add_part(o, name, help, type, OUT_PLAIN, 0, v, n, names,
+			    values);
+}
+
+int out_add(struct out *o, const char *name, const char *help,
+	    enum out_type type, double v, ...)
+{
+	const char *names[OUT_MAX_LABELS], *values[OUT_MAX_LABELS];
+	size_t n = 0;
+	const char *ln;
+	va_list ap;
+
+	va_start(ap, v);
+	while ((ln = va_arg(ap, const char *)) != NULL) {
+		const char *lv = va_arg(ap, const char *);
+
+		if (n == OUT_MAX_LABELS) {
+			va_end(ap);
+			errno = E2BIG;
+			return -1;
+		}
+		names[n] = ln;
+		values[n] = lv ? lv : "";
+		n++;
+	}
+	va_end(ap);
+	return out_addv(o, name, help, type, v, n, names, values);
+}
+
+/* qsort has no context argument in C99: the arena base is set per sort. */
+static const struct out *sort_out;
+
+static int sample_cmp(const void *x, const void *y)
+{
+	const struct out_sample *a = x, *b = y;
+	const char *pa, *pb;
+	size_t i;
+	int c;
+
+	if (a->fam != b->fam)
+		return strcmp(sort_out->fams[a->fam].name,
+			      sort_out->fams[b->fam].name);
+	if (a->nlabels != b->nlabels)
+		return a->nlabels < b->nlabels ? -1 : 1;
+	pa = sort_out->arena.p + a->off;
+	pb = sort_out->arena.p + b->off;
+	for (i = 0; i < a->nlabels; i++) {
+		pa += strlen(pa) + 1;
+		pb += strlen(pb) + 1;
+		c = strcmp(pa, pb);
+		if (c)
+			return c;
+		pa += strlen(pa) + 1;
+		pb += strlen(pb) + 1;
+	}
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (a->bound != b->bound)
+		return a->bound < b->bound ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static const char *type_word(enum out_type t)
+{
+	switch (t) {
+	case OUT_COUNTER:
+		return "counter";
+	case OUT_GAUGE:
+		return "gauge";
+	case OUT_SUMMARY:
+		return "summary";
+	case OUT_HISTOGRAM:
+		return "histogram";
+	case OUT_UNTYPED:
+		break;
+	}
+	return "untyped";
+}
+
+static int write_sample(struct out *o, struct lineio_writer *w,
+			const struct out_sample *s, int64_t ts)
+{
+	const struct out_fam *f = &o->fams[s->fam];
+	const char *p = o->arena.p ? o->arena.p + s->off : "";
+	char name[512], bound[VALUE_FMT_MAX];
+	const char *suffix = "";
+	size_t i;
+
+	switch (s->kind) {
+	case OUT_BUCKET:
+		suffix = "_bucket";
+		break;
+	case OUT_SUM:
+		suffix = "_sum";
+		break;
+	case OUT_COUNT:
+		suffix = "_count";
+		break;
+	default:
+		break;
+	}
+	if ((size_t)hc_fmt(name, sizeof(name), "%s%s", f->name, suffix) >=
+	    sizeof(name)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	labels_reset(&o->ls);
+	if (labels_push(&o->ls, LABELS_NAME, strlen(LABELS_NAME), name,
+			strlen(name)) < 0)
+		return -1;
+	for (i = 0; i < s->nlabels; i++) {
+		const char *nm = p, *val;
+
+		p += strlen(p) + 1;
+		val = p;
+		p += strlen(p) + 1;
+		if (labels_push(&o->ls, nm, strlen(nm), val, strlen(val)) < 0)
+			return -1;
+	}
+	if (s->kind == OUT_BUCKET || s->kind == OUT_QUANTILE) {
+		const char *bn = s->kind == OUT_BUCKET ? "le" : "quantile";
+
+		value_format(s->bound, bound);
+		if (labels_push(&o->ls, bn, strlen(bn), bound,
+				strlen(bound)) < 0)
+			return -1;
+	}
+	if (labels_sort(&o->ls) < 0)
+		return -1;
+	return lineio_write_sample(w, &o->ls, s->v, ts, 1);
+}
+
+int out_write(struct out *o, struct lineio_writer *w, int64_t ts_ms)
+{
+	size_t i;
+	size_t last = SIZE_MAX;
+
+	sort_out = o;
+	qsort(o->s, o->n, sizeof(*o->s), sample_cmp);
+	sort_out = NULL;
+	for (i = 0; i < o->n; i++) {
+		const struct out_sample *s = &o->s[i];
+
+		if (s->fam != last) {
+			const struct out_fam *f = &o->fams[s->fam];
+
+			if (lineio_write_meta(w, META_HELP, f->name,
+					      f->help) < 0 ||
+			    lineio_write_meta(w, META_TYPE, f->name,
+					      type_word(f->type)) < 0)
+				return -1;
+			last = s->fam;
+		}
+		if (write_sample(o, w, s, ts_ms) < 0)
+			return -1;
+	}
+	return 0;
+}

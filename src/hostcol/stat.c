@@ -1,0 +1,103 @@
+/* stat.c: the stat collector (/proc/stat: interrupts, context switches, forks, boot time, processes, softirqs). */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "hostcol.h"
+#include "log.h"
+#include "banned.h"
+
+static int field_is(const struct field *f, const char *s)
+{
+	return f->n == strlen(s) && memcmp(f->p, s, f->n) == 0;
+}
+
+static const char *const softirq_vectors[] = {
+	"hi", "timer", "net_tx", "net_rx", "block", "block_iopoll",
+	"tasklet", "sched", "hrtimer", "rcu",
+};
+
+int stat_parse(const char *p, size_t len, int softirq, struct out *o)
+{
+	uint64_t intr = 0, ctxt = 0, forks = 0, btime = 0, running = 0,
+		 blocked = 0, si[10] = { 0 };
+	const char *line;
+	size_t llen, pos = 0, i;
+
+	while (hc_line(p, len, &pos, &line, &llen)) {
+		struct field f[12];
+		size_t nf = hc_fields(line, llen, f, 12);
+		uint64_t *dst = NULL;
+
+		if (nf < 2)
+			continue;
+		if (field_is(&f[0], "btime"))
+			dst = &btime;
+		else if (field_is(&f[0], "intr"))
+			dst = &intr;
+		else if (field_is(&f[0], "ctxt"))
+			dst = &ctxt;
+		else if (field_is(&f[0], "processes"))
+			dst = &forks;
+		else if (field_is(&f[0], "procs_running"))
+			dst = &running;
+		else if (field_is(&f[0], "procs_blocked"))
+			dst = &blocked;
+		else if (field_is(&f[0], "softirq")) {
+			uint64_t total;
+
+			if (nf < 12 || hc_field_u64(&f[1], &total) < 0)
+				return -1;
+			for (i = 0; i < 10; i++)
+				if (hc_field_u64(&f[2 + i], &si[i]) < 0)
+					return -1;
+			continue;
+		}
+		if (dst && hc_field_u64(&f[1], dst) < 0)
+			return -1;
+	}
+	if (out_add(o, "node_intr_total", "Total number of interrupts serviced.",
+		    OUT_COUNTER, (double)intr, NULL) < 0 ||
+	    out_add(o, "node_context_switches_total",
+		    "Total number of context switches.", OUT_COUNTER,
+		    (double)ctxt, NULL) < 0 ||
+	    out_add(o, "node_forks_total", "Total number of forks.",
+		    OUT_COUNTER, (double)forks, NULL) < 0 ||
+	    out_add(o, "node_boot_time_seconds", "Node boot time, in unixtime.",
+		    OUT_GAUGE, (double)btime, NULL) < 0 ||
+	    out_add(o, "node_procs_running",
+		    "Number of processes in runnable state.", OUT_GAUGE,
+		    (double)running, NULL) < 0 ||
+	    out_add(o, "node_procs_blocked",
+		    "Number of processes blocked waiting for I/O to complete.",
+		    OUT_GAUGE, (double)blocked, NULL) < 0)
+		return -1;
+	if (softirq)
+		for (i = 0; i < 10; i++)
+			if (out_add(o, "node_softirqs_total",
+				    "Number of softirq calls.", OUT_COUNTER,
+				    (double)si[i], "vector", softirq_vectors[i],
+				    NULL) < 0)
+				return -1;
+	return 0;
+}
+
+int stat_update(struct hc *hc, struct out *o)
+{
+	struct buf b = BUF_INIT(HC_FILE_MAX);
+	char path[PATH_MAX];
+	int rc = HC_OK;
+
+	if (hc_path(path, sizeof(path), hc->procfs, "stat") < 0 ||
+	    hc_read(path, &b) < 0) {
+		log_error("stat: cannot read '%s': %s", path, strerror(errno));
+		buf_free(&b);
+		return HC_FAIL;
+	}
+	if (stat_parse(b.p ? b.p : "", b.len, hc->stat_softirq, o) < 0) {
+		log_error("stat: malformed '%s'", path);
+		rc = HC_FAIL;
+	}
+	buf_free(&b);
+	return rc;
+}

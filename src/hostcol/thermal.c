@@ -1,0 +1,84 @@
+/* thermal.c: the thermal_zone collector (/sys/class/thermal zones and cooling devices). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hostcol.h"
+#include "log.h"
+#include "banned.h"
+
+int thermal_zone_update(struct hc *hc, struct out *o)
+{
+	struct buf type = BUF_INIT(65536);
+	struct names z = { NULL, 0 }, cd = { NULL, 0 };
+	char dir[PATH_MAX], path[PATH_MAX + 64];
+	size_t i;
+	int rc = HC_FAIL;
+
+	if (hc_path(dir, sizeof(dir), hc->sysfs, "class/thermal") < 0)
+		return HC_FAIL;
+	if (hc_list_prefix(dir, "thermal_zone", &z) < 0) {
+		if (errno == ENOENT)
+			return HC_OK;
+		log_error("thermal_zone: cannot list '%s': %s", dir,
+			  strerror(errno));
+		return HC_FAIL;
+	}
+	/* Like node_exporter, a zone whose files cannot be read still
+	 * reports, with what could be read. */
+	for (i = 0; i < z.n; i++) {
+		int64_t t = 0;
+
+		hc_fmt(path, sizeof(path), "%s/%s/type", dir, z.v[i]);
+		if (hc_read_str(path, &type) < 0)
+			buf_reset(&type);
+		hc_fmt(path, sizeof(path), "%s/%s/temp", dir, z.v[i]);
+		if (hc_read_i64(path, &t) < 0)
+			t = 0;
+		if (out_add(o, "node_thermal_zone_temp",
+			    "Zone temperature in Celsius", OUT_GAUGE,
+			    (double)t / 1000.0, "zone",
+			    z.v[i] + strlen("thermal_zone"), "type",
+			    type.p ? type.p : "", NULL) < 0)
+			goto out;
+	}
+	if (hc_list_prefix(dir, "cooling_device", &cd) < 0) {
+		rc = HC_OK;
+		goto out;
+	}
+	for (i = 0; i < cd.n; i++) {
+		int64_t max, cur;
+		const char *name = cd.v[i] + strlen("cooling_device");
+
+		hc_fmt(path, sizeof(path), "%s/%s/type", dir, cd.v[i]);
+		if (hc_read_str(path, &type) < 0)
+			goto bad;
+		hc_fmt(path, sizeof(path), "%s/%s/max_state", dir, cd.v[i]);
+		if (hc_read_i64(path, &max) < 0)
+			goto bad;
+		/* cur_state may be -1 (intel_powerclamp). */
+		hc_fmt(path, sizeof(path), "%s/%s/cur_state", dir, cd.v[i]);
+		if (hc_read_i64(path, &cur) < 0)
+			goto bad;
+		if (out_add(o, "node_cooling_device_cur_state",
+			    "Current throttle state of the cooling device",
+			    OUT_GAUGE, (double)cur, "name", name, "type",
+			    type.p ? type.p : "", NULL) < 0 ||
+		    out_add(o, "node_cooling_device_max_state",
+			    "Maximum throttle state of the cooling device",
+			    OUT_GAUGE, (double)max, "name", name, "type",
+			    type.p ? type.p : "", NULL) < 0)
+			goto out;
+	}
+	rc = HC_OK;
+	goto out;
+bad:
+	log_error("thermal_zone: cannot read '%s': %s", path,
+		  errno ? strerror(errno) : "malformed");
+out:
+	buf_free(&type);
+	hc_names_free(&z);
+	hc_names_free(&cd);
+	return rc;
+}

@@ -1,0 +1,793 @@
+/* main.c: rwsend, which delivers metric lines to remote-write receivers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "http.h"
+#include "labels.h"
+#include "lineio.h"
+#include "log.h"
+#include "obs.h"
+#include "parse.h"
+#include "record.h"
+#include "relabel.h"
+#include "rwsend.h"
+#include "sig.h"
+#include "stats.h"
+#include "banned.h"
+
+#define DEFAULT_DISK_MAX (1024ull << 20)
+#define DEFAULT_MEM_MAX (64ull << 20)
+#define MAX_FLAG_HEADERS 32
+
+static const char usage_text[] =
+	"usage: rwsend [-hv] [-q DIR] [--drain-timeout DUR] "
+	"[--queue-max-age DUR]\n"
+	"              [--queue-max-bytes SIZE] [--spool always|on-failure]\n"
+	"              [--stats-file PATH] [--no-fsync] -c FILE | -u URL "
+	"[endpoint options]\n"
+	"endpoint options: [--basic-auth-user USER] "
+	"[--basic-auth-password-file FILE]\n"
+	"  [--batch-send-deadline DUR] [--bearer-token-file FILE] "
+	"[--ca-file FILE]\n"
+	"  [--cert-file FILE] [--header 'NAME: VALUE'] "
+	"[--insecure-skip-verify]\n"
+	"  [--key-file FILE] [--max-backoff DUR] [--max-samples-per-send N]\n"
+	"  [--metadata-send-interval DUR] [--min-backoff DUR] [--name NAME]\n"
+	"  [--no-metadata] [--no-retry-on-429] [--proxy-url URL]\n"
+	"  [--remote-timeout DUR] [--sample-age-limit DUR] "
+	"[--server-name NAME]\n"
+	"  [--shards N]\n";
+
+static void usage(FILE *f)
+{
+	fputs(usage_text, f);
+}
+
+enum {
+	OPT_BASIC_USER = 256, OPT_BASIC_PASS_FILE, OPT_DEADLINE, OPT_BEARER_FILE,
+	OPT_CA, OPT_CERT, OPT_DRAIN, OPT_HEADER, OPT_INSECURE, OPT_KEY,
+	OPT_MAX_BACKOFF, OPT_MAX_SAMPLES, OPT_META_INTERVAL, OPT_MIN_BACKOFF,
+	OPT_NAME, OPT_NO_FSYNC, OPT_NO_META, OPT_NO_429, OPT_PROXY,
+	OPT_QMAX_AGE, OPT_QMAX_BYTES, OPT_TIMEOUT, OPT_AGE_LIMIT,
+	OPT_SERVER_NAME, OPT_SHARDS, OPT_SPOOL, OPT_STATS, OPT_VERSION,
+};
+
+static const struct option longopts[] = {
+	{ "basic-auth-password-file", required_argument, NULL,
+	  OPT_BASIC_PASS_FILE },
+	{ "basic-auth-user", required_argument, NULL, OPT_BASIC_USER },
+	{ "batch-send-deadline", required_argument, NULL, OPT_DEADLINE },
+	{ "bearer-token-file", required_argument, NULL, OPT_BEARER_FILE },
+	{ "ca-file", required_argument, NULL, OPT_CA },
+	{ "cert-file", required_argument, NULL, OPT_CERT },
+	{ "config", required_argument, NULL, 'c' },
+	{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
+	{ "header", required_argument, NULL, OPT_HEADER },
+	{ "help", no_argument, NULL, 'h' },
+	{ "insecure-skip-verify", no_argument, NULL, OPT_INSECURE },
+	{ "key-file", required_argument, NULL, OPT_KEY },
+	{ "max-backoff", required_argument, NULL, OPT_MAX_BACKOFF },
+	{ "max-samples-per-send", required_argument, NULL, OPT_MAX_SAMPLES },
+	{ "metadata-send-interval", required_argument, NULL,
+	  OPT_META_INTERVAL },
+	{ "min-backoff", required_argument, NULL, OPT_MIN_BACKOFF },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "no-fsync", no_argument, NULL, OPT_NO_FSYNC },
+	{ "no-metadata", no_argument, NULL, OPT_NO_META },
+	{ "no-retry-on-429", no_argument, NULL, OPT_NO_429 },
+	{ "proxy-url", required_argument, NULL, OPT_PROXY },
+	{ "queue-dir", required_argument, NULL, 'q' },
+	{ "queue-max-age", required_argument, NULL, OPT_QMAX_AGE },
+	{ "queue-max-bytes", required_argument, NULL, OPT_QMAX_BYTES },
+	{ "remote-timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "sample-age-limit", required_argument, NULL, OPT_AGE_LIMIT },
+	{ "server-name", required_argument, NULL, OPT_SERVER_NAME },
+	{ "shards", required_argument, NULL, OPT_SHARDS },
+	{ "spool", required_argument, NULL, OPT_SPOOL },
+	{ "stats-file", required_argument, NULL, OPT_STATS },
+	{ "url", required_argument, NULL, 'u' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int bad_arg(const char *opt, const char *arg, const char *why)
+{
+	log_error("invalid %s '%s': %s", opt, arg, why);
+	return -1;
+}
+
+static int arg_duration(const char *opt, const char *arg, int64_t *ms,
+			int64_t min)
+{
+	int64_t v;
+
+	if (parse_duration(arg, strlen(arg), &v) < 0)
+		return bad_arg(opt, arg, "not a duration such as 5s or 1m30s");
+	if (v < min)
+		return bad_arg(opt, arg, "too small");
+	*ms = v;
+	return 0;
+}
+
+static int arg_file(const char *opt, const char *arg)
+{
+	if (access(arg, R_OK) < 0)
+		return bad_arg(opt, arg, strerror(errno));
+	return 0;
+}
+
+/* ---- the reader ---- */
+
+struct reader {
+	struct rw_endpoint *eps;
+	size_t nep;
+	const struct rw_global *g;
+	struct buf enc;
+	int64_t next_stats;
+	unsigned long logs;
+	struct log_limit lim_log;
+	struct lineio_reader in;
+};
+
+static void flush_shard(struct rw_shard *sh, struct buf *enc)
+{
+	struct rw_endpoint *ep = sh->ep;
+	size_t n = sh->batch.n;
+
+	if (!n)
+		return;
+	if (rw_batch_encode(&sh->batch, enc) < 0) {
+		log_errno("endpoint '%s': cannot encode a batch of %zu samples",
+			  ep->name, n);
+		atomic_fetch_add(&ep->st.samples_dropped, n);
+		return;
+	}
+	if (rw_shard_push(sh, enc->p, enc->len, clock_ms()) < 0)
+		atomic_fetch_add(&ep->st.samples_dropped, n);
+}
+
+static void flush_all(struct reader *rd)
+{
+	size_t e, i;
+
+	for (e = 0; e < rd->nep; e++)
+		for (i = 0; i < rd->eps[e].nshards; i++)
+			flush_shard(&rd->eps[e].shards[i], &rd->enc);
+}
+
+static int write_stats(struct reader *rd);
+
+/* Flushes batches past their deadline, metadata and the stats file;
+ * returns the milliseconds until the next thing falls due. */
+static int64_t tick(struct reader *rd)
+{
+	int64_t now = clock_mono_ms(), next = 1000;
+	size_t e, i;
+
+	for (e = 0; e < rd->nep; e++) {
+		struct rw_endpoint *ep = &rd->eps[e];
+
+		for (i = 0; i < ep->nshards; i++) {
+			struct rw_batch *b = &ep->shards[i].batch;
+			int64_t left;
+
+			if (!b->n)
+				continue;
+			left = b->first_mono + ep->qc.batch_send_deadline_ms -
+			       now;
+			if (left <= 0)
+				flush_shard(&ep->shards[i], &rd->enc);
+			else if (left < next)
+				next = left;
+		}
+	}
+	if (rw_meta_dirty() || rw_meta_count())
+		rw_meta_flush(rd->eps, rd->nep, now, 0);
+	if (rd->g->stats_file && now >= rd->next_stats) {
+		write_stats(rd);
+		rd->next_stats = now + rd->g->stats_interval_ms;
+	}
+	return next < 1 ? 1 : next;
+}
+
+static void add_sample(struct reader *rd, struct record *rec, int64_t now)
+{
+	size_t e;
+
+	if (!rec->has_ts)
+		rec->ts = now;
+	for (e = 0; e < rd->nep; e++) {
+		struct rw_endpoint *ep = &rd->eps[e];
+		const struct labels *ls = &rec->labels;
+		struct rw_shard *sh;
+		int r;
+
+		atomic_fetch_add(&ep->st.samples_in, 1);
+		if (ep->has_relabel) {
+			if (labels_copy(&ep->scratch, ls) < 0) {
+				atomic_fetch_add(&ep->st.samples_dropped, 1);
+				continue;
+			}
+			r = relabel_apply(&ep->relabel, &ep->scratch);
+			if (r <= 0 || ep->scratch.n == 0) {
+				atomic_fetch_add(r < 0 ? &ep->st.samples_dropped
+						       : &ep->st
+								 .samples_relabel_dropped,
+						 1);
+				continue;
+			}
+			ls = &ep->scratch;
+		}
+		if (ep->qc.sample_age_limit_ms > 0 &&
+		    rec->ts < now - ep->qc.sample_age_limit_ms) {
+			atomic_fetch_add(&ep->st.samples_too_old, 1);
+			continue;
+		}
+		sh = &ep->shards[labels_hash(ls) % ep->nshards];
+		if (rw_batch_add(&sh->batch, ls, rec->value, rec->ts) < 0) {
+			log_errno("endpoint '%s': cannot add a sample",
+				  ep->name);
+			atomic_fetch_add(&ep->st.samples_dropped, 1);
+			continue;
+		}
+		if (sh->batch.n == 1)
+			sh->batch.first_mono = clock_mono_ms();
+		if (sh->batch.n >= (size_t)ep->qc.max_samples_per_send ||
+		    sh->batch.arena.len >= RW_BATCH_ARENA_MAX)
+			flush_shard(sh, &rd->enc);
+	}
+}
+
+static int read_input(struct reader *rd)
+{
+	struct record rec;
+	struct pollfd pfd;
+	unsigned long n = 0;
+	int ret = 0;
+
+	record_init(&rec);
+	if (lineio_reader_init(&rd->in, STDIN_FILENO, "-") < 0) {
+		log_errno("cannot read standard input");
+		return -1;
+	}
+	{
+		int fl = fcntl(STDIN_FILENO, F_GETFL);
+
+		if (fl >= 0 &&
+		    fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK) == 0)
+			rd->in.nonblock = 1;
+	}
+	while (!sig_stop) {
+		int r = lineio_read(&rd->in, &rec);
+
+		if (r == LINEIO_OK) {
+			if (rec.kind == REC_SAMPLE) {
+				add_sample(rd, &rec, clock_ms());
+			} else if (rec.kind == REC_COMMENT) {
+				if (rec.meta != META_NONE &&
+				    rw_meta_note(&rec) < 0)
+					log_errno("cannot keep metadata");
+			} else {
+				rd->logs++;
+				log_limited(&rd->lim_log,
+					    "-:%lu: a log entry is not a metric "
+					    "sample; dropped",
+					    rd->in.lineno);
+			}
+			if ((++n & 1023) == 0)
+				tick(rd);
+			continue;
+		}
+		if (r == LINEIO_AGAIN) {
+			int64_t wait = tick(rd);
+
+			pfd.fd = STDIN_FILENO;
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR) {
+				log_errno("cannot poll standard input");
+				ret = -1;
+				break;
+			}
+			continue;
+		}
+		if (r == LINEIO_EOF)
+			break;
+		if (errno == EINTR || errno == EAGAIN)
+			continue;
+		log_errno("cannot read standard input");
+		ret = -1;
+		break;
+	}
+	record_free(&rec);
+	return ret;
+}
+
+/* ---- --stats-file ---- */
+
+struct stat_def {
+	const char *name, *type, *help;
+};
+
+static const struct stat_def stat_defs[] = {
+	{ "obs_rwsend_samples_in_total", "counter",
+	  "Samples read for this endpoint." },
+	{ "obs_rwsend_samples_sent_total", "counter",
+	  "Samples the receiver acknowledged." },
+	{ "obs_rwsend_samples_retried_total", "counter",
+	  "Samples in requests that failed and were retried." },
+	{ "obs_rwsend_samples_failed_total", "counter",
+	  "Samples in batches the receiver rejected (4xx), dropped." },
+	{ "obs_rwsend_samples_dropped_total", "counter",
+	  "Samples dropped before queueing (encoding or queue errors)." },
+	{ "obs_rwsend_samples_dropped_too_old_total", "counter",
+	  "Samples older than sample_age_limit, dropped." },
+	{ "obs_rwsend_samples_relabel_dropped_total", "counter",
+	  "Samples dropped by write_relabel_configs." },
+	{ "obs_rwsend_metadata_sent_total", "counter",
+	  "Metadata entries the receiver acknowledged." },
+	{ "obs_rwsend_metadata_failed_total", "counter",
+	  "Metadata entries the receiver rejected." },
+	{ "obs_rwsend_batches_queued_total", "counter",
+	  "Batches written to the queue." },
+	{ "obs_rwsend_batches_sent_total", "counter",
+	  "Batches the receiver acknowledged." },
+	{ "obs_rwsend_batches_failed_total", "counter",
+	  "Batches the receiver rejected." },
+	{ "obs_rwsend_sent_bytes_total", "counter",
+	  "Compressed request bytes acknowledged." },
+	{ "obs_rwsend_requests_total", "counter",
+	  "HTTP requests made." },
+	{ "obs_rwsend_requests_failed_total", "counter",
+	  "Requests that failed and were retried." },
+	{ "obs_rwsend_request_duration_seconds_total", "counter",
+	  "Time spent in requests." },
+	{ "obs_rwsend_queue_batches", "gauge", "Batches in the queue." },
+	{ "obs_rwsend_queue_bytes", "gauge", "Bytes in the queue." },
+	{ "obs_rwsend_queue_segments", "gauge", "Queue segment files." },
+	{ "obs_rwsend_queue_oldest_age_seconds", "gauge",
+	  "Age of the oldest queued batch." },
+	{ "obs_rwsend_queue_dropped_batches_total", "counter",
+	  "Batches dropped by --queue-max-bytes or --queue-max-age." },
+	{ "obs_rwsend_queue_dropped_bytes_total", "counter",
+	  "Bytes dropped by --queue-max-bytes or --queue-max-age." },
+	{ "obs_rwsend_queue_corrupt_records_total", "counter",
+	  "Queue records skipped as torn or corrupt." },
+};
+
+static void stat_values(struct rw_endpoint *ep, double *v, int64_t now)
+{
+	struct rw_stats *s = &ep->st;
+	struct queue_stats q;
+	int i = 0;
+
+	rw_shard_qstats(ep, &q);
+	v[i++] = (double)atomic_load(&s->samples_in);
+	v[i++] = (double)atomic_load(&s->samples_sent);
+	v[i++] = (double)atomic_load(&s->samples_retried);
+	v[i++] = (double)atomic_load(&s->samples_failed);
+	v[i++] = (double)atomic_load(&s->samples_dropped);
+	v[i++] = (double)atomic_load(&s->samples_too_old);
+	v[i++] = (double)atomic_load(&s->samples_relabel_dropped);
+	v[i++] = (double)atomic_load(&s->meta_sent);
+	v[i++] = (double)atomic_load(&s->meta_failed);
+	v[i++] = (double)atomic_load(&s->batches_queued);
+	v[i++] = (double)atomic_load(&s->batches_sent);
+	v[i++] = (double)atomic_load(&s->batches_failed);
+	v[i++] = (double)atomic_load(&s->bytes_sent);
+	v[i++] = (double)atomic_load(&s->requests);
+	v[i++] = (double)atomic_load(&s->requests_failed);
+	v[i++] = (double)atomic_load(&s->latency_ms_sum) / 1000.0;
+	v[i++] = (double)q.records;
+	v[i++] = (double)q.bytes;
+	v[i++] = (double)q.segments;
+	v[i++] = q.oldest_ms ? (double)(now - q.oldest_ms) / 1000.0 : 0;
+	v[i++] = (double)q.dropped_records;
+	v[i++] = (double)q.dropped_bytes;
+	v[i++] = (double)(q.corrupt_records +
+			  atomic_load(&s->corrupt_records));
+}
+
+static int write_stats(struct reader *rd)
+{
+	enum { NSTAT = ARRAY_SIZE(stat_defs) };
+	struct buf b = BUF_INIT(16u << 20), lab = BUF_INIT(4096);
+	double *v;
+	size_t e, i;
+	int ret = -1;
+
+	v = calloc(rd->nep * NSTAT, sizeof(*v));
+	if (!v)
+		goto out;
+	for (e = 0; e < rd->nep; e++)
+		stat_values(&rd->eps[e], v + e * NSTAT, clock_ms());
+	for (i = 0; i < NSTAT; i++)
+		for (e = 0; e < rd->nep; e++) {
+			buf_reset(&lab);
+			if (buf_addstr(&lab, "endpoint=\"") < 0 ||
+			    label_escape(&lab, rd->eps[e].name,
+					 strlen(rd->eps[e].name)) < 0 ||
+			    buf_addch(&lab, '"') < 0 ||
+			    stats_add(&b, stat_defs[i].name, stat_defs[i].type,
+				      stat_defs[i].help, buf_cstr(&lab),
+				      v[e * NSTAT + i]) < 0)
+				goto out;
+		}
+	if (stats_add(&b, "obs_rwsend_lines_bad_total", "counter",
+		      "Input lines dropped as malformed.", "",
+		      (double)(rd->in.bad + rd->logs)) < 0 ||
+	    stats_add(&b, "obs_rwsend_metadata_families", "gauge",
+		      "Metric families with metadata kept.", "",
+		      (double)rw_meta_count()) < 0)
+		goto out;
+	ret = stats_write(rd->g->stats_file, &b);
+out:
+	if (ret < 0)
+		log_errno("cannot write stats file '%s'", rd->g->stats_file);
+	free(v);
+	buf_free(&b);
+	buf_free(&lab);
+	return ret;
+}
+
+/* ---- main ---- */
+
+struct flags {
+	const char *config, *url;
+	int endpoint_opts;	/* an endpoint option was given */
+	const char *headers[MAX_FLAG_HEADERS];
+	size_t nheaders;
+	int no_meta;
+	struct rw_endpoint ep;
+};
+
+static int endpoint_option(struct flags *f, int c, const char *arg)
+{
+	struct rw_endpoint *ep = &f->ep;
+	long n;
+
+	f->endpoint_opts = 1;
+	switch (c) {
+	case OPT_BASIC_USER:
+		ep->http.basic_user = arg;
+		return 0;
+	case OPT_BASIC_PASS_FILE:
+		ep->http.basic_password_file = arg;
+		return arg_file("--basic-auth-password-file", arg);
+	case OPT_DEADLINE:
+		return arg_duration("--batch-send-deadline", arg,
+				    &ep->qc.batch_send_deadline_ms, 1);
+	case OPT_BEARER_FILE:
+		ep->http.bearer_token_file = arg;
+		return arg_file("--bearer-token-file", arg);
+	case OPT_CA:
+		ep->http.ca_file = arg;
+		return arg_file("--ca-file", arg);
+	case OPT_CERT:
+		ep->http.cert_file = arg;
+		return arg_file("--cert-file", arg);
+	case OPT_HEADER: {
+		const char *colon = strchr(arg, ':');
+
+		if (!colon || !rw_header_ok(arg, (size_t)(colon - arg)) ||
+		    strchr(arg, '\n') || strchr(arg, '\r'))
+			return bad_arg("--header", arg,
+				       "not 'NAME: VALUE' with a header "
+				       "rwsend does not set itself");
+		if (f->nheaders == MAX_FLAG_HEADERS)
+			return bad_arg("--header", arg, "too many headers");
+		f->headers[f->nheaders++] = arg;
+		return 0;
+	}
+	case OPT_INSECURE:
+		ep->http.insecure_skip_verify = 1;
+		return 0;
+	case OPT_KEY:
+		ep->http.key_file = arg;
+		return arg_file("--key-file", arg);
+	case OPT_MAX_BACKOFF:
+		return arg_duration("--max-backoff", arg, &ep->qc.max_backoff_ms,
+				    1);
+	case OPT_MAX_SAMPLES:
+		if (parse_int_arg(arg, 1, 1000000, &n) < 0)
+			return bad_arg("--max-samples-per-send", arg,
+				       "not a number in [1, 1000000]");
+		ep->qc.max_samples_per_send = n;
+		return 0;
+	case OPT_META_INTERVAL:
+		return arg_duration("--metadata-send-interval", arg,
+				    &ep->meta_interval_ms, 1);
+	case OPT_MIN_BACKOFF:
+		return arg_duration("--min-backoff", arg, &ep->qc.min_backoff_ms,
+				    1);
+	case OPT_NAME:
+		if (!*arg)
+			return bad_arg("--name", arg, "empty");
+		ep->name = arg;
+		return 0;
+	case OPT_NO_META:
+		ep->meta_send = 0;
+		return 0;
+	case OPT_NO_429:
+		ep->qc.retry_on_429 = 0;
+		return 0;
+	case OPT_PROXY:
+		ep->http.proxy_url = arg;
+		return 0;
+	case OPT_TIMEOUT:
+		return arg_duration("--remote-timeout", arg,
+				    &ep->remote_timeout_ms, 1);
+	case OPT_AGE_LIMIT:
+		return arg_duration("--sample-age-limit", arg,
+				    &ep->qc.sample_age_limit_ms, 0);
+	case OPT_SERVER_NAME:
+		ep->http.server_name = arg;
+		return 0;
+	case OPT_SHARDS:
+		if (parse_int_arg(arg, 1, RW_MAX_SHARDS, &n) < 0)
+			return bad_arg("--shards", arg,
+				       "not a number in [1, 64]");
+		ep->qc.max_shards = n;
+		return 0;
+	}
+	return -1;
+}
+
+static int finish(struct rw_config *cfg, struct rw_global *g,
+		  int input_failed, int late)
+{
+	uint64_t left = 0, failed = 0, dropped = 0, qdropped = 0, queued = 0;
+	size_t e;
+
+	for (e = 0; e < cfg->nep; e++) {
+		struct rw_endpoint *ep = &cfg->ep[e];
+		struct queue_stats q;
+
+		rw_shard_qstats(ep, &q);
+		queued += q.records;
+		qdropped += q.dropped_records;
+		failed += atomic_load(&ep->st.samples_failed) +
+			  atomic_load(&ep->st.meta_failed);
+		dropped += atomic_load(&ep->st.samples_dropped) +
+			   atomic_load(&ep->st.push_errors);
+	}
+	for (e = 0; e < cfg->nep; e++)
+		left += rw_shards_close(&cfg->ep[e]);
+	if (left)
+		log_error("%llu batches not delivered and lost (no -q DIR)",
+			  (unsigned long long)left);
+	else if (late && queued && g->queue_dir)
+		log_warn("warning: %llu batches not yet delivered stay queued "
+			 "in '%s'",
+			 (unsigned long long)queued, g->queue_dir);
+	if (failed)
+		log_error("%llu samples or metadata entries rejected by the "
+			  "receiver",
+			  (unsigned long long)failed);
+	if (qdropped)
+		log_error("%llu queued batches dropped by the queue bounds",
+			  (unsigned long long)qdropped);
+	if (dropped)
+		log_error("%llu samples could not be queued",
+			  (unsigned long long)dropped);
+	return (input_failed || left || failed || qdropped || dropped)
+		       ? EXIT_RUNTIME
+		       : EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct rw_global g;
+	struct rw_config cfg;
+	struct flags f;
+	struct reader rd;
+	const char *spool = NULL;
+	int c, rc, input_failed, late, max_set = 0;
+	size_t e;
+
+	log_init("rwsend");
+	memset(&g, 0, sizeof(g));
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&f, 0, sizeof(f));
+	g.drain_timeout_ms = 30000;
+	g.stats_interval_ms = 5000;
+	g.sync = 1;
+	rw_endpoint_defaults(&f.ep);
+
+	while ((c = getopt_long(argc, argv, "c:hq:u:v", longopts, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'c':
+			f.config = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'q':
+			g.queue_dir = optarg;
+			break;
+		case 'u':
+			f.url = optarg;
+			break;
+		case 'v':
+			log_set_verbose(1);
+			break;
+		case OPT_DRAIN:
+			if (arg_duration("--drain-timeout", optarg,
+					 &g.drain_timeout_ms, 0) < 0)
+				return EXIT_CONFIG;
+			break;
+		case OPT_NO_FSYNC:
+			g.sync = 0;
+			break;
+		case OPT_QMAX_AGE:
+			if (arg_duration("--queue-max-age", optarg,
+					 &g.queue_max_age_ms, 0) < 0)
+				return EXIT_CONFIG;
+			break;
+		case OPT_QMAX_BYTES:
+			if (parse_size(optarg, strlen(optarg),
+				       &g.queue_max_bytes) < 0) {
+				bad_arg("--queue-max-bytes", optarg,
+					"not a size such as 512MiB");
+				return EXIT_CONFIG;
+			}
+			max_set = 1;
+			break;
+		case OPT_SPOOL:
+			spool = optarg;
+			if (strcmp(optarg, "always") == 0) {
+				g.spool_on_failure = 0;
+			} else if (strcmp(optarg, "on-failure") == 0) {
+				g.spool_on_failure = 1;
+			} else {
+				bad_arg("--spool", optarg,
+					"not 'always' or 'on-failure'");
+				return EXIT_CONFIG;
+			}
+			break;
+		case OPT_STATS:
+			g.stats_file = optarg;
+			break;
+		case OPT_VERSION:
+			obs_print_version();
+			return EXIT_OK;
+		case '?':
+			usage(stderr);
+			return EXIT_CONFIG;
+		default:
+			if (endpoint_option(&f, c, optarg) < 0)
+				return EXIT_CONFIG;
+			break;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 0) {
+		log_error("unexpected operand '%s': input is standard input",
+			  argv[0]);
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+	if (!f.config == !f.url) {
+		log_error(f.config ? "-c and -u exclude each other"
+				   : "no receiver: give -u URL or -c FILE");
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+	if (f.config && f.endpoint_opts) {
+		log_error("endpoint options go with -u, not -c: set them in "
+			  "'%s'",
+			  f.config);
+		return EXIT_CONFIG;
+	}
+	if (spool && g.spool_on_failure && !g.queue_dir) {
+		log_error("--spool on-failure needs -q DIR");
+		return EXIT_CONFIG;
+	}
+	if (!max_set)
+		g.queue_max_bytes = g.queue_dir ? DEFAULT_DISK_MAX
+						: DEFAULT_MEM_MAX;
+
+	if (f.url) {
+		if (strncmp(f.url, "http://", 7) != 0 &&
+		    strncmp(f.url, "https://", 8) != 0) {
+			bad_arg("-u", f.url, "not an http or https URL");
+			return EXIT_CONFIG;
+		}
+		if (!!f.ep.http.cert_file != !!f.ep.http.key_file) {
+			log_error("--cert-file and --key-file go together");
+			return EXIT_CONFIG;
+		}
+		if (f.ep.http.basic_password_file && !f.ep.http.basic_user) {
+			log_error("--basic-auth-password-file needs "
+				  "--basic-auth-user");
+			return EXIT_CONFIG;
+		}
+		if (f.ep.http.basic_user && f.ep.http.bearer_token_file) {
+			log_error("basic auth and a bearer token exclude each "
+				  "other");
+			return EXIT_CONFIG;
+		}
+		if (f.ep.qc.max_backoff_ms < f.ep.qc.min_backoff_ms) {
+			log_error("--max-backoff is less than --min-backoff");
+			return EXIT_CONFIG;
+		}
+		f.ep.url = f.url;
+		f.ep.headers = f.headers;
+		f.ep.nheaders = f.nheaders;
+		cfg.ep = calloc(1, sizeof(*cfg.ep));
+		if (!cfg.ep) {
+			log_errno("cannot allocate");
+			return EXIT_RUNTIME;
+		}
+		cfg.ep[0] = f.ep;
+		cfg.nep = 1;
+		if (rw_endpoint_finish(&cfg.ep[0]) < 0) {
+			log_errno("cannot allocate");
+			return EXIT_RUNTIME;
+		}
+	} else {
+		relabel_free(&f.ep.relabel);
+		labels_free(&f.ep.scratch);
+		buf_free(&f.ep.hdrbuf);
+		if (rw_config_load(&cfg, f.config) < 0) {
+			rw_config_free(&cfg);
+			return EXIT_CONFIG;
+		}
+	}
+
+	if (sig_init() < 0 || http_global_init() < 0) {
+		rw_config_free(&cfg);
+		return EXIT_RUNTIME;
+	}
+	for (e = 0; e < cfg.nep; e++)
+		if (rw_shards_open(&cfg.ep[e], &g) < 0) {
+			for (; e + 1 > 0; e--)
+				rw_shards_close(&cfg.ep[e]);
+			rw_config_free(&cfg);
+			return EXIT_RUNTIME;
+		}
+	for (e = 0; e < cfg.nep; e++)
+		if (rw_shards_start(&cfg.ep[e]) < 0) {
+			rw_abort = 1;
+			rw_senders_drain();
+			rw_senders_join(cfg.ep, cfg.nep, 0);
+			finish(&cfg, &g, 1, 1);
+			rw_config_free(&cfg);
+			return EXIT_RUNTIME;
+		}
+
+	memset(&rd, 0, sizeof(rd));
+	rd.eps = cfg.ep;
+	rd.nep = cfg.nep;
+	rd.g = &g;
+	buf_init(&rd.enc, 0);
+	rd.lim_log = (struct log_limit)LOG_LIMIT_INIT;
+	input_failed = read_input(&rd) < 0;
+
+	/* EOF or a signal: flush, then wait for the receivers. */
+	flush_all(&rd);
+	rw_meta_flush(cfg.ep, cfg.nep, clock_mono_ms(), 1);
+	rw_senders_drain();
+	late = rw_senders_join(cfg.ep, cfg.nep,
+			       clock_mono_ms() + g.drain_timeout_ms);
+	if (g.stats_file)
+		write_stats(&rd);
+	lineio_reader_free(&rd.in);
+	buf_free(&rd.enc);
+	rc = finish(&cfg, &g, input_failed, late);
+	rw_meta_free();
+	rw_config_free(&cfg);
+	http_global_cleanup();
+	return rc;
+}

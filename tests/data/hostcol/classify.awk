@@ -1,0 +1,33 @@
+# classify.awk: prints "COLLECTOR<TAB>LINE" for each exposition line that
+# belongs to one of hostcol's collectors (by its family name), for the
+# comparisons with node_exporter; other lines are dropped.
+function fam(line,    f) {
+	if (line ~ /^# (HELP|TYPE) /) { split(line, f, " "); return f[3] }
+	f[1] = line; sub(/[{ ].*/, "", f[1]); return f[1]
+}
+{
+	n = fam($0); c = ""
+	if (n == "node_scrape_collector_success" || n == "node_scrape_collector_duration_seconds") {
+		if (match($0, /collector="[^"]*"/))
+			c = substr($0, RSTART + 11, RLENGTH - 12)
+		else
+			c = "scrape"
+	}
+	else if (n ~ /^node_cpu_(seconds_total|guest_seconds_total|info|frequency_hertz|flag_info|bug_info|core_throttles_total|package_throttles_total|isolated|online)$/) c = "cpu"
+	else if (n ~ /^node_cpu_(scaling_frequency(_min|_max)?_hertz|scaling_governor|frequency_(min|max|avg)_hertz)$/) c = "cpufreq"
+	else if (n ~ /^node_disk_/) c = "diskstats"
+	else if (n ~ /^node_filesystem_/) c = "filesystem"
+	else if (n ~ /^node_hwmon_/) c = "hwmon"
+	else if (n ~ /^node_load(1|5|15)$/) c = "loadavg"
+	else if (n ~ /^node_memory_/ && n !~ /^node_memory_numa_/) c = "meminfo"
+	else if (n ~ /^node_network_(receive|transmit)_(bytes|packets|errs|drop|fifo|frame|compressed|multicast|nohandler|colls|carrier)_total$/) c = "netdev"
+	else if (n ~ /^node_netstat_/) c = "netstat"
+	else if (n ~ /^node_pressure_/) c = "pressure"
+	else if (n ~ /^node_(intr_total|context_switches_total|forks_total|boot_time_seconds|procs_running|procs_blocked|softirqs_total)$/) c = "stat"
+	else if (n ~ /^node_textfile_/ || n !~ /^(node_|go_|process_|promhttp_)/) c = "textfile"
+	else if (n ~ /^node_(thermal_zone_temp|cooling_device_(cur|max)_state)$/) c = "thermal_zone"
+	else if (n ~ /^node_time_/) c = "time"
+	else if (n ~ /^node_uname_info$/) c = "uname"
+	else if (n ~ /^node_vmstat_/) c = "vmstat"
+	if (c != "") print c "\t" $0
+}

@@ -1,0 +1,523 @@
+#!/usr/bin/env bats
+# hostcol.bats: hostcol against node_exporter: its own test fixtures and
+# expected output, a live node_exporter on this machine, damaged /proc and
+# /sys files, filters, the cycle loop and a stuck mount.
+
+load helpers
+
+PEERS=${OBS_ROOT}/../shared/peers
+NE_FIX=$PEERS/node_exporter
+DATA=$OBS_ROOT/tests/data/hostcol
+
+teardown() {
+	stop_peers
+}
+
+hc() {
+	"$(obs_bin hostcol)" "$@"
+}
+
+# fixture_copy DIR: the fixtures' proc and sys trees copied to DIR, for a
+# test to damage.
+fixture_copy() {
+	[ -d "$NE_FIX" ] || skip "no peer fixtures in $NE_FIX"
+	mkdir -p "$1"
+	cp -R "$NE_FIX/proc" "$NE_FIX/sys" "$1/" || return 1
+	# The shared copy holds sys.ttar's symlinks as files naming the target.
+	find "$1/sys" -type f -size -300c | while IFS= read -r f; do
+		[ "$(head -c 3 "$f")" = "../" ] || continue
+		[ "$(wc -l <"$f")" -eq 0 ] || continue
+		t=$(cat "$f")
+		rm -f "$f" && ln -s "$t" "$f"
+	done
+}
+
+# success_of FILE COLLECTOR: the value of node_scrape_collector_success.
+success_of() {
+	awk -v c="$2" '$1 == "node_scrape_collector_success{collector=\"" c "\"}" { print $2 }' "$1"
+}
+
+# run_on TREE COLLECTOR...: hostcol on TREE with only COLLECTORs; output
+# in $T/out, stderr in $T/err, exit status in $rc.
+run_on() {
+	local tree=$1 c args=()
+	shift
+	for c in "$@"; do
+		args+=("--collector.$c")
+	done
+	rc=0
+	hc --path.procfs="$tree/proc" --path.sysfs="$tree/sys" \
+		--path.udev.data="$tree/udev" --collector.disable-defaults \
+		"${args[@]}" >"$T/out" 2>"$T/err" || rc=$?
+}
+
+# --- usage ----------------------------------------------------------------
+
+@test "hostcol -h prints the usage on stdout and exits 0" {
+	skip_unless_bin hostcol
+	run hc -h
+	[ "$status" -eq 0 ]
+	[ "${lines[0]%% *}" = "usage:" ]
+	[[ "$output" == *"--interval DUR"* ]]
+}
+
+@test "hostcol with a bad option or an operand exits 2 with the usage on stderr" {
+	skip_unless_bin hostcol
+	hc --no-such-option >"$T/out" 2>"$T/err" && rc=0 || rc=$?
+	[ "$rc" -eq 2 ]
+	[ ! -s "$T/out" ]
+	grep -q '^usage: hostcol' "$T/err"
+	hc extra >"$T/out" 2>"$T/err" && rc=0 || rc=$?
+	[ "$rc" -eq 2 ]
+	[ ! -s "$T/out" ]
+}
+
+@test "hostcol --version prints its version" {
+	skip_unless_bin hostcol
+	run hc --version
+	[ "$status" -eq 0 ]
+	[[ "$output" == "hostcol version "* ]]
+}
+
+@test "hostcol: a bad regular expression or interval is a usage error (2)" {
+	skip_unless_bin hostcol
+	hc --collector.vmstat.fields='(' >"$T/out" 2>"$T/err" && rc=0 || rc=$?
+	[ "$rc" -eq 2 ]
+	[ ! -s "$T/out" ]
+	grep -q 'vmstat.fields' "$T/err"
+	hc --interval 5x >"$T/out" 2>"$T/err" && rc=0 || rc=$?
+	[ "$rc" -eq 2 ]
+	hc --collector.diskstats.device-exclude=a --collector.diskstats.device-include=b \
+		>"$T/out" 2>"$T/err" && rc=0 || rc=$?
+	[ "$rc" -eq 2 ]
+	grep -q 'mutually exclusive' "$T/err"
+}
+
+# --- node_exporter's fixtures ---------------------------------------------
+
+@test "fixtures: every series node_exporter 1.12 emits for our collectors, same labels and values" {
+	skip_unless_bin hostcol
+	[ -d "$NE_FIX" ] || skip "no peer fixtures in $NE_FIX"
+	sh "$DATA/fixture-compare.sh" "$(obs_bin hostcol)" "$NE_FIX" "$T" >"$T/report" 2>&1 && rc=0 || rc=$?
+	cat "$T/report"
+	[ "$rc" -eq 0 ]
+	# One "ok" line per collector compared, none empty.
+	[ "$(grep -c '^ok ' "$T/report")" -eq 14 ]
+	! grep -q '^FAIL' "$T/report"
+}
+
+@test "fixtures: output is sorted as node_exporter sorts it, one HELP and TYPE per family" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	run_on "$T/f" cpu cpufreq diskstats hwmon loadavg meminfo netstat pressure stat thermal_zone vmstat
+	[ "$rc" -eq 0 ]
+	# Families in byte order, each HELP right before its TYPE, once.
+	grep '^# HELP ' "$T/out" | awk '{ print $3 }' >"$T/help"
+	grep '^# TYPE ' "$T/out" | awk '{ print $3 }' >"$T/type"
+	cmp "$T/help" "$T/type"
+	LC_ALL=C sort -u "$T/help" | cmp - "$T/help"
+	# Every sample carries the same timestamp: the cycle's.
+	[ "$(grep -v '^#' "$T/out" | awk '{ print $NF }' | sort -u | wc -l)" -eq 1 ]
+	# Two runs give the same lines apart from timestamps and durations.
+	awk '!/^#/ { $NF = "" } { print }' "$T/out" | grep -v duration_seconds >"$T/a"
+	run_on "$T/f" cpu cpufreq diskstats hwmon loadavg meminfo netstat pressure stat thermal_zone vmstat
+	awk '!/^#/ { $NF = "" } { print }' "$T/out" | grep -v duration_seconds >"$T/b"
+	cmp "$T/a" "$T/b"
+}
+
+@test "fixtures: series sorted by label values in label-name order" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	run_on "$T/f" cpu
+	[ "$rc" -eq 0 ]
+	grep '^node_cpu_seconds_total{cpu="0",' "$T/out" | sed 's/.*mode="\([a-z]*\)".*/\1/' >"$T/modes"
+	printf '%s\n' idle iowait irq nice softirq steal system user >"$T/want"
+	cmp "$T/want" "$T/modes"
+	# cpu="10" sorts before cpu="2", as strings do.
+	grep -o '^node_cpu_seconds_total{cpu="[0-9]*"' "$T/out" | uniq | sed 's/.*"\([0-9]*\)"/\1/' >"$T/cpus"
+	LC_ALL=C sort -c "$T/cpus"
+}
+
+# --- damaged files: an error for that collector only ----------------------
+
+# damage FILE CONTENT: replaces FILE (relative to $T/f) with CONTENT.
+damage() {
+	rm -f "$T/f/$1"
+	printf '%b' "$2" >"$T/f/$1"
+}
+
+@test "corrupt: a huge number in /proc/meminfo fails meminfo only" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	damage proc/meminfo 'MemTotal:        99999999999999999999999 kB\nMemFree: 1 kB\n'
+	run_on "$T/f" meminfo loadavg
+	[ "$rc" -eq 0 ]
+	[ "$(success_of "$T/out" meminfo)" = 0 ]
+	[ "$(success_of "$T/out" loadavg)" = 1 ]
+	! grep -q '^node_memory_' "$T/out"
+	grep -q "meminfo: malformed" "$T/err"
+}
+
+@test "corrupt: meminfo line with a unit other than kB, or too many fields" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	damage proc/meminfo 'MemTotal: 10 MB\n'
+	run_on "$T/f" meminfo
+	[ "$rc" -eq 0 ]
+	[ "$(success_of "$T/out" meminfo)" = 0 ]
+	damage proc/meminfo 'MemTotal: 10 kB extra\n'
+	run_on "$T/f" meminfo
+	[ "$(success_of "$T/out" meminfo)" = 0 ]
+	damage proc/meminfo 'MemTotal: 10 kB\nHugePages_Total: 3'
+	run_on "$T/f" meminfo
+	[ "$(success_of "$T/out" meminfo)" = 1 ]
+	grep -q '^node_memory_MemTotal_bytes 10240 ' "$T/out"
+	grep -q '^node_memory_HugePages_Total 3 ' "$T/out"
+}
+
+@test "corrupt: truncated /proc/loadavg, empty /proc/loadavg" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	damage proc/loadavg '0.21 0.3'
+	run_on "$T/f" loadavg stat
+	[ "$rc" -eq 0 ]
+	[ "$(success_of "$T/out" loadavg)" = 0 ]
+	[ "$(success_of "$T/out" stat)" = 1 ]
+	damage proc/loadavg ''
+	run_on "$T/f" loadavg
+	[ "$rc" -eq 0 ]
+	[ "$(success_of "$T/out" loadavg)" = 0 ]
+	! grep -q '^node_load' "$T/out"
+}
+
+@test "corrupt: /proc/stat with a bad counter fails stat, and a bad cpu line fails cpu" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	damage proc/stat 'cpu  1 2 3 4\ncpu0 1 2 3 4\nctxt abc\nbtime 5\n'
+	run_on "$T/f" stat cpu
+	[ "$rc" -eq 0 ]
+	[ "$(success_of "$T/out" stat)" = 0 ]
+	# The cpu lines are fine (fewer fields than usual is allowed).
+	[ "$(success_of "$T/out" cpu)" = 1 ]
+	grep -q '^node_cpu_seconds_total{cpu="0",mode="idle"} 0.04 ' "$T/out"
+	grep -q '^node_cpu_seconds_total{cpu="0",mode="steal"} 0 ' "$T/out"
+	damage proc/stat 'cpu0 1 x 3 4\nctxt 1\n'
+	run_on "$T/f" stat cpu
+	[ "$(success_of "$T/out" cpu)" = 0 ]
+	[ "$(success_of "$T/out" stat)" = 1 ]
+	damage proc/stat 'cpu0 1 2 3 4\nsoftirq 1 2\n'
+	run_on "$T/f" stat cpu --collector.stat.softirq
+	[ "$(success_of "$T/out" stat)" = 0 ]
+}
+
+@test "corrupt: /proc/diskstats: short lines are skipped, a bad number fails diskstats" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	damage proc/diskstats '   8       0 sdb 1 2\n 259 0 nvme0n1 1 2 3 4 5 6 7 8 9 10 11\n'
+	run_on "$T/f" diskstats
+	[ "$rc" -eq 0 ]
+	[ "$(success_of "$T/out" diskstats)" = 1 ]
+	grep -q '^node_disk_reads_completed_total{device="nvme0n1"} 1 ' "$T/out"
+	grep -q '^node_disk_io_time_weighted_seconds_total{device="nvme0n1"} 0.011 ' "$T/out"
+	! grep -q 'device="sdb"' "$T/out"
+	! grep -q '^node_disk_discards_completed_total' "$T/out"
+	damage proc/diskstats ' 259 0 nvme0n1 1 2 3 4 5 6 7 8 9 10 99999999999999999999999\n'
+	run_on "$T/f" diskstats
+	[ "$(success_of "$T/out" diskstats)" = 0 ]
+	! grep -q '^node_disk_' "$T/out"
+}
+
+@test "corrupt: /proc/net/netstat with a value line missing fields fails netstat" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	damage proc/net/netstat 'TcpExt: SyncookiesSent SyncookiesRecv\nTcpExt: 0\n'
+	run_on "$T/f" netstat vmstat
+	[ "$rc" -eq 0 ]
+	[ "$(success_of "$T/out" netstat)" = 0 ]
+	[ "$(success_of "$T/out" vmstat)" = 1 ]
+	damage proc/net/netstat 'TcpExt: SyncookiesSent\n'
+	run_on "$T/f" netstat
+	[ "$(success_of "$T/out" netstat)" = 0 ]
+	# No snmp6 (IPv6 disabled) is fine.
+	damage proc/net/netstat 'TcpExt: ListenDrops\nTcpExt: 7\n'
+	rm -f "$T/f/proc/net/snmp6"
+	run_on "$T/f" netstat
+	[ "$(success_of "$T/out" netstat)" = 1 ]
+	grep -q '^node_netstat_TcpExt_ListenDrops 7 ' "$T/out"
+}
+
+@test "corrupt: /proc/vmstat without a value, /proc/pressure without total" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	damage proc/vmstat 'pgfault\n'
+	damage proc/pressure/io 'some avg10=0.18\nfull avg10=0.1 total=1\n'
+	run_on "$T/f" vmstat pressure loadavg
+	[ "$rc" -eq 0 ]
+	[ "$(success_of "$T/out" vmstat)" = 0 ]
+	[ "$(success_of "$T/out" pressure)" = 0 ]
+	[ "$(success_of "$T/out" loadavg)" = 1 ]
+}
+
+@test "corrupt: binary garbage and a 2 MiB line in /proc files never crash" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	head -c 65536 /dev/urandom >"$T/garbage"
+	for f in stat meminfo loadavg diskstats vmstat net/netstat net/snmp net/snmp6 pressure/cpu cpuinfo 1/mountinfo; do
+		rm -f "$T/f/proc/$f"
+		cp "$T/garbage" "$T/f/proc/$f"
+	done
+	run_on "$T/f" cpu stat meminfo loadavg diskstats vmstat netstat pressure filesystem
+	[ "$rc" -eq 0 ]
+	for c in meminfo loadavg diskstats netstat pressure filesystem; do
+		[ "$(success_of "$T/out" "$c")" = 0 ] || { echo "$c succeeded"; return 1; }
+	done
+	awk 'BEGIN { for (i = 0; i < 2097152; i++) printf "9"; print "" }' >"$T/f/proc/vmstat"
+	run_on "$T/f" vmstat loadavg
+	[ "$rc" -eq 0 ]
+	[ "$(success_of "$T/out" vmstat)" = 0 ]
+}
+
+@test "corrupt: sysfs: bad cpufreq and cooling device values fail their collector; hwmon skips bad values" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	damage sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq 'fast\n'
+	damage sys/class/thermal/cooling_device0/max_state 'x\n'
+	run_on "$T/f" cpufreq thermal_zone hwmon
+	[ "$rc" -eq 0 ]
+	[ "$(success_of "$T/out" cpufreq)" = 0 ]
+	[ "$(success_of "$T/out" thermal_zone)" = 0 ]
+	[ "$(success_of "$T/out" hwmon)" = 1 ]
+	grep -q '^node_hwmon_temp_celsius{chip="platform_coretemp_0",sensor="temp1"} 55 ' "$T/out"
+	damage sys/class/hwmon/hwmon0/temp1_input '12345678901234567890123456789x\n'
+	run_on "$T/f" hwmon
+	[ "$(success_of "$T/out" hwmon)" = 1 ]
+	! grep -q '^node_hwmon_temp_celsius{chip="platform_coretemp_0",sensor="temp1"}' "$T/out"
+}
+
+@test "missing files: an absent /proc/pressure or hwmon class is no data, not a crash" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	rm -rf "$T/f/proc/pressure" "$T/f/sys/class/hwmon" "$T/f/sys/class/thermal"
+	run_on "$T/f" pressure hwmon thermal_zone loadavg
+	[ "$rc" -eq 0 ]
+	[ "$(success_of "$T/out" pressure)" = 0 ]
+	[ "$(success_of "$T/out" hwmon)" = 0 ]
+	[ "$(success_of "$T/out" thermal_zone)" = 1 ]
+	[ "$(success_of "$T/out" loadavg)" = 1 ]
+	! grep -q '^node_pressure_\|^node_hwmon_\|^node_thermal' "$T/out"
+	[ ! -s "$T/err" ]
+}
+
+# --- filters --------------------------------------------------------------
+
+@test "netdev: /proc/net/dev with device-include and device-exclude (unanchored, as Go)" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	run_on "$T/f" netdev --no-collector.netdev.netlink --collector.netdev.device-exclude=eth
+	[ "$rc" -eq 0 ]
+	grep -o 'device="[^"]*"' "$T/out" | sort -u >"$T/devs"
+	! grep -q eth "$T/devs"
+	grep -q 'device="lo"' "$T/devs"
+	run_on "$T/f" netdev --no-collector.netdev.netlink --collector.netdev.device-include='^lo$'
+	[ "$(grep -o 'device="[^"]*"' "$T/out" | sort -u)" = 'device="lo"' ]
+	# 16 counters per device from /proc/net/dev, legacy names.
+	[ "$(grep -c '^node_network_.*{device="lo"}' "$T/out")" -eq 16 ]
+	grep -q '^node_network_receive_errs_total{device="lo"} ' "$T/out"
+	grep -q '^node_network_transmit_colls_total{device="lo"} ' "$T/out"
+}
+
+@test "diskstats: default exclude drops partitions; device-include replaces it" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	run_on "$T/f" diskstats
+	! grep -q 'device="sda1"' "$T/out"
+	grep -q 'device="sda"' "$T/out"
+	run_on "$T/f" diskstats --collector.diskstats.device-include='^sda1$'
+	[ "$(grep -o 'device="[^"]*"' "$T/out" | sort -u)" = 'device="sda1"' ]
+}
+
+@test "vmstat and netstat field filters" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	run_on "$T/f" vmstat netstat --collector.vmstat.fields='^nr_free_pages$' --collector.netstat.fields='^Tcp_CurrEstab$'
+	[ "$rc" -eq 0 ]
+	[ "$(grep -c '^node_vmstat_' "$T/out")" -eq 1 ]
+	grep -q '^node_vmstat_nr_free_pages ' "$T/out"
+	[ "$(grep -c '^node_netstat_' "$T/out")" -eq 1 ]
+	grep -q '^# HELP node_netstat_Tcp_CurrEstab Statistic TcpCurrEstab.$' "$T/out"
+}
+
+@test "filesystem: default mount point and type excludes, mount-points-include" {
+	skip_unless_bin hostcol
+	mkdir -p "$T/p/1" "$T/root/data" "$T/root/proc"
+	cat >"$T/p/1/mountinfo" <<EOF
+20 1 8:1 / $T/root/data rw,relatime shared:1 - ext4 /dev/sdz1 rw
+21 1 0:5 / $T/root/proc rw,nosuid - proc proc rw
+22 1 0:6 / $T/root/data2 ro,relatime - tmpfs tmpfs rw
+23 1 0:7 / $T/root/cg rw - cgroup2 cgroup2 rw
+EOF
+	hc --path.procfs="$T/p" --path.rootfs="$T/root" --collector.disable-defaults \
+		--collector.filesystem >"$T/out" 2>"$T/err" && rc=0 || rc=$?
+	[ "$rc" -eq 0 ]
+	grep -o 'mountpoint="[^"]*"' "$T/out" | sort -u >"$T/mps"
+	printf '%s\n' 'mountpoint="/data"' 'mountpoint="/data2"' >"$T/want"
+	cmp "$T/want" "$T/mps"
+	grep -q '^node_filesystem_readonly{device="/dev/sdz1",fstype="ext4",mountpoint="/data"} 0 ' "$T/out"
+	grep -q '^node_filesystem_size_bytes{device="/dev/sdz1",fstype="ext4",mountpoint="/data"} ' "$T/out"
+	grep -q '^node_filesystem_mount_info{device="/dev/sdz1",major="8",minor="1",mountpoint="/data"} 1 ' "$T/out"
+	# /data2 does not exist under the root: statfs fails, reported so.
+	grep -q '^node_filesystem_device_error{device="tmpfs",device_error="no such file or directory",fstype="tmpfs",mountpoint="/data2"} 1 ' "$T/out"
+	grep -q '^node_filesystem_readonly{device="tmpfs",device_error="no such file or directory",fstype="tmpfs",mountpoint="/data2"} 1 ' "$T/out"
+	! grep -q '^node_filesystem_size_bytes{device="tmpfs"' "$T/out"
+	hc --path.procfs="$T/p" --path.rootfs="$T/root" --collector.disable-defaults \
+		--collector.filesystem --collector.filesystem.mount-points-include='^/proc$' \
+		>"$T/out" 2>"$T/err" && rc=0 || rc=$?
+	[ "$rc" -eq 0 ]
+	# The include replaces the default mount-point exclude; the fs-type
+	# exclude still drops proc.
+	! grep -q 'mountpoint=' "$T/out"
+}
+
+@test "filesystem: a stuck statfs never blocks a cycle; the mount is skipped until it answers" {
+	skip_unless_bin hostcol
+	skip_unless_cmd cc
+	[ -z "${OBS_ASAN:-}" ] || skip "LD_PRELOAD does not mix with ASan"
+	cc -shared -fPIC -o "$T/slow.so" "$DATA/slowstatfs.c" -ldl || skip "cannot build the statfs shim"
+	mkdir -p "$T/p/1" "$T/root/slow" "$T/root/fast"
+	cat >"$T/p/1/mountinfo" <<EOF
+20 1 8:1 / $T/root/slow rw - ext4 /dev/sdy1 rw
+21 1 8:2 / $T/root/fast rw - ext4 /dev/sdy2 rw
+EOF
+	touch "$T/slow-once"
+	SLOW_STATFS_MATCH=/slow SLOW_STATFS_ONCE="$T/slow-once" SLOW_STATFS_MS=1500 \
+		LD_PRELOAD="$T/slow.so" "$(obs_bin hostcol)" --path.procfs="$T/p" \
+		--path.rootfs="$T/root" --collector.disable-defaults --collector.filesystem \
+		--collector.filesystem.mount-timeout=100ms --interval=250ms \
+		>"$T/out" 2>"$T/err" &
+	pid=$!
+	sleep 3
+	kill -TERM "$pid"
+	wait "$pid" && rc=0 || rc=$?
+	[ "$rc" -eq 0 ]
+	# Cycles by timestamp: at least 8 in 3 s, though one statfs took 1.5 s.
+	grep '^node_filesystem_device_error' "$T/out" | awk '{ print $NF }' | uniq >"$T/cycles"
+	[ "$(wc -l <"$T/cycles")" -ge 8 ]
+	first=$(head -1 "$T/cycles")
+	last=$(tail -1 "$T/cycles")
+	grep " $first\$" "$T/out" >"$T/c1"
+	grep " $last\$" "$T/out" >"$T/cn"
+	grep -q '^node_filesystem_device_error{device="/dev/sdy1",device_error="mountpoint timeout",fstype="ext4",mountpoint="/slow"} 1 ' "$T/c1"
+	grep -q '^node_filesystem_size_bytes{device="/dev/sdy2",fstype="ext4",mountpoint="/fast"} ' "$T/c1"
+	! grep -q '^node_filesystem_size_bytes{device="/dev/sdy1"' "$T/c1"
+	# After it answered, the mount is back.
+	grep -q '^node_filesystem_device_error{device="/dev/sdy1",fstype="ext4",mountpoint="/slow"} 0 ' "$T/cn"
+	grep -q '^node_filesystem_size_bytes{device="/dev/sdy1",fstype="ext4",mountpoint="/slow"} ' "$T/cn"
+	# The slow statfs was called once: a stuck mount is not asked again.
+	[ ! -e "$T/slow-once" ]
+	[ "$(grep -c 'slowstatfs: slow call' "$T/err")" -eq 1 ]
+}
+
+# --- cycles ---------------------------------------------------------------
+
+@test "--interval: one flushed cycle per interval until SIGTERM, exit 0" {
+	skip_unless_bin hostcol
+	hc --collector.disable-defaults --collector.loadavg --interval=100ms >"$T/out" 2>"$T/err" &
+	pid=$!
+	for i in $(seq 50); do
+		[ "$(grep -c '^node_load1 ' "$T/out")" -ge 3 ] && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	wait "$pid" && rc=0 || rc=$?
+	[ "$rc" -eq 0 ]
+	[ "$(grep -c '^node_load1 ' "$T/out")" -ge 3 ]
+	[ "$(grep -c '^# HELP node_load1 ' "$T/out")" -eq "$(grep -c '^node_load1 ' "$T/out")" ]
+	[ ! -s "$T/err" ]
+}
+
+@test "a closed stdout (EPIPE) ends hostcol with status 1 and one message" {
+	skip_unless_bin hostcol
+	set +e
+	hc --interval=50ms | head -c 10 >/dev/null
+	rcs=("${PIPESTATUS[@]}")
+	set -e
+	[ "${rcs[0]}" -eq 1 ]
+}
+
+@test "textfile: *.prom files, mtime, scrape_error, histogram and summary families" {
+	skip_unless_bin hostcol
+	mkdir -p "$T/tf"
+	cat >"$T/tf/a.prom" <<'EOF'
+# HELP job_latency_seconds How long.
+# TYPE job_latency_seconds histogram
+job_latency_seconds_bucket{job="b",le="0.5"} 1
+job_latency_seconds_bucket{job="b",le="+Inf"} 3
+job_latency_seconds_bucket{job="b",le="0.1"} 0
+job_latency_seconds_sum{job="b"} 2.5
+job_latency_seconds_count{job="b"} 3
+# TYPE job_rpc summary
+job_rpc{quantile="0.9"} 4
+job_rpc_sum 10
+job_rpc_count 2
+plain_metric{x="1"} 7
+plain_metric{y="2"} 8
+EOF
+	echo 'ignored 1' >"$T/tf/not-prom.txt"
+	echo 'broken{ 1' >"$T/tf/z.prom"
+	touch -d @1700000000 "$T/tf/a.prom"
+	hc --collector.disable-defaults --collector.textfile \
+		--collector.textfile.directory="$T/tf" >"$T/out" 2>"$T/err" && rc=0 || rc=$?
+	[ "$rc" -eq 0 ]
+	awk '!/^#/ { $NF = "" } { sub(/ $/, ""); print }' "$T/out" | grep -v '^node_scrape\|^# [A-Z]* node_scrape' >"$T/got"
+	cat >"$T/want" <<EOF
+# HELP job_latency_seconds How long.
+# TYPE job_latency_seconds histogram
+job_latency_seconds_bucket{job="b",le="0.1"} 0
+job_latency_seconds_bucket{job="b",le="0.5"} 1
+job_latency_seconds_bucket{job="b",le="+Inf"} 3
+job_latency_seconds_sum{job="b"} 2.5
+job_latency_seconds_count{job="b"} 3
+# HELP job_rpc Metric read from $T/tf/a.prom
+# TYPE job_rpc summary
+job_rpc{quantile="0.9"} 4
+job_rpc_sum 10
+job_rpc_count 2
+# HELP node_textfile_mtime_seconds Unixtime mtime of textfiles successfully read.
+# TYPE node_textfile_mtime_seconds gauge
+node_textfile_mtime_seconds{file="$T/tf/a.prom"} 1.7e+09
+# HELP node_textfile_scrape_error 1 if there was an error opening or reading a file, 0 otherwise
+# TYPE node_textfile_scrape_error gauge
+node_textfile_scrape_error 1
+# HELP plain_metric Metric read from $T/tf/a.prom
+# TYPE plain_metric untyped
+plain_metric{y="2"} 8
+plain_metric{x="1"} 7
+EOF
+	diff -u "$T/want" "$T/got"
+	grep -q "z.prom" "$T/err"
+}
+
+# --- live, beside Debian's node_exporter ----------------------------------
+
+@test "live: metric names, label names, HELP and TYPE equal node_exporter's, per collector" {
+	skip_unless_bin hostcol
+	skip_unless_cmd "$OBS_NODE_EXPORTER"
+	cols="cpu cpufreq diskstats filesystem hwmon loadavg meminfo netdev netstat pressure stat textfile thermal_zone time uname vmstat"
+	args=(--collector.disable-defaults --collector.textfile.directory="$T/tf")
+	for c in $cols; do args+=("--collector.$c"); done
+	mkdir -p "$T/tf"
+	printf '# HELP live_job_ok Job ok.\n# TYPE live_job_ok gauge\nlive_job_ok{job="x"} 1\n' >"$T/tf/live.prom"
+	start_node_exporter "${args[@]}"
+	curl -sf "$NE_URL" >"$T/ne.txt"
+	hc "${args[@]}" >"$T/hc.txt" 2>"$T/hc.err" && rc=0 || rc=$?
+	[ "$rc" -eq 0 ]
+	mkdir -p "$T/cmp"
+	sh "$DATA/live-compare.sh" "$T/hc.txt" "$T/ne.txt" "$DATA/live-allowlist.tsv" "$T/cmp" >"$T/report" 2>&1 && rc=0 || rc=$?
+	cat "$T/report"
+	[ "$rc" -eq 0 ]
+	grep -q '^ok cpu ' "$T/report"
+	grep -q '^ok meminfo ' "$T/report"
+	grep -q '^ok netdev ' "$T/report"
+	# The textfile family came through both.
+	grep -q '^live_job_ok{job="x"} 1 ' "$T/hc.txt"
+}

@@ -1,0 +1,236 @@
+/* t_value.c: unit tests for sample values: Go's float syntax and printing. */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "value.h"
+#include "tap.h"
+#include "banned.h"
+
+static uint64_t
+bits(double d)
+{
+	uint64_t u;
+
+	memcpy(&u, &d, sizeof(u));
+	return u;
+}
+
+static double
+from_bits(uint64_t u)
+{
+	double d;
+
+	memcpy(&d, &u, sizeof(d));
+	return d;
+}
+
+/* Expected strings are Go's strconv.FormatFloat(v, 'g', -1, 64). */
+static const struct {
+	double v;
+	const char *want;
+} fmts[] = {
+	{ 0.0, "0" },
+	{ -0.0, "-0" },
+	{ 1, "1" },
+	{ -1, "-1" },
+	{ 0.25, "0.25" },
+	{ 12.5, "12.5" },
+	{ 0.1, "0.1" },
+	{ 0.1 + 0.2, "0.30000000000000004" },
+	{ 1.0 / 3, "0.3333333333333333" },
+	{ 2.0 / 3, "0.6666666666666666" },
+	{ 100000, "100000" },
+	{ 123456, "123456" },
+	{ 999999, "999999" },
+	{ 999999.5, "999999.5" },
+	{ 123456.7, "123456.7" },
+	{ 1e6, "1e+06" },
+	{ 1234567, "1.234567e+06" },
+	{ 1234567.8, "1.2345678e+06" },
+	{ 1e15, "1e+15" },
+	{ 1e21, "1e+21" },
+	{ 1e22, "1e+22" },
+	{ 1e23, "1e+23" },
+	{ 1e100, "1e+100" },
+	{ 1e308, "1e+308" },
+	{ 9007199254740992.0, "9.007199254740992e+15" },
+	{ 9223372036854775808.0, "9.223372036854776e+18" },
+	{ 18446744073709551616.0, "1.8446744073709552e+19" },
+	{ 4.468743327960138e+16, "4.468743327960138e+16" },
+	{ 1.7976931348623157e308, "1.7976931348623157e+308" },
+	{ 0.001, "0.001" },
+	{ 0.0001, "0.0001" },
+	{ 0.00015, "0.00015" },
+	{ 0.00001, "1e-05" },
+	{ 2.5e-05, "2.5e-05" },
+	{ 4.9351e-05, "4.9351e-05" },
+	{ 7.424100000000001e-05, "7.424100000000001e-05" },
+	{ 9.990000000000002e-05, "9.990000000000002e-05" },
+	{ -3.5e-07, "-3.5e-07" },
+	{ 1e-07, "1e-07" },
+	{ 1.23e-18, "1.23e-18" },
+	{ 2.2250738585072014e-308, "2.2250738585072014e-308" },
+	{ 5e-324, "5e-324" },
+	{ -1.5e-323, "-1.5e-323" },
+	/* Exact ties and powers of two take the careful path. */
+	{ 0.5, "0.5" },
+	{ 2.5, "2.5" },
+	{ 12345.5, "12345.5" },
+	{ 0x1p-25, "2.9802322387695312e-08" },
+	{ 0x1p-24, "5.960464477539063e-08" },
+	{ 0x1p70, "1.1805916207174113e+21" },
+	{ 39644862132769016.0, "3.9644862132769016e+16" },
+	{ 0.37037010000000004, "0.37037010000000004" },
+	{ INFINITY, "+Inf" },
+	{ -INFINITY, "-Inf" },
+};
+
+static void
+test_format(void)
+{
+	char out[VALUE_FMT_MAX];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		n = value_format(fmts[i].v, out);
+		is_str(out, fmts[i].want, "format %s", fmts[i].want);
+		if (n != strlen(fmts[i].want))
+			diag("length %zu for %s", n, fmts[i].want);
+	}
+	is_int((long long)value_format(NAN, out), 3, "NaN length");
+	is_str(out, "NaN", "format NaN");
+	value_format(-NAN, out);
+	is_str(out, "NaN", "format negative NaN");
+	value_format(from_bits(UINT64_C(0x7ff8000000000001)), out);
+	is_str(out, "NaN", "format Go's NaN");
+	is_int((long long)value_format(value_stale(), out), 5, "stale length");
+	is_str(out, "stale", "format the staleness marker");
+	value_format(from_bits(UINT64_C(0x7ff0000000000003)), out);
+	is_str(out, "NaN", "a NaN one bit away from stale is NaN");
+	value_format(-1.7976931348623157e308, out);
+	is_str(out, "-1.7976931348623157e+308", "longest output fits");
+	ok(strlen(out) < VALUE_FMT_MAX, "longest output below VALUE_FMT_MAX");
+}
+
+static int
+parses(const char *s, double *d)
+{
+	return value_parse(s, strlen(s), d) == 0;
+}
+
+static const struct {
+	const char *in;
+	double want;
+} goods[] = {
+	{ "1", 1 },
+	{ "0", 0 },
+	{ "-1.5", -1.5 },
+	{ "+1", 1 },
+	{ "00012", 12 },
+	{ ".5", 0.5 },
+	{ "5.", 5 },
+	{ "1e3", 1000 },
+	{ "1E-3", 0.001 },
+	{ "1e+3", 1000 },
+	{ "-3.5e-07", -3.5e-07 },
+	{ "1.7976931348623157e308", 1.7976931348623157e308 },
+	{ "4.9e-324", 5e-324 },
+	{ "1e-400", 0 },
+	{ "0.30000000000000004", 0.1 + 0.2 },
+	{ "Inf", INFINITY },
+	{ "+Inf", INFINITY },
+	{ "-Inf", -INFINITY },
+	{ "inf", INFINITY },
+	{ "-INF", -INFINITY },
+	{ "Infinity", INFINITY },
+	{ "+infinity", INFINITY },
+	{ "-Infinity", -INFINITY },
+};
+
+static const char *bads[] = {
+	"", " 1", "1 ", "1\t", "1x", "x", "+", "-", ".", "+.", "e5", "1e",
+	"1e+", "1e-", "1.2.3", "1,5", "--1", "+-1", "0x10", "0x1p4", "0X1P-2",
+	"1p4", "1_000", "1__0", "+nan", "-nan", "nanx", "na", "in", "infinit",
+	"infinityx", "+infx", "Stale", "stale ", "STALE", "1e400", "-1e400",
+	"1e99999999999999999999",
+};
+
+static void
+test_parse(void)
+{
+	double d;
+	size_t i;
+	char longnum[200];
+
+	for (i = 0; i < sizeof(goods) / sizeof(goods[0]); i++) {
+		d = -12345;
+		ok(parses(goods[i].in, &d) && bits(d) == bits(goods[i].want),
+		    "parse '%s'", goods[i].in);
+	}
+	ok(parses("-0", &d) && d == 0 && signbit(d), "parse -0 keeps the sign");
+	ok(parses("NaN", &d) && bits(d) == UINT64_C(0x7ff8000000000001),
+	    "parse NaN gives Go's NaN bits");
+	ok(parses("nan", &d) && isnan(d) && !value_is_stale(d), "parse nan");
+	ok(parses("nAn", &d) && isnan(d), "parse nAn");
+	ok(parses("stale", &d) && bits(d) == VALUE_STALE_BITS, "parse stale");
+	ok(value_is_stale(d), "value_is_stale on the marker");
+	ok(!value_is_stale(NAN), "value_is_stale on another NaN");
+	ok(!value_is_stale(1), "value_is_stale on 1");
+	ok(bits(value_stale()) == VALUE_STALE_BITS, "value_stale bits");
+	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		d = 42;
+		ok(value_parse(bads[i], strlen(bads[i]), &d) == -1 && d == 42,
+		    "reject '%s' and leave the output alone", bads[i]);
+	}
+	ok(value_parse("12", 1, &d) == 0 && d == 1, "parse honours the length");
+	ok(value_parse("1\0", 2, &d) == -1, "parse rejects an embedded NUL");
+	ok(value_parse("1\n", 2, &d) == -1, "parse rejects a newline");
+	ok(value_parse("stalex", 5, &d) == 0 && value_is_stale(d),
+	    "stale within a longer buffer");
+
+	/* Longer than any stack copy: the heap path. */
+	memset(longnum, '0', sizeof(longnum));
+	longnum[1] = '.';
+	longnum[sizeof(longnum) - 1] = '5';
+	ok(value_parse(longnum, sizeof(longnum), &d) == 0 && d > 0 && d < 1e-190,
+	    "parse a 200-byte number");
+	longnum[100] = 'x';
+	ok(value_parse(longnum, sizeof(longnum), &d) == -1,
+	    "reject junk inside a 200-byte number");
+}
+
+/* Every double printed and read back is the same double. */
+static void
+test_roundtrip(void)
+{
+	uint64_t x = UINT64_C(0x9e3779b97f4a7c15);
+	char out[VALUE_FMT_MAX];
+	int i, bad = 0;
+	double d, back;
+
+	for (i = 0; i < 200000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		d = from_bits(i % 4 == 0 ? x & UINT64_C(0xfff0000000000000) : x);
+		if (isnan(d))
+			continue;
+		value_format(d, out);
+		if (value_parse(out, strlen(out), &back) < 0 || bits(back) != bits(d)) {
+			if (bad++ < 5)
+				diag("round trip of %016llx: '%s'",
+				    (unsigned long long)bits(d), out);
+		}
+	}
+	is_int(bad, 0, "200000 doubles survive format and parse");
+}
+
+int
+main(void)
+{
+	test_format();
+	test_parse();
+	test_roundtrip();
+	return done_testing();
+}
