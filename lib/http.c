@@ -98,6 +98,8 @@ struct http_client *http_client_new(const struct http_opts *opts)
 	    dup_str(c, &c->o.auth_type) || dup_str(c, &c->o.bearer_token) ||
 	    dup_str(c, &c->o.bearer_token_file))
 		goto nomem;
+	if (dup_str(c, &c->o.accept_encoding))
+		goto nomem;
 	if (opts->n_headers) {
 		c->hdrs = calloc(opts->n_headers, sizeof(*c->hdrs));
 		if (!c->hdrs)
@@ -152,6 +154,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	room = r->body.len < c->o.max_body ? c->o.max_body - r->body.len : 0;
 	if (len > room)
 		r->body_truncated = 1;
+	if (len > room && c->o.max_body_abort)
+		return 0;	/* libcurl stops: CURLE_WRITE_ERROR */
 	if (room && buf_add(&r->body, p, len < room ? len : room) < 0)
 		r->body_truncated = 1;
 	return len;
@@ -319,6 +323,7 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	r->body_truncated = 0;
 	r->retry_after_ms = -1;
 	r->error[0] = '\0';
+	r->content_type[0] = '\0';
 	r->elapsed_ms = 0;
 	c->errbuf[0] = '\0';
 	c->cur = r;
@@ -401,6 +406,9 @@ int http_request(struct http_client *c, const char *method, const char *url,
 		curl_easy_setopt(h, CURLOPT_SSLKEY, c->o.key_file);
 	if (c->o.proxy_url)
 		curl_easy_setopt(h, CURLOPT_PROXY, c->o.proxy_url);
+	if (c->o.accept_encoding)
+		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING,
+				 c->o.accept_encoding);
 
 	if (strcmp(method, "GET") == 0) {
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
@@ -420,6 +428,12 @@ int http_request(struct http_client *c, const char *method, const char *url,
 		snprintf(r->error, sizeof(r->error), "cancelled");
 		goto out;
 	}
+	if (rc == CURLE_WRITE_ERROR && c->o.max_body_abort &&
+	    r->body_truncated) {
+		snprintf(r->error, sizeof(r->error),
+			 "body size limit exceeded");
+		goto out;
+	}
 	if (rc != CURLE_OK) {
 		snprintf(r->error, sizeof(r->error), "%s",
 			 c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
@@ -427,6 +441,14 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	r->status = status;
+	{
+		char *ct = NULL;
+
+		if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) ==
+			    CURLE_OK && ct)
+			snprintf(r->content_type, sizeof(r->content_type),
+				 "%s", ct);
+	}
 	ret = 0;
 out:
 	/* The handle keeps pointers to these until the next request. */

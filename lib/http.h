@@ -40,6 +40,12 @@ struct http_opts {
 	/* when not NULL and set (by another thread), a request in flight is
 	   abandoned at once (error "cancelled"), for a bounded shutdown */
 	const volatile int *cancel;
+	/* when set, sent as Accept-Encoding ("gzip") and the body is
+	   decoded; the cap applies to the decoded body */
+	const char *accept_encoding;
+	/* when set, a body past max_body ends the request: -1 with error
+	   "body size limit exceeded" and body_truncated set */
+	int max_body_abort;
 };
 
 /*
@@ -56,6 +62,7 @@ struct http_response {
 	int64_t retry_after_ms;
 	int64_t elapsed_ms;
 	char error[256];
+	char content_type[128];	/* the Content-Type answered, "" if none */
 };
 
 struct http_client;

@@ -582,10 +582,12 @@ labels_format(struct buf *out, const struct labels *ls, int with_name,
 	for (i = 0; i < ls->n; i++) {
 		const struct label *l = &ls->v[i];
 
-		if (is_name_label(ls, l))
-			name = l;
-		else
+		if (is_name_label(ls, l)) {
+			if (name == NULL)
+				name = l;
+		} else {
 			need += l->nlen + 2 * (size_t)l->vlen + 4;
+		}
 	}
 	if (with_name && name)
 		need += name->vlen;
@@ -601,7 +603,7 @@ labels_format(struct buf *out, const struct labels *ls, int with_name,
 		const char *v = ls->arena.p + l->value;
 		size_t j;
 
-		if (l == name)
+		if (is_name_label(ls, l))
 			continue;
 		*p++ = first ? '{' : ',';
 		first = 0;

@@ -25,15 +25,14 @@ is_blank(int ch)
 	return ch == ' ' || ch == '\t';
 }
 
-/* Blocks until fd is ready: for a caller that wants blocking reads or
- * writes on a descriptor someone else made O_NONBLOCK. */
-static void
+/* Blocks until fd is ready, for a caller that wants blocking reads or
+ * writes on a descriptor someone else made O_NONBLOCK; -1 on EINTR. */
+static int
 wait_fd(int fd, short events)
 {
 	struct pollfd p = { fd, events, 0 };
 
-	while (poll(&p, 1, -1) < 0 && errno == EINTR)
-		;
+	return poll(&p, 1, -1) < 0 ? -1 : 0;
 }
 
 int
@@ -109,12 +108,14 @@ fill(struct lineio_reader *r)
 			r->eof = 1;
 			return 0;
 		}
+		/* A signal handler's flag is for the caller to see. */
 		if (errno == EINTR)
-			continue;
+			return LINEIO_ERR;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			if (r->nonblock)
 				return LINEIO_AGAIN;
-			wait_fd(r->fd, POLLIN);
+			if (wait_fd(r->fd, POLLIN) < 0)
+				return LINEIO_ERR;
 			continue;
 		}
 		return LINEIO_ERR;
@@ -398,7 +399,7 @@ write_all(int fd, const char *p, size_t n)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				wait_fd(fd, POLLOUT);
+				(void)wait_fd(fd, POLLOUT);
 				continue;
 			}
 			return -1;

@@ -46,11 +46,18 @@ enum { LINEIO_AGAIN = -2, LINEIO_ERR = -1, LINEIO_EOF = 0, LINEIO_OK = 1 };
 int lineio_reader_init(struct lineio_reader *r, int fd, const char *name);
 /*
  * Returns LINEIO_OK with the next record in rec, LINEIO_EOF at end of
- * input, LINEIO_ERR on a read error (errno set), and, when nonblock is set
- * and the fd is O_NONBLOCK, LINEIO_AGAIN when no whole line is available.
+ * input, LINEIO_ERR on a read error (errno set; EINTR when a signal
+ * interrupted read(2): check your flags and call again, nothing is lost),
+ * and, when nonblock is set and the fd is O_NONBLOCK, LINEIO_AGAIN when no
+ * whole line is available.  Without nonblock, an O_NONBLOCK fd is waited
+ * on with poll(2).
  */
 int lineio_read(struct lineio_reader *r, struct record *rec);
-/* 1 if a whole line is already buffered (lineio_read will not block). */
+/*
+ * 1 if a whole line is already buffered or the input has ended, so that
+ * lineio_read() starts without read(2); it reads on (and may block) only
+ * if that line turns out blank or bad.
+ */
 int lineio_pending(const struct lineio_reader *r);
 void lineio_reader_free(struct lineio_reader *r);
 

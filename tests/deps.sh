@@ -13,10 +13,13 @@ set -u
 pkgs_build='make gcc clang pkg-config libyaml-dev libpcre2-dev
 	libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler libsnappy-dev
 	libsnmp-dev mandoc'
-# libclang-rt-14-dev: clang's sanitizer and libFuzzer runtimes.
+# libclang-rt-14-dev: clang's sanitizer and libFuzzer runtimes; procps:
+# ps and pkill, for bats' per-test timeout; shellcheck for harness.bats.
 pkgs_test='bats prometheus victoria-metrics prometheus-node-exporter
-	protobuf-compiler python3-snappy python3 jq curl libclang-rt-14-dev'
-pkgs_bench='hyperfine valgrind'
+	protobuf-compiler python3-snappy python3 jq curl libclang-rt-14-dev
+	procps shellcheck'
+# time: /usr/bin/time for CPU and peak RSS.
+pkgs_bench='hyperfine valgrind time'
 # Peers for snmpcol, ctrcol and logtail; not installed by default until
 # their suites land.
 pkgs_peers_later='snmpd snmp prometheus-snmp-exporter docker.io busybox-static'

@@ -267,8 +267,10 @@ obs_start_peer() {
 			args+=("${a//@PORT@/$port}")
 		done
 		log="$(obs_tmpdir)/$name-$port.log"
-		# 3>&- : a background child holding bats' fd 3 would hang bats.
-		"${args[@]}" </dev/null >"$log" 2>&1 3>&- &
+		# A peer inherits none of the test's descriptors: bats' fd 3 held
+		# open would hang bats, a fifo's write end would keep its reader
+		# from ever seeing EOF.
+		"${args[@]}" </dev/null >"$log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 		pid=$!
 		obs_track "$pid" "$name"
 		for ((i = 0; i < OBS_PEER_WAIT * 10; i++)); do

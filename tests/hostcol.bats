@@ -25,7 +25,7 @@ fixture_copy() {
 	cp -R "$NE_FIX/proc" "$NE_FIX/sys" "$1/" || return 1
 	# The shared copy holds sys.ttar's symlinks as files naming the target.
 	find "$1/sys" -type f -size -300c | while IFS= read -r f; do
-		[ "$(head -c 3 "$f")" = "../" ] || continue
+		[ "$(head -c 3 "$f" | tr -d '\000')" = "../" ] || continue
 		[ "$(wc -l <"$f")" -eq 0 ] || continue
 		t=$(cat "$f")
 		rm -f "$f" && ln -s "$t" "$f"
@@ -37,13 +37,17 @@ success_of() {
 	awk -v c="$2" '$1 == "node_scrape_collector_success{collector=\"" c "\"}" { print $2 }' "$1"
 }
 
-# run_on TREE COLLECTOR...: hostcol on TREE with only COLLECTORs; output
+# run_on TREE COLLECTOR|--OPTION...: hostcol on TREE with only COLLECTORs
+# (and the options as given); output
 # in $T/out, stderr in $T/err, exit status in $rc.
 run_on() {
 	local tree=$1 c args=()
 	shift
 	for c in "$@"; do
-		args+=("--collector.$c")
+		case $c in
+		--*) args+=("$c") ;;
+		*) args+=("--collector.$c") ;;
+		esac
 	done
 	rc=0
 	hc --path.procfs="$tree/proc" --path.sysfs="$tree/sys" \
@@ -312,18 +316,52 @@ damage() {
 
 @test "netdev: /proc/net/dev with device-include and device-exclude (unanchored, as Go)" {
 	skip_unless_bin hostcol
-	fixture_copy "$T/f"
+	mkdir -p "$T/f/proc/net"
+	cp "$DATA/proc-net-dev" "$T/f/proc/net/dev"
 	run_on "$T/f" netdev --no-collector.netdev.netlink --collector.netdev.device-exclude=eth
 	[ "$rc" -eq 0 ]
+	[ "$(success_of "$T/out" netdev)" = 1 ]
 	grep -o 'device="[^"]*"' "$T/out" | sort -u >"$T/devs"
-	! grep -q eth "$T/devs"
-	grep -q 'device="lo"' "$T/devs"
-	run_on "$T/f" netdev --no-collector.netdev.netlink --collector.netdev.device-include='^lo$'
-	[ "$(grep -o 'device="[^"]*"' "$T/out" | sort -u)" = 'device="lo"' ]
-	# 16 counters per device from /proc/net/dev, legacy names.
-	[ "$(grep -c '^node_network_.*{device="lo"}' "$T/out")" -eq 16 ]
-	grep -q '^node_network_receive_errs_total{device="lo"} ' "$T/out"
-	grep -q '^node_network_transmit_colls_total{device="lo"} ' "$T/out"
+	printf '%s\n' 'device="docker0"' 'device="lo"' >"$T/want"
+	cmp "$T/want" "$T/devs"
+	run_on "$T/f" netdev --no-collector.netdev.netlink --collector.netdev.device-include='^eth'
+	[ "$(grep -o 'device="[^"]*"' "$T/out" | sort -u)" = 'device="eth0"' ]
+	# 16 counters per device from /proc/net/dev, with the legacy names.
+	grep '^node_network_' "$T/out" | awk '{ print $1, $2 }' >"$T/got"
+	cat >"$T/want" <<'EOF'
+node_network_receive_bytes_total{device="eth0"} 8.8119812e+07
+node_network_receive_compressed_total{device="eth0"} 5
+node_network_receive_drop_total{device="eth0"} 2
+node_network_receive_errs_total{device="eth0"} 1
+node_network_receive_fifo_total{device="eth0"} 3
+node_network_receive_frame_total{device="eth0"} 4
+node_network_receive_multicast_total{device="eth0"} 6
+node_network_receive_packets_total{device="eth0"} 62934
+node_network_transmit_bytes_total{device="eth0"} 3.42091e+06
+node_network_transmit_carrier_total{device="eth0"} 11
+node_network_transmit_colls_total{device="eth0"} 10
+node_network_transmit_compressed_total{device="eth0"} 12
+node_network_transmit_drop_total{device="eth0"} 8
+node_network_transmit_errs_total{device="eth0"} 7
+node_network_transmit_fifo_total{device="eth0"} 9
+node_network_transmit_packets_total{device="eth0"} 21310
+EOF
+	diff -u "$T/want" "$T/got"
+	# A line without its 16 counters fails netdev.
+	echo '  bad0: 1 2 3' >>"$T/f/proc/net/dev"
+	run_on "$T/f" netdev --no-collector.netdev.netlink
+	[ "$rc" -eq 0 ]
+	[ "$(success_of "$T/out" netdev)" = 0 ]
+}
+
+@test "netdev: netlink (the default) reports lo with node_exporter's 17 counters" {
+	skip_unless_bin hostcol
+	hc --collector.disable-defaults --collector.netdev --collector.netdev.device-include='^lo$' \
+		>"$T/out" 2>"$T/err" && rc=0 || rc=$?
+	[ "$rc" -eq 0 ]
+	[ "$(success_of "$T/out" netdev)" = 1 ]
+	[ "$(grep -c '^node_network_.*_total{device="lo"} ' "$T/out")" -eq 17 ]
+	grep -q '^node_network_receive_nohandler_total{device="lo"} ' "$T/out"
 }
 
 @test "diskstats: default exclude drops partitions; device-include replaces it" {
@@ -421,7 +459,8 @@ EOF
 
 @test "--interval: one flushed cycle per interval until SIGTERM, exit 0" {
 	skip_unless_bin hostcol
-	hc --collector.disable-defaults --collector.loadavg --interval=100ms >"$T/out" 2>"$T/err" &
+	"$(obs_bin hostcol)" --collector.disable-defaults --collector.loadavg \
+		--interval=100ms >"$T/out" 2>"$T/err" &
 	pid=$!
 	for i in $(seq 50); do
 		[ "$(grep -c '^node_load1 ' "$T/out")" -ge 3 ] && break
@@ -438,10 +477,12 @@ EOF
 @test "a closed stdout (EPIPE) ends hostcol with status 1 and one message" {
 	skip_unless_bin hostcol
 	set +e
-	hc --interval=50ms | head -c 10 >/dev/null
+	hc --interval=50ms 2>"$T/err" | head -c 10 >/dev/null
 	rcs=("${PIPESTATUS[@]}")
 	set -e
 	[ "${rcs[0]}" -eq 1 ]
+	[ "$(wc -l <"$T/err")" -eq 1 ]
+	grep -q "^hostcol: cannot write 'stdout': " "$T/err"
 }
 
 @test "textfile: *.prom files, mtime, scrape_error, histogram and summary families" {

@@ -46,13 +46,19 @@ decode() {
 		remote.proto <"$1"
 }
 
+# values FILE.pb: the sample values of a request, one a line.
+values() {
+	decode "$1" | awk '/^  samples \{/ { s = 1; next }
+		s && /^    value: / { print $2; s = 0 }'
+}
+
 # restart_prometheus: the same Prometheus again: same port, same data.
 restart_prometheus() {
 	"$OBS_PROMETHEUS" --web.listen-address=127.0.0.1:"$PROM_PORT" \
 		--web.enable-remote-write-receiver --web.enable-lifecycle \
 		--storage.tsdb.path="$PROM_DIR/data" \
 		--config.file="$PROM_DIR/p.yml" \
-		</dev/null >"$PROM_DIR/restart.log" 2>&1 3>&- &
+		</dev/null >"$PROM_DIR/restart.log" 2>&1 3>&- 5>&- &
 	PROM_PID=$!
 	obs_track "$PROM_PID" prometheus
 	wait_http "$PROM_URL/-/ready"
@@ -366,10 +372,12 @@ sec_of() {
 	EOF
 	diff -u "$T/want" "$T/err"
 	[ "$(wc -l <"$T/r/log")" -eq 3 ]
-	decode "$T/r/2.pb" | grep -c 'value: [34]$'
-	[ "$(decode "$T/r/3.pb" | grep -c 'value: [56]$')" -eq 2 ]
+	[ "$(values "$T/r/2.pb" | tr '\n' ' ')" = "3 4 " ]
+	[ "$(values "$T/r/3.pb" | tr '\n' ' ')" = "5 6 " ]
 	[ "$(stat obs_rwsend_samples_failed_total "$T/stats")" = 2 ]
 	[ "$(stat obs_rwsend_samples_sent_total "$T/stats")" = 4 ]
+	# one shard, one kept-alive connection: the same client port
+	[ "$(head -qn1 "$T"/r/[123].headers | cut -d' ' -f3 | sort -u | wc -l)" -eq 1 ]
 }
 
 @test "rwsend: no retry on 400, 401, 404, 413; retry on 500, 502, 503, 504" {
@@ -432,8 +440,8 @@ sec_of() {
 	"$RW" -u "$RCV_URL" --name r -q "$T/q" --shards 1 --no-metadata <"$T/in2" 2>"$T/err" && st=0 || st=$?
 	[ "$st" -eq 0 ]
 	[ "$(wc -l <"$T/r/log")" -eq 2 ]
-	[ "$(decode "$T/r/1.pb" | sed -n 's/^    value: //p')" = 1 ]
-	[ "$(decode "$T/r/2.pb" | sed -n 's/^    value: //p')" = 2 ]
+	[ "$(values "$T/r/1.pb")" = 1 ]
+	[ "$(values "$T/r/2.pb")" = 2 ]
 	# without -q the batch is lost, and that is a failure
 	"$RW" -u "http://127.0.0.1:$dead/api/v1/write" --drain-timeout 1s --no-metadata \
 		<"$T/in1" 2>"$T/err" && st=0 || st=$?
@@ -480,7 +488,7 @@ sec_of() {
 	[ "$st" -eq 0 ]
 	grep -q "corrupt\|torn" "$T/err"
 	[ "$(wc -l <"$T/r/log")" -eq 3 ]
-	for n in 1 2 3; do decode "$T/r/$n.pb" | sed -n 's/^    value: //p'; done | tr '\n' ' ' >"$T/vals"
+	for n in 1 2 3; do values "$T/r/$n.pb"; done | tr '\n' ' ' >"$T/vals"
 	[ "$(cat "$T/vals")" = "1 2 3 4 7 8 " ]
 	# a queue that is a file, not a directory
 	: >"$T/notadir"
@@ -524,7 +532,9 @@ sec_of() {
 	cat "$T/err"
 	[ "$st" -eq 0 ]
 	[ -d "$T/q/alpha" ]
-	[ "$(ls "$T/q" | grep -c '^url-[0-9a-f]\{16\}$')" -eq 1 ]
+	dirs=("$T"/q/url-*)
+	[ "${#dirs[@]}" -eq 1 ]
+	[[ ${dirs[0]##*/} =~ ^url-[0-9a-f]{16}$ ]]
 	cat "$T"/a/*.headers >"$T/ha"
 	grep -qx 'Authorization: Bearer sekrit' "$T/ha"
 	grep -qx 'X-Scope-OrgID: tenant1' "$T/ha"
@@ -552,7 +562,7 @@ sec_of() {
 	wait "$pid" && st=0 || st=$?
 	exec 5>&-
 	[ "$st" -eq 0 ]
-	[ "$(decode "$T/r/1.pb" | sed -n 's/^    value: //p')" = 7 ]
+	[ "$(values "$T/r/1.pb")" = 7 ]
 }
 
 @test "rwsend: sample_age_limit drops old samples, counted as dropped_too_old" {
@@ -562,7 +572,7 @@ sec_of() {
 	"$RW" -u "$RCV_URL" --sample-age-limit 10m --no-metadata --stats-file "$T/stats" \
 		<"$T/in" 2>"$T/err" && st=0 || st=$?
 	[ "$st" -eq 0 ]
-	[ "$(decode "$T/r/1.pb" | sed -n 's/^    value: //p')" = 2 ]
+	[ "$(values "$T/r/1.pb")" = 2 ]
 	[ "$(stat obs_rwsend_samples_dropped_too_old_total "$T/stats")" = 1 ]
 }
 
@@ -580,4 +590,78 @@ sec_of() {
 	[ "$st" -eq 0 ]
 	[ ! -e "$T/r/log" ]
 	[ "$(stat obs_rwsend_samples_dropped_too_old_total "$T/stats")" = 1 ]
+}
+
+@test "rwsend: a receiver that hangs: remote_timeout, then the drain timeout bounds the exit" {
+	printf '*hang\n' >"$T/script"
+	start_receiver "$T/r" "$T/script"
+	echo "t_hang 1 1000" >"$T/in"
+	start=$(date +%s)
+	"$RW" -u "$RCV_URL" -q "$T/q" --remote-timeout 500ms --drain-timeout 2s \
+		--no-metadata <"$T/in" 2>"$T/err" && st=0 || st=$?
+	took=$(($(date +%s) - start))
+	[ "$st" -eq 0 ]
+	[ "$took" -le 5 ]
+	grep -q "timed out" "$T/err"
+	[ "$(tail -1 "$T/err")" = "rwsend: warning: 1 batches not yet delivered stay queued in '$T/q'" ]
+	# without -q it is lost: status 1, still within the drain timeout
+	start=$(date +%s)
+	"$RW" -u "$RCV_URL" --remote-timeout 1m --drain-timeout 1s \
+		--no-metadata <"$T/in" 2>"$T/err" && st=0 || st=$?
+	[ "$st" -eq 1 ]
+	[ $(($(date +%s) - start)) -le 4 ]
+}
+
+@test "rwsend: memory stays flat as series grow (20k vs 400k series)" {
+	dead=$(free_port)
+	now=$(now_ms)
+	# ASan's quarantine keeps freed memory: peak RSS would track churn.
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
+	for n in 20000 400000; do
+		awk -v n="$n" -v t="$now" 'BEGIN { for (i = 0; i < n; i++)
+			printf "t_mem{instance=\"host%d\",series=\"%d\",job=\"node\"} %d %d\n", i % 100, i, i, t }' >"$T/in.$n"
+		"$OBS_PYTHON" -c '
+import os, subprocess, sys
+with open(sys.argv[1], "rb") as f:
+    p = subprocess.Popen(sys.argv[2:], stdin=f)
+    _, st, ru = os.wait4(p.pid, 0)
+print(ru.ru_maxrss, os.waitstatus_to_exitcode(st))
+' "$T/in.$n" "$RW" -u "http://127.0.0.1:$dead/" -q "$T/q$n" --drain-timeout 0s \
+			--no-fsync 2>"$T/err.$n" >"$T/rss.$n"
+		[ "$(cut -d' ' -f2 "$T/rss.$n")" -eq 0 ]
+	done
+	small=$(cut -d' ' -f1 "$T/rss.20000")
+	big=$(cut -d' ' -f1 "$T/rss.400000")
+	echo "peak RSS: $small KiB for 20k series, $big KiB for 400k" >&2
+	[ "$big" -le $((small * 5 / 4 + 2048)) ]
+}
+
+@test "rwsend: the example configurations in share/rwsend load" {
+	for f in rwsend victoriametrics; do
+		"$RW" -c "$OBS_ROOT/share/rwsend/$f.yml" -q "$T/q" --drain-timeout 0s \
+			</dev/null 2>"$T/err" && st=0 || st=$?
+		[ "$st" -eq 0 ]
+		[ ! -s "$T/err" ]
+	done
+	"$RW" -c "$OBS_ROOT/share/rwsend/mimir.yml" </dev/null 2>"$T/err" && st=0 || st=$?
+	[ "$st" -eq 2 ]
+	[ "$(cat "$T/err")" = "rwsend: $OBS_ROOT/share/rwsend/mimir.yml:12: credentials_file: cannot read '/etc/obs/secrets/mimir.token': No such file or directory" ]
+}
+
+@test "rwsend: fewer shards than the queue had: the old shards drain first" {
+	dead=$(free_port)
+	for i in $(seq 1 40); do echo "t_sh{s=\"$i\"} $i 1000"; done >"$T/in"
+	"$RW" -u "http://127.0.0.1:$dead/" --name s -q "$T/q" --shards 4 --drain-timeout 0s \
+		--max-samples-per-send 5 --no-metadata <"$T/in" 2>"$T/err" && st=0 || st=$?
+	[ "$st" -eq 0 ]
+	dirs=("$T"/q/s/shard-*)
+	[ "${#dirs[@]}" -eq 4 ]
+	start_receiver "$T/r"
+	"$RW" -u "$RCV_URL" --name s -q "$T/q" --shards 1 --no-metadata --stats-file "$T/stats" \
+		</dev/null 2>"$T/err" && st=0 || st=$?
+	cat "$T/err"
+	[ "$st" -eq 0 ]
+	for f in "$T"/r/*.pb; do values "$f"; done | sort -n | tr '\n' ' ' >"$T/vals"
+	[ "$(cat "$T/vals")" = "$(seq 1 40 | tr '\n' ' ')" ]
+	[ "$(stat obs_rwsend_samples_sent_total "$T/stats")" = 40 ]
 }

@@ -79,7 +79,6 @@ struct stages {
 	struct buf tmp;
 	struct gotime rfc3339nano;
 	struct fudge *fudge;
-	struct log_limit limit;
 };
 
 /* Bounds of what one entry may extract: a log line's worth. */
@@ -622,7 +621,6 @@ stages_free(struct stages *st)
 int
 stages_load(struct stages **out, const struct ynode *seq)
 {
-	static const struct log_limit lim = LOG_LIMIT_INIT;
 	struct stages *st;
 	const char *err;
 	size_t i;
@@ -646,7 +644,6 @@ stages_load(struct stages **out, const struct ynode *seq)
 	buf_init(&st->x.arena, XMAP_MAX);
 	buf_init(&st->tmp, OBS_LINE_MAX);
 	json_doc_init(&st->doc);
-	st->limit = lim;
 	if (gotime_compile(&st->rfc3339nano, "RFC3339Nano", &err) < 0) {
 		log_error("%s", err);
 		stages_free(st);

@@ -179,19 +179,23 @@ int rw_batch_encode(struct rw_batch *b, struct buf *out)
 		b->plcap = c;
 	}
 	for (i = 0; i < b->nlabs; i++) {
+		static const Prometheus__Label init = PROMETHEUS__LABEL__INIT;
 		Prometheus__Label *l = &b->plb[i];
 
-		prometheus__label__init(l);
+		*l = init;
 		l->name = b->arena.p + b->labs[i].name;
 		l->value = b->arena.p + b->labs[i].value;
 		b->pplb[i] = l;
 	}
 	for (i = 0; i < b->n; i++) {
+		static const Prometheus__TimeSeries tinit =
+			PROMETHEUS__TIME_SERIES__INIT;
+		static const Prometheus__Sample sinit = PROMETHEUS__SAMPLE__INIT;
 		Prometheus__TimeSeries *t = &b->pts[i];
 		Prometheus__Sample *s = &b->psm[i];
 
-		prometheus__time_series__init(t);
-		prometheus__sample__init(s);
+		*t = tinit;
+		*s = sinit;
 		s->value = b->s[i].value;
 		s->timestamp = b->s[i].ts;
 		b->ppsm[i] = s;

@@ -135,6 +135,7 @@ struct reader {
 	struct buf enc;
 	int64_t next_stats;
 	unsigned long logs;
+	int need_now;		/* some endpoint has a sample_age_limit */
 	struct log_limit lim_log;
 	struct lineio_reader in;
 };
@@ -200,10 +201,13 @@ static int64_t tick(struct reader *rd)
 	return next < 1 ? 1 : next;
 }
 
-static void add_sample(struct reader *rd, struct record *rec, int64_t now)
+static void add_sample(struct reader *rd, struct record *rec)
 {
+	int64_t now = 0;
 	size_t e;
 
+	if (rd->need_now || !rec->has_ts)
+		now = clock_ms();
 	if (!rec->has_ts)
 		rec->ts = now;
 	for (e = 0; e < rd->nep; e++) {
@@ -253,26 +257,28 @@ static int read_input(struct reader *rd)
 	struct record rec;
 	struct pollfd pfd;
 	unsigned long n = 0;
-	int ret = 0;
+	int ret = 0, fl;
 
 	record_init(&rec);
 	if (lineio_reader_init(&rd->in, STDIN_FILENO, "-") < 0) {
 		log_errno("cannot read standard input");
 		return -1;
 	}
-	{
-		int fl = fcntl(STDIN_FILENO, F_GETFL);
-
-		if (fl >= 0 &&
-		    fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK) == 0)
-			rd->in.nonblock = 1;
-	}
+	/* Non-blocking, so a quiet input does not hold a batch past its
+	 * deadline; the flags are shared with whoever else holds the file
+	 * (a terminal, a parent's pipe), so they are put back at the end. */
+	fl = fcntl(STDIN_FILENO, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK) &&
+	    fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK) == 0)
+		rd->in.nonblock = 1;
+	else if (fl >= 0 && (fl & O_NONBLOCK))
+		rd->in.nonblock = 1, fl = -1;
 	while (!sig_stop) {
 		int r = lineio_read(&rd->in, &rec);
 
 		if (r == LINEIO_OK) {
 			if (rec.kind == REC_SAMPLE) {
-				add_sample(rd, &rec, clock_ms());
+				add_sample(rd, &rec);
 			} else if (rec.kind == REC_COMMENT) {
 				if (rec.meta != META_NONE &&
 				    rw_meta_note(&rec) < 0)
@@ -308,6 +314,8 @@ static int read_input(struct reader *rd)
 		ret = -1;
 		break;
 	}
+	if (fl >= 0)
+		fcntl(STDIN_FILENO, F_SETFL, fl);
 	record_free(&rec);
 	return ret;
 }
@@ -566,7 +574,7 @@ static int finish(struct rw_config *cfg, struct rw_global *g,
 		log_error("%llu batches not delivered and lost (no -q DIR)",
 			  (unsigned long long)left);
 	else if (late && queued && g->queue_dir)
-		log_warn("warning: %llu batches not yet delivered stay queued "
+		log_warn("%llu batches not yet delivered stay queued "
 			 "in '%s'",
 			 (unsigned long long)queued, g->queue_dir);
 	if (failed)
@@ -599,7 +607,7 @@ int main(int argc, char **argv)
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&f, 0, sizeof(f));
 	g.drain_timeout_ms = 30000;
-	g.stats_interval_ms = 5000;
+	g.stats_interval_ms = 1000;
 	g.sync = 1;
 	rw_endpoint_defaults(&f.ep);
 
@@ -773,6 +781,9 @@ int main(int argc, char **argv)
 	rd.g = &g;
 	buf_init(&rd.enc, 0);
 	rd.lim_log = (struct log_limit)LOG_LIMIT_INIT;
+	for (e = 0; e < cfg.nep; e++)
+		if (cfg.ep[e].qc.sample_age_limit_ms > 0)
+			rd.need_now = 1;
 	input_failed = read_input(&rd) < 0;
 
 	/* EOF or a signal: flush, then wait for the receivers. */

@@ -109,7 +109,7 @@ int rw_meta_note(const struct record *rec)
 	if (!m) {
 		if (count >= RW_META_MAX) {
 			if (overflow++ == 0)
-				log_warn("warning: more than %d metric "
+				log_warn("more than %d metric "
 					 "families: metadata of new ones is "
 					 "not sent",
 					 RW_META_MAX);

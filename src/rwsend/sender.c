@@ -17,6 +17,8 @@
 #include "banned.h"
 
 volatile int rw_abort;
+/* log_limited keeps its counts in the limit: one sender at a time */
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int draining;
 static atomic_int running;
 
@@ -320,11 +322,13 @@ static int deliver(struct rw_shard *sh, int64_t *retry_after)
 	atomic_fetch_add(&ep->st.requests, 1);
 	atomic_fetch_add(&ep->st.latency_ms_sum, (uint64_t)r.elapsed_ms);
 	if (ret < 0) {
+		pthread_mutex_lock(&log_mu);
 		if (!rw_abort)
 			log_limited(&lim_retry,
 				    "warning: endpoint '%s': cannot send %u %s "
 				    "to '%s': %s; retrying",
 				    ep->name, h.count, what, ep->url, r.error);
+		pthread_mutex_unlock(&log_mu);
 		ret = SEND_RETRY;
 	} else if (r.status >= 200 && r.status <= 299) {
 		atomic_fetch_add(meta ? &ep->st.meta_sent : &ep->st.samples_sent,
@@ -334,18 +338,22 @@ static int deliver(struct rw_shard *sh, int64_t *retry_after)
 		ret = SEND_OK;
 	} else if (http_status_retryable(r.status, ep->qc.retry_on_429)) {
 		reason(&r, why, sizeof(why));
+		pthread_mutex_lock(&log_mu);
 		log_limited(&lim_retry,
 			    "warning: endpoint '%s': receiver answered HTTP "
 			    "%ld to %u %s: %s; retrying",
 			    ep->name, r.status, h.count, what, why);
+		pthread_mutex_unlock(&log_mu);
 		*retry_after = r.retry_after_ms;
 		ret = SEND_RETRY;
 	} else {
 		reason(&r, why, sizeof(why));
+		pthread_mutex_lock(&log_mu);
 		log_limited(&lim_drop,
 			    "endpoint '%s': receiver rejected %u %s with HTTP "
 			    "%ld: %s; batch dropped",
 			    ep->name, h.count, what, r.status, why);
+		pthread_mutex_unlock(&log_mu);
 		atomic_fetch_add(meta ? &ep->st.meta_failed
 				      : &ep->st.samples_failed,
 				 h.count);

@@ -307,6 +307,45 @@ test_wait(void)
 }
 
 static void
+on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* A signal during a blocking read comes back as EINTR, so that a program
+ * can look at the flag its handler set; reading again loses nothing. */
+static void
+test_eintr(void)
+{
+	struct lineio_reader r;
+	struct record rec;
+	struct sigaction sa;
+	int p[2], res;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;	/* no SA_RESTART */
+	if (pipe(p) < 0 || sigaction(SIGALRM, &sa, NULL) < 0) {
+		ok(0, "eintr: setup");
+		return;
+	}
+	lineio_reader_init(&r, p[0], "pipe");
+	record_init(&rec);
+	is_int(write(p[1], "half", 4), 4, "eintr: half a line");
+	alarm(1);
+	errno = 0;
+	res = lineio_read(&r, &rec);
+	ok(res == LINEIO_ERR && errno == EINTR, "eintr: the read is interrupted");
+	is_int(write(p[1], " 1\n", 3), 3, "eintr: the rest of the line");
+	ok(lineio_read(&r, &rec) == LINEIO_OK && rec.raw_len == 6 &&
+	    memcmp(rec.raw, "half 1", 6) == 0, "eintr: nothing was lost");
+	signal(SIGALRM, SIG_DFL);
+	record_free(&rec);
+	lineio_reader_free(&r);
+	close(p[0]);
+	close(p[1]);
+}
+
+static void
 test_format(void)
 {
 	struct record rec;
@@ -746,6 +785,7 @@ main(void)
 	test_long_lines();
 	test_nonblock();
 	test_wait();
+	test_eintr();
 	test_format();
 	test_logentry();
 	test_writer_bytes();

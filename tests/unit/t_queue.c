@@ -181,7 +181,7 @@ poke_byte(const char *path, off_t off, unsigned char xor)
 	return rc;
 }
 
-/* Runs fn with stderr going to a file, and returns what it wrote there. */
+/* Opens a queue with stderr going to a file; err gets what was written. */
 static struct queue *
 open_quiet(const char *dir, const struct queue_opts *o, struct buf *err)
 {

@@ -36,7 +36,7 @@ find "$work/$F/sys" "$work/$F/proc" -type f -size -300c | while IFS= read -r f; 
 	case $f in
 	*/proc/self) ;;
 	*)
-		[ "$(head -c 3 "$f")" = "../" ] || continue
+		[ "$(head -c 3 "$f" | tr -d '\000')" = "../" ] || continue
 		[ "$(wc -l <"$f")" -eq 0 ] || continue
 		;;
 	esac

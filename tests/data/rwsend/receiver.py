@@ -11,7 +11,8 @@
 #   "METHOD PATH PEER-PORT") and a line "N STATUS TIME" in DIR/log.
 #   SCRIPT has one answer per request: "STATUS [RETRY-AFTER [BODY...]]";
 #   past its end, or without it, every answer is 200 (or the last line
-#   if it starts with '*': "*503" answers 503 forever).
+#   if it starts with '*': "*503" answers 503 forever).  The answer
+#   "hang" takes the request and never answers.
 import http.server
 import os
 import sys
@@ -63,6 +64,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             line = script[n - 1]
         elif script and script[-1].startswith("*"):
             line = script[-1]
+        if line and line.lstrip("*") == "hang":
+            # a peer that takes the request and never answers
+            with lock, open(os.path.join(DIR, "log"), "a") as f:
+                f.write("%d hang %.3f\n" % (n, time.time()))
+            time.sleep(3600)
+            return
         if line:
             parts = line.lstrip("*").split(" ", 2)
             status = int(parts[0])

@@ -1,0 +1,714 @@
+/* target.c: one target's thread: scrape on its interval, label, relabel, write, mark stale. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "expo.h"
+#include "http.h"
+#include "labels.h"
+#include "lineio.h"
+#include "log.h"
+#include "obs.h"
+#include "record.h"
+#include "relabel.h"
+#include "scrapecol.h"
+#include "value.h"
+#include "banned.h"
+
+/* What Prometheus 2.42 asks for: OpenMetrics first, then text 0.0.4. */
+#define ACCEPT_HEADER "Accept: application/openmetrics-text;version=1.0.0," \
+	"application/openmetrics-text;version=0.0.1;q=0.75," \
+	"text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+
+static const char *const report_names[] = { "up", "scrape_duration_seconds",
+	"scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
+	"scrape_series_added" };
+
+struct target *
+target_new(struct job *job, const struct labels *ls, const char *url,
+	   int64_t interval_ms, int64_t timeout_ms)
+{
+	struct target *t = calloc(1, sizeof(*t));
+	size_t i;
+
+	if (t == NULL) {
+		log_errno("target '%s'", url);
+		return NULL;
+	}
+	t->job = job;
+	t->interval_ms = interval_ms;
+	t->timeout_ms = timeout_ms;
+	labels_init(&t->labels);
+	labels_init(&t->pub);
+	seen_init(&t->prev);
+	seen_init(&t->cur);
+	record_init(&t->rec);
+	record_init(&t->rep);
+	expo_init(&t->ex, 0);
+	buf_init(&t->block, 0);
+	buf_init(&t->pending, 1 << 20);
+	buf_init(&t->family, 1 << 16);
+	buf_init(&t->conflicts, 1 << 20);
+	http_response_init(&t->resp);
+	relabel_init(&t->mrelabel);
+	t->limit = (struct log_limit)LOG_LIMIT_INIT;
+	pthread_mutex_init(&t->mu, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&t->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	t->url = strdup(url);
+	if (t->url == NULL || labels_copy(&t->labels, ls) < 0)
+		goto fail;
+	t->id = labels_hash(&t->labels);
+	for (i = 0; i < ls->n; i++) {
+		const char *n = labels_name(ls, i);
+
+		if (n[0] == '_' && n[1] == '_')
+			continue;
+		if (labels_push(&t->pub, n, ls->v[i].nlen, labels_value(ls, i),
+		    ls->v[i].vlen) < 0)
+			goto fail;
+	}
+	if (labels_sort(&t->pub) < 0 || labels_copy(&t->rep.labels,
+	    &t->pub) < 0)
+		goto fail;
+	return t;
+fail:
+	log_errno("target '%s'", url);
+	target_stop(t, 0);
+	return NULL;
+}
+
+/* The client is made here, not in target_new, so the cancel flag and
+ * the timeout are the target's own. */
+static int
+target_client(struct target *t)
+{
+	struct http_opts o = t->job->http;
+	const char *hdrs[2];
+	char tmo[80];
+	char ua[64];
+
+	snprintf(tmo, sizeof(tmo), "X-Prometheus-Scrape-Timeout-Seconds: %g",
+	    (double)t->timeout_ms / 1000.0);
+	snprintf(ua, sizeof(ua), "obs-scrapecol/%s", OBS_VERSION);
+	hdrs[0] = ACCEPT_HEADER;
+	hdrs[1] = tmo;
+	o.user_agent = ua;
+	o.timeout_ms = t->timeout_ms;
+	o.connect_timeout_ms = t->timeout_ms;
+	o.headers = hdrs;
+	o.n_headers = 2;
+	o.max_body = t->job->body_size_limit ? t->job->body_size_limit :
+	    SC_BODY_MAX;
+	o.accept_encoding = "gzip";
+	o.max_body_abort = 1;
+	o.cancel = &t->stop;
+	t->http = http_client_new(&o);
+	if (t->http == NULL)
+		return -1;
+	if (t->job->metric_relabel != NULL &&
+	    relabel_load(&t->mrelabel, t->job->metric_relabel) < 0)
+		return -1;
+	return 0;
+}
+
+/* Appends rec's line to the block; sets *key and *klen to its series
+ * key (the line up to the space before the value). */
+static int
+block_add(struct target *t, const struct record *rec, size_t *koff,
+	  size_t *klen)
+{
+	size_t mark = t->block.len;
+	const char *sp;
+
+	if (lineio_format_record(&t->block, rec) < 0)
+		return -1;
+	if (rec->has_ts) {
+		sp = memrchr(t->block.p + mark, ' ', t->block.len - mark);
+		sp = memrchr(t->block.p + mark, ' ',
+		    (size_t)(sp - (t->block.p + mark)));
+	} else {
+		sp = memrchr(t->block.p + mark, ' ', t->block.len - mark);
+	}
+	*koff = mark;
+	*klen = (size_t)(sp - (t->block.p + mark));
+	if (buf_addch(&t->block, '\n') < 0) {
+		buf_truncate(&t->block, mark);
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether name is a series of family fam (histogram, summary, ...). */
+static int
+in_family(const char *name, size_t nlen, const struct buf *fam)
+{
+	static const char *const sfx[] = { "_bucket", "_count", "_sum",
+	    "_total", "_created", "_info", "_gcount", "_gsum" };
+	size_t i;
+
+	if (fam->len == 0 || nlen < fam->len ||
+	    memcmp(name, fam->p, fam->len) != 0)
+		return 0;
+	if (nlen == fam->len)
+		return 1;
+	for (i = 0; i < ARRAY_SIZE(sfx); i++)
+		if (strlen(sfx[i]) == nlen - fam->len &&
+		    memcmp(name + fam->len, sfx[i], nlen - fam->len) == 0)
+			return 1;
+	return 0;
+}
+
+/* # HELP/TYPE/UNIT lines wait until a sample of their family is kept,
+ * so a family that metric_relabel_configs drops loses them too. */
+static int
+meta_line(struct target *t, const struct record *rec, int *emitted)
+{
+	const struct buf *name = &rec->meta_name;
+
+	if (name->len != t->family.len ||
+	    memcmp(name->p, t->family.p, name->len) != 0) {
+		buf_reset(&t->family);
+		buf_reset(&t->pending);
+		*emitted = 0;
+		if (buf_add(&t->family, name->p, name->len) < 0)
+			return -1;
+	}
+	if (*emitted) {
+		if (lineio_format_record(&t->block, rec) < 0 ||
+		    buf_addch(&t->block, '\n') < 0)
+			return -1;
+		return 0;
+	}
+	if (lineio_format_record(&t->pending, rec) < 0 ||
+	    buf_addch(&t->pending, '\n') < 0)
+		return -1;
+	return 0;
+}
+
+/* Clashing scraped labels (name\0value\0 each in cf) become
+ * exported_NAME, or exported_exported_NAME if that is taken too, shortest
+ * names first (Prometheus' resolveConflictingExposedLabels). */
+static int
+resolve_conflicts(struct labels *ls, const struct buf *cf, size_t nc)
+{
+	const char *one[16], **v = one;
+	struct buf nn = BUF_INIT(1 << 16);
+	const char *p = cf->p;
+	size_t i, j;
+	int rc = 0;
+
+	if (nc > ARRAY_SIZE(one) && (v = calloc(nc, sizeof(*v))) == NULL)
+		return -1;
+	for (i = 0; i < nc; i++) {
+		v[i] = p;
+		p += strlen(p) + 1;
+		p += strlen(p) + 1;
+	}
+	for (i = 1; i < nc; i++)	/* stable, by name length */
+		for (j = i; j > 0 && strlen(v[j - 1]) > strlen(v[j]); j--) {
+			const char *x = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = x;
+		}
+	for (i = 0; i < nc && rc == 0; i++) {
+		const char *val = v[i] + strlen(v[i]) + 1;
+		size_t vl;
+
+		buf_reset(&nn);
+		rc = buf_addstr(&nn, v[i]);
+		while (rc == 0) {
+			vl = 0;
+			if (buf_grow(&nn, 9) < 0) {
+				rc = -1;
+				break;
+			}
+			memmove(nn.p + 9, nn.p, nn.len + 1);
+			memcpy(nn.p, "exported_", 9);
+			nn.len += 9;
+			if (labels_get(ls, nn.p, &vl) == NULL || vl == 0)
+				break;
+		}
+		if (rc == 0)
+			rc = labels_set(ls, nn.p, nn.len, val, strlen(val));
+	}
+	buf_free(&nn);
+	if (v != one)
+		free(v);
+	return rc;
+}
+
+/* The target's labels on a scraped series, as Prometheus'
+ * mutateSampleLabels: with honor_labels the scraped ones win; without,
+ * a scraped label that clashes is kept as exported_NAME. */
+static int
+target_labels(struct target *t, struct labels *ls)
+{
+	const struct labels *tl = &t->pub;
+	struct buf *cf = &t->conflicts;
+	size_t i, nc = 0;
+
+	buf_reset(cf);
+	for (i = 0; i < tl->n; i++) {
+		const char *n = labels_name(tl, i);
+		size_t vlen = 0;
+		const char *v = labels_get(ls, n, &vlen);
+
+		if (t->job->honor_labels) {
+			if (v != NULL && vlen > 0)
+				continue;
+		} else if (v != NULL && vlen > 0) {
+			/* name\0value\0, in the order of the target's
+			 * labels; sorted by name length below. */
+			if (buf_add(cf, n, tl->v[i].nlen + 1) < 0 ||
+			    buf_add(cf, v, vlen) < 0 || buf_addch(cf, 0) < 0)
+				return -1;
+			nc++;
+		}
+		if (labels_set(ls, n, tl->v[i].nlen, labels_value(tl, i),
+		    tl->v[i].vlen) < 0)
+			return -1;
+	}
+	if (nc == 0)
+		return 0;
+	return resolve_conflicts(ls, cf, nc);
+}
+
+/* Prometheus' verifyLabelLimits; NULL when within the limits. */
+static const char *
+check_limits(struct target *t, const struct labels *ls, struct buf *why)
+{
+	const struct job *j = t->job;
+	const char *met = labels_get(ls, LABELS_NAME, NULL);
+	size_t i;
+
+	if (met == NULL)
+		met = "";
+	if (j->label_limit > 0 && ls->n > (size_t)j->label_limit) {
+		buf_addf(why, "label_limit exceeded (metric: %.50s, number "
+		    "of labels: %zu, limit: %ld)", met, ls->n, j->label_limit);
+		return buf_cstr(why);
+	}
+	for (i = 0; i < ls->n; i++) {
+		const struct label *l = &ls->v[i];
+
+		if (j->label_name_length_limit > 0 &&
+		    l->nlen > (size_t)j->label_name_length_limit) {
+			buf_addf(why, "label_name_length_limit exceeded "
+			    "(metric: %.50s, label name: %.50s, length: %u, "
+			    "limit: %ld)", met, labels_name(ls, i), l->nlen,
+			    j->label_name_length_limit);
+			return buf_cstr(why);
+		}
+		if (j->label_value_length_limit > 0 &&
+		    l->vlen > (size_t)j->label_value_length_limit) {
+			/* Go's %.50q: the value cut, then quoted. */
+			buf_addf(why, "label_value_length_limit exceeded "
+			    "(metric: %.50s, label name: %.50s, value: \"",
+			    met, labels_name(ls, i));
+			label_escape(why, labels_value(ls, i),
+			    l->vlen < 50 ? l->vlen : 50);
+			buf_addf(why, "\", length: %u, limit: %ld)", l->vlen,
+			    j->label_value_length_limit);
+			return buf_cstr(why);
+		}
+	}
+	return NULL;
+}
+
+static const char *
+status_text(long st)
+{
+	static const struct { long code; const char *text; } tab[] = {
+		{ 301, "Moved Permanently" }, { 302, "Found" },
+		{ 304, "Not Modified" }, { 400, "Bad Request" },
+		{ 401, "Unauthorized" }, { 403, "Forbidden" },
+		{ 404, "Not Found" }, { 405, "Method Not Allowed" },
+		{ 406, "Not Acceptable" }, { 408, "Request Timeout" },
+		{ 429, "Too Many Requests" }, { 500, "Internal Server Error" },
+		{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
+		{ 504, "Gateway Timeout" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tab); i++)
+		if (tab[i].code == st)
+			return tab[i].text;
+	return "";
+}
+
+/* scrape_duration_seconds is finer than milliseconds, as Prometheus'. */
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+struct scrape_count {
+	unsigned long scraped, post, added;
+};
+
+/* Parses the body into t->block and t->cur; NULL, or why it failed. */
+static const char *
+parse_body(struct target *t, int64_t start, struct scrape_count *cnt,
+	   struct buf *why)
+{
+	const char *ct = t->resp.content_type, *p = buf_cstr(&t->resp.body);
+	const char *end = p + t->resp.body.len;
+	struct record *rec = &t->rec;
+	unsigned long lineno = 0;
+	int om, emitted = 0;
+
+	om = strncasecmp(ct, "application/openmetrics-text", 28) == 0 &&
+	    (ct[28] == '\0' || ct[28] == ';' || ct[28] == ' ');
+	expo_free(&t->ex);
+	expo_init(&t->ex, om);
+	buf_reset(&t->family);
+	buf_reset(&t->pending);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		const char *err = NULL;
+		size_t errcol = 0, koff, klen;
+		enum expo_result r;
+		uint64_t h;
+		int added, own_ts;
+
+		lineno++;
+		r = expo_parse_line(&t->ex, p, len, rec, &err, &errcol);
+		p += len + (nl != NULL);
+		switch (r) {
+		case EXPO_ERROR:
+			buf_addf(why, "parse error at line %lu: %s", lineno,
+			    err);
+			return buf_cstr(why);
+		case EXPO_META:
+			if (meta_line(t, rec, &emitted) < 0)
+				goto nomem;
+			continue;
+		case EXPO_SAMPLE:
+			break;
+		default:
+			continue;
+		}
+		cnt->scraped++;
+		if (target_labels(t, &rec->labels) < 0)
+			goto nomem;
+		if (t->mrelabel.n > 0) {
+			int k = relabel_apply(&t->mrelabel, &rec->labels);
+
+			if (k < 0)
+				goto nomem;
+			if (k == 0 || rec->labels.n == 0)
+				continue;
+		}
+		if (labels_get(&rec->labels, LABELS_NAME, NULL) == NULL)
+			return "missing metric name (__name__ label)";
+		if ((err = check_limits(t, &rec->labels, why)) != NULL)
+			return err;
+		cnt->post++;
+		if (t->job->sample_limit > 0 &&
+		    cnt->post > (unsigned long)t->job->sample_limit)
+			return "sample limit exceeded";
+		own_ts = t->job->honor_timestamps && rec->has_ts;
+		if (!own_ts)
+			rec->ts = start;
+		rec->has_ts = 1;
+		{
+			size_t nlen = 0;
+			const char *name = labels_get(&rec->labels,
+			    LABELS_NAME, &nlen);
+
+			if (!in_family(name, nlen, &t->family)) {
+				buf_reset(&t->family);
+				buf_reset(&t->pending);
+				emitted = 0;
+			} else if (t->pending.len > 0) {
+				if (buf_add(&t->block, t->pending.p,
+				    t->pending.len) < 0)
+					goto nomem;
+				buf_reset(&t->pending);
+				emitted = 1;
+			}
+		}
+		if (block_add(t, rec, &koff, &klen) < 0)
+			goto nomem;
+		if (own_ts) {
+			/* As Prometheus: a series with its own timestamps
+			 * is not tracked for staleness. */
+			if (!t->ever_scraped)
+				cnt->added++;
+			continue;
+		}
+		h = labels_hash(&rec->labels);
+		added = seen_add(&t->cur, h, t->block.p + koff, klen);
+		if (added < 0)
+			goto nomem;
+		if (added == 0) {
+			/* The same series twice: the first one stands. */
+			buf_truncate(&t->block, koff);
+			continue;
+		}
+		if (!seen_mark(&t->prev, h, t->block.p + koff, klen))
+			cnt->added++;
+	}
+	if (om && !t->ex.eof_seen)
+		return "data does not end with # EOF";
+	return NULL;
+nomem:
+	return "out of memory";
+}
+
+/* "KEY stale TS" for every series of prev this scrape did not mark, or
+ * for all of them. */
+static int
+add_stale(struct target *t, int64_t ts, int all)
+{
+	size_t i;
+
+	for (i = 0; i < t->prev.cap; i++) {
+		const struct seen_slot *sl = &t->prev.tab[i];
+		const char *key;
+
+		if (sl->len == 0)
+			continue;
+		if ((sl->off & SEEN_MARK) && !all)
+			continue;
+		key = t->prev.keys.p + (sl->off & ~SEEN_MARK);
+		if (buf_add(&t->block, key, sl->len) < 0 ||
+		    buf_addf(&t->block, " stale %lld\n", (long long)ts) < 0)
+			return -1;
+		t->n.stale++;
+	}
+	return 0;
+}
+
+static int
+add_report(struct target *t, int64_t ts, const double *v)
+{
+	size_t i, koff, klen;
+
+	t->rep.kind = REC_SAMPLE;
+	t->rep.ts = ts;
+	t->rep.has_ts = 1;
+	for (i = 0; i < ARRAY_SIZE(report_names); i++) {
+		if (labels_set(&t->rep.labels, LABELS_NAME,
+		    sizeof(LABELS_NAME) - 1, report_names[i],
+		    strlen(report_names[i])) < 0)
+			return -1;
+		t->rep.value = v != NULL ? v[i] : value_stale();
+		if (block_add(t, &t->rep, &koff, &klen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+target_scrape(struct target *t)
+{
+	struct scrape_count cnt = { 0, 0, 0 };
+	struct buf why = BUF_INIT(4096);
+	const char *err = NULL;
+	int64_t start = clock_ms(), mono = mono_ns();
+	double rep[5];
+	int r;
+
+	buf_reset(&t->block);
+	seen_reset(&t->cur);
+	r = http_request(t->http, "GET", t->url, NULL, 0, NULL, 0, &t->resp);
+	if (r < 0) {
+		if (t->stop)
+			goto out;
+		buf_addstr(&why, t->resp.error);
+		err = buf_cstr(&why);
+	} else if (t->resp.body_truncated) {
+		err = "body size limit exceeded";
+	} else if (t->resp.status != 200) {
+		buf_addf(&why, "server returned HTTP status %ld %s",
+		    t->resp.status, status_text(t->resp.status));
+		while (why.len > 0 && why.p[why.len - 1] == ' ')
+			buf_truncate(&why, why.len - 1);
+		err = buf_cstr(&why);
+	} else {
+		err = parse_body(t, start, &cnt, &why);
+	}
+	if (err != NULL) {
+		/* Nothing of a failed scrape is kept: every series of the
+		 * last one goes stale, as in Prometheus. */
+		buf_reset(&t->block);
+		seen_reset(&t->cur);
+		cnt.added = 0;
+		t->n.failures++;
+		log_limited(&t->limit, "scrape '%s': %s", t->url, err);
+	}
+	t->n.scrapes++;
+	if (err == NULL)
+		t->n.samples += cnt.post;
+	rep[0] = err == NULL ? 1 : 0;
+	rep[1] = (double)(mono_ns() - mono) / 1e9;
+	rep[2] = (double)cnt.scraped;
+	rep[3] = (double)cnt.post;
+	rep[4] = (double)cnt.added;
+	if (add_stale(t, start, err != NULL) < 0 ||
+	    add_report(t, start, rep) < 0) {
+		log_errno("scrape '%s'", t->url);
+		err = "out of memory";
+		buf_reset(&t->block);
+	}
+	output_block(&t->block);
+	seen_swap(&t->prev, &t->cur);
+	t->last_failed = err != NULL;
+	t->ever_scraped = 1;
+out:
+	buf_free(&why);
+	return err == NULL ? 0 : -1;
+}
+
+/* Waits until the monotonic time "until" or a stop; 1 if stopped. */
+static int
+wait_until(struct target *t, int64_t until)
+{
+	int stopped;
+
+	pthread_mutex_lock(&t->mu);
+	while (!t->stop && clock_mono_ms() < until) {
+		int64_t ms = until - clock_mono_ms();
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += (time_t)(ms / 1000);
+		ts.tv_nsec += (long)(ms % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&t->cv, &t->mu, &ts);
+	}
+	stopped = t->stop;
+	pthread_mutex_unlock(&t->mu);
+	return stopped;
+}
+
+static void *
+target_run(void *arg)
+{
+	struct target *t = arg;
+	int64_t iv = t->interval_ms, now, next;
+
+	if (t->once) {
+		t->last_failed = target_scrape(t) < 0;
+		return NULL;
+	}
+	/* Prometheus' spreading: each target at its own offset in the
+	 * interval, fixed by its labels, so restarts keep the phase. */
+	now = clock_ms();
+	next = clock_mono_ms() +
+	    (int64_t)((t->id % (uint64_t)iv + (uint64_t)iv -
+	    (uint64_t)(now % iv)) % (uint64_t)iv);
+	while (!wait_until(t, next) && !sc_out.failed) {
+		target_scrape(t);
+		next += iv;
+		now = clock_mono_ms();
+		if (next <= now)	/* fell behind: skip, keep the phase */
+			next += ((now - next) / iv + 1) * iv;
+	}
+	return NULL;
+}
+
+int
+target_start(struct target *t)
+{
+	sigset_t all, old;
+	int r;
+
+	if (target_client(t) < 0)
+		return -1;
+	/* Signals belong to the main thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&t->thr, NULL, target_run, t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		errno = r;
+		log_errno("target '%s': cannot start a thread", t->url);
+		return -1;
+	}
+	t->started = 1;
+	return 0;
+}
+
+static void
+target_halt(struct target *t)
+{
+	if (!t->started)
+		return;
+	pthread_mutex_lock(&t->mu);
+	t->stop = 1;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	pthread_join(t->thr, NULL);
+	t->started = 0;
+}
+
+void
+target_adopt(struct target *t, struct target *old)
+{
+	target_halt(old);
+	seen_swap(&t->prev, &old->prev);
+	t->ever_scraped = old->ever_scraped;
+	t->n = old->n;
+	target_stop(old, 0);
+}
+
+void
+target_stop(struct target *t, int end_stale)
+{
+	if (t == NULL)
+		return;
+	target_halt(t);
+	if (end_stale && t->ever_scraped) {
+		/* The target went away: its series end now. */
+		int64_t now = clock_ms();
+
+		buf_reset(&t->block);
+		seen_reset(&t->cur);
+		if (add_stale(t, now, 1) == 0 && add_report(t, now, NULL) == 0)
+			output_block(&t->block);
+	}
+	http_client_free(t->http);
+	http_response_free(&t->resp);
+	relabel_free(&t->mrelabel);
+	labels_free(&t->labels);
+	labels_free(&t->pub);
+	seen_free(&t->prev);
+	seen_free(&t->cur);
+	record_free(&t->rec);
+	record_free(&t->rep);
+	expo_free(&t->ex);
+	buf_free(&t->block);
+	buf_free(&t->pending);
+	buf_free(&t->family);
+	buf_free(&t->conflicts);
+	pthread_mutex_destroy(&t->mu);
+	pthread_cond_destroy(&t->cv);
+	free(t->url);
+	free(t);
+}
