@@ -15,8 +15,18 @@
 # by python's http.server) every second for AGENT_SECONDS (default 30), so
 # its samples/s is bound by the scrape interval and only its CPU per million
 # samples and RSS compare.  Delivery is counted by VictoriaMetrics'
-# vm_rows_inserted_total{type="promremotewrite"}; CPU and peak RSS come from
-# /usr/bin/time (rwsend) and /proc (the daemons, peak including idle).
+# vm_rows_inserted_total{type="promremotewrite"}.
+#
+# CPU is user + system time of the agent process alone (all its threads):
+# for the daemons from /proc/PID/stat before and after the measured span,
+# for rwsend, which runs once and exits, from wait4(2)'s rusage through
+# /usr/bin/time, which is the same kernel counters; its input is a file on
+# its standard input (a < redirect), so no feeding process is counted.
+# Peak RSS is VmHWM for the daemons and ru_maxrss (the same high-water mark)
+# for rwsend.  rwsend runs twice: as configured by default (an fdatasync per
+# batch) and with --no-fsync, as vmagent and the Prometheus agent write
+# their queues without a sync per block; "rwsend -h" shows the RSS floor of
+# the shared libraries libcurl brings in.
 
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -125,16 +135,28 @@ gen bench_rw >"$W/in.rw"
 gen bench_vma >"$W/in.vma"
 
 # --- rwsend ---------------------------------------------------------------
-base=$(inserted)
-t0=$(now)
-/usr/bin/time -f '%e %U %S %M' -o "$W/rw.time" \
-	"$RW" -u "$VM_RW" -q "$W/rwq" --no-metadata <"$W/in.rw" 2>"$W/rw.err" ||
-	{ echo "rwsend.sh: rwsend failed:" >&2; cat "$W/rw.err" >&2; exit 1; }
-wait_rows "$base" "$N" || exit 1
-t1=$(now)
-rw_wall=$(echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }')
-rw_cpu=$(awk '{ printf "%.3f", $2 + $3 }' "$W/rw.time")
-rw_rss=$(awk '{ printf "%.1f", $4 / 1024 }' "$W/rw.time")
+# run_rwsend NAME [OPTION...]: sets rw_wall, rw_cpu, rw_rss.
+run_rwsend() {
+	name=$1
+	shift
+	base=$(inserted)
+	t0=$(now)
+	/usr/bin/time -f '%e %U %S %M' -o "$W/$name.time" \
+		"$RW" -u "$VM_RW" -q "$W/$name.q" --no-metadata "$@" \
+		<"$W/in.$name" 2>"$W/$name.err" ||
+		{ echo "rwsend.sh: rwsend failed:" >&2; cat "$W/$name.err" >&2; exit 1; }
+	wait_rows "$base" "$N" || exit 1
+	t1=$(now)
+	rw_wall=$(echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }')
+	rw_cpu=$(awk '{ printf "%.3f", $2 + $3 }' "$W/$name.time")
+	rw_rss=$(awk '{ printf "%.1f", $4 / 1024 }' "$W/$name.time")
+}
+gen bench_rwn >"$W/in.rwn"
+run_rwsend rwn --no-fsync
+rn_wall=$rw_wall rn_cpu=$rw_cpu rn_rss=$rw_rss
+run_rwsend rw
+/usr/bin/time -f '%M' -o "$W/rwh.time" "$RW" -h >/dev/null
+rh_rss=$(awk '{ printf "%.1f", $1 / 1024 }' "$W/rwh.time")
 
 # --- vmagent --------------------------------------------------------------
 VAP=$(free_port)
@@ -202,6 +224,9 @@ echo "receiver: victoria-metrics on 127.0.0.1; $SERIES series x $CYCLES samples 
 printf '%-18s %10s %8s %12s %8s %12s %10s\n' tool samples wall_s samples/s cpu_s cpu_s/Msample rss_MiB
 awk -v n="$N" -v w="$rw_wall" -v c="$rw_cpu" -v r="$rw_rss" 'BEGIN {
 	printf "%-18s %10d %8.2f %12.0f %8.2f %12.3f %10.1f\n", "rwsend -q", n, w, n / w, c, c / (n / 1e6), r }'
+awk -v n="$N" -v w="$rn_wall" -v c="$rn_cpu" -v r="$rn_rss" 'BEGIN {
+	printf "%-18s %10d %8.2f %12.0f %8.2f %12.3f %10.1f\n", "rwsend --no-fsync", n, w, n / w, c, c / (n / 1e6), r }'
+printf '%-18s %10s %8s %12s %8s %12s %10.1f\n' "rwsend -h" - - - - - "$rh_rss"
 awk -v n="$N" -v w="$va_wall" -v c="$va_cpu" -v r="$va_rss" 'BEGIN {
 	printf "%-18s %10d %8.2f %12.0f %8.2f %12.3f %10.1f\n", "vmagent (import)", n, w, n / w, c, c / (n / 1e6), r }'
 awk -v n="$pa_rows" -v w="$AGENT_SECONDS" -v c="$pa_cpu" -v r="$pa_rss" 'BEGIN {
@@ -212,4 +237,11 @@ awk -v n="$N" -v rw="$rw_wall" -v rc="$rw_cpu" -v rr="$rw_rss" \
 	printf "ratio rwsend/vmagent: samples/s %.2f, cpu/Msample %.2f, rss %.2f\n", vw / rw, rc / vc, rr / vr
 	if (pn > 0 && pc > 0)
 		printf "ratio rwsend/prometheus-agent: cpu/Msample %.2f, rss %.2f\n", (rc / n) / (pc / pn), rr / pr
+}'
+awk -v n="$N" -v rw="$rn_wall" -v rc="$rn_cpu" -v rr="$rn_rss" \
+	-v vw="$va_wall" -v vc="$va_cpu" -v vr="$va_rss" \
+	-v pn="$pa_rows" -v pc="$pa_cpu" -v pr="$pa_rss" 'BEGIN {
+	printf "ratio rwsend --no-fsync/vmagent: samples/s %.2f, cpu/Msample %.2f, rss %.2f\n", vw / rw, rc / vc, rr / vr
+	if (pn > 0 && pc > 0)
+		printf "ratio rwsend --no-fsync/prometheus-agent: cpu/Msample %.2f, rss %.2f\n", (rc / n) / (pc / pn), rr / pr
 }'

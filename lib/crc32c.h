@@ -12,5 +12,8 @@
  * CRC of a followed by b.  crc32c(0, "123456789", 9) is 0xE3069283.
  */
 uint32_t crc32c(uint32_t crc, const void *data, size_t len);
+/* The same by table lookups only, whatever the CPU offers: crc32c() uses
+ * the SSE4.2 crc32 instruction when the CPU has it (checked at run time). */
+uint32_t crc32c_table_only(uint32_t crc, const void *data, size_t len);
 
 #endif

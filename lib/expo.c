@@ -37,6 +37,37 @@ struct lfind {
 	size_t col;
 };
 
+/*
+ * Byte classes for the fast path of sample lines (fast_sample), one table
+ * lookup per byte; NUL stops every scan, as the copy scanned ends with
+ * one.  Ranges are a GNU C extension, as elsewhere in lib/.
+ */
+enum {
+	CL_LSTART = 1,		/* [a-zA-Z_] */
+	CL_LNAME = 2,		/* [a-zA-Z0-9_] */
+	CL_MSTART = 4,		/* [a-zA-Z_:] */
+	CL_MNAME = 8,		/* [a-zA-Z0-9_:] */
+	CL_VSTOP = 16,		/* ends the plain part of a label value */
+	CL_TSTOP = 32,		/* ends a token of the text format */
+};
+
+#define CL_LETTER (CL_LSTART | CL_LNAME | CL_MSTART | CL_MNAME)
+
+static const unsigned char cls[256] = {
+	[0] = CL_VSTOP | CL_TSTOP,
+	['a' ... 'z'] = CL_LETTER,
+	['A' ... 'Z'] = CL_LETTER,
+	['_'] = CL_LETTER,
+	['0' ... '9'] = CL_LNAME | CL_MNAME,
+	[':'] = CL_MSTART | CL_MNAME,
+	['"'] = CL_VSTOP,
+	['\\'] = CL_VSTOP,
+	[0x80 ... 0xff] = CL_VSTOP,
+	[' '] = CL_TSTOP,
+	['\t'] = CL_TSTOP,
+	['{'] = CL_TSTOP,
+};
+
 static int
 fail(struct cur *c, size_t col, const char *why)
 {
@@ -679,6 +710,125 @@ parse_sample(struct expo *ex, struct cur *c, struct record *rec)
 	return EXPO_SAMPLE;
 }
 
+/* Strict byte order of two NUL-terminated names. */
+static int
+name_before(const char *a, const char *b)
+{
+	while (*a == *b && *a != '\0') {
+		a++;
+		b++;
+	}
+	return (unsigned char)*a < (unsigned char)*b;
+}
+
+/*
+ * The common sample line, name{a="x",b="y"} VALUE [TS] with single spaces,
+ * read in one pass: the arena of the set starts as a copy of the line, and
+ * names and values are cut out of the copy in place.  Anything out of the
+ * ordinary (other blanks, escapes, quoted names, empty values, a missing
+ * comma, labels out of order, a value or timestamp this path does not
+ * read) returns 0, and the general parser reads the line again from the
+ * start: it alone decides errors, so this path accepts only lines it
+ * accepts, with the same result.
+ */
+static int
+fast_sample(const char *s, size_t n, struct record *rec)
+{
+	struct labels *ls = &rec->labels;
+	const unsigned char *u;
+	size_t i = 1, k, start, nlen;
+	long base, nameoff;
+	uint64_t ts;
+	char *a;
+
+	base = labels_arena_add(ls, s, n);
+	nameoff = labels_arena_add(ls, LABELS_NAME, sizeof(LABELS_NAME) - 1);
+	if (base < 0 || nameoff < 0)
+		return 0;
+	/* Loops scan the copy, whose NUL at a[n] stops them without a
+	 * bound check; tests of single bytes read s, as a is cut. */
+	a = ls->arena.p + base;
+	u = (const unsigned char *)a;
+	while (cls[u[i]] & CL_MNAME)
+		i++;
+	if (i >= n || labels_push_ref(ls, (size_t)nameoff,
+	    sizeof(LABELS_NAME) - 1, (size_t)base, i) < 0)
+		return 0;
+	a[i] = '\0';
+	if (s[i] == '{') {
+		for (i++;;) {
+			int high = 0;
+
+			if (i >= n)
+				return 0;
+			if (s[i] == '}')
+				break;
+			if (!(cls[u[i]] & CL_LSTART))
+				return 0;
+			start = i;
+			while (cls[u[++i]] & CL_LNAME)
+				;
+			if (n - i < 3 || s[i] != '=' || s[i + 1] != '"')
+				return 0;
+			nlen = i - start;
+			a[i] = '\0';
+			i += 2;
+			k = i;
+			for (;;) {
+				while (!(cls[u[i]] & CL_VSTOP))
+					i++;
+				if (u[i] < 0x80)
+					break;
+				high = 1;
+				i++;
+			}
+			if (i >= n || s[i] != '"' || i == k)
+				return 0;
+			if (high && !expo_utf8_valid(s + k, i - k))
+				return 0;
+			a[i] = '\0';
+			if (labels_push_ref(ls, (size_t)base + start, nlen,
+			    (size_t)base + k, i - k) < 0)
+				return 0;
+			i++;
+			if (i < n && s[i] == ',')
+				i++;
+			else if (i >= n || s[i] != '}')
+				return 0;
+		}
+		i++;
+	}
+	if (i >= n || s[i] != ' ')
+		return 0;
+	k = ++i;
+	while (!(cls[u[i]] & CL_TSTOP))
+		i++;
+	if (i == k || (i < n && s[i] != ' ') ||
+	    value_parse(s + k, i - k, &rec->value) < 0)
+		return 0;
+	if (i < n) {
+		/* Digits only, as the text format's lexer has them; 18 of
+		 * them cannot overflow. */
+		k = ++i;
+		if (n - k > 18 || n == k)
+			return 0;
+		for (ts = 0; i < n; i++) {
+			unsigned d = (unsigned)u[i] - '0';
+
+			if (d > 9)
+				return 0;
+			ts = ts * 10 + d;
+		}
+		rec->ts = (int64_t)ts;
+		rec->has_ts = 1;
+	}
+	/* Strictly sorted also means no name twice. */
+	for (k = 1; k < ls->n; k++)
+		if (!name_before(labels_name(ls, k - 1), labels_name(ls, k)))
+			return labels_sort(ls) == 0;
+	return 1;
+}
+
 enum expo_result
 expo_parse_line(struct expo *ex, const char *line, size_t len,
 		struct record *rec, const char **err, size_t *errcol)
@@ -698,6 +848,16 @@ expo_parse_line(struct expo *ex, const char *line, size_t len,
 	rec->raw = line;
 	rec->raw_len = len;
 
+	if (!c.om && len > 0 && (cls[(unsigned char)line[0]] & CL_MSTART)) {
+		rec->kind = REC_SAMPLE;
+		if (fast_sample(line, len, rec))
+			return EXPO_SAMPLE;
+		labels_reset(&rec->labels);
+		rec->kind = REC_COMMENT;
+		rec->value = 0;
+		rec->ts = 0;
+		rec->has_ts = 0;
+	}
 	skip_blanks(&c);
 	if (c.om && ex->eof_seen)
 		r = fail(&c, 0, "unexpected data after # EOF");

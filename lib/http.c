@@ -100,6 +100,8 @@ struct http_client *http_client_new(const struct http_opts *opts)
 		goto nomem;
 	if (dup_str(c, &c->o.accept_encoding))
 		goto nomem;
+	if (dup_str(c, &c->o.unix_socket_path))
+		goto nomem;
 	if (opts->n_headers) {
 		c->hdrs = calloc(opts->n_headers, sizeof(*c->hdrs));
 		if (!c->hdrs)
@@ -150,6 +152,9 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	struct http_client *c = arg;
 	struct http_response *r = c->cur;
 	size_t len = size * n, room;
+
+	if (c->o.on_data)
+		return c->o.on_data(p, len, c->o.on_data_arg);
 
 	room = r->body.len < c->o.max_body ? c->o.max_body - r->body.len : 0;
 	if (len > room)
@@ -375,7 +380,8 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->o.timeout_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+			 c->o.stream_no_timeout ? 0L : (long)c->o.timeout_ms);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
 			 (long)c->o.connect_timeout_ms);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -389,6 +395,9 @@ int http_request(struct http_client *c, const char *method, const char *url,
 	}
 	if (c->o.user_agent)
 		curl_easy_setopt(h, CURLOPT_USERAGENT, c->o.user_agent);
+	if (c->o.unix_socket_path)
+		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH,
+				 c->o.unix_socket_path);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);

@@ -39,7 +39,7 @@ labels_free(struct labels *ls)
 	buf_free(&ls->arena);
 }
 
-static int
+int
 labels_reserve(struct labels *ls, size_t n)
 {
 	struct label *nv;
@@ -133,6 +133,31 @@ arena_store(struct labels *ls, struct label *l, const char *name, size_t nlen,
 	return 0;
 }
 
+long
+labels_arena_add(struct labels *ls, const char *s, size_t n)
+{
+	size_t at = ls->arena.len;
+
+	/* The common case in one copy; buf_add() copes with the rest (s in
+	 * the arena, growth, the cap). */
+	if (ls->arena.p != NULL && ls->arena.cap - at > n + 1) {
+		char *p = ls->arena.p + at;
+
+		memmove(p, s, n);
+		p[n] = '\0';
+		p[n + 1] = '\0';
+		ls->arena.len = at + n + 1;
+		return (long)at;
+	}
+	if (buf_add(&ls->arena, s, n) < 0)
+		return -1;
+	if (buf_addch(&ls->arena, '\0') < 0) {
+		buf_truncate(&ls->arena, at);
+		return -1;
+	}
+	return (long)at;
+}
+
 int
 labels_push(struct labels *ls, const char *name, size_t nlen,
 	    const char *value, size_t vlen)
@@ -157,6 +182,19 @@ name_cmp(const char *a, size_t alen, const char *b, size_t blen)
 	return alen < blen ? -1 : alen > blen;
 }
 
+/* Label names are short and mostly differ early: a byte loop beats the
+ * call to memcmp. */
+static inline int
+short_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t i, n = alen < blen ? alen : blen;
+
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return (unsigned char)a[i] - (unsigned char)b[i];
+	return alen < blen ? -1 : alen > blen;
+}
+
 static int
 label_cmp_r(const void *x, const void *y, void *arg)
 {
@@ -167,7 +205,7 @@ label_cmp_r(const void *x, const void *y, void *arg)
 	/* Names are NUL-terminated: the first bytes decide most comparisons. */
 	if (an[0] != bn[0])
 		return an[0] - bn[0];
-	return name_cmp((const char *)an, a->nlen, (const char *)bn, b->nlen);
+	return short_cmp((const char *)an, a->nlen, (const char *)bn, b->nlen);
 }
 
 int
@@ -177,6 +215,13 @@ labels_sort(struct labels *ls)
 	size_t i, j;
 
 	if (ls->n < 2)
+		return 0;
+	/* Parsers mostly see sets written sorted: one pass proves it, and
+	 * strict order also rules out a name given twice. */
+	for (i = 1; i < ls->n; i++)
+		if (label_cmp_r(&ls->v[i - 1], &ls->v[i], ls->arena.p) >= 0)
+			break;
+	if (i == ls->n)
 		return 0;
 	if (ls->n <= SORT_SMALL) {
 		for (i = 1; i < ls->n; i++) {
@@ -208,11 +253,26 @@ labels_lower(const struct labels *ls, const char *name, size_t nlen)
 {
 	size_t lo = 0, hi = ls->n;
 
+	/* Series have a dozen labels or so: a scan on first bytes wins. */
+	if (ls->n <= 16 && nlen > 0) {
+		unsigned char c = (unsigned char)name[0];
+
+		for (lo = 0; lo < hi; lo++) {
+			const struct label *l = &ls->v[lo];
+			unsigned char f = (unsigned char)ls->arena.p[l->name];
+
+			if (f > c || (f == c && short_cmp(ls->arena.p + l->name,
+			    l->nlen, name, nlen) >= 0))
+				break;
+		}
+		return lo;
+	}
+
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const struct label *l = &ls->v[mid];
 
-		if (name_cmp(ls->arena.p + l->name, l->nlen, name, nlen) < 0)
+		if (short_cmp(ls->arena.p + l->name, l->nlen, name, nlen) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -226,7 +286,7 @@ labels_find(const struct labels *ls, const char *name, size_t nlen)
 	size_t i = labels_lower(ls, name, nlen);
 
 	if (i < ls->n && ls->v[i].nlen == nlen &&
-	    memcmp(ls->arena.p + ls->v[i].name, name, nlen) == 0)
+	    short_cmp(ls->arena.p + ls->v[i].name, nlen, name, nlen) == 0)
 		return (long)i;
 	return -1;
 }
@@ -244,7 +304,7 @@ labels_set(struct labels *ls, const char *name, size_t nlen,
 {
 	size_t i = labels_lower(ls, name, nlen);
 	int found = i < ls->n && ls->v[i].nlen == nlen &&
-	    memcmp(ls->arena.p + ls->v[i].name, name, nlen) == 0;
+	    short_cmp(ls->arena.p + ls->v[i].name, nlen, name, nlen) == 0;
 	struct label l;
 
 	if (vlen == 0) {
@@ -255,6 +315,9 @@ labels_set(struct labels *ls, const char *name, size_t nlen,
 	if (found) {
 		struct label *cur = &ls->v[i];
 
+		if (vlen == cur->vlen &&
+		    memcmp(ls->arena.p + cur->value, value, vlen) == 0)
+			return 0;
 		/* A value no longer than the old one goes in place. */
 		if (vlen <= cur->vlen) {
 			char *dst = ls->arena.p + cur->value;
@@ -292,7 +355,15 @@ labels_del(struct labels *ls, const char *name, size_t nlen)
 const char *
 labels_get(const struct labels *ls, const char *name, size_t *vlen)
 {
-	long i = labels_find(ls, name, strlen(name));
+	size_t nlen = strlen(name);
+	long i;
+
+	/* __name__ sorts before every lowercase name: mostly it is first. */
+	if (ls->n > 0 && ls->v[0].nlen == nlen &&
+	    memcmp(ls->arena.p + ls->v[0].name, name, nlen) == 0)
+		i = 0;
+	else
+		i = labels_find(ls, name, nlen);
 
 	if (i < 0)
 		return NULL;
@@ -419,44 +490,45 @@ labels_cmp(const struct labels *a, const struct labels *b)
 }
 
 static int
-is_alpha_(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-static int
 is_digit(int c)
 {
 	return c >= '0' && c <= '9';
 }
 
-int
-label_name_valid(const char *s, size_t n)
+/* Name bytes by table, as every written series checks its names. */
+enum { NC_LABEL = 1, NC_METRIC = 2 };
+
+static const unsigned char name_chars[256] = {
+	['a' ... 'z'] = NC_LABEL | NC_METRIC,
+	['A' ... 'Z'] = NC_LABEL | NC_METRIC,
+	['_'] = NC_LABEL | NC_METRIC,
+	['0' ... '9'] = NC_LABEL | NC_METRIC,
+	[':'] = NC_METRIC,
+};
+
+static int
+name_valid(const char *s, size_t n, unsigned char cls)
 {
 	size_t i;
 
-	if (n == 0 || !is_alpha_((unsigned char)s[0]))
+	if (n == 0 || is_digit((unsigned char)s[0]))
 		return 0;
-	for (i = 1; i < n; i++)
-		if (!is_alpha_((unsigned char)s[i]) && !is_digit((unsigned char)s[i]))
+	for (i = 0; i < n; i++)
+		if (!(name_chars[(unsigned char)s[i]] & cls))
 			return 0;
 	return 1;
 }
 
 int
+label_name_valid(const char *s, size_t n)
+{
+	return name_valid(s, n, NC_LABEL);
+}
+
+int
 metric_name_valid(const char *s, size_t n)
 {
-	size_t i;
-
-	if (n == 0 || !(is_alpha_((unsigned char)s[0]) || s[0] == ':'))
-		return 0;
-	for (i = 1; i < n; i++) {
-		int c = (unsigned char)s[i];
-
-		if (!is_alpha_(c) && !is_digit(c) && c != ':')
-			return 0;
-	}
-	return 1;
+	return name_valid(s, n, NC_METRIC);
 }
 
 int

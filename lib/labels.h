@@ -47,6 +47,32 @@ static inline const char *labels_value(const struct labels *ls, size_t i)
 /* Appends without sorting or checking; -1 on ENOMEM. */
 int labels_push(struct labels *ls, const char *name, size_t nlen,
 		const char *value, size_t vlen);
+/* Makes room for n labels in all; -1 on ENOMEM. */
+int labels_reserve(struct labels *ls, size_t n);
+
+/*
+ * For a parser that cuts names and values out of a line in place:
+ * labels_arena_add() appends s[0..n) and a NUL to the arena and returns
+ * the offset of the copy (-1 on ENOMEM/EMSGSIZE); the parser then ends
+ * each name and value in the copy with a NUL and appends the label with
+ * labels_push_ref(), which takes arena offsets, neither checks nor sorts
+ * (as labels_push()), and returns -1 on ENOMEM.
+ */
+long labels_arena_add(struct labels *ls, const char *s, size_t n);
+static inline int labels_push_ref(struct labels *ls, size_t name, size_t nlen,
+				  size_t value, size_t vlen)
+{
+	struct label *l;
+
+	if (ls->n == ls->cap && labels_reserve(ls, ls->n + 1) < 0)
+		return -1;
+	l = &ls->v[ls->n++];
+	l->name = (uint32_t)name;
+	l->nlen = (uint32_t)nlen;
+	l->value = (uint32_t)value;
+	l->vlen = (uint32_t)vlen;
+	return 0;
+}
 /* Sorts by name; -1 with errno EEXIST if a name occurs twice. */
 int labels_sort(struct labels *ls);
 /* Sets name to value in a sorted set (vlen 0 deletes); -1 on ENOMEM. */

@@ -159,7 +159,7 @@ parse_line(struct lineio_reader *r, const char *line, size_t len,
 }
 
 int
-lineio_read(struct lineio_reader *r, struct record *rec)
+lineio_read_line(struct lineio_reader *r, const char **linep, size_t *lenp)
 {
 	for (;;) {
 		const char *line, *nl = NULL;
@@ -194,6 +194,31 @@ lineio_read(struct lineio_reader *r, struct record *rec)
 			continue;
 		}
 		r->lineno++;
+		if (len > 0) {
+			*linep = line;
+			*lenp = len;
+			return LINEIO_OK;
+		}
+	}
+}
+
+int
+lineio_parse(struct lineio_reader *r, const char *line, size_t len,
+	     struct record *rec)
+{
+	return parse_line(r, line, len, rec);
+}
+
+int
+lineio_read(struct lineio_reader *r, struct record *rec)
+{
+	for (;;) {
+		const char *line;
+		size_t len;
+		int n = lineio_read_line(r, &line, &len);
+
+		if (n != LINEIO_OK)
+			return n;
 		if (parse_line(r, line, len, rec))
 			return LINEIO_OK;
 	}
@@ -447,7 +472,10 @@ drain(struct lineio_writer *w, size_t min)
 static int
 line_end(struct lineio_writer *w, size_t mark, int ok)
 {
-	if (!ok || buf_addch(&w->out, '\n') < 0) {
+	if (ok && w->out.cap - w->out.len > 1) {
+		w->out.p[w->out.len++] = '\n';
+		w->out.p[w->out.len] = '\0';
+	} else if (!ok || buf_addch(&w->out, '\n') < 0) {
 		int e = errno;
 
 		buf_truncate(&w->out, mark);
@@ -505,8 +533,8 @@ add_labels(struct buf *out, const struct labels *ls, int with_name)
 }
 
 static int
-fmt_sample(struct buf *out, const struct labels *ls, double v, int64_t ts_ms,
-	   int has_ts)
+fmt_sample_slow(struct buf *out, const struct labels *ls, double v,
+		int64_t ts_ms, int has_ts)
 {
 	char val[VALUE_FMT_MAX];
 	size_t n = value_format(v, val);
@@ -515,6 +543,159 @@ fmt_sample(struct buf *out, const struct labels *ls, double v, int64_t ts_ms,
 	    buf_add(out, val, n) < 0)
 		return -1;
 	return has_ts ? buf_addf(out, " %" PRId64, ts_ms) : 0;
+}
+
+/*
+ * The fast writer: room for the worst case (every byte escaped) is made
+ * once, then bytes go straight in.  Byte classes: what a label name is
+ * made of, and what a label value escapes.
+ */
+enum { WC_NAME = 1, WC_NAME1 = 2, WC_ESC = 4 };
+
+static const unsigned char wcls[256] = {
+	['a' ... 'z'] = WC_NAME | WC_NAME1,
+	['A' ... 'Z'] = WC_NAME | WC_NAME1,
+	['_'] = WC_NAME | WC_NAME1,
+	['0' ... '9'] = WC_NAME,
+	['\\'] = WC_ESC,
+	['"'] = WC_ESC,
+	['\n'] = WC_ESC,
+};
+
+/* At most 2 bytes out for each byte in, and quotes around a name. */
+static size_t
+labels_room(const struct labels *ls)
+{
+	size_t i, need = 2;
+
+	for (i = 0; i < ls->n; i++)
+		need += 2 * ((size_t)ls->v[i].nlen + ls->v[i].vlen) + 6;
+	return need;
+}
+
+static char *
+put_escaped(char *p, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (wcls[c] & WC_ESC) {
+			*p++ = '\\';
+			c = c == '\n' ? 'n' : c;
+		}
+		*p++ = (char)c;
+	}
+	return p;
+}
+
+static int
+name_plain(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || !(wcls[(unsigned char)s[0]] & WC_NAME1))
+		return 0;
+	for (i = 1; i < n; i++)
+		if (!(wcls[(unsigned char)s[i]] & WC_NAME))
+			return 0;
+	return 1;
+}
+
+static int
+is_metric_name_label(const struct labels *ls, size_t i)
+{
+	return ls->v[i].nlen == sizeof(LABELS_NAME) - 1 &&
+	    memcmp(labels_name(ls, i), LABELS_NAME, sizeof(LABELS_NAME) - 1) == 0;
+}
+
+/* add_labels() into room made by labels_room(). */
+static char *
+put_labels(char *p, const struct labels *ls, int with_name)
+{
+	size_t i;
+	int first = 1;
+
+	if (with_name) {
+		size_t nlen = 0;
+		const char *name = labels_get(ls, LABELS_NAME, &nlen);
+
+		if (name != NULL) {
+			memcpy(p, name, nlen);
+			p += nlen;
+		}
+	}
+	for (i = 0; i < ls->n; i++) {
+		const struct label *l = &ls->v[i];
+		const char *name = labels_name(ls, i);
+
+		if (l->vlen == 0 || (with_name && name[0] == '_' &&
+		    is_metric_name_label(ls, i)))
+			continue;
+		*p++ = first ? '{' : ',';
+		first = 0;
+		if (name_plain(name, l->nlen)) {
+			memcpy(p, name, l->nlen);
+			p += l->nlen;
+		} else {
+			*p++ = '"';
+			p = put_escaped(p, name, l->nlen);
+			*p++ = '"';
+		}
+		*p++ = '=';
+		*p++ = '"';
+		p = put_escaped(p, labels_value(ls, i), l->vlen);
+		*p++ = '"';
+	}
+	if (!first) {
+		*p++ = '}';
+	} else if (!with_name) {
+		*p++ = '{';
+		*p++ = '}';
+	}
+	return p;
+}
+
+/* Decimal digits of v, as printf's %" PRId64 " writes them. */
+static char *
+put_i64(char *p, int64_t v)
+{
+	char tmp[24], *t = tmp + sizeof(tmp);
+	uint64_t u = (uint64_t)v;
+	size_t n;
+
+	if (v < 0) {
+		*p++ = '-';
+		u = -u;
+	}
+	do {
+		*--t = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	n = (size_t)(tmp + sizeof(tmp) - t);
+	memcpy(p, t, n);
+	return p + n;
+}
+
+static int
+fmt_sample(struct buf *out, const struct labels *ls, double v, int64_t ts_ms,
+	   int has_ts)
+{
+	char *p;
+
+	if (buf_grow(out, labels_room(ls) + VALUE_FMT_MAX + 24) < 0)
+		return fmt_sample_slow(out, ls, v, ts_ms, has_ts);
+	p = put_labels(out->p + out->len, ls, 1);
+	*p++ = ' ';
+	p += value_format(v, p);
+	if (has_ts) {
+		*p++ = ' ';
+		p = put_i64(p, ts_ms);
+	}
+	*p = '\0';
+	out->len = (size_t)(p - out->p);
+	return 0;
 }
 
 static int
@@ -614,6 +795,60 @@ lineio_format_record(struct buf *out, const struct record *rec)
 }
 
 int
+lineio_format_series(struct buf *out, const struct labels *ls)
+{
+	size_t mark = out->len;
+	char *p;
+
+	if (buf_grow(out, labels_room(ls)) == 0) {
+		p = put_labels(out->p + out->len, ls, 1);
+		*p = '\0';
+		out->len = (size_t)(p - out->p);
+		return 0;
+	}
+	if (add_labels(out, ls, 1) < 0) {
+		int e = errno;
+
+		buf_truncate(out, mark);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+fmt_series(struct buf *out, const char *series, size_t n, double v,
+	   int64_t ts_ms, int has_ts)
+{
+	char *p;
+
+	if (buf_grow(out, n + VALUE_FMT_MAX + 24) < 0)
+		return -1;
+	p = out->p + out->len;
+	memcpy(p, series, n);
+	p += n;
+	*p++ = ' ';
+	p += value_format(v, p);
+	if (has_ts) {
+		*p++ = ' ';
+		p = put_i64(p, ts_ms);
+	}
+	*p = '\0';
+	out->len = (size_t)(p - out->p);
+	return 0;
+}
+
+int
+lineio_write_series(struct lineio_writer *w, const char *series, size_t n,
+		    double v, int64_t ts_ms, int has_ts)
+{
+	size_t mark = w->out.len;
+
+	return line_end(w, mark,
+	    fmt_series(&w->out, series, n, v, ts_ms, has_ts) == 0);
+}
+
+int
 lineio_write_sample(struct lineio_writer *w, const struct labels *ls,
 		    double v, int64_t ts_ms, int has_ts)
 {
@@ -639,6 +874,21 @@ lineio_write_meta(struct lineio_writer *w, enum meta_kind kind,
 
 	return line_end(w, mark, fmt_meta(&w->out, kind, name, strlen(name),
 	    text, strlen(text)) == 0);
+}
+
+int
+lineio_write_joined(struct lineio_writer *w, const char *head, size_t hlen,
+		    const char *tail, size_t tlen)
+{
+	size_t mark = w->out.len;
+	int ok = buf_grow(&w->out, hlen + tlen) == 0;
+
+	if (ok) {
+		memcpy(w->out.p + w->out.len, head, hlen);
+		memcpy(w->out.p + w->out.len + hlen, tail, tlen);
+		w->out.len += hlen + tlen;
+	}
+	return line_end(w, mark, ok);
 }
 
 int

@@ -54,6 +54,19 @@ int lineio_reader_init(struct lineio_reader *r, int fd, const char *name);
  */
 int lineio_read(struct lineio_reader *r, struct record *rec);
 /*
+ * lineio_read() in two steps, for a caller that may know a line already:
+ * lineio_read_line() returns what lineio_read() does, except that on
+ * LINEIO_OK it gives the next non-blank line as read (without the
+ * newline, valid until the next read) instead of parsing it.
+ * lineio_parse() then parses that line as lineio_read() would: 1 with
+ * rec filled and the line counted in lines, 0 when the line is dropped
+ * (reported and counted in bad if malformed).  A caller that takes a
+ * line without lineio_parse() counts it in lines itself.
+ */
+int lineio_read_line(struct lineio_reader *r, const char **line, size_t *len);
+int lineio_parse(struct lineio_reader *r, const char *line, size_t len,
+		 struct record *rec);
+/*
  * 1 if a whole line is already buffered or the input has ended, so that
  * lineio_read() starts without read(2); it reads on (and may block) only
  * if that line turns out blank or bad.
@@ -106,6 +119,9 @@ int lineio_write_meta(struct lineio_writer *w, enum meta_kind kind,
 		      const char *name, const char *text);
 /* Writes line (without newline) as it is, adding the newline. */
 int lineio_write_raw(struct lineio_writer *w, const char *line, size_t len);
+/* Writes head and tail as one line, adding the newline. */
+int lineio_write_joined(struct lineio_writer *w, const char *head, size_t hlen,
+			const char *tail, size_t tlen);
 /* Writes rec in canonical form (labels sorted, value as value_format). */
 int lineio_write_record(struct lineio_writer *w, const struct record *rec);
 /*
@@ -116,6 +132,16 @@ int lineio_write_record(struct lineio_writer *w, const struct record *rec);
  * without metadata as raw.  Returns 0, or -1 (out unchanged).
  */
 int lineio_format_record(struct buf *out, const struct record *rec);
+/*
+ * For a caller that keeps the series it has seen: lineio_format_series()
+ * appends the series part of a sample, name{labels}, as
+ * lineio_format_record() writes it (0, or -1 with out unchanged), and
+ * lineio_write_series() writes such a text followed by the value and
+ * timestamp, the very line lineio_write_sample() writes for that set.
+ */
+int lineio_format_series(struct buf *out, const struct labels *ls);
+int lineio_write_series(struct lineio_writer *w, const char *series, size_t n,
+			double v, int64_t ts_ms, int has_ts);
 int lineio_flush(struct lineio_writer *w);
 void lineio_writer_free(struct lineio_writer *w);
 

@@ -21,6 +21,8 @@
 /* Scratch buffers hold one joined value or one expansion; a label set
  * past this is refused (relabel_apply returns -1) rather than grown. */
 #define RELABEL_SCRATCH_MAX (16u * 1024 * 1024)
+/* Longer subjects are not remembered (see rule_match). */
+#define RELABEL_MEMO_MAX 4096
 
 enum relabel_action {
 	RA_REPLACE, RA_KEEP, RA_DROP, RA_KEEPEQUAL, RA_DROPEQUAL, RA_HASHMOD,
@@ -75,6 +77,22 @@ struct relabel_rule {
 	enum regex_fast fast;
 	struct span *alt;	/* FAST_ALT: the literals; others: alt[0] */
 	size_t nalt;
+	/* FAST_NONE: every match starts with one of these (none: no hint). */
+	struct span *pre;
+	size_t npre;
+	/* FAST_NONE on a source value: the last subject PCRE2 saw, and its
+	 * answer, as values repeat from one series to the next. */
+	int memo_on, memo_valid, memo_m;
+	struct buf memo;
+	PCRE2_SIZE *memo_ov;
+	uint32_t memo_npairs;
+	/* The bytes a match can start with, unless any_first: a quick no
+	 * for the names labelmap and labeldrop look at one by one. */
+	int any_first;
+	unsigned char first[32];
+	/* Where each source label was found last time: sets of one family
+	 * have the same shape. */
+	size_t *srchint;
 	uint32_t ngroups;
 	uint64_t modulus;
 	/* hashmod: series of one target mostly repeat the last value. */
@@ -166,9 +184,13 @@ rule_free(struct relabel_rule *r)
 		free(r->src[i]);
 	free(r->src);
 	free(r->srclen);
+	free(r->srchint);
 	free(r->sep);
 	free(r->regex);
 	free(r->alt);
+	free(r->pre);
+	buf_free(&r->memo);
+	free(r->memo_ov);
 	buf_free(&r->last);
 	pcre2_code_free(r->re);
 	free(r->target);
@@ -603,6 +625,131 @@ classify_regex(struct relabel_rule *r)
 	return 0;
 }
 
+/*
+ * The literal text every match must start with, per top-level
+ * alternative: "label_(.+)" gives "label_", "a.+|bc?" gives "a" and "b".
+ * Only plain ASCII text counts, and a character a quantifier may remove
+ * ("?", "*", "{") is left out.  Syntax that could hide a '|' or change
+ * what text means ("(?", "(*", "\\Q", POSIX classes) leaves no hint, as
+ * does any alternative that starts with something else.
+ */
+static int
+find_prefixes(struct relabel_rule *r)
+{
+	const char *s = r->regex;
+	size_t n = r->regexlen, i, start = 0, k = 0, nalt = 1;
+	size_t inclass = 0;	/* in a class: where its first member is */
+	int depth = 0;
+
+	if (memmem(s, n, "(?", 2) || memmem(s, n, "(*", 2) ||
+	    memmem(s, n, "\\Q", 2) || memmem(s, n, "[:", 2) ||
+	    memmem(s, n, "[.", 2) || memmem(s, n, "[=", 2))
+		return 0;
+	for (i = 0; i < n; i++)
+		nalt += s[i] == '|';
+	r->pre = calloc(nalt, sizeof(*r->pre));
+	if (r->pre == NULL)
+		return -1;
+	for (i = 0; i <= n; i++) {
+		size_t j;
+
+		if (i < n) {
+			char c = s[i];
+
+			if (c == '\\') {
+				i++;
+				continue;
+			}
+			if (inclass) {
+				/* ']' first (or after a first '^') is a member */
+				if (c == ']' && i != inclass &&
+				    !(s[i - 1] == '^' && i - 1 == inclass))
+					inclass = 0;
+				continue;
+			}
+			if (c == '[')
+				inclass = i + 1;
+			else if (c == '(')
+				depth++;
+			else if (c == ')')
+				depth--;
+			if (c != '|' || depth != 0)
+				continue;
+		}
+		if (inclass || depth != 0)
+			goto none;
+		for (j = start; j < i && is_literal_regex(s + j, 1); j++)
+			;
+		if (j < i && j > start && strchr("?*{", s[j]))
+			j--;
+		if (j == start)
+			goto none;
+		r->pre[k].off = start;
+		r->pre[k++].len = j - start;
+		start = i + 1;
+	}
+	if (start != n + 1)
+		goto none;
+	r->npre = k;
+	return 0;
+none:
+	free(r->pre);
+	r->pre = NULL;
+	r->npre = 0;
+	return 0;
+}
+
+static void
+first_add(struct relabel_rule *r, const char *lit, size_t len)
+{
+	unsigned char c = (unsigned char)lit[0];
+
+	if (len == 0)
+		r->any_first = 1;
+	else
+		r->first[c >> 3] |= (unsigned char)(1u << (c & 7));
+}
+
+/* Fills first[] from what classify_regex() and find_prefixes() found. */
+static void
+find_first(struct relabel_rule *r)
+{
+	size_t i;
+
+	r->any_first = 0;
+	switch (r->fast) {
+	case FAST_ALT:
+		for (i = 0; i < r->nalt; i++)
+			first_add(r, r->regex + r->alt[i].off, r->alt[i].len);
+		break;
+	case FAST_PREFIX:
+	case FAST_PREFIX_PLUS:
+		first_add(r, r->regex + r->alt[0].off, r->alt[0].len);
+		break;
+	case FAST_NONE:
+		for (i = 0; i < r->npre; i++)
+			first_add(r, r->regex + r->pre[i].off, r->pre[i].len);
+		r->any_first |= r->npre == 0;
+		break;
+	default:
+		r->any_first = 1;
+	}
+}
+
+/* 0 if the rule's regex cannot match s[0..n), from its first byte. */
+static inline int
+may_match(const struct relabel_rule *r, const char *s, size_t n)
+{
+	unsigned char c;
+
+	if (r->any_first)
+		return 1;
+	if (n == 0)
+		return 0;
+	c = (unsigned char)s[0];
+	return (r->first[c >> 3] >> (c & 7)) & 1;
+}
+
 static int
 compile_regex(struct relabel_rule *r, const struct ynode *at)
 {
@@ -640,8 +787,16 @@ compile_regex(struct relabel_rule *r, const struct ynode *at)
 		return -1;
 	}
 	/* Without JIT, pcre2_match interprets: slower, still correct. */
-	if (r->fast == FAST_NONE)
+	if (r->fast == FAST_NONE) {
 		r->jit = pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE) == 0;
+		r->memo_ov = calloc(2 * ((size_t)r->ngroups + 1),
+				    sizeof(*r->memo_ov));
+		if (r->memo_ov == NULL || find_prefixes(r) < 0) {
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	find_first(r);
 	return 0;
 }
 
@@ -650,7 +805,7 @@ compile_regex(struct relabel_rule *r, const struct ynode *at)
  * pairs (group 0 first, in fast[] for the fast paths), or 0.
  */
 static int
-rule_match(const struct relabel_rule *r, struct relabel_scratch *sc,
+rule_match(struct relabel_rule *r, struct relabel_scratch *sc,
 	   const char *s, size_t n, const PCRE2_SIZE **ov, uint32_t *npairs,
 	   PCRE2_SIZE fast[4])
 {
@@ -701,17 +856,46 @@ rule_match(const struct relabel_rule *r, struct relabel_scratch *sc,
 	}
 	return m;
 slow:
+	if (r->npre) {
+		for (i = 0; i < r->npre; i++)
+			if (n >= r->pre[i].len &&
+			    bytes_eq(s, r->regex + r->pre[i].off, r->pre[i].len))
+				break;
+		if (i == r->npre)
+			return 0;
+	}
+	if (r->memo_valid && r->memo.len == n &&
+	    (n == 0 || bytes_eq(s, r->memo.p, n))) {
+		*ov = r->memo_ov;
+		*npairs = r->memo_npairs;
+		return r->memo_m;
+	}
 	if (r->jit)
 		rc = pcre2_jit_match(r->re, (PCRE2_SPTR)s, n, 0, 0, sc->md,
 				     NULL);
 	else
 		rc = pcre2_match(r->re, (PCRE2_SPTR)s, n, 0, 0, sc->md, NULL);
 	/* A match limit or bad UTF counts as no match: RE2 has neither. */
-	if (rc < 0)
-		return 0;
-	*ov = pcre2_get_ovector_pointer(sc->md);
-	*npairs = rc ? (uint32_t)rc : sc->mdpairs;
-	return 1;
+	m = rc >= 0;
+	if (m) {
+		*ov = pcre2_get_ovector_pointer(sc->md);
+		*npairs = rc ? (uint32_t)rc : sc->mdpairs;
+	}
+	if (r->memo_on) {
+		buf_reset(&r->memo);
+		r->memo_valid = n <= RELABEL_MEMO_MAX &&
+			buf_add(&r->memo, s, n) == 0;
+		if (r->memo_valid && m) {
+			r->memo_npairs = *npairs < r->ngroups + 1 ? *npairs :
+				r->ngroups + 1;
+			memcpy(r->memo_ov, *ov, 2 * (size_t)r->memo_npairs *
+			       sizeof(*r->memo_ov));
+			*ov = r->memo_ov;
+			*npairs = r->memo_npairs;
+		}
+		r->memo_m = m;
+	}
+	return m;
 }
 
 /* A scalar's text, or "" for null (Go's yaml zeroes a null field). */
@@ -756,7 +940,8 @@ load_sources(struct relabel_rule *r, const struct ynode *item, int *present)
 	}
 	r->src = calloc(v->n + 1, sizeof(*r->src));
 	r->srclen = calloc(v->n + 1, sizeof(*r->srclen));
-	if (r->src == NULL || r->srclen == NULL)
+	r->srchint = calloc(v->n + 1, sizeof(*r->srchint));
+	if (r->src == NULL || r->srclen == NULL || r->srchint == NULL)
 		return -1;
 	for (i = 0; i < v->n; i++) {
 		const struct ynode *e = v->items[i];
@@ -964,6 +1149,8 @@ rule_load(struct relabel_rule *r, const struct ynode *item)
 	}
 	if (compile_regex(r, rv ? rv : item) < 0)
 		return -1;
+	r->memo_on = r->fast == FAST_NONE && (r->action == RA_REPLACE ||
+		r->action == RA_KEEP || r->action == RA_DROP);
 	if (empty_action) {
 		yconf_error(item, "action", "relabel action cannot be empty");
 		return -1;
@@ -1029,6 +1216,7 @@ relabel_load(struct relabel_rules *rs, const struct ynode *seq)
 
 		memset(r, 0, sizeof(*r));
 		buf_init(&r->last, RELABEL_SCRATCH_MAX);
+		buf_init(&r->memo, RELABEL_MEMO_MAX);
 		errno = 0;
 		if (rule_load(r, seq->items[i]) < 0) {
 			int e = errno;
@@ -1053,8 +1241,8 @@ nomem:
  * most names differ in length: a scan that compares lengths first beats
  * a binary search of string compares.
  */
-static const char *
-value_of(const struct labels *ls, const char *name, size_t nlen, size_t *vlen)
+static long
+index_of(const struct labels *ls, const char *name, size_t nlen)
 {
 	long i = -1;
 	size_t j;
@@ -1071,6 +1259,13 @@ value_of(const struct labels *ls, const char *name, size_t nlen, size_t *vlen)
 	} else {
 		i = labels_find(ls, name, nlen);
 	}
+	return i;
+}
+
+static const char *
+value_of(const struct labels *ls, const char *name, size_t nlen, size_t *vlen)
+{
+	long i = index_of(ls, name, nlen);
 
 	if (i < 0) {
 		*vlen = 0;
@@ -1078,6 +1273,27 @@ value_of(const struct labels *ls, const char *name, size_t nlen, size_t *vlen)
 	}
 	*vlen = ls->v[i].vlen;
 	return labels_value(ls, (size_t)i);
+}
+
+/* value_of(), trying the index where the name was last time first. */
+static const char *
+value_hint(const struct labels *ls, const char *name, size_t nlen,
+	   size_t *hint, size_t *vlen)
+{
+	size_t h = *hint;
+	long i;
+
+	if (!(h < ls->n && ls->v[h].nlen == nlen &&
+	      bytes_eq(ls->arena.p + ls->v[h].name, name, nlen))) {
+		i = index_of(ls, name, nlen);
+		if (i < 0) {
+			*vlen = 0;
+			return NULL;
+		}
+		*hint = h = (size_t)i;
+	}
+	*vlen = ls->v[h].vlen;
+	return labels_value(ls, h);
 }
 
 /* The source values joined by the separator; points into ls if one. */
@@ -1089,7 +1305,7 @@ join_sources(const struct relabel_rule *r, struct relabel_scratch *sc,
 	const char *v;
 
 	if (r->nsrc == 1) {
-		v = value_of(ls, r->src[0], r->srclen[0], &n);
+		v = value_hint(ls, r->src[0], r->srclen[0], &r->srchint[0], &n);
 		*val = v ? v : "";
 		*vlen = n;
 		return 0;
@@ -1098,7 +1314,7 @@ join_sources(const struct relabel_rule *r, struct relabel_scratch *sc,
 	for (i = 0; i < r->nsrc; i++) {
 		if (i && buf_add(&sc->val, r->sep, r->seplen) < 0)
 			return -1;
-		v = value_of(ls, r->src[i], r->srclen[i], &n);
+		v = value_hint(ls, r->src[i], r->srclen[i], &r->srchint[i], &n);
 		if (v && buf_add(&sc->val, v, n) < 0)
 			return -1;
 	}
@@ -1108,7 +1324,7 @@ join_sources(const struct relabel_rule *r, struct relabel_scratch *sc,
 }
 
 static int
-apply_replace(const struct relabel_rule *r, struct relabel_scratch *sc,
+apply_replace(struct relabel_rule *r, struct relabel_scratch *sc,
 	      struct labels *ls, const char *val, size_t vlen)
 {
 	const PCRE2_SIZE *ov;
@@ -1181,7 +1397,7 @@ apply_hashmod(struct relabel_rule *r, struct labels *ls, const char *val,
  * A result that is not a valid label name is skipped.
  */
 static int
-apply_labelmap(const struct relabel_rule *r, struct relabel_scratch *sc,
+apply_labelmap(struct relabel_rule *r, struct relabel_scratch *sc,
 	       struct labels *ls)
 {
 	const PCRE2_SIZE *ov;
@@ -1195,7 +1411,8 @@ apply_labelmap(const struct relabel_rule *r, struct relabel_scratch *sc,
 		size_t nlen = ls->v[i].nlen, vlen = ls->v[i].vlen;
 		size_t hdr[2];
 
-		if (rule_match(r, sc, name, nlen, &ov, &npairs, fast) != 1)
+		if (!may_match(r, name, nlen) ||
+		    rule_match(r, sc, name, nlen, &ov, &npairs, fast) != 1)
 			continue;
 		if (tmpl_expand(&r->trepl, &sc->res, name, ov, npairs) < 0)
 			return -1;
@@ -1224,7 +1441,7 @@ apply_labelmap(const struct relabel_rule *r, struct relabel_scratch *sc,
 
 /* labeldrop and labelkeep: the set stays sorted as it only shrinks. */
 static void
-apply_labelfilter(const struct relabel_rule *r, struct relabel_scratch *sc,
+apply_labelfilter(struct relabel_rule *r, struct relabel_scratch *sc,
 		  struct labels *ls, int keep)
 {
 	const PCRE2_SIZE *ov;
@@ -1233,8 +1450,10 @@ apply_labelfilter(const struct relabel_rule *r, struct relabel_scratch *sc,
 	size_t i, j = 0;
 
 	for (i = 0; i < ls->n; i++) {
-		int m = rule_match(r, sc, labels_name(ls, i), ls->v[i].nlen,
-				   &ov, &npairs, fast) == 1;
+		const char *name = labels_name(ls, i);
+		size_t nlen = ls->v[i].nlen;
+		int m = may_match(r, name, nlen) &&
+			rule_match(r, sc, name, nlen, &ov, &npairs, fast) == 1;
 
 		if (m == keep)
 			ls->v[j++] = ls->v[i];

@@ -103,6 +103,65 @@ decimal_ok(const char *s, size_t len)
 	return i == len;
 }
 
+/* Powers of ten that are exact doubles. */
+static const double exact10[23] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/*
+ * Most values are short decimals: with at most 19 digits whose integer m
+ * is below 2^53 and a decimal exponent e within +-22, m and 10^|e| are
+ * exact doubles and one multiplication or division rounds correctly, so
+ * the result is strtod's (and Go's, which takes the same shortcut).
+ * Returns -1 for anything else, which then takes the general path.
+ */
+static int
+parse_short(const char *s, size_t len, double *out)
+{
+	size_t i = 0, nd = 0, frac = 0;
+	uint64_t m = 0;
+	int neg = 0, e = 0, eneg = 0;
+	double d;
+
+	if (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-';
+		i++;
+	}
+	for (; i < len && is_digit((unsigned char)s[i]); i++, nd++)
+		m = m * 10 + (uint64_t)(s[i] - '0');
+	if (i < len && s[i] == '.')
+		for (i++; i < len && is_digit((unsigned char)s[i]); i++, nd++, frac++)
+			m = m * 10 + (uint64_t)(s[i] - '0');
+	if (nd == 0 || nd > 19 || (m >> 53) != 0)
+		return -1;
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		size_t ed = 0;
+
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			eneg = s[i++] == '-';
+		for (; i < len && is_digit((unsigned char)s[i]) && ed < 3; i++, ed++)
+			e = e * 10 + (s[i] - '0');
+		if (ed == 0)
+			return -1;
+		if (eneg)
+			e = -e;
+	}
+	if (i != len)
+		return -1;
+	e -= (int)frac;
+	if (e < -22 || e > 22)
+		return -1;
+	d = (double)m;
+	if (e > 0)
+		d *= exact10[e];
+	else if (e < 0)
+		d /= exact10[-e];
+	*out = neg ? -d : d;
+	return 0;
+}
+
 int
 value_parse(const char *s, size_t len, double *out)
 {
@@ -114,6 +173,8 @@ value_parse(const char *s, size_t len, double *out)
 
 	if (len == 0)
 		return -1;
+	if (parse_short(s, len, out) == 0)
+		return 0;
 	if (len == 5 && memcmp(s, "stale", 5) == 0) {
 		*out = value_stale();
 		return 0;
@@ -562,6 +623,35 @@ shortest_fast(double x, char *dig, int *exp10)
 	return r == 1 ? nd : -1;
 }
 
+/*
+ * Values with few decimals, fast.  If some decimal with k digits after
+ * the point reads back as x, it is q = round(x * 10^k): below 2^44 the
+ * product is off by far less than the distance to the next integer.
+ * Reading q * 10^-k back is one correctly rounded division of exact
+ * doubles.  The smallest k that works gives the shortest digits, and q
+ * is the closest of them, as Go picks.  k = 0 is the integer case of
+ * shortest_digits(); past k = 8 this returns -1.
+ */
+static int
+shortest_few(double x, char *dig, int *exp10)
+{
+	int k;
+
+	for (k = 1; k <= 8; k++) {
+		double t = x * exact10[k];
+		uint64_t q;
+
+		if (t >= 17592186044416.0)
+			return -1;
+		q = (uint64_t)(t + 0.5);
+		if (q != 0 && (double)q / exact10[k] == x) {
+			*exp10 = count_digits(q) - 1 - k;
+			return put_digits(q, dig);
+		}
+	}
+	return -1;
+}
+
 static int
 shortest_digits(double x, char *dig, int *exp10)
 {
@@ -574,6 +664,9 @@ shortest_digits(double x, char *dig, int *exp10)
 		*exp10 = count_digits(q) - 1;
 		return put_digits(q, dig);
 	}
+	nd = shortest_few(x, dig, exp10);
+	if (nd > 0)
+		return nd;
 	nd = shortest_fast(x, dig, exp10);
 	if (nd > 0)
 		return nd;
@@ -638,4 +731,44 @@ value_format(double v, char *dst)
 	}
 	dst[n] = '\0';
 	return (size_t)n;
+}
+
+/*
+ * A decimal of at most 15 significant digits reads back from the double
+ * it parses to (15 digits are finer than the gap between doubles), and
+ * no shorter decimal reads as that double: it is the shortest form, and
+ * value_format() writes it plainly when its first digit is at 10^-4 to
+ * 10^5, without leading zeros, a '+', a trailing '.' or trailing zeros
+ * after the point.
+ */
+int
+value_canonical(const char *s, size_t len)
+{
+	size_t i = 0, start, ip, sig, lead = 0;
+
+	if (len > 0 && s[0] == '-')
+		i++;
+	start = i;
+	while (i < len && is_digit((unsigned char)s[i]))
+		i++;
+	ip = i - start;
+	if (ip == 0 || ip > 6 || (ip > 1 && s[start] == '0'))
+		return 0;
+	if (i == len)
+		return 1;
+	if (s[i] != '.' || i + 1 == len || s[len - 1] == '0')
+		return 0;
+	sig = s[start] == '0' ? 0 : ip;
+	for (i++; i < len; i++) {
+		if (!is_digit((unsigned char)s[i]))
+			return 0;
+		if (sig > 0)
+			sig++;
+		else if (s[i] == '0')
+			lead++;
+		else
+			sig = 1;
+	}
+	/* 0.000ddd: the first digit must be at 10^-4 or above. */
+	return sig <= 15 && (s[start] != '0' || lead <= 3);
 }

@@ -27,4 +27,14 @@ int value_parse(const char *s, size_t len, double *out);
 #define VALUE_FMT_MAX 32
 size_t value_format(double v, char *dst);
 
+/*
+ * 1 if s[0..len) is a plain decimal that value_format() writes exactly so
+ * for the value value_parse() reads from it ("0", "-3", "1550.5",
+ * "0.0025"; not "1.50", "+3", "1e+06", ".5", "1000000" or any text with
+ * more than 15 significant digits), else 0.  A writer may then copy the
+ * text instead of parsing and formatting it.  Cheap, and conservative:
+ * 0 says nothing.
+ */
+int value_canonical(const char *s, size_t len);
+
 #endif

@@ -105,7 +105,7 @@ teardown() {
 }
 
 @test "stop_peers in teardown stops a failing test's peers" {
-	HARNESS_PIDS=$T/pids OBS_PEERS_FILE='' \
+	HARNESS_PIDS=$T/pids \
 		run without_bats bats --tap "$OBS_ROOT/tests/data/harness/peers-fail.bats" </dev/null
 	[ "$status" -eq 1 ]
 	[ "${lines[1]}" = "not ok 1 fails holding two peers" ]
@@ -188,7 +188,7 @@ teardown() {
 	[ "${lines[${#lines[@]} - 1]}" = "2 passed, 1 failed, 1 skipped" ]
 }
 
-@test "tests/run: man lint, unit crash and timeout, bats skip and failure, a leaked peer" {
+@test "tests/run: man lint, unit crash and timeout, bats skip and failure, leftover processes" {
 	r=$T/repo
 	mkdir -p "$r/tests" "$r/b/tests/unit" "$r/man/man1" "$r/man/man5"
 	cp "$OBS_ROOT/tests/run" "$OBS_ROOT/tests/tapsum.sh" "$OBS_ROOT/tests/helpers.bash" "$r/tests/"
@@ -212,7 +212,7 @@ teardown() {
 	B=b OBS_TIMEOUT_UNIT=2 without_bats sh "$r/tests/run" </dev/null >"$T/out" 2>"$T/err" && st=0 || st=$?
 	cat "$T/out" "$T/err"	# shown when the test fails
 	[ "$st" -eq 1 ]
-	[ "$(tail -n 1 "$T/out")" = "7 passed, 6 failed, 1 skipped" ]
+	[ "$(tail -n 1 "$T/out")" = "8 passed, 7 failed, 1 skipped" ]
 	grep -qx 'man: ok 1 - mandoc -Tlint man/man1/good.1' "$T/out"
 	grep -qx 'man: not ok 2 - mandoc -Tlint man/man5/bad.5' "$T/out"
 	grep -qx 't_crash: not ok - planned 2 tests but ran 1; killed by signal 11' "$T/out"
@@ -220,13 +220,18 @@ teardown() {
 	grep -qx 't_fail: not ok 2 - b' "$T/out"
 	grep -qx 'a.bats: ok 2 skips # skip no peer' "$T/out"
 	grep -qx 'a.bats: not ok 3 fails' "$T/out"
-	grep -q '^leak.bats: not ok - left node_exporter running (pid [0-9]*)' "$T/out"
+	grep -q '^leak.bats: not ok - left running (pid [0-9]*): prometheus-node-exporter --web.listen-address=127.0.0.1:' "$T/out"
+	grep -q '^leak.bats: not ok - left running (pid [0-9]*): sleep 1234 $' "$T/out"
 	[ -f "$r/tests/out/a.tap" ]
 	[ -f "$r/tests/out/unit-t_pass.tap" ]
-	[ -z "$(ls "$r"/tests/out/peers.* 2>/dev/null)" ]
+	# Nothing half-written left behind.
+	[ -z "$(ls "$r"/tests/out/*.[0-9]* 2>/dev/null)" ]
 	# The leaked node_exporter was stopped by tests/run.
-	pid=$(sed -n 's/^leak.bats: not ok - left node_exporter running (pid \([0-9]*\)).*/\1/p' "$T/out")
-	refute obs_alive "$pid"
+	sed -n 's/^leak.bats: not ok - left running (pid \([0-9]*\)).*/\1/p' "$T/out" >"$T/pids"
+	[ "$(wc -l <"$T/pids")" -eq 2 ]
+	while read -r pid; do
+		refute obs_alive "$pid"
+	done <"$T/pids"
 }
 
 # --- tests/deps.sh --------------------------------------------------------

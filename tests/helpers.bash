@@ -223,19 +223,10 @@ obs_peers_file() {
 	fi
 }
 
-# obs_starttime PID: when PID started (field 22 of /proc/PID/stat), which
-# tells a process from a later one with the same PID.
-obs_starttime() {
-	sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20
-}
-
-# obs_track PID NAME: stop_peers will stop PID.  tests/run also keeps a
-# list (OBS_PEERS_FILE) to catch a suite that forgets to stop its peers.
+# obs_track PID NAME: stop_peers will stop PID.  (tests/run also fails a
+# suite that leaves any process running, and stops it.)
 obs_track() {
 	printf '%s %s\n' "$1" "$2" >>"$(obs_peers_file)"
-	if [ -n "${OBS_PEERS_FILE:-}" ]; then
-		printf '%s %s %s\n' "$1" "$(obs_starttime "$1")" "$2" >>"$OBS_PEERS_FILE"
-	fi
 }
 
 # stop_peers: stops every peer started by the current test (from teardown)

@@ -328,35 +328,62 @@ sec_of() {
 	[ "$(prom_value 'sum(sum_over_time(t_out[30m]))')" = $((10 * 39 * 40 / 2)) ]
 }
 
-@test "rwsend: kill -9 with everything queued, then a restart delivers it all" {
+@test "rwsend: kill -9 loses nothing it read: queued batches and the batch being built" {
 	dead=$(free_port)
 	mkfifo "$T/fifo"
+	# One shard, batches of 1000: 3 batches reach the queue, the last 500
+	# samples sit in the batch being built (deadline 1m) at the kill.
 	"$RW" -u "http://127.0.0.1:$dead/api/v1/write" --name prom -q "$T/q" \
-		--batch-send-deadline 100ms --stats-file "$T/stats" \
-		<"$T/fifo" 2>"$T/err" 3>&- &
+		--shards 1 --max-samples-per-send 1000 --batch-send-deadline 1m \
+		--no-metadata --stats-file "$T/stats" <"$T/fifo" 2>"$T/err" 3>&- &
 	pid=$!
 	obs_track "$pid" rwsend
 	exec 5>"$T/fifo"
 	ts=$(now_ms)
-	for ((s = 0; s < 3000; s++)); do
+	for ((s = 0; s < 3500; s++)); do
 		echo "t_kill{s=\"$s\"} $s $ts"
 	done >&5
 	for ((i = 0; i < 100; i++)); do
-		[ "$(stat obs_rwsend_samples_in_total "$T/stats" 2>/dev/null)" = 3000 ] &&
-			[ "$(stat obs_rwsend_queue_batches "$T/stats")" = "$(stat obs_rwsend_batches_queued_total "$T/stats")" ] &&
+		[ "$(stat obs_rwsend_samples_in_total "$T/stats" 2>/dev/null)" = 3500 ] &&
+			[ "$(stat obs_rwsend_batches_queued_total "$T/stats")" = 3 ] &&
 			break
 		sleep 0.1
 	done
-	[ "$(stat obs_rwsend_samples_in_total "$T/stats")" = 3000 ]
+	[ "$(stat obs_rwsend_samples_in_total "$T/stats")" = 3500 ]
+	[ "$(stat obs_rwsend_batches_queued_total "$T/stats")" = 3 ]
 	kill -KILL "$pid"
 	wait "$pid" || true
 	exec 5>&-
+	[ -s "$T/q/journal" ]
 	start_prometheus
-	"$RW" -u "$PROM_RW_URL" --name prom -q "$T/q" </dev/null 2>"$T/err2" && st=0 || st=$?
+	"$RW" -u "$PROM_RW_URL" --name prom -q "$T/q" --shards 1 </dev/null 2>"$T/err2" && st=0 || st=$?
 	cat "$T/err2"
 	[ "$st" -eq 0 ]
-	[ "$(count_of t_kill)" = 3000 ]
-	[ "$(prom_value 'sum(t_kill)')" = $((2999 * 3000 / 2)) ]
+	[ "$(count_of t_kill)" = 3500 ]
+	[ "$(prom_value 'sum(t_kill)')" = $((3499 * 3500 / 2)) ]
+	grep -q "^rwsend: warning: replaying [0-9]* bytes of input that an earlier run read but did not queue, from '$T/q/journal'\$" "$T/err2"
+	# all queued and delivered: the journal is gone, the next run is quiet
+	[ ! -e "$T/q/journal" ]
+	"$RW" -u "$PROM_RW_URL" --name prom -q "$T/q" --shards 1 </dev/null 2>"$T/err3" && st=0 || st=$?
+	[ "$st" -eq 0 ]
+	[ ! -s "$T/err3" ]
+}
+
+@test "rwsend: a journal cut mid-line (kill -9 mid-read) drops only that partial line" {
+	start_receiver "$T/r"
+	mkdir -p "$T/q"
+	printf 't_part 1 1000\nt_part 2 2000\nt_part 3' >"$T/q/journal"
+	printf 't_part 4 4000\n' >"$T/in"
+	"$RW" -u "$RCV_URL" -q "$T/q" --shards 1 --no-metadata <"$T/in" 2>"$T/err" && st=0 || st=$?
+	[ "$st" -eq 0 ]
+	cat >"$T/want" <<-EOF
+	rwsend: warning: replaying 36 bytes of input that an earlier run read but did not queue, from '$T/q/journal'
+	rwsend: warning: $T/q/journal: dropped a partial last line of 8 bytes
+	EOF
+	diff -u "$T/want" "$T/err"
+	for f in "$T"/r/*.pb; do values "$f"; done | tr '\n' ' ' >"$T/vals"
+	[ "$(cat "$T/vals")" = "1 2 4 " ]
+	[ ! -e "$T/q/journal" ]
 }
 
 @test "rwsend: 400 drops one batch with one clear error; the rest is delivered" {
@@ -495,6 +522,56 @@ sec_of() {
 	"$RW" -u "$RCV_URL" -q "$T/notadir" </dev/null 2>"$T/err" && st=0 || st=$?
 	[ "$st" -eq 1 ]
 	[ -s "$T/err" ]
+}
+
+@test "rwsend: --queue-max-bytes drops the oldest batches, counted, exit 1" {
+	dead=$(free_port)
+	for i in 1 2 3 4 5 6 7 8 9 10; do echo "t_qb $i ${i}000"; done >"$T/in"
+	# Each batch of one sample is a 72-byte queue record: 4 fit in 300.
+	"$RW" -u "http://127.0.0.1:$dead/" --name b -q "$T/q" --shards 1 \
+		--max-samples-per-send 1 --no-metadata --drain-timeout 0s \
+		--queue-max-bytes 300 --stats-file "$T/stats" <"$T/in" 2>"$T/err" && st=0 || st=$?
+	cat "$T/err"
+	[ "$st" -eq 1 ]
+	[ "$(tail -1 "$T/err")" = "rwsend: 6 queued batches dropped by the queue bounds" ]
+	grep -q "^rwsend: warning: queue '$T/q/b/shard-0': dropped the oldest 1 record (72 bytes): over max_bytes 300\$" "$T/err"
+	[ "$(stat obs_rwsend_queue_dropped_batches_total "$T/stats")" = 6 ]
+	[ "$(stat obs_rwsend_queue_dropped_bytes_total "$T/stats")" = 432 ]
+	[ "$(stat obs_rwsend_queue_batches "$T/stats")" = 4 ]
+	start_receiver "$T/r"
+	"$RW" -u "$RCV_URL" --name b -q "$T/q" --shards 1 --no-metadata </dev/null 2>"$T/err2" && st=0 || st=$?
+	[ "$st" -eq 0 ]
+	[ ! -s "$T/err2" ]
+	for n in 1 2 3 4; do values "$T/r/$n.pb"; done | tr '\n' ' ' >"$T/vals"
+	[ "$(cat "$T/vals")" = "7 8 9 10 " ]
+	[ "$(wc -l <"$T/r/log")" -eq 4 ]
+	# the same bound holds for a memory queue
+	"$RW" -u "http://127.0.0.1:$dead/" --shards 1 --max-samples-per-send 1 \
+		--no-metadata --drain-timeout 0s --queue-max-bytes 300 <"$T/in" 2>"$T/err3" && st=0 || st=$?
+	[ "$st" -eq 1 ]
+	grep -q "^rwsend: warning: queue '(memory)': dropped the oldest 1 record (72 bytes): over max_bytes 300\$" "$T/err3"
+	grep -q "^rwsend: 6 queued batches dropped by the queue bounds\$" "$T/err3"
+	grep -q "^rwsend: 4 batches not delivered and lost (no -q DIR)\$" "$T/err3"
+}
+
+@test "rwsend: --queue-max-age drops a backlog older than it before sending" {
+	dead=$(free_port)
+	printf 't_qa 1 1000\nt_qa 2 2000\nt_qa 3 3000\n' >"$T/in1"
+	"$RW" -u "http://127.0.0.1:$dead/" --name a -q "$T/q" --shards 1 \
+		--max-samples-per-send 1 --no-metadata --drain-timeout 0s <"$T/in1" 2>"$T/err" && st=0 || st=$?
+	[ "$st" -eq 0 ]
+	sleep 1.5
+	start_receiver "$T/r"
+	printf 't_qa 4 4000\n' >"$T/in2"
+	"$RW" -u "$RCV_URL" --name a -q "$T/q" --shards 1 --no-metadata \
+		--queue-max-age 1s --stats-file "$T/stats" <"$T/in2" 2>"$T/err" && st=0 || st=$?
+	cat "$T/err"
+	[ "$st" -eq 1 ]
+	grep -q "^rwsend: warning: queue '$T/q/a/shard-0': dropped the oldest 3 records ([0-9]* bytes): older than max_age 1000 ms\$" "$T/err"
+	[ "$(tail -1 "$T/err")" = "rwsend: 3 queued batches dropped by the queue bounds" ]
+	[ "$(stat obs_rwsend_queue_dropped_batches_total "$T/stats")" = 3 ]
+	[ "$(wc -l <"$T/r/log")" -eq 1 ]
+	[ "$(values "$T/r/1.pb")" = 4 ]
 }
 
 @test "rwsend -c: two endpoints, each its own queue, write_relabel_configs, auth" {

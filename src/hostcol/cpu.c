@@ -65,6 +65,13 @@ static void cpu_state_apply(struct cpu_state *s, const double *n)
 			s->v[i] = n[i];
 }
 
+void cpu_cleanup(void)
+{
+	free(cpus);
+	cpus = NULL;
+	ncpus = capcpus = 0;
+}
+
 int cpu_init(struct hc *hc)
 {
 	if ((hc->cpu_flags_include && *hc->cpu_flags_include) ||

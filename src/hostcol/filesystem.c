@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,9 +47,12 @@ int filesystem_init(struct hc *hc)
 }
 
 /*
- * A statfs(2) call in its own thread.  Both the thread and the caller hold
- * a reference; the last to let go frees it, so a caller that gave up on a
- * stuck mount leaves the thread to finish (and free) in its own time.
+ * A statfs(2) call handed to a worker thread.  Both the worker and the
+ * caller hold a reference; the last to let go frees it, so a caller that
+ * gave up on a stuck mount leaves the worker to finish (and free) it in
+ * its own time.  Workers stay from cycle to cycle, waiting for jobs; a
+ * new one starts only when more jobs wait than workers are idle (so a
+ * worker stuck on a dead mount never holds up the others).
  */
 struct statjob {
 	pthread_mutex_t mu;
@@ -59,7 +63,15 @@ struct statjob {
 	struct statfs st;
 	char path[PATH_MAX];
 	char mountpoint[PATH_MAX];
+	struct statjob *next;
 };
+
+#define POOL_MAX 64
+
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
+static struct statjob *queue_head, *queue_tail;
+static size_t queued, idle, workers;
 
 static void job_release(struct statjob *j)
 {
@@ -75,28 +87,66 @@ static void job_release(struct statjob *j)
 	}
 }
 
-static void *job_run(void *arg)
+static void *worker_run(void *arg)
 {
-	struct statjob *j = arg;
-	struct statfs st;
-	int err = statfs(j->path, &st) < 0 ? errno : 0;
+	(void)arg;
+	for (;;) {
+		struct statjob *j;
+		struct statfs st;
+		int err;
 
-	pthread_mutex_lock(&j->mu);
-	j->st = st;
-	j->err = err;
-	j->done = 1;
-	pthread_cond_signal(&j->cv);
-	pthread_mutex_unlock(&j->mu);
-	job_release(j);
+		pthread_mutex_lock(&pool_mu);
+		while (!queue_head) {
+			idle++;
+			pthread_cond_wait(&pool_cv, &pool_mu);
+			idle--;
+		}
+		j = queue_head;
+		queue_head = j->next;
+		if (!queue_head)
+			queue_tail = NULL;
+		queued--;
+		pthread_mutex_unlock(&pool_mu);
+
+		err = statfs(j->path, &st) < 0 ? errno : 0;
+		pthread_mutex_lock(&j->mu);
+		j->st = st;
+		j->err = err;
+		j->done = 1;
+		pthread_cond_signal(&j->cv);
+		pthread_mutex_unlock(&j->mu);
+		job_release(j);
+	}
 	return NULL;
+}
+
+static int worker_start(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	sigset_t all, old;
+	int rc;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	/* Signals are for the main thread's loop. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&t, &attr, worker_run, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		errno = rc;
+		return -1;
+	}
+	workers++;
+	return 0;
 }
 
 static struct statjob *job_start(const char *path, const char *mountpoint)
 {
 	struct statjob *j = calloc(1, sizeof(*j));
-	pthread_attr_t attr;
-	pthread_t t;
-	int rc;
 
 	if (!j)
 		return NULL;
@@ -105,18 +155,23 @@ static struct statjob *job_start(const char *path, const char *mountpoint)
 	j->refs = 2;
 	hc_fmt(j->path, sizeof(j->path), "%s", path);
 	hc_fmt(j->mountpoint, sizeof(j->mountpoint), "%s", mountpoint);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 64 * 1024);
-	rc = pthread_create(&t, &attr, job_run, j);
-	pthread_attr_destroy(&attr);
-	if (rc != 0) {
+	pthread_mutex_lock(&pool_mu);
+	if (queued + 1 > idle && workers < POOL_MAX && worker_start() < 0 &&
+	    workers == 0) {
+		pthread_mutex_unlock(&pool_mu);
 		pthread_mutex_destroy(&j->mu);
 		pthread_cond_destroy(&j->cv);
 		free(j);
-		errno = rc;
 		return NULL;
 	}
+	if (queue_tail)
+		queue_tail->next = j;
+	else
+		queue_head = j;
+	queue_tail = j;
+	queued++;
+	pthread_cond_signal(&pool_cv);
+	pthread_mutex_unlock(&pool_mu);
 	return j;
 }
 
@@ -163,6 +218,14 @@ static int stuck_add(struct statjob *j)
 	stuck = n;
 	stuck[nstuck++] = j;
 	return 0;
+}
+
+void filesystem_cleanup(void)
+{
+	while (nstuck > 0)
+		stuck_remove(nstuck - 1);
+	free(stuck);
+	stuck = NULL;
 }
 
 struct mount {

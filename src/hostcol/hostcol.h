@@ -181,6 +181,16 @@ int hwmon_init(struct hc *hc);
 int hwmon_update(struct hc *hc, struct out *o);
 int thermal_zone_update(struct hc *hc, struct out *o);
 int textfile_update(struct hc *hc, struct out *o);
+int entropy_update(struct hc *hc, struct out *o);
+int filefd_update(struct hc *hc, struct out *o);
+int conntrack_update(struct hc *hc, struct out *o);
+int schedstat_update(struct hc *hc, struct out *o);
+
+/* What the collectors keep across cycles, released at exit. */
+void cpu_cleanup(void);
+void filesystem_cleanup(void);
+/* Frees every pattern and filter of hc, and the shared match data. */
+void hc_cleanup(struct hc *hc);
 
 /*
  * Pure parsers of /proc files, each taking the file's bytes (for the
@@ -197,12 +207,17 @@ int netstat_parse(const char *netstat, size_t nlen, const char *snmp,
 int diskstats_parse(const char *p, size_t len, struct hc *hc,
 		    struct out *o);
 int pressure_parse(const char *p, size_t len, double *some, double *full);
+int filefd_parse(const char *p, size_t len, double *allocated, double *maximum);
+int conntrack_stat_parse(const char *p, size_t len, uint64_t sum[17]);
+int schedstat_parse(const char *p, size_t len, struct out *o);
 
 /* Files: paths under a root, whole-file reads with a cap, small values. */
 #define HC_FILE_MAX (16 * 1024 * 1024)
 /* Joins root and rel into dst (size PATH_MAX); -1 if too long. */
 int hc_path(char *dst, size_t size, const char *root, const char *rel);
-/* Reads a whole file into b (reset first); -1 with errno. */
+/* Reads a whole file into b (reset first); -1 with errno.  Files of procfs
+ * and sysfs stay open for the next cycle (hc_fd_cache_free closes them). */
+void hc_fd_cache_free(void);
 int hc_read(const char *path, struct buf *b);
 /* Reads a sysfs value, trimmed of surrounding white space. */
 int hc_read_str(const char *path, struct buf *b);

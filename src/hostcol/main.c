@@ -17,9 +17,12 @@
 #include "banned.h"
 
 struct collector collectors[] = {
+	{ "conntrack", 1, NULL, conntrack_update, 0 },
 	{ "cpu", 1, cpu_init, cpu_update, 0 },
 	{ "cpufreq", 1, NULL, cpufreq_update, 0 },
 	{ "diskstats", 1, diskstats_init, diskstats_update, 0 },
+	{ "entropy", 1, NULL, entropy_update, 0 },
+	{ "filefd", 1, NULL, filefd_update, 0 },
 	{ "filesystem", 1, filesystem_init, filesystem_update, 0 },
 	{ "hwmon", 1, hwmon_init, hwmon_update, 0 },
 	{ "loadavg", 1, NULL, loadavg_update, 0 },
@@ -27,6 +30,7 @@ struct collector collectors[] = {
 	{ "netdev", 1, netdev_init, netdev_update, 0 },
 	{ "netstat", 1, netstat_init, netstat_update, 0 },
 	{ "pressure", 1, NULL, pressure_update, 0 },
+	{ "schedstat", 1, NULL, schedstat_update, 0 },
 	{ "stat", 1, NULL, stat_update, 0 },
 	{ "textfile", 1, NULL, textfile_update, 0 },
 	{ "thermal_zone", 1, NULL, thermal_zone_update, 0 },
@@ -268,7 +272,8 @@ int main(int argc, char **argv)
 	longopts = build_options(&optnames);
 	if (!forced || !longopts) {
 		log_errno("cannot start");
-		return EXIT_RUNTIME;
+		status = EXIT_RUNTIME;
+		goto done;
 	}
 	while ((ch = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
 		if (ch >= OPT_BASE && ch < OPT_BASE + (int)(2 * ncollectors)) {
@@ -280,18 +285,21 @@ int main(int argc, char **argv)
 		switch (ch) {
 		case 'h':
 			usage(stdout);
-			return EXIT_OK;
+			status = EXIT_OK;
+			goto done;
 		case 'v':
 			log_set_verbose(1);
 			break;
 		case OPT_VERSION:
 			obs_print_version();
-			return EXIT_OK;
+			status = EXIT_OK;
+			goto done;
 		case OPT_INTERVAL:
 			if (parse_duration(optarg, strlen(optarg), &interval) < 0 ||
 			    interval <= 0) {
 				log_error("bad interval '%s'", optarg);
-				return EXIT_CONFIG;
+				status = EXIT_CONFIG;
+				goto done;
 			}
 			break;
 		case OPT_PROCFS:
@@ -353,7 +361,8 @@ int main(int argc, char **argv)
 					   &hc.fs_mount_timeout_ms) < 0 ||
 			    hc.fs_mount_timeout_ms <= 0) {
 				log_error("bad mount timeout '%s'", optarg);
-				return EXIT_CONFIG;
+				status = EXIT_CONFIG;
+				goto done;
 			}
 			break;
 		case OPT_HWMON_CHIP_INCLUDE:
@@ -395,7 +404,8 @@ int main(int argc, char **argv)
 		case OPT_TEXTFILE_DIR:
 			if (add_textfile_dir(&hc, optarg) < 0) {
 				log_errno("cannot start");
-				return EXIT_RUNTIME;
+				status = EXIT_RUNTIME;
+				goto done;
 			}
 			break;
 		case OPT_VMSTAT_FIELDS:
@@ -403,14 +413,16 @@ int main(int argc, char **argv)
 			break;
 		default:
 			usage(stderr);
-			return EXIT_CONFIG;
+			status = EXIT_CONFIG;
+			goto done;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 0) {
 		usage(stderr);
-		return EXIT_CONFIG;
+		status = EXIT_CONFIG;
+		goto done;
 	}
 
 	for (i = 0; i < ncollectors; i++) {
@@ -424,12 +436,17 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < ncollectors; i++)
 		if (collectors[i].enabled && collectors[i].init &&
-		    collectors[i].init(&hc) < 0)
-			return EXIT_CONFIG;
+		    collectors[i].init(&hc) < 0) {
+			hc_cleanup(&hc);
+			status = EXIT_CONFIG;
+			goto done;
+		}
 
 	if (sig_init() < 0) {
 		log_errno("cannot install signal handlers");
-		return EXIT_RUNTIME;
+		hc_cleanup(&hc);
+		status = EXIT_RUNTIME;
+		goto done;
 	}
 	out_init(&o);
 	lineio_writer_init(&w, STDOUT_FILENO, "stdout");
@@ -450,7 +467,11 @@ int main(int argc, char **argv)
 	}
 	lineio_writer_free(&w);
 	out_free(&o);
-	for (i = 0; i < 2 * ncollectors; i++)
+	hc_cleanup(&hc);
+	cpu_cleanup();
+	filesystem_cleanup();
+done:
+	for (i = 0; optnames && i < 2 * ncollectors; i++)
 		free(optnames[i]);
 	free(optnames);
 	free(longopts);

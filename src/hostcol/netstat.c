@@ -152,14 +152,6 @@ static int parse_snmp6(const char *p, size_t len, struct ns_list *l, int file)
 			ns_drop_proto(l, seen[nseen], file);
 			nseen++;
 		}
-		/* A name seen twice keeps the last value. */
-		for (i = 0; i < l->n; i++)
-			if (!l->v[i].dead && l->v[i].file == file &&
-			    strlen(l->v[i].proto) == plen &&
-			    memcmp(l->v[i].proto, f[0].p, plen) == 0 &&
-			    strlen(l->v[i].name) == f[0].n - plen &&
-			    memcmp(l->v[i].name, f[0].p + plen, f[0].n - plen) == 0)
-				l->v[i].dead = 1;
 		if (ns_push(l, f[0].p, plen, f[0].p + plen, f[0].n - plen,
 			    f[1].p, f[1].n, file) < 0)
 			return -1;

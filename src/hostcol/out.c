@@ -34,7 +34,17 @@ void out_init(struct out *o)
 	labels_init(&o->ls);
 }
 
+/*
+ * Families outlive a cycle (the next one has the same names), so a cycle
+ * costs no allocation for them; only samples are forgotten.
+ */
 void out_reset(struct out *o)
+{
+	o->n = 0;
+	buf_reset(&o->arena);
+}
+
+void out_free(struct out *o)
 {
 	size_t i;
 
@@ -43,14 +53,6 @@ void out_reset(struct out *o)
 		free(o->fams[i].help);
 	}
 	o->nfams = 0;
-	o->n = 0;
-	buf_reset(&o->arena);
-	if (fam_index)
-		memset(fam_index, 0, fam_slots * sizeof(*fam_index));
-}
-
-void out_free(struct out *o)
-{
 	out_reset(o);
 	free(o->fams);
 	free(o->s);

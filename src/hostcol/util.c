@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 
 #include "hostcol.h"
 #include "log.h"
@@ -55,40 +57,139 @@ int hc_path(char *dst, size_t size, const char *root, const char *rel)
 	return 0;
 }
 
-int hc_read(const char *path, struct buf *b)
+/*
+ * Files of procfs and sysfs stay open from cycle to cycle and are read
+ * again from offset 0: that saves the path walk of open(2), and seq_file
+ * keeps the buffer it had to grow for a big file (/proc/net/netstat).
+ * Regular files (fixtures, textfiles) are never kept, so a replaced file
+ * is always read anew.
+ */
+#define FD_CACHE_SLOTS 1024
+#define FD_CACHE_MAX 384
+
+struct fd_slot {
+	char *path;
+	int fd;
+};
+
+static struct fd_slot fd_cache[FD_CACHE_SLOTS];
+static size_t fd_cached;
+
+static size_t path_slot(const char *path)
 {
-	int fd, saved;
+	uint64_t h = UINT64_C(1469598103934665603);
+
+	for (; *path; path++)
+		h = (h ^ (unsigned char)*path) * UINT64_C(1099511628211);
+	return (size_t)(h % FD_CACHE_SLOTS);
+}
+
+static struct fd_slot *fd_find(const char *path)
+{
+	size_t i = path_slot(path), n;
+
+	for (n = 0; n < FD_CACHE_SLOTS && fd_cache[i].path; n++) {
+		if (fd_cache[i].fd >= 0 && strcmp(fd_cache[i].path, path) == 0)
+			return &fd_cache[i];
+		i = (i + 1) % FD_CACHE_SLOTS;
+	}
+	return NULL;
+}
+
+static void fd_keep(const char *path, int fd)
+{
+	struct statfs sf;
+	size_t i;
+
+	if (fd_cached >= FD_CACHE_MAX || fstatfs(fd, &sf) < 0 ||
+	    (sf.f_type != PROC_SUPER_MAGIC && sf.f_type != SYSFS_MAGIC))
+		return;
+	i = path_slot(path);
+	/* Deleted slots keep their path (fd -1) so probing goes on past
+	 * them; they are reused for the same path only. */
+	while (fd_cache[i].path && strcmp(fd_cache[i].path, path) != 0)
+		i = (i + 1) % FD_CACHE_SLOTS;
+	if (!fd_cache[i].path) {
+		fd_cache[i].path = strdup(path);
+		if (!fd_cache[i].path)
+			return;
+	}
+	fd_cache[i].fd = dup(fd);
+	if (fd_cache[i].fd >= 0)
+		fd_cached++;
+}
+
+static void fd_drop(struct fd_slot *s)
+{
+	close(s->fd);
+	s->fd = -1;
+	fd_cached--;
+}
+
+void hc_fd_cache_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < FD_CACHE_SLOTS; i++) {
+		if (fd_cache[i].path && fd_cache[i].fd >= 0)
+			close(fd_cache[i].fd);
+		free(fd_cache[i].path);
+		fd_cache[i].path = NULL;
+		fd_cache[i].fd = -1;
+	}
+	fd_cached = 0;
+}
+
+static int read_fd(int fd, struct buf *b)
+{
 	ssize_t r;
 
-	buf_reset(b);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
 	for (;;) {
 		if (b->cap - b->len < 4096 + 1 && buf_grow(b, 8192) < 0)
-			goto fail;
+			return -1;
 		r = read(fd, b->p + b->len, b->cap - b->len - 1);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			goto fail;
+			return -1;
 		}
 		if (r == 0)
 			break;
 		b->len += (size_t)r;
 		if (b->len > HC_FILE_MAX) {
 			errno = EFBIG;
-			goto fail;
+			return -1;
 		}
 	}
 	b->p[b->len] = '\0';
+	return 0;
+}
+
+int hc_read(const char *path, struct buf *b)
+{
+	struct fd_slot *s = fd_find(path);
+	int fd, saved;
+
+	buf_reset(b);
+	if (s) {
+		if (lseek(s->fd, 0, SEEK_SET) == 0 && read_fd(s->fd, b) == 0)
+			return 0;
+		/* Gone (a device unplugged): read it afresh. */
+		fd_drop(s);
+		buf_reset(b);
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (read_fd(fd, b) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	fd_keep(path, fd);
 	close(fd);
 	return 0;
-fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
 }
 
 int hc_read_str(const char *path, struct buf *b)
@@ -346,4 +447,23 @@ void filter_free(struct filter *f)
 	regex_free(f->exclude);
 	regex_free(f->include);
 	memset(f, 0, sizeof(*f));
+}
+
+void hc_cleanup(struct hc *hc)
+{
+	regex_free(hc->cpu_flags_re);
+	regex_free(hc->cpu_bugs_re);
+	regex_free(hc->netstat_re);
+	regex_free(hc->vmstat_re);
+	filter_free(&hc->diskstats_filter);
+	filter_free(&hc->fs_mp_filter);
+	filter_free(&hc->fs_type_filter);
+	filter_free(&hc->netdev_filter);
+	filter_free(&hc->hwmon_chip_filter);
+	filter_free(&hc->hwmon_sensor_filter);
+	hc->cpu_flags_re = hc->cpu_bugs_re = NULL;
+	hc->netstat_re = hc->vmstat_re = NULL;
+	pcre2_match_data_free(shared_md);
+	shared_md = NULL;
+	hc_fd_cache_free();
 }

@@ -20,6 +20,7 @@
 #include "sig.h"
 #include "stages.h"
 #include "stats.h"
+#include "value.h"
 #include "yconf.h"
 #include "banned.h"
 
@@ -29,6 +30,34 @@ enum drop_reason { DROP_RULE, DROP_INVALID_NAME, DROP_MALFORMED, DROP_STAGE,
 		   DROP_NREASONS };
 static const char *const drop_names[] = { "rule", "invalid_name", "malformed",
     "stage" };
+
+/*
+ * Series already seen, as Prometheus' scrape cache keeps them.  A sample
+ * line is its series text (name{labels}: the key) and " VALUE[ TS]", and
+ * one series text always parses, relabels and formats the same way: so
+ * the outcome for the first line of a series is kept under its text, and
+ * later lines of it only have their value and timestamp read.  The cache
+ * is bounded; when full it starts over empty.
+ */
+#define SEEN_MAX_BYTES (32u << 20)	/* keys, names and series written */
+#define SEEN_MAX_SLOTS (1u << 18)
+#define SEEN_MIN_SLOTS 1024u
+
+enum seen_result { SEEN_RAW, SEEN_REWRITE, SEEN_DROP_RULE, SEEN_DROP_NAME };
+
+struct seen_ent {
+	uint64_t hash;
+	uint32_t key, klen;	/* offsets in the arena; klen 0: a free slot */
+	uint32_t name, nlen;	/* the metric name before relabeling */
+	uint32_t out, olen;	/* SEEN_REWRITE: the series text to write */
+	enum seen_result result;
+};
+
+struct seen {
+	struct seen_ent *tab;
+	size_t nslots, used;
+	struct buf arena;
+};
 
 /* The metadata of the metric family being read, held until a sample of
  * it is kept, so a family whose samples all go loses its # lines too. */
@@ -48,6 +77,8 @@ struct relabel_prog {
 	struct lineio_writer w;
 	struct record rec;
 	struct family fam;
+	struct seen seen;
+	struct buf name;		/* the metric name before the rules */
 	const char *stats_path;
 	int64_t next_stats;
 	unsigned long lines_in;
@@ -314,23 +345,315 @@ on_meta(struct relabel_prog *p, const struct record *rec)
 	return 0;
 }
 
+#define SEEN_MUL UINT64_C(0x9fb21c651e98df25)
+
+static uint64_t
+seen_mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * SEEN_MUL;
+	return h ^ (h >> 32);
+}
+
+/* Word at a time; the last word overlaps when the length is not a
+ * multiple of 8.  Only this process reads it: byte order does not matter. */
+static uint64_t
+seen_hash(const char *s, size_t n)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325) ^ n, w;
+	size_t i;
+
+	if (n < 8) {
+		for (w = 0, i = 0; i < n; i++)
+			w = w << 8 | (unsigned char)s[i];
+		return seen_mix(h, w);
+	}
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = seen_mix(h, w);
+	}
+	if (i < n) {
+		memcpy(&w, s + n - 8, 8);
+		h = seen_mix(h, w);
+	}
+	return h ^ (h >> 29);
+}
+
+static void
+seen_clear(struct seen *c)
+{
+	if (c->tab != NULL)
+		memset(c->tab, 0, c->nslots * sizeof(*c->tab));
+	c->used = 0;
+	buf_reset(&c->arena);
+}
+
+static void
+seen_free(struct seen *c)
+{
+	free(c->tab);
+	c->tab = NULL;
+	c->nslots = c->used = 0;
+	buf_free(&c->arena);
+}
+
+static struct seen_ent *
+seen_slot(const struct seen *c, uint64_t h, const char *key, size_t klen)
+{
+	size_t i = (size_t)h & (c->nslots - 1);
+
+	for (;; i = (i + 1) & (c->nslots - 1)) {
+		struct seen_ent *e = &c->tab[i];
+
+		if (e->klen == 0 || (e->hash == h && e->klen == klen &&
+		    memcmp(c->arena.p + e->key, key, klen) == 0))
+			return e;
+	}
+}
+
+/* Doubles the table (or makes the first one); -1 if it cannot grow. */
+static int
+seen_grow(struct seen *c)
+{
+	size_t n = c->nslots ? 2 * c->nslots : SEEN_MIN_SLOTS, i;
+	struct seen_ent *old = c->tab, *nt;
+	size_t oldn = c->nslots;
+
+	if (n > SEEN_MAX_SLOTS || (nt = calloc(n, sizeof(*nt))) == NULL)
+		return -1;
+	c->tab = nt;
+	c->nslots = n;
+	for (i = 0; i < oldn; i++)
+		if (old[i].klen != 0)
+			*seen_slot(c, old[i].hash, c->arena.p + old[i].key,
+			    old[i].klen) = old[i];
+	free(old);
+	return 0;
+}
+
+/* What follows the key of a sample line. */
+struct tail {
+	size_t klen;		/* the key is line[0..klen) */
+	const char *val;	/* the value token */
+	size_t vlen;
+	int has_ts;
+	int64_t ts;
+	int plain;		/* " VALUE[ TS]" is as lineio writes it */
+	double v;		/* unless plain: the value */
+};
+
+static int
+is_token(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] == '\t' || s[i] == '{')
+			return 0;
+	return n > 0;
+}
+
+/* The value token: plain as written, or else read. */
+static int
+tail_value(struct tail *t, const char *s, size_t n)
+{
+	t->val = s;
+	t->vlen = n;
+	t->plain = value_canonical(s, n);
+	return t->plain || value_parse(s, n, &t->v) == 0 ? 0 : -1;
+}
+
+/*
+ * Splits a sample line as KEY " " VALUE [" " TS], with VALUE a token of
+ * the text format (no blank, no '{') that value_parse() reads and TS up
+ * to 18 digits; -1 if the line is not so.  Then the text format reads
+ * the series from KEY alone, whatever the value: the key of the cache.
+ */
+static int
+split_line(const char *s, size_t n, struct tail *t)
+{
+	const char *p2 = memrchr(s, ' ', n), *p1, *e = s + n, *q;
+	uint64_t ts = 0;
+
+	if (p2 == NULL || p2 + 1 == e)
+		return -1;
+	for (q = p2 + 1; q < e && *q >= '0' && *q <= '9'; q++)
+		ts = ts * 10 + (uint64_t)(*q - '0');
+	if (q == e && e - p2 - 1 <= 18 &&
+	    (p1 = memrchr(s, ' ', (size_t)(p2 - s))) != NULL &&
+	    is_token(p1 + 1, (size_t)(p2 - p1 - 1)) &&
+	    tail_value(t, p1 + 1, (size_t)(p2 - p1 - 1)) == 0) {
+		t->klen = (size_t)(p1 - s);
+		t->has_ts = 1;
+		t->ts = (int64_t)ts;
+		/* put_i64() writes no leading zero */
+		t->plain = t->plain && (p2[1] != '0' || e - p2 == 2);
+		return 0;
+	}
+	if (!is_token(p2 + 1, (size_t)(e - p2 - 1)) ||
+	    tail_value(t, p2 + 1, (size_t)(e - p2 - 1)) < 0)
+		return -1;
+	t->klen = (size_t)(p2 - s);
+	t->has_ts = 0;
+	t->ts = 0;
+	return 0;
+}
+
+static int
+same_bits(double a, double b)
+{
+	return memcmp(&a, &b, sizeof(a)) == 0;
+}
+
+/*
+ * Keeps the outcome for the series of rec (read from rec->raw), with the
+ * series text to write for SEEN_REWRITE formatted from ls; returns the
+ * entry, or NULL if the line does not split as the cache needs or the
+ * cache could not take it (the caller then writes without it).
+ */
+static const struct seen_ent *
+seen_put(struct relabel_prog *p, const struct record *rec,
+	 const struct labels *ls, enum seen_result result)
+{
+	struct seen *c = &p->seen;
+	struct seen_ent *e, ent;
+	struct tail t;
+	size_t klen, mark;
+	int tries;
+
+	if (rec->raw_len > OBS_LINE_MAX || rec->raw[0] == '#' ||
+	    split_line(rec->raw, rec->raw_len, &t) < 0 || t.klen == 0 ||
+	    t.has_ts != rec->has_ts || (t.has_ts && t.ts != rec->ts) ||
+	    (t.plain && value_parse(t.val, t.vlen, &t.v) < 0) ||
+	    !same_bits(t.v, rec->value))
+		return NULL;
+	klen = t.klen;
+	for (tries = 0; tries < 2; tries++) {
+		if ((c->used + 1) * 2 > c->nslots && seen_grow(c) < 0)
+			seen_clear(c);
+		if (c->nslots == 0)
+			return NULL;
+		memset(&ent, 0, sizeof(ent));
+		ent.hash = seen_hash(rec->raw, klen);
+		ent.result = result;
+		mark = c->arena.len;
+		ent.key = (uint32_t)mark;
+		ent.klen = (uint32_t)klen;
+		ent.name = (uint32_t)(mark + klen);
+		ent.nlen = (uint32_t)p->name.len;
+		if (buf_add(&c->arena, rec->raw, klen) == 0 &&
+		    buf_add(&c->arena, p->name.p, p->name.len) == 0 &&
+		    (result != SEEN_REWRITE ||
+		    lineio_format_series(&c->arena, ls) == 0)) {
+			ent.out = (uint32_t)(mark + klen + p->name.len);
+			ent.olen = (uint32_t)(c->arena.len - ent.out);
+			e = seen_slot(c, ent.hash, rec->raw, klen);
+			if (e->klen == 0)
+				c->used++;
+			*e = ent;
+			return e;
+		}
+		/* Full: start over once. */
+		buf_truncate(&c->arena, mark);
+		seen_clear(c);
+	}
+	return NULL;
+}
+
+static const struct seen_ent *
+seen_get(const struct seen *c, const char *key, size_t klen)
+{
+	const struct seen_ent *e;
+
+	if (c->used == 0)
+		return NULL;
+	e = seen_slot(c, seen_hash(key, klen), key, klen);
+	return e->klen ? e : NULL;
+}
+
+/* Notes a sample of the metric name in the open family, if any; 1 if it
+ * belongs to it, 0 if not, -1 on a write error. */
+static int
+family_sample(struct relabel_prog *p, const char *name, size_t nlen)
+{
+	struct family *f = &p->fam;
+
+	if (!f->open)
+		return 0;
+	if (name && in_family(name, nlen, &f->name)) {
+		f->had_sample = 1;
+		return 1;
+	}
+	return family_close(p) < 0 ? -1 : 0;
+}
+
+/*
+ * A line whose series is in the cache: what on_sample() would do, from
+ * the outcome kept.  Returns 1 if done (*w the write status), 0 if the
+ * line must be parsed.
+ */
+static int
+seen_take(struct relabel_prog *p, struct lineio_reader *r, const char *line,
+	  size_t len, int *w)
+{
+	const struct seen_ent *e;
+	struct tail t;
+	const char *a;
+	int mine;
+
+	if (p->seen.used == 0 || len > OBS_LINE_MAX || line[0] == '#' ||
+	    line[0] == '{' || split_line(line, len, &t) < 0 ||
+	    (e = seen_get(&p->seen, line, t.klen)) == NULL)
+		return 0;
+	r->lines++;
+	p->lines_in++;
+	a = p->seen.arena.p;
+	*w = 0;
+	mine = family_sample(p, a + e->name, e->nlen);
+	if (mine < 0) {
+		*w = -1;
+		return 1;
+	}
+	switch (e->result) {
+	case SEEN_DROP_RULE:
+		p->dropped[DROP_RULE]++;
+		return 1;
+	case SEEN_DROP_NAME:
+		p->dropped[DROP_INVALID_NAME]++;
+		return 1;
+	default:
+		break;
+	}
+	if (mine && !p->fam.emitted && family_emit(p) < 0) {
+		*w = -1;
+		return 1;
+	}
+	if (e->result == SEEN_RAW)
+		*w = lineio_write_raw(&p->w, line, len);
+	else if (t.plain)
+		*w = lineio_write_joined(&p->w, a + e->out, e->olen,
+		    line + t.klen, len - t.klen);
+	else
+		*w = lineio_write_series(&p->w, a + e->out, e->olen, t.v, t.ts,
+		    t.has_ts);
+	return 1;
+}
+
 static int
 on_sample(struct relabel_prog *p, struct record *rec)
 {
 	struct labels *ls = &rec->labels;
 	struct family *f = &p->fam;
+	const struct seen_ent *e;
 	const char *name;
 	size_t nlen = 0;
-	int changed = 0, r, mine = 0;
+	int changed = 0, r, mine;
 
 	name = labels_get(ls, LABELS_NAME, &nlen);
-	if (f->open) {
-		mine = name && in_family(name, nlen, &f->name);
-		if (mine)
-			f->had_sample = 1;
-		else if (family_close(p) < 0)
-			return -1;
-	}
+	buf_reset(&p->name);
+	if (name != NULL && buf_add(&p->name, name, nlen) < 0)
+		return -1;
+	if ((mine = family_sample(p, name, nlen)) < 0)
+		return -1;
 	if (p->rules.n) {
 		if (labels_copy(&p->orig, ls) < 0)
 			return -1;
@@ -339,11 +662,13 @@ on_sample(struct relabel_prog *p, struct record *rec)
 			return -1;
 		if (r == 0) {
 			p->dropped[DROP_RULE]++;
+			(void)seen_put(p, rec, ls, SEEN_DROP_RULE);
 			return 0;
 		}
 		name = labels_get(ls, LABELS_NAME, &nlen);
 		if (name == NULL || !metric_name_valid(name, nlen)) {
 			p->dropped[DROP_INVALID_NAME]++;
+			(void)seen_put(p, rec, ls, SEEN_DROP_NAME);
 			return 0;
 		}
 	}
@@ -358,8 +683,14 @@ on_sample(struct relabel_prog *p, struct record *rec)
 		changed = labels_cmp(&p->orig, ls) != 0;
 	if (mine && !f->emitted && family_emit(p) < 0)
 		return -1;
-	if (!changed)
+	if (!changed) {
+		(void)seen_put(p, rec, ls, SEEN_RAW);
 		return lineio_write_raw(&p->w, rec->raw, rec->raw_len);
+	}
+	e = seen_put(p, rec, ls, SEEN_REWRITE);
+	if (e != NULL)
+		return lineio_write_series(&p->w, p->seen.arena.p + e->out,
+		    e->olen, rec->value, rec->ts, rec->has_ts);
 	return lineio_write_record(&p->w, rec);
 }
 
@@ -451,6 +782,22 @@ write_failed(struct relabel_prog *p)
 	return EXIT_RUNTIME;
 }
 
+static int
+on_record(struct relabel_prog *p, struct record *rec)
+{
+	switch (rec->kind) {
+	case REC_SAMPLE:
+		return on_sample(p, rec);
+	case REC_LOG:
+		return on_log(p, rec);
+	case REC_COMMENT:
+		if (rec->meta != META_NONE)
+			return on_meta(p, rec);
+		return lineio_write_raw(&p->w, rec->raw, rec->raw_len);
+	}
+	return 0;
+}
+
 /* Reads one input to its end; returns an exit status. */
 static int
 run_input(struct relabel_prog *p, int fd, const char *name)
@@ -461,6 +808,8 @@ run_input(struct relabel_prog *p, int fd, const char *name)
 
 	lineio_reader_init(&r, fd, name);
 	while (!sig_stop) {
+		const char *line;
+		size_t len;
 		int rc, w = 0;
 
 		if (wait_input(p, &r) < 0) {
@@ -469,7 +818,7 @@ run_input(struct relabel_prog *p, int fd, const char *name)
 		}
 		if (sig_stop)
 			break;
-		rc = lineio_read(&r, &p->rec);
+		rc = lineio_read_line(&r, &line, &len);
 		if (rc == LINEIO_EOF)
 			break;
 		if (rc < 0) {
@@ -479,21 +828,11 @@ run_input(struct relabel_prog *p, int fd, const char *name)
 			status = EXIT_RUNTIME;
 			break;
 		}
-		p->lines_in++;
-		switch (p->rec.kind) {
-		case REC_SAMPLE:
-			w = on_sample(p, &p->rec);
-			break;
-		case REC_LOG:
-			w = on_log(p, &p->rec);
-			break;
-		case REC_COMMENT:
-			if (p->rec.meta != META_NONE)
-				w = on_meta(p, &p->rec);
-			else
-				w = lineio_write_raw(&p->w, p->rec.raw,
-				    p->rec.raw_len);
-			break;
+		if (!seen_take(p, &r, line, len, &w)) {
+			if (!lineio_parse(&r, line, len, &p->rec))
+				continue;
+			p->lines_in++;
+			w = on_record(p, &p->rec);
 		}
 		if (w < 0) {
 			if (errno == ENOMEM || errno == EMSGSIZE)
@@ -578,6 +917,8 @@ main(int argc, char **argv)
 	labels_init(&p.orig);
 	labels_init(&cli);
 	record_init(&p.rec);
+	buf_init(&p.seen.arena, SEEN_MAX_BYTES);
+	buf_init(&p.name, OBS_LINE_MAX);
 	buf_init(&p.fam.name, OBS_LINE_MAX);
 	buf_init(&p.fam.pending, OBS_LINE_MAX);
 	while ((c = getopt_long(argc, argv, "c:hl:v", longopts, NULL)) != -1) {
@@ -649,6 +990,8 @@ out:
 	labels_free(&cli);
 	buf_free(&p.fam.name);
 	buf_free(&p.fam.pending);
+	buf_free(&p.name);
+	seen_free(&p.seen);
 	free(stage_counts);
 	return status;
 }

@@ -1,6 +1,6 @@
 /* batch.c: pending batches and their encoding as remote-write requests. */
 #include <errno.h>
-#include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,103 +14,222 @@
 void rw_batch_init(struct rw_batch *b)
 {
 	memset(b, 0, sizeof(*b));
-	buf_init(&b->arena, RW_BATCH_ARENA_MAX + (2u << 20));
-	buf_init(&b->pb, 0);
+	buf_init(&b->pb, RW_BATCH_MAX + (2u << 20));
 }
 
 void rw_batch_free(struct rw_batch *b)
 {
-	free(b->s);
-	free(b->labs);
-	buf_free(&b->arena);
-	free(b->pts);
-	free(b->ppts);
-	free(b->psm);
-	free(b->ppsm);
 	free(b->plb);
-	free(b->pplb);
 	buf_free(&b->pb);
 	memset(b, 0, sizeof(*b));
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t n = *cap ? *cap : 64;
-	void *v;
+/*
+ * The packed labels kept for reuse: a direct-mapped table of label pairs,
+ * each with the Label bytes protobuf-c made for it, in one fixed arena.
+ * When the arena is full it is emptied whole, so memory stays bounded
+ * however many label pairs the input has.  Only the reader thread uses it.
+ */
+#define LC_SLOTS 4096
+#define LC_ARENA (256u << 10)
 
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	v = realloc(*p, n * size);
-	if (!v)
+struct lc_slot {
+	uint32_t hash, off, klen, plen;	/* key at off, packed after it */
+};
+
+static struct {
+	struct lc_slot *slot;
+	unsigned char *arena;
+	size_t used;
+} lc;
+
+void rw_batch_cache_free(void)
+{
+	free(lc.slot);
+	free(lc.arena);
+	memset(&lc, 0, sizeof(lc));
+}
+
+static void lc_clear(void)
+{
+	memset(lc.slot, 0, LC_SLOTS * sizeof(*lc.slot));
+	lc.used = 0;
+}
+
+/* FNV-1a over name, a NUL, and value. */
+static uint32_t lc_hash(const char *n, size_t nlen, const char *v, size_t vlen)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < nlen; i++)
+		h = (h ^ (unsigned char)n[i]) * 16777619u;
+	h *= 16777619u;
+	for (i = 0; i < vlen; i++)
+		h = (h ^ (unsigned char)v[i]) * 16777619u;
+	return h | 1;	/* 0 marks an empty slot */
+}
+
+/* The packed Label of one pair, made by protobuf-c on a miss.  The caller
+ * made room for it (see lc_room), so the arena is not emptied under the
+ * bytes of the sample's other labels. */
+static void lc_get(const char *n, size_t nlen, const char *v, size_t vlen,
+		   ProtobufCBinaryData *out)
+{
+	Prometheus__PackedLabel l = PROMETHEUS__PACKED_LABEL__INIT;
+	uint32_t h = lc_hash(n, nlen, v, vlen);
+	struct lc_slot *s = &lc.slot[h & (LC_SLOTS - 1)];
+	unsigned char *k;
+
+	if (s->hash == h && s->klen == nlen + 1 + vlen) {
+		k = lc.arena + s->off;
+		if (memcmp(k, n, nlen) == 0 && k[nlen] == '\0' &&
+		    memcmp(k + nlen + 1, v, vlen) == 0) {
+			out->data = k + s->klen;
+			out->len = s->plen;
+			return;
+		}
+	}
+	k = lc.arena + lc.used;
+	memcpy(k, n, nlen);
+	k[nlen] = '\0';
+	memcpy(k + nlen + 1, v, vlen);
+	/* protobuf-c only reads them */
+	l.name.data = (uint8_t *)(uintptr_t)n;
+	l.name.len = nlen;
+	l.value.data = (uint8_t *)(uintptr_t)v;
+	l.value.len = vlen;
+	s->hash = h;
+	s->off = (uint32_t)lc.used;
+	s->klen = (uint32_t)(nlen + 1 + vlen);
+	s->plen = (uint32_t)prometheus__packed_label__pack(&l, k + s->klen);
+	lc.used += s->klen + s->plen;
+	out->data = k + s->klen;
+	out->len = s->plen;
+}
+
+/* Room in the arena for every label of ls, missed or not: 0, or -1 when
+ * the set is too big to keep (its labels are then packed uncached). */
+static int lc_room(const struct labels *ls)
+{
+	size_t i, need = 0;
+
+	if (!lc.slot) {
+		lc.slot = calloc(LC_SLOTS, sizeof(*lc.slot));
+		lc.arena = malloc(LC_ARENA);
+		if (!lc.slot || !lc.arena) {
+			rw_batch_cache_free();
+			return -1;
+		}
+	}
+	/* key, and a Label: two keys, two lengths of at most 5 bytes */
+	for (i = 0; i < ls->n; i++)
+		need += 2 * (ls->v[i].nlen + ls->v[i].vlen) + 14;
+	if (need > LC_ARENA / 4)
 		return -1;
-	*p = v;
-	*cap = n;
+	if (lc.used + need > LC_ARENA)
+		lc_clear();
+	return 0;
+}
+
+/*
+ * As Prometheus' queue manager does, each sample becomes a TimeSeries of
+ * its own.  protobuf-c packs it at once, its size computed once, as one
+ * element of WriteRequest's field 1 (timeseries): the key byte and the
+ * length go before it, so the batch is always a whole WriteRequest and
+ * nothing of a sample is kept but those bytes.  Its labels are Labels that
+ * protobuf-c packed (pack.proto says how).
+ */
+#define WR_TIMESERIES_KEY 0x0a	/* field 1, wire type 2 (length-delimited) */
+
+static size_t varint_put(uint8_t *p, size_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* A Label packed into the batch's scratch, for a label set too big to
+ * keep; the scratch is the tail of pb, past what is packed. */
+static int pack_uncached(struct rw_batch *b, const struct labels *ls)
+{
+	size_t i, need = 0, at;
+
+	for (i = 0; i < ls->n; i++)
+		need += ls->v[i].nlen + ls->v[i].vlen + 12;
+	/* room for the labels, and then for the series packed after them */
+	if (buf_grow(&b->pb, 2 * need + 64) < 0)
+		return -1;
+	at = b->pb.len + need + 32;
+	for (i = 0; i < ls->n; i++) {
+		Prometheus__PackedLabel l = PROMETHEUS__PACKED_LABEL__INIT;
+
+		l.name.data = (uint8_t *)(uintptr_t)labels_name(ls, i);
+		l.name.len = ls->v[i].nlen;
+		l.value.data = (uint8_t *)(uintptr_t)labels_value(ls, i);
+		l.value.len = ls->v[i].vlen;
+		b->plb[i].data = (uint8_t *)b->pb.p + at;
+		b->plb[i].len = prometheus__packed_label__pack(
+			&l, (uint8_t *)b->pb.p + at);
+		at += b->plb[i].len;
+	}
 	return 0;
 }
 
 int rw_batch_add(struct rw_batch *b, const struct labels *ls, double v,
 		 int64_t ts)
 {
-	size_t i, arena0 = b->arena.len;
-	struct rw_sample *s;
+	Prometheus__PackedTimeSeries t = PROMETHEUS__PACKED_TIME_SERIES__INIT;
+	Prometheus__Sample sm = PROMETHEUS__SAMPLE__INIT, *psm = &sm;
+	size_t i, n, k;
+	uint8_t *p;
+	int uncached;
 
-	if (grow((void **)&b->s, &b->cap, b->n + 1, sizeof(*b->s)) < 0 ||
-	    grow((void **)&b->labs, &b->labcap, b->nlabs + ls->n,
-		 sizeof(*b->labs)) < 0)
-		return -1;
-	for (i = 0; i < ls->n; i++) {
-		struct rw_lab *l = &b->labs[b->nlabs + i];
+	if (ls->n > b->plcap) {
+		size_t c = b->plcap ? b->plcap : 16;
+		ProtobufCBinaryData *l;
 
-		l->name = (uint32_t)b->arena.len;
-		if (buf_add(&b->arena, labels_name(ls, i), ls->v[i].nlen + 1) <
-		    0)
-			goto undo;
-		l->value = (uint32_t)b->arena.len;
-		if (buf_add(&b->arena, labels_value(ls, i),
-			    ls->v[i].vlen + 1) < 0)
-			goto undo;
+		while (c < ls->n)
+			c *= 2;
+		l = realloc(b->plb, c * sizeof(*l));
+		if (!l)
+			return -1;
+		b->plb = l;
+		b->plcap = c;
 	}
-	s = &b->s[b->n++];
-	s->lab = (uint32_t)b->nlabs;
-	s->nlab = (uint32_t)ls->n;
-	s->value = v;
-	s->ts = ts;
-	b->nlabs += ls->n;
-	if (b->n == 1 || ts < b->min_ts)
+	uncached = lc_room(ls) < 0;
+	if (uncached) {
+		if (pack_uncached(b, ls) < 0)
+			return -1;
+	} else {
+		for (i = 0; i < ls->n; i++)
+			lc_get(labels_name(ls, i), ls->v[i].nlen,
+			       labels_value(ls, i), ls->v[i].vlen, &b->plb[i]);
+	}
+	sm.value = v;
+	sm.timestamp = ts;
+	t.n_samples = 1;
+	t.samples = &psm;
+	t.n_labels = ls->n;
+	t.labels = b->plb;
+	n = prometheus__packed_time_series__get_packed_size(&t);
+	/* key, length (at most 10 bytes), series, and buf's NUL; uncached
+	 * labels sit past that room, and pack_uncached made room for all */
+	if (!uncached && buf_grow(&b->pb, n + 12) < 0)
+		return -1;
+	p = (uint8_t *)b->pb.p + b->pb.len;
+	p[0] = WR_TIMESERIES_KEY;
+	k = 1 + varint_put(p + 1, n);
+	b->pb.len += k + prometheus__packed_time_series__pack(&t, p + k);
+	b->pb.p[b->pb.len] = '\0';
+	if (b->n++ == 0 || ts < b->min_ts)
 		b->min_ts = ts;
 	return 0;
-undo:
-	buf_truncate(&b->arena, arena0);
-	return -1;
-}
-
-/* Grows n arrays (pointer, element size pairs) to hold need elements. */
-static int grow_all(size_t need, size_t *cap, int n, ...)
-{
-	size_t c = *cap ? *cap : 64;
-	va_list ap;
-	int i, ret = 0;
-
-	while (c < need)
-		c *= 2;
-	va_start(ap, n);
-	for (i = 0; i < n; i++) {
-		void **p = va_arg(ap, void **);
-		size_t size = va_arg(ap, size_t);
-		void *v = realloc(*p, c * size);
-
-		if (!v) {
-			ret = -1;
-			break;
-		}
-		*p = v;
-	}
-	va_end(ap);
-	if (ret == 0)
-		*cap = c;
-	return ret;
 }
 
 static int compress_record(const struct buf *pb, int kind, uint32_t count,
@@ -149,73 +268,16 @@ static int pack_request(const Prometheus__WriteRequest *wr, struct buf *pb)
 	return 0;
 }
 
-/*
- * As Prometheus' queue manager does, each sample becomes a TimeSeries of
- * its own; labels come sorted from the label set.
- */
 int rw_batch_encode(struct rw_batch *b, struct buf *out)
 {
-	Prometheus__WriteRequest wr = PROMETHEUS__WRITE_REQUEST__INIT;
-	size_t i;
 	int ret;
 
-	if (b->n > b->pcap) {
-		size_t c = b->pcap;
-
-		if (grow_all(b->n, &c, 4, (void **)&b->pts, sizeof(*b->pts),
-			     (void **)&b->ppts, sizeof(*b->ppts),
-			     (void **)&b->psm, sizeof(*b->psm),
-			     (void **)&b->ppsm, sizeof(*b->ppsm)) < 0)
-			return -1;
-		b->pcap = c;
-	}
-	if (b->nlabs > b->plcap) {
-		size_t c = b->plcap;
-
-		if (grow_all(b->nlabs, &c, 2, (void **)&b->plb,
-			     sizeof(*b->plb), (void **)&b->pplb,
-			     sizeof(*b->pplb)) < 0)
-			return -1;
-		b->plcap = c;
-	}
-	for (i = 0; i < b->nlabs; i++) {
-		static const Prometheus__Label init = PROMETHEUS__LABEL__INIT;
-		Prometheus__Label *l = &b->plb[i];
-
-		*l = init;
-		l->name = b->arena.p + b->labs[i].name;
-		l->value = b->arena.p + b->labs[i].value;
-		b->pplb[i] = l;
-	}
-	for (i = 0; i < b->n; i++) {
-		static const Prometheus__TimeSeries tinit =
-			PROMETHEUS__TIME_SERIES__INIT;
-		static const Prometheus__Sample sinit = PROMETHEUS__SAMPLE__INIT;
-		Prometheus__TimeSeries *t = &b->pts[i];
-		Prometheus__Sample *s = &b->psm[i];
-
-		*t = tinit;
-		*s = sinit;
-		s->value = b->s[i].value;
-		s->timestamp = b->s[i].ts;
-		b->ppsm[i] = s;
-		t->n_samples = 1;
-		t->samples = &b->ppsm[i];
-		t->n_labels = b->s[i].nlab;
-		t->labels = &b->pplb[b->s[i].lab];
-		b->ppts[i] = t;
-	}
-	wr.n_timeseries = b->n;
-	wr.timeseries = b->ppts;
-	ret = pack_request(&wr, &b->pb);
-	if (ret == 0)
-		ret = compress_record(&b->pb, RWREC_SAMPLES, (uint32_t)b->n,
-				      b->min_ts, out);
+	ret = compress_record(&b->pb, RWREC_SAMPLES, (uint32_t)b->n, b->min_ts,
+			      out);
 	b->n = 0;
-	b->nlabs = 0;
 	b->min_ts = 0;
 	b->first_mono = 0;
-	buf_reset(&b->arena);
+	buf_reset(&b->pb);
 	/* Keep the capacity for the next batch, but not a huge one-off. */
 	if (b->pb.cap > (8u << 20))
 		buf_free(&b->pb);

@@ -11,7 +11,9 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "expo.h"
 #include "http.h"
+#include "journal.h"
 #include "labels.h"
 #include "lineio.h"
 #include "log.h"
@@ -27,6 +29,10 @@
 #define DEFAULT_DISK_MAX (1024ull << 20)
 #define DEFAULT_MEM_MAX (64ull << 20)
 #define MAX_FLAG_HEADERS 32
+/* The journal is cut when its queued head is at least half of it and it
+ * passed JOURNAL_CUT; past JOURNAL_FORCE every batch is queued to cut it. */
+#define JOURNAL_CUT (8 << 20)
+#define JOURNAL_FORCE (64 << 20)
 
 static const char usage_text[] =
 	"usage: rwsend [-hv] [-q DIR] [--drain-timeout DUR] "
@@ -137,7 +143,12 @@ struct reader {
 	unsigned long logs;
 	int need_now;		/* some endpoint has a sample_age_limit */
 	struct log_limit lim_log;
-	struct lineio_reader in;
+	struct jreader in;	/* standard input, or a journal to replay */
+	struct journal jn;
+	int journal;		/* jn is open */
+	struct expo ex;
+	unsigned long bad;	/* lines dropped as malformed */
+	struct log_limit lim_bad;
 };
 
 static void flush_shard(struct rw_shard *sh, struct buf *enc)
@@ -168,6 +179,57 @@ static void flush_all(struct reader *rd)
 
 static int write_stats(struct reader *rd);
 
+/* Where the journal is needed from: the first line of the oldest batch
+ * not yet queued, or the next line to parse. */
+static int64_t journal_needed(struct reader *rd)
+{
+	int64_t need = jreader_next(&rd->in);
+	size_t e, i;
+
+	for (e = 0; e < rd->nep; e++)
+		for (i = 0; i < rd->eps[e].nshards; i++) {
+			struct rw_batch *b = &rd->eps[e].shards[i].batch;
+
+			if (b->n && b->jpos < need)
+				need = b->jpos;
+		}
+	return need;
+}
+
+static void cut_journal(struct reader *rd, int64_t from)
+{
+	size_t e, i;
+
+	if (from <= 0 || journal_cut(&rd->jn, from) < 0)
+		return;
+	jreader_shift(&rd->in, from);
+	for (e = 0; e < rd->nep; e++)
+		for (i = 0; i < rd->eps[e].nshards; i++) {
+			struct rw_batch *b = &rd->eps[e].shards[i].batch;
+
+			if (b->n)
+				b->jpos -= from;
+		}
+}
+
+/* Cuts what is queued off the journal when that is cheap: all of it, or
+ * its larger part once it is big. */
+static void tend_journal(struct reader *rd)
+{
+	int64_t need;
+
+	if (!rd->journal || rd->jn.fd < 0 || rd->jn.size == 0)
+		return;
+	need = journal_needed(rd);
+	if (need >= rd->jn.size ||
+	    (rd->jn.size >= JOURNAL_CUT && need >= rd->jn.size / 2)) {
+		cut_journal(rd, need);
+	} else if (rd->jn.size >= JOURNAL_FORCE) {
+		flush_all(rd);
+		cut_journal(rd, journal_needed(rd));
+	}
+}
+
 /* Flushes batches past their deadline, metadata and the stats file;
  * returns the milliseconds until the next thing falls due. */
 static int64_t tick(struct reader *rd)
@@ -194,11 +256,18 @@ static int64_t tick(struct reader *rd)
 	}
 	if (rw_meta_dirty() || rw_meta_count())
 		rw_meta_flush(rd->eps, rd->nep, now, 0);
+	tend_journal(rd);
 	if (rd->g->stats_file && now >= rd->next_stats) {
 		write_stats(rd);
 		rd->next_stats = now + rd->g->stats_interval_ms;
 	}
 	return next < 1 ? 1 : next;
+}
+
+/* The shard of a series (its samples stay in order there). */
+static size_t shard_of(const struct rw_endpoint *ep, const struct labels *ls)
+{
+	return ep->nshards == 1 ? 0 : labels_hash(ls) % ep->nshards;
 }
 
 static void add_sample(struct reader *rd, struct record *rec)
@@ -237,46 +306,68 @@ static void add_sample(struct reader *rd, struct record *rec)
 			atomic_fetch_add(&ep->st.samples_too_old, 1);
 			continue;
 		}
-		sh = &ep->shards[labels_hash(ls) % ep->nshards];
+		sh = &ep->shards[shard_of(ep, ls)];
 		if (rw_batch_add(&sh->batch, ls, rec->value, rec->ts) < 0) {
 			log_errno("endpoint '%s': cannot add a sample",
 				  ep->name);
 			atomic_fetch_add(&ep->st.samples_dropped, 1);
 			continue;
 		}
-		if (sh->batch.n == 1)
+		if (sh->batch.n == 1) {
 			sh->batch.first_mono = clock_mono_ms();
+			sh->batch.jpos = rd->in.line_off;
+		}
 		if (sh->batch.n >= (size_t)ep->qc.max_samples_per_send ||
-		    sh->batch.arena.len >= RW_BATCH_ARENA_MAX)
+		    sh->batch.pb.len >= RW_BATCH_MAX)
 			flush_shard(sh, &rd->enc);
 	}
 }
 
-static int read_input(struct reader *rd)
+/* 1 if the line gave a record; a bad one is reported and counted. */
+static int parse_line(struct reader *rd, const char *line, size_t len,
+		      struct record *rec)
+{
+	const char *err = NULL;
+	size_t col = 0;
+	enum expo_result res;
+
+	if (len == 0)
+		return 0;
+	if (line[0] == '{') {
+		if (logentry_parse(line, len, rec, &err, &col) == 0)
+			return 1;
+	} else {
+		res = expo_parse_line(&rd->ex, line, len, rec, &err, &col);
+		if (res != EXPO_ERROR)
+			return res == EXPO_SAMPLE || res == EXPO_META ||
+			       res == EXPO_COMMENT;
+	}
+	rd->bad++;
+	log_limited(&rd->lim_bad, "%s:%lu: %s at column %zu", rd->in.name,
+		    rd->in.lineno, err, col + 1);
+	return 0;
+}
+
+/* Reads lines from the reader's input until its end or a signal. */
+static int read_lines(struct reader *rd)
 {
 	struct record rec;
 	struct pollfd pfd;
 	unsigned long n = 0;
-	int ret = 0, fl;
+	int ret = 0;
 
 	record_init(&rec);
-	if (lineio_reader_init(&rd->in, STDIN_FILENO, "-") < 0) {
-		log_errno("cannot read standard input");
-		return -1;
-	}
-	/* Non-blocking, so a quiet input does not hold a batch past its
-	 * deadline; the flags are shared with whoever else holds the file
-	 * (a terminal, a parent's pipe), so they are put back at the end. */
-	fl = fcntl(STDIN_FILENO, F_GETFL);
-	if (fl >= 0 && !(fl & O_NONBLOCK) &&
-	    fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK) == 0)
-		rd->in.nonblock = 1;
-	else if (fl >= 0 && (fl & O_NONBLOCK))
-		rd->in.nonblock = 1, fl = -1;
-	while (!sig_stop) {
-		int r = lineio_read(&rd->in, &rec);
+	for (;;) {
+		const char *line;
+		size_t len;
+		int r;
 
+		if (sig_stop)
+			rd->in.stopping = 1;
+		r = jreader_read(&rd->in, &line, &len);
 		if (r == LINEIO_OK) {
+			if (!parse_line(rd, line, len, &rec))
+				continue;
 			if (rec.kind == REC_SAMPLE) {
 				add_sample(rd, &rec);
 			} else if (rec.kind == REC_COMMENT) {
@@ -286,9 +377,9 @@ static int read_input(struct reader *rd)
 			} else {
 				rd->logs++;
 				log_limited(&rd->lim_log,
-					    "-:%lu: a log entry is not a metric "
+					    "%s:%lu: a log entry is not a metric "
 					    "sample; dropped",
-					    rd->in.lineno);
+					    rd->in.name, rd->in.lineno);
 			}
 			if ((++n & 1023) == 0)
 				tick(rd);
@@ -297,7 +388,7 @@ static int read_input(struct reader *rd)
 		if (r == LINEIO_AGAIN) {
 			int64_t wait = tick(rd);
 
-			pfd.fd = STDIN_FILENO;
+			pfd.fd = rd->in.fd;
 			pfd.events = POLLIN;
 			if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR) {
 				log_errno("cannot poll standard input");
@@ -310,13 +401,63 @@ static int read_input(struct reader *rd)
 			break;
 		if (errno == EINTR || errno == EAGAIN)
 			continue;
-		log_errno("cannot read standard input");
+		log_errno("cannot read '%s'", rd->in.name);
 		ret = -1;
 		break;
 	}
+	record_free(&rec);
+	return ret;
+}
+
+/* What a run killed before it queued everything it read: the journal is
+ * read through the same path before standard input. */
+static int replay_journal(struct reader *rd)
+{
+	int fd = journal_reader(&rd->jn), ret;
+
+	if (fd < 0)
+		return 0;
+	log_warn("replaying %lld bytes of input that an earlier run read "
+		 "but did not queue, from '%s'",
+		 (long long)rd->jn.size, buf_cstr(&rd->jn.path));
+	jreader_init(&rd->in, fd, buf_cstr(&rd->jn.path), NULL);
+	rd->in.drop_partial = 1;
+	ret = read_lines(rd);
+	flush_all(rd);
+	if (ret == 0)
+		cut_journal(rd, jreader_next(&rd->in));
+	rd->bad += rd->in.bad;
+	rd->in.bad = 0;
+	close(fd);
+	jreader_free(&rd->in);
+	return ret;
+}
+
+static int read_input(struct reader *rd)
+{
+	int ret = 0, fl;
+
+	if (rd->journal) {
+		ret = replay_journal(rd);
+		if (ret < 0 || sig_stop)
+			return ret;
+	}
+	jreader_init(&rd->in, STDIN_FILENO, "-", rd->journal ? &rd->jn : NULL);
+	/* Offsets count from the start of the journal file. */
+	if (rd->journal)
+		jreader_shift(&rd->in, -rd->jn.size);
+	/* Non-blocking, so a quiet input does not hold a batch past its
+	 * deadline; the flags are shared with whoever else holds the file
+	 * (a terminal, a parent's pipe), so they are put back at the end. */
+	fl = fcntl(STDIN_FILENO, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK) &&
+	    fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK) == 0)
+		rd->in.nonblock = 1;
+	else if (fl >= 0 && (fl & O_NONBLOCK))
+		rd->in.nonblock = 1, fl = -1;
+	ret = read_lines(rd);
 	if (fl >= 0)
 		fcntl(STDIN_FILENO, F_SETFL, fl);
-	record_free(&rec);
 	return ret;
 }
 
@@ -432,7 +573,7 @@ static int write_stats(struct reader *rd)
 		}
 	if (stats_add(&b, "obs_rwsend_lines_bad_total", "counter",
 		      "Input lines dropped as malformed.", "",
-		      (double)(rd->in.bad + rd->logs)) < 0 ||
+		      (double)(rd->in.bad + rd->bad + rd->logs)) < 0 ||
 	    stats_add(&b, "obs_rwsend_metadata_families", "gauge",
 		      "Metric families with metadata kept.", "",
 		      (double)rw_meta_count()) < 0)
@@ -781,23 +922,47 @@ int main(int argc, char **argv)
 	rd.g = &g;
 	buf_init(&rd.enc, 0);
 	rd.lim_log = (struct log_limit)LOG_LIMIT_INIT;
+	rd.lim_bad = (struct log_limit)LOG_LIMIT_INIT;
+	expo_init(&rd.ex, 0);
 	for (e = 0; e < cfg.nep; e++)
 		if (cfg.ep[e].qc.sample_age_limit_ms > 0)
 			rd.need_now = 1;
+	/* With memory queues, queued is not durable: no journal. */
+	if (g.queue_dir && !g.spool_on_failure) {
+		if (journal_open(&rd.jn, g.queue_dir) < 0) {
+			rw_abort = 1;
+			rw_senders_drain();
+			rw_senders_join(cfg.ep, cfg.nep, 0);
+			finish(&cfg, &g, 1, 1);
+			rw_config_free(&cfg);
+			return EXIT_RUNTIME;
+		}
+		rd.journal = 1;
+	}
 	input_failed = read_input(&rd) < 0;
 
 	/* EOF or a signal: flush, then wait for the receivers. */
 	flush_all(&rd);
+	if (rd.journal) {
+		int64_t need = jreader_next(&rd.in);
+
+		/* all queued: the journal goes; else its tail stays */
+		if (need < rd.jn.size)
+			cut_journal(&rd, need);
+		journal_close(&rd.jn, need >= rd.jn.size && !rd.jn.failed);
+	}
 	rw_meta_flush(cfg.ep, cfg.nep, clock_mono_ms(), 1);
 	rw_senders_drain();
 	late = rw_senders_join(cfg.ep, cfg.nep,
 			       clock_mono_ms() + g.drain_timeout_ms);
 	if (g.stats_file)
 		write_stats(&rd);
-	lineio_reader_free(&rd.in);
+	jreader_free(&rd.in);
+	expo_free(&rd.ex);
 	buf_free(&rd.enc);
 	rc = finish(&cfg, &g, input_failed, late);
 	rw_meta_free();
+	rw_batch_cache_free();
 	rw_config_free(&cfg);
 	http_global_cleanup();
 	return rc;

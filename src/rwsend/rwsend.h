@@ -15,11 +15,12 @@
 #include "relabel.h"
 #include "yconf.h"
 
+#include "pack.pb-c.h"
 #include "remote.pb-c.h"
 
 #define RW_MAX_SHARDS 64
 #define RW_META_MAX 10000	/* metric families remembered for metadata */
-#define RW_BATCH_ARENA_MAX (16u << 20)	/* label bytes in one batch */
+#define RW_BATCH_MAX (16u << 20)	/* packed bytes in one batch */
 
 /* Every queued record starts with this header (little-endian host order:
  * the queue never leaves the machine). */
@@ -52,32 +53,15 @@ struct rw_stats {
 };
 
 /* A pending batch: built by the reader thread only. */
-struct rw_sample {
-	uint32_t lab;		/* first label in batch->labs */
-	uint32_t nlab;
-	double value;
-	int64_t ts;
-};
-struct rw_lab {
-	uint32_t name, value;	/* offsets in arena, NUL-terminated */
-};
 struct rw_batch {
-	struct rw_sample *s;
-	size_t n, cap;
-	struct rw_lab *labs;
-	size_t nlabs, labcap;
-	struct buf arena;
+	size_t n;		/* samples */
+	struct buf pb;		/* their WriteRequest, packed */
 	int64_t first_mono;	/* when the first sample came */
+	int64_t jpos;		/* journal offset of its first sample's line */
 	int64_t min_ts;
-	/* encoding scratch, reused */
-	Prometheus__TimeSeries *pts;
-	Prometheus__TimeSeries **ppts;
-	Prometheus__Sample *psm;
-	Prometheus__Sample **ppsm;
-	Prometheus__Label *plb;
-	Prometheus__Label **pplb;
-	size_t pcap, plcap;
-	struct buf pb;
+	/* the packed labels of the sample being packed */
+	ProtobufCBinaryData *plb;
+	size_t plcap;
 };
 
 struct rw_endpoint;
@@ -157,6 +141,8 @@ void rw_config_free(struct rw_config *cfg);
 /* batch.c */
 void rw_batch_init(struct rw_batch *b);
 void rw_batch_free(struct rw_batch *b);
+/* Frees the packed labels kept for all batches (at exit). */
+void rw_batch_cache_free(void);
 int rw_batch_add(struct rw_batch *b, const struct labels *ls, double v,
 		 int64_t ts);
 /* Encodes the batch as a queue record (header + snappy(WriteRequest))

@@ -409,12 +409,13 @@ static void *sender_main(void *arg)
 	struct rw_shard *sh = arg;
 	struct rw_endpoint *ep = sh->ep;
 	int64_t backoff = ep->qc.min_backoff_ms;
+	int unsaved = 0;	/* acks since the head files were written */
 
 	for (;;) {
 		struct queue *src = NULL;
 		struct queue_stats st;
 		int64_t ts, retry_after;
-		int wait, res;
+		int wait, res, timedout = 0;
 
 		pthread_mutex_lock(&sh->mu);
 		for (;;) {
@@ -427,13 +428,26 @@ static void *sender_main(void *arg)
 				break;
 			if (!wait && atomic_load(&draining))
 				break;
+			/* Idle for a whole wait: record what was acknowledged
+			 * now, so a crash while quiet sends nothing twice. */
+			if (unsaved && timedout) {
+				size_t k;
+
+				queue_flush(sh->q);
+				if (sh->spool)
+					queue_flush(sh->spool);
+				for (k = 0; k < sh->nlegacy; k++)
+					queue_flush(sh->legacy[k]);
+				unsaved = 0;
+			}
 			clock_gettime(CLOCK_MONOTONIC, &t);
 			t.tv_nsec += 200000000L;
 			if (t.tv_nsec >= 1000000000L) {
 				t.tv_sec++;
 				t.tv_nsec -= 1000000000L;
 			}
-			pthread_cond_timedwait(&sh->cv, &sh->mu, &t);
+			timedout = pthread_cond_timedwait(&sh->cv, &sh->mu,
+							  &t) == ETIMEDOUT;
 		}
 		pthread_mutex_unlock(&sh->mu);
 		if (!src)
@@ -443,6 +457,7 @@ static void *sender_main(void *arg)
 		pthread_mutex_lock(&sh->mu);
 		if (res != SEND_RETRY) {
 			queue_ack(src);
+			unsaved = 1;
 			if (res == SEND_OK) {
 				backoff = ep->qc.min_backoff_ms;
 				if (sh->failing && sh->spool) {

@@ -20,8 +20,10 @@
 /* A response body past this many bytes fails the scrape when the job
  * sets no body_size_limit. */
 #define SC_BODY_MAX (256u << 20)
-/* Bytes of formatted series keys kept per target for staleness. */
+/* Bytes of formatted series keys kept per target for staleness, and of
+ * one scrape's output: past either the scrape fails. */
 #define SC_KEYS_MAX (1u << 30)
+#define SC_BLOCK_MAX (1u << 30)
 
 /*
  * The series of one scrape of a target: each formatted series key

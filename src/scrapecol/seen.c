@@ -109,7 +109,11 @@ seen_add(struct seen *s, uint64_t hash, const char *key, size_t len)
 	if (sl->len != 0)
 		return 0;
 	off = s->keys.len;
-	if (off + len >= SEEN_MARK || buf_add(&s->keys, key, len) < 0)
+	if (off + len >= SEEN_MARK) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (buf_add(&s->keys, key, len) < 0)
 		return -1;
 	sl->hash = hash;
 	sl->off = (uint32_t)off;

@@ -27,6 +27,8 @@
 	"application/openmetrics-text;version=0.0.1;q=0.75," \
 	"text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
 
+#define SC_STACK_SIZE (512 * 1024)
+
 static const char *const report_names[] = { "up", "scrape_duration_seconds",
 	"scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
 	"scrape_series_added" };
@@ -52,7 +54,7 @@ target_new(struct job *job, const struct labels *ls, const char *url,
 	record_init(&t->rec);
 	record_init(&t->rep);
 	expo_init(&t->ex, 0);
-	buf_init(&t->block, 0);
+	buf_init(&t->block, SC_BLOCK_MAX);
 	buf_init(&t->pending, 1 << 20);
 	buf_init(&t->family, 1 << 16);
 	buf_init(&t->conflicts, 1 << 20);
@@ -474,7 +476,7 @@ parse_body(struct target *t, int64_t start, struct scrape_count *cnt,
 		return "data does not end with # EOF";
 	return NULL;
 nomem:
-	return "out of memory";
+	return errno == EMSGSIZE ? "scrape output over 1 GiB" : "out of memory";
 }
 
 /* "KEY stale TS" for every series of prev this scrape did not mark, or
@@ -636,6 +638,7 @@ target_run(void *arg)
 int
 target_start(struct target *t)
 {
+	pthread_attr_t attr;
 	sigset_t all, old;
 	int r;
 
@@ -644,7 +647,12 @@ target_start(struct target *t)
 	/* Signals belong to the main thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	r = pthread_create(&t->thr, NULL, target_run, t);
+	pthread_attr_init(&attr);
+	/* Many targets, many threads: a smaller stack than the 8 MiB
+	 * default, still ample for libcurl and TLS. */
+	pthread_attr_setstacksize(&attr, SC_STACK_SIZE);
+	r = pthread_create(&t->thr, &attr, target_run, t);
+	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r != 0) {
 		errno = r;

@@ -117,6 +117,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Hundreds of targets connect at once.
+    request_queue_size = 1024
 
 
 srv = Server(("127.0.0.1", 0), Handler)

@@ -1,0 +1,91 @@
+#!/bin/sh
+# hostcol.sh: CPU time and peak RSS per collection, hostcol against Debian's
+# node_exporter on the same collectors, in the same run: hostcol --interval
+# over N cycles, and N curl scrapes of a node_exporter restricted to the
+# same collectors, one after the other.
+#
+# usage: [OBS_BIN=DIR] [OBS_BENCH_OUT=DIR] [CYCLES=N] [INTERVAL_MS=MS] sh bench/hostcol.sh
+#
+# CPU is utime+stime from /proc/PID/stat (clock ticks) over the N cycles
+# (after 5 warm-up cycles for node_exporter; hostcol's start-up is counted),
+# divided by N; peak RSS is VmHWM from /proc/PID/status at the end.
+# Targets: 10x less CPU per collection and 5x less RSS than node_exporter.
+
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+set -u
+cd "$(dirname "$0")/.." || exit 2
+OBS_ROOT=${OBS_ROOT:-$(pwd)}
+OBS_BIN=${OBS_BIN:-$OBS_ROOT/bin}
+CYCLES=${CYCLES:-200}
+INTERVAL_MS=${INTERVAL_MS:-50}
+[ -x "$OBS_BIN/hostcol" ] || { echo "hostcol.sh: $OBS_BIN/hostcol is not built" >&2; exit 1; }
+for c in prometheus-node-exporter curl; do
+	command -v "$c" >/dev/null || { echo "hostcol.sh: $c is not installed" >&2; exit 1; }
+done
+own_out=
+if [ -z "${OBS_BENCH_OUT:-}" ]; then
+	OBS_BENCH_OUT=$(mktemp -d "${TMPDIR:-/tmp}/obs-bench-hostcol.XXXXXX") || exit 1
+	own_out=1
+fi
+W=$OBS_BENCH_OUT/hostcol
+mkdir -p "$W" || exit 1
+OBS_FALLBACK_TMPDIR=$W
+export OBS_ROOT OBS_BIN OBS_FALLBACK_TMPDIR
+# shellcheck source=../tests/helpers.bash
+. tests/helpers.bash
+trap 'stop_peers; [ -n "$own_out" ] && rm -rf "$OBS_BENCH_OUT"' EXIT
+trap 'exit 130' INT TERM
+
+cols="cpu cpufreq diskstats filesystem hwmon loadavg meminfo netdev netstat pressure stat textfile thermal_zone time uname vmstat"
+args=(--collector.disable-defaults)
+for c in $cols; do args+=("--collector.$c"); done
+
+ticks() {	# utime+stime of PID, in clock ticks
+	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+hwm_kb() {
+	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"
+}
+hz=$(getconf CLK_TCK)
+
+# node_exporter: N scrapes, one after the other.
+start_node_exporter "${args[@]}" || { echo "hostcol.sh: node_exporter did not start" >&2; exit 1; }
+for i in 1 2 3 4 5; do curl -sf "$NE_URL" >/dev/null || exit 1; done
+t0=$(ticks "$NE_PID")
+for ((i = 0; i < CYCLES; i++)); do
+	curl -sf "$NE_URL" >"$W/ne.txt" || { echo "hostcol.sh: scrape failed" >&2; exit 1; }
+done
+t1=$(ticks "$NE_PID")
+ne_ticks=$((t1 - t0))
+ne_rss=$(hwm_kb "$NE_PID")
+ne_series=$(grep -vc '^#' "$W/ne.txt")
+stop_node_exporter
+
+# hostcol: N cycles of --interval in one process, measured at its end.
+"$OBS_BIN/hostcol" "${args[@]}" --interval="${INTERVAL_MS}ms" >"$W/hc.txt" 2>"$W/hc.err" &
+hc_pid=$!
+# Wait for N cycles (one node_scrape_collector_success{collector="cpu"} each).
+deadline=$((SECONDS + CYCLES * INTERVAL_MS / 1000 + 60))
+while [ "$(grep -c '^node_scrape_collector_success{collector="cpu"}' "$W/hc.txt")" -lt "$CYCLES" ]; do
+	[ "$SECONDS" -lt "$deadline" ] || { echo "hostcol.sh: hostcol too slow" >&2; kill "$hc_pid"; exit 1; }
+	sleep 0.2
+done
+hc_ticks=$(ticks "$hc_pid")
+hc_rss=$(hwm_kb "$hc_pid")
+hc_cycles=$(grep -c '^node_scrape_collector_success{collector="cpu"}' "$W/hc.txt")
+kill -TERM "$hc_pid"
+wait "$hc_pid"
+hc_series=$(awk '!/^#/ { n++ } END { print n }' "$W/hc.txt")
+hc_series=$((hc_series / hc_cycles))
+
+awk -v n="$CYCLES" -v hz="$hz" -v nt="$ne_ticks" -v ht="$hc_ticks" -v hn="$hc_cycles" \
+	-v nr="$ne_rss" -v hr="$hc_rss" -v ns="$ne_series" -v hs="$hc_series" 'BEGIN {
+	ne_ms = nt * 1000 / hz / n; hc_ms = ht * 1000 / hz / hn
+	printf "collectors: %s\n", "'"$cols"'"
+	printf "%-14s %8s %14s %12s %8s\n", "", "cycles", "cpu ms/cycle", "peak RSS kB", "series"
+	printf "%-14s %8d %14.3f %12d %8d\n", "node_exporter", n, ne_ms, nr, ns
+	printf "%-14s %8d %14.3f %12d %8d\n", "hostcol", hn, hc_ms, hr, hs
+	if (hc_ms > 0) printf "cpu ratio: %.1fx less (target 10x)\n", ne_ms / hc_ms
+	else printf "cpu ratio: hostcol below the clock tick over %d cycles (target 10x)\n", hn
+	printf "rss ratio: %.1fx less (target 5x)\n", nr / hr
+}'

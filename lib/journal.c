@@ -1,0 +1,338 @@
+/* journal.c: the sender's input journal, and a line reader that feeds it. */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "journal.h"
+#include "lineio.h"
+#include "log.h"
+#include "obs.h"
+#include "banned.h"
+
+/* Large reads: fewer system calls, and the journal gets the same few. */
+#define READ_CHUNK (256 * 1024)
+#define JOURNAL_COPY (64 * 1024)
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int journal_open(struct journal *j, const char *dir)
+{
+	struct stat sb;
+	struct buf lock = BUF_INIT(4096);
+
+	memset(j, 0, sizeof(*j));
+	j->fd = j->lockfd = -1;
+	buf_init(&j->path, 4096);
+	buf_init(&j->tmp, 4096);
+	if (buf_addf(&j->path, "%s/journal", dir) < 0 ||
+	    buf_addf(&j->tmp, "%s/journal.tmp", dir) < 0 ||
+	    buf_addf(&lock, "%s/journal.lock", dir) < 0) {
+		log_errno("cannot open the journal in '%s'", dir);
+		goto fail;
+	}
+	j->lockfd = open(buf_cstr(&lock), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (j->lockfd < 0) {
+		log_errno("cannot open journal lock '%s'", buf_cstr(&lock));
+		goto fail;
+	}
+	if (flock(j->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			log_error("queue '%s' is in use by another process",
+				  dir);
+		else
+			log_errno("cannot lock journal '%s'", buf_cstr(&lock));
+		goto fail;
+	}
+	j->fd = open(buf_cstr(&j->path),
+		     O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (j->fd < 0 || fstat(j->fd, &sb) < 0) {
+		log_errno("cannot open journal '%s'", buf_cstr(&j->path));
+		goto fail;
+	}
+	j->size = (int64_t)sb.st_size;
+	buf_free(&lock);
+	return 0;
+fail:
+	buf_free(&lock);
+	journal_close(j, 0);
+	return -1;
+}
+
+int journal_append(struct journal *j, const void *p, size_t n)
+{
+	if (j->fd < 0)
+		return 0;
+	if (write_all(j->fd, p, n) < 0) {
+		log_errno("cannot write journal '%s'; lines read from now "
+			  "on are lost if the sender is killed before they are "
+			  "queued",
+			  buf_cstr(&j->path));
+		/* What it holds is replayed by the next run. */
+		close(j->fd);
+		j->fd = -1;
+		j->failed = 1;
+		return -1;
+	}
+	j->size += (int64_t)n;
+	return 0;
+}
+
+/*
+ * Drops the first keep_from bytes: the rest goes to a new file renamed over
+ * the journal, so a kill at any point leaves the old or the new journal,
+ * both holding every byte not yet queued.  No fsync: what is queued was
+ * synced by the queue, and the journal guards against a process kill,
+ * which the page cache survives.
+ */
+int journal_cut(struct journal *j, int64_t keep_from)
+{
+	char *chunk = NULL;
+	int64_t off;
+	int fd;
+
+	if (j->fd < 0 || keep_from <= 0)
+		return 0;
+	if (keep_from > j->size)
+		keep_from = j->size;
+	fd = open(buf_cstr(&j->tmp),
+		  O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto fail;
+	if (j->size > keep_from && !(chunk = malloc(JOURNAL_COPY)))
+		goto fail;
+	for (off = keep_from; off < j->size;) {
+		size_t n = j->size - off < JOURNAL_COPY
+				   ? (size_t)(j->size - off)
+				   : JOURNAL_COPY;
+		ssize_t r = pread(j->fd, chunk, n, off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			goto fail;
+		}
+		if (write_all(fd, chunk, (size_t)r) < 0)
+			goto fail;
+		off += r;
+	}
+	if (rename(buf_cstr(&j->tmp), buf_cstr(&j->path)) < 0)
+		goto fail;
+	free(chunk);
+	close(j->fd);
+	j->fd = fd;
+	j->size -= keep_from;
+	return 0;
+fail:
+	log_errno("cannot rewrite journal '%s'", buf_cstr(&j->path));
+	free(chunk);
+	if (fd >= 0) {
+		close(fd);
+		unlink(buf_cstr(&j->tmp));
+	}
+	return -1;
+}
+
+/* Replays come from a second descriptor, so appends never mix in. */
+int journal_reader(struct journal *j)
+{
+	int fd;
+
+	if (j->fd < 0 || j->size == 0)
+		return -1;
+	fd = open(buf_cstr(&j->path), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		log_errno("cannot read journal '%s'", buf_cstr(&j->path));
+	return fd;
+}
+
+void journal_close(struct journal *j, int remove)
+{
+	if (j->fd >= 0) {
+		if (remove && unlink(buf_cstr(&j->path)) < 0)
+			log_errno("cannot remove journal '%s'",
+				  buf_cstr(&j->path));
+		close(j->fd);
+	}
+	if (j->lockfd >= 0)
+		close(j->lockfd);
+	buf_free(&j->path);
+	buf_free(&j->tmp);
+	j->fd = j->lockfd = -1;
+}
+
+
+/* ---- the line reader ---- */
+
+void jreader_init(struct jreader *r, int fd, const char *name,
+		  struct journal *j)
+{
+	struct log_limit rl = LOG_LIMIT_INIT;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->name = name;
+	r->journal = j;
+	buf_init(&r->in, OBS_LINE_MAX + READ_CHUNK + 1);
+	r->limit = rl;
+}
+
+void jreader_free(struct jreader *r)
+{
+	buf_free(&r->in);
+}
+
+static void too_long(struct jreader *r)
+{
+	r->lineno++;
+	r->bad++;
+	log_limited(&r->limit, "%s:%lu: line too long", r->name, r->lineno);
+}
+
+/* Reads more after the partial line in[pos..len). */
+static int fill(struct jreader *r)
+{
+	ssize_t n;
+
+	if (r->skipping) {
+		r->base += (int64_t)r->in.len;
+		buf_reset(&r->in);
+	} else if (r->pos > 0) {
+		r->base += (int64_t)r->pos;
+		buf_consume(&r->in, r->pos);
+	}
+	r->pos = 0;
+	r->scan = r->in.len;
+	if (!r->skipping && r->in.len > OBS_LINE_MAX) {
+		too_long(r);
+		r->skipping = 1;
+		r->base += (int64_t)r->in.len;
+		buf_reset(&r->in);
+		r->scan = 0;
+	}
+	if (buf_grow(&r->in, READ_CHUNK) < 0)
+		return LINEIO_ERR;
+	for (;;) {
+		n = read(r->fd, r->in.p + r->in.len, READ_CHUNK);
+		if (n > 0) {
+			/* in the journal before it is parsed: a line in a
+			 * batch is always in the journal too */
+			if (r->journal)
+				journal_append(r->journal, r->in.p + r->in.len,
+					       (size_t)n);
+			r->in.len += (size_t)n;
+			r->in.p[r->in.len] = '\0';
+			return 0;
+		}
+		if (n == 0) {
+			r->eof = 1;
+			return 0;
+		}
+		if (errno == EINTR)
+			return LINEIO_ERR;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			struct pollfd p = { r->fd, POLLIN, 0 };
+
+			if (r->nonblock)
+				return LINEIO_AGAIN;
+			if (poll(&p, 1, -1) < 0)
+				return LINEIO_ERR;
+			continue;
+		}
+		return LINEIO_ERR;
+	}
+}
+
+int jreader_read(struct jreader *r, const char **linep, size_t *lenp)
+{
+	for (;;) {
+		const char *line, *nl = NULL;
+		size_t len;
+		int n;
+
+		if (r->scan < r->in.len)
+			nl = memchr(r->in.p + r->scan, '\n',
+				    r->in.len - r->scan);
+		if (nl != NULL) {
+			line = r->in.p + r->pos;
+			len = (size_t)(nl - line);
+			r->pos = r->scan = (size_t)(nl - r->in.p) + 1;
+			if (r->skipping) {
+				r->skipping = 0;
+				continue;
+			}
+		} else if (r->eof || r->stopping) {
+			if (r->pos == r->in.len || r->skipping ||
+			    r->stopping) {
+				/* stopping: a partial line stays unread, and
+				 * in the journal */
+				if (!r->stopping) {
+					r->base += (int64_t)r->in.len;
+					buf_reset(&r->in);
+					r->pos = r->scan = 0;
+				}
+				r->skipping = 0;
+				return LINEIO_EOF;
+			}
+			line = r->in.p + r->pos;
+			len = r->in.len - r->pos;
+			r->pos = r->scan = r->in.len;
+			if (r->drop_partial) {
+				log_warn("%s: dropped a partial last line of "
+					 "%zu bytes",
+					 r->name, len);
+				continue;
+			}
+		} else {
+			r->scan = r->in.len;
+			n = fill(r);
+			if (n < 0)
+				return n;
+			continue;
+		}
+		r->lineno++;
+		if (len > OBS_LINE_MAX) {
+			r->lineno--;
+			too_long(r);
+			continue;
+		}
+		r->line_off = r->base + (int64_t)(line - r->in.p);
+		*linep = line;
+		*lenp = len;
+		return LINEIO_OK;
+	}
+}
+
+int64_t jreader_next(const struct jreader *r)
+{
+	return r->base + (int64_t)r->pos;
+}
+
+void jreader_shift(struct jreader *r, int64_t n)
+{
+	r->base -= n;
+}

@@ -1,0 +1,76 @@
+/* journal.h: the bytes a sender read from its input, kept on disk until they are queued. */
+#ifndef JOURNAL_H
+#define JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "log.h"
+
+/*
+ * A sender (rwsend, lokipush) with a durable queue keeps every byte it
+ * reads from standard input in DIR/journal before it parses it, and cuts
+ * the journal's head once the batches built from it are in the queue; at
+ * start what is left is replayed before standard input.  So a kill -9
+ * loses nothing that was read: what was only in a batch being built is in
+ * the journal.  A lock file (DIR/journal.lock) keeps a second process out.
+ */
+struct journal {
+	int fd, lockfd;
+	struct buf path, tmp;
+	int64_t size;
+	int failed;		/* an append failed: the journal is closed */
+};
+
+/* Locks and opens DIR/journal (created empty); -1 reported on stderr. */
+int journal_open(struct journal *j, const char *dir);
+/* Appends n bytes; -1 (reported once, the journal is closed) on error. */
+int journal_append(struct journal *j, const void *p, size_t n);
+/* Keeps only the bytes from offset keep_from on (rewritten, renamed). */
+int journal_cut(struct journal *j, int64_t keep_from);
+/* A read-only descriptor on the journal to replay, or -1 if empty. */
+int journal_reader(struct journal *j);
+/* Closes; remove 1 deletes the file (everything in it was queued). */
+void journal_close(struct journal *j, int remove);
+
+/*
+ * A line reader that knows where each line starts in the journal: the
+ * lines of fd, raw (without the newline), with lineio's limits (lines up
+ * to OBS_LINE_MAX, a longer one reported once and skipped, a last line
+ * without a newline still a line).  Each chunk read is appended to
+ * journal (when not NULL) before a line of it is returned.
+ */
+struct jreader {
+	int fd;
+	const char *name;
+	unsigned long lineno;	/* of the line just returned */
+	unsigned long bad;	/* lines over the limit */
+	int nonblock;		/* fd is O_NONBLOCK: LINEIO_AGAIN, no poll */
+	int stopping;		/* return what is buffered, read no more */
+	int drop_partial;	/* a last line without newline is dropped */
+	int64_t line_off;	/* journal offset of the line just returned */
+	struct journal *journal;
+	/* private */
+	struct buf in;
+	size_t pos, scan;
+	int64_t base;		/* journal offset of in.p[0] */
+	int eof, skipping;
+	struct log_limit limit;
+};
+
+void jreader_init(struct jreader *r, int fd, const char *name,
+		  struct journal *j);
+void jreader_free(struct jreader *r);
+/*
+ * LINEIO_OK with the line in *line, *len (valid until the next call),
+ * LINEIO_EOF, LINEIO_ERR (errno; EINTR: check flags and call again) or
+ * LINEIO_AGAIN as lineio_read().
+ */
+int jreader_read(struct jreader *r, const char **line, size_t *len);
+/* The journal offset of the first byte not yet returned as a line. */
+int64_t jreader_next(const struct jreader *r);
+/* Tells the reader the journal lost its first n bytes. */
+void jreader_shift(struct jreader *r, int64_t n);
+
+#endif

@@ -1,0 +1,227 @@
+/* main.c: logtail, which follows container logs and files and prints log entries. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "http.h"
+#include "lineio.h"
+#include "log.h"
+#include "logtail.h"
+#include "obs.h"
+#include "parse.h"
+#include "sig.h"
+#include "stats.h"
+#include "banned.h"
+
+#define DEFAULT_SOCKET "/var/run/docker.sock"
+
+static const char usage_text[] =
+	"usage: logtail [-hv] [--docker[=SOCKET]] [--docker-read "
+	"auto|api|json-file]\n"
+	"               [--max-line-size SIZE] [--once] [--poll-interval DUR]\n"
+	"               [--positions FILE] [--stats-file PATH] "
+	"[--sync-period DUR]\n"
+	"               [--version] [PATH|GLOB...]\n";
+
+enum {
+	OPT_DOCKER = 256, OPT_DOCKER_READ, OPT_MAX_LINE, OPT_ONCE, OPT_POLL,
+	OPT_POSITIONS, OPT_STATS, OPT_SYNC, OPT_VERSION,
+};
+
+static const struct option longopts[] = {
+	{ "docker", optional_argument, NULL, OPT_DOCKER },
+	{ "docker-read", required_argument, NULL, OPT_DOCKER_READ },
+	{ "help", no_argument, NULL, 'h' },
+	{ "max-line-size", required_argument, NULL, OPT_MAX_LINE },
+	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "poll-interval", required_argument, NULL, OPT_POLL },
+	{ "positions", required_argument, NULL, OPT_POSITIONS },
+	{ "stats-file", required_argument, NULL, OPT_STATS },
+	{ "sync-period", required_argument, NULL, OPT_SYNC },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+volatile int logtail_stop;
+
+static int bad_arg(const char *opt, const char *arg, const char *why)
+{
+	log_error("invalid %s '%s': %s", opt, arg, why);
+	return EXIT_CONFIG;
+}
+
+static void write_stats(const char *path, int docker, int nfiles)
+{
+	struct buf b = BUF_INIT(1u << 20);
+
+	stats_add(&b, "obs_logtail_entries_total", "counter",
+		  "Log entries written.", "",
+		  (double)atomic_load(&lt_out.entries));
+	stats_add(&b, "obs_logtail_bytes_total", "counter",
+		  "Bytes of log lines written.", "",
+		  (double)atomic_load(&lt_out.bytes));
+	stats_add(&b, "obs_logtail_lines_truncated_total", "counter",
+		  "Lines cut to --max-line-size.", "",
+		  (double)atomic_load(&lt_out.truncated));
+	if (nfiles)
+		files_stats(&b);
+	if (docker)
+		docker_stats(&b);
+	if (stats_write(path, &b) < 0)
+		log_errno("cannot write stats file '%s'", path);
+	buf_free(&b);
+}
+
+int main(int argc, char **argv)
+{
+	const char *socket = NULL, *posfile = NULL, *stats = NULL;
+	enum docker_read mode = DREAD_AUTO;
+	int64_t poll_ms = 250, sync_ms = 10000, next_sync, next_stats = 0;
+	uint64_t max_line = 256 * 1024;
+	int c, once = 0, docker = 0, rc = EXIT_OK;
+
+	log_init("logtail");
+	while ((c = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		case 'v':
+			log_set_verbose(1);
+			break;
+		case OPT_DOCKER:
+			docker = 1;
+			socket = optarg ? optarg : DEFAULT_SOCKET;
+			if (strncmp(socket, "unix://", 7) == 0)
+				socket += 7;
+			if (!*socket)
+				return bad_arg("--docker", optarg,
+					       "not a socket path");
+			break;
+		case OPT_DOCKER_READ:
+			if (strcmp(optarg, "auto") == 0)
+				mode = DREAD_AUTO;
+			else if (strcmp(optarg, "api") == 0)
+				mode = DREAD_API;
+			else if (strcmp(optarg, "json-file") == 0)
+				mode = DREAD_JSONFILE;
+			else
+				return bad_arg("--docker-read", optarg,
+					       "not auto, api or json-file");
+			break;
+		case OPT_MAX_LINE:
+			if (parse_size(optarg, strlen(optarg), &max_line) < 0 ||
+			    max_line < 1 || max_line > OBS_LINE_MAX / 2)
+				return bad_arg("--max-line-size", optarg,
+					       "not a size between 1B and "
+					       "512KiB");
+			break;
+		case OPT_ONCE:
+			once = 1;
+			break;
+		case OPT_POLL:
+			if (parse_duration(optarg, strlen(optarg), &poll_ms) <
+				    0 ||
+			    poll_ms < 1)
+				return bad_arg("--poll-interval", optarg,
+					       "not a duration such as 250ms");
+			break;
+		case OPT_POSITIONS:
+			posfile = optarg;
+			break;
+		case OPT_STATS:
+			stats = optarg;
+			break;
+		case OPT_SYNC:
+			if (parse_duration(optarg, strlen(optarg), &sync_ms) <
+				    0 ||
+			    sync_ms < 1)
+				return bad_arg("--sync-period", optarg,
+					       "not a duration such as 10s");
+			break;
+		case OPT_VERSION:
+			obs_print_version();
+			return EXIT_OK;
+		default:
+			fputs(usage_text, stderr);
+			return EXIT_CONFIG;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (!docker && argc == 0) {
+		log_error("nothing to follow: give --docker or paths");
+		fputs(usage_text, stderr);
+		return EXIT_CONFIG;
+	}
+	if (mode != DREAD_AUTO && !docker) {
+		log_error("--docker-read goes with --docker");
+		return EXIT_CONFIG;
+	}
+
+	lt_out.max_line = (size_t)max_line;
+	lineio_writer_init(&lt_out.w, STDOUT_FILENO, "standard output");
+	if (sig_init() < 0 || http_global_init() < 0)
+		return EXIT_RUNTIME;
+	if (positions_load(&positions, posfile) < 0)
+		return EXIT_RUNTIME;
+	files_init(argv, (size_t)argc);
+	if (docker && docker_init(socket, mode, once) < 0) {
+		positions_free(&positions);
+		return EXIT_RUNTIME;
+	}
+
+	next_sync = clock_mono_ms() + sync_ms;
+	for (;;) {
+		int64_t now;
+
+		if (argc && files_poll(once) < 0)
+			break;
+		if (docker && docker_poll(once) < 0) {
+			rc = EXIT_RUNTIME;
+			break;
+		}
+		if (out_flush() < 0)
+			break;
+		now = clock_mono_ms();
+		/* positions only after what they count is written out */
+		if (positions.dirty && now >= next_sync) {
+			positions_save(&positions);
+			next_sync = now + sync_ms;
+		}
+		if (stats && now >= next_stats) {
+			write_stats(stats, docker, argc);
+			next_stats = now + 1000;
+		}
+		if (once || sig_stop)
+			break;
+		clock_sleep_ms(poll_ms);
+		if (sig_stop)
+			logtail_stop = 1;
+	}
+	logtail_stop = 1;
+	if (docker)
+		docker_free();
+	if (out_flush() < 0) {
+		log_errno("cannot write to standard output");
+		rc = EXIT_RUNTIME;
+	}
+	if (lt_out.failed)
+		rc = EXIT_RUNTIME;
+	/* at stop: what was written is recorded, so nothing comes twice */
+	if (!lt_out.failed && positions.path && positions_save(&positions) < 0)
+		rc = EXIT_RUNTIME;
+	if (stats)
+		write_stats(stats, docker, argc);
+	files_free();
+	positions_free(&positions);
+	lineio_writer_free(&lt_out.w);
+	http_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,727 @@
+/* main.c: lokipush, which delivers log entries to Loki's push API. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "http.h"
+#include "journal.h"
+#include "labels.h"
+#include "lineio.h"
+#include "log.h"
+#include "lokipush.h"
+#include "obs.h"
+#include "parse.h"
+#include "queue.h"
+#include "record.h"
+#include "sig.h"
+#include "stats.h"
+#include "banned.h"
+
+#define DEFAULT_DISK_MAX (1024ull << 20)
+#define DEFAULT_MEM_MAX (64ull << 20)
+/* The journal is cut when what is queued is at least half of it and it
+ * passed JOURNAL_CUT. */
+#define JOURNAL_CUT (8 << 20)
+
+static const char usage_text[] =
+	"usage: lokipush [-hv] [-q DIR] [--drain-timeout DUR] "
+	"[--no-fsync]\n"
+	"                [--queue-max-age DUR] [--queue-max-bytes SIZE]\n"
+	"                [--stats-file PATH] -c FILE | -u URL "
+	"[endpoint options]\n"
+	"endpoint options: [--basic-auth-user USER] "
+	"[--basic-auth-password-file FILE]\n"
+	"  [--batch-size SIZE] [--batch-wait DUR] [--bearer-token-file FILE]\n"
+	"  [--ca-file FILE] [--cert-file FILE] [--format protobuf|json]\n"
+	"  [--header 'NAME: VALUE'] [--insecure-skip-verify] "
+	"[--key-file FILE]\n"
+	"  [--max-age DUR] [--max-backoff DUR] [--max-retries N] "
+	"[--min-backoff DUR]\n"
+	"  [--no-retry-on-429] [--proxy-url URL] [--remote-timeout DUR]\n"
+	"  [--server-name NAME] [--tenant-id ID]\n";
+
+enum {
+	OPT_BASIC_USER = 256, OPT_BASIC_PASS_FILE, OPT_BATCH_SIZE,
+	OPT_BATCH_WAIT, OPT_BEARER_FILE, OPT_CA, OPT_CERT, OPT_DRAIN,
+	OPT_FORMAT, OPT_HEADER, OPT_INSECURE, OPT_KEY, OPT_MAX_AGE,
+	OPT_MAX_BACKOFF, OPT_MAX_RETRIES, OPT_MIN_BACKOFF, OPT_NO_FSYNC,
+	OPT_NO_429, OPT_PROXY, OPT_QMAX_AGE, OPT_QMAX_BYTES, OPT_TIMEOUT,
+	OPT_SERVER_NAME, OPT_STATS, OPT_TENANT, OPT_VERSION,
+};
+
+static const struct option longopts[] = {
+	{ "basic-auth-password-file", required_argument, NULL,
+	  OPT_BASIC_PASS_FILE },
+	{ "basic-auth-user", required_argument, NULL, OPT_BASIC_USER },
+	{ "batch-size", required_argument, NULL, OPT_BATCH_SIZE },
+	{ "batch-wait", required_argument, NULL, OPT_BATCH_WAIT },
+	{ "bearer-token-file", required_argument, NULL, OPT_BEARER_FILE },
+	{ "ca-file", required_argument, NULL, OPT_CA },
+	{ "cert-file", required_argument, NULL, OPT_CERT },
+	{ "config", required_argument, NULL, 'c' },
+	{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "header", required_argument, NULL, OPT_HEADER },
+	{ "help", no_argument, NULL, 'h' },
+	{ "insecure-skip-verify", no_argument, NULL, OPT_INSECURE },
+	{ "key-file", required_argument, NULL, OPT_KEY },
+	{ "max-age", required_argument, NULL, OPT_MAX_AGE },
+	{ "max-backoff", required_argument, NULL, OPT_MAX_BACKOFF },
+	{ "max-retries", required_argument, NULL, OPT_MAX_RETRIES },
+	{ "min-backoff", required_argument, NULL, OPT_MIN_BACKOFF },
+	{ "no-fsync", no_argument, NULL, OPT_NO_FSYNC },
+	{ "no-retry-on-429", no_argument, NULL, OPT_NO_429 },
+	{ "proxy-url", required_argument, NULL, OPT_PROXY },
+	{ "queue-dir", required_argument, NULL, 'q' },
+	{ "queue-max-age", required_argument, NULL, OPT_QMAX_AGE },
+	{ "queue-max-bytes", required_argument, NULL, OPT_QMAX_BYTES },
+	{ "remote-timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "server-name", required_argument, NULL, OPT_SERVER_NAME },
+	{ "stats-file", required_argument, NULL, OPT_STATS },
+	{ "tenant-id", required_argument, NULL, OPT_TENANT },
+	{ "url", required_argument, NULL, 'u' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct global {
+	const char *queue_dir, *stats_file;
+	uint64_t queue_max_bytes;
+	int64_t queue_max_age_ms, drain_timeout_ms;
+	int sync;
+};
+
+static int bad_arg(const char *opt, const char *arg, const char *why)
+{
+	log_error("invalid %s '%s': %s", opt, arg, why);
+	return -1;
+}
+
+static int arg_duration(const char *opt, const char *arg, int64_t *ms,
+			int64_t min)
+{
+	int64_t v;
+
+	if (parse_duration(arg, strlen(arg), &v) < 0)
+		return bad_arg(opt, arg, "not a duration such as 5s or 1m30s");
+	if (v < min)
+		return bad_arg(opt, arg, "too small");
+	*ms = v;
+	return 0;
+}
+
+static int arg_file(const char *opt, const char *arg)
+{
+	if (access(arg, R_OK) < 0)
+		return bad_arg(opt, arg, strerror(errno));
+	return 0;
+}
+
+/* ---- the reader ---- */
+
+struct reader {
+	struct lp_endpoint *ep;
+	const struct global *g;
+	struct lp_stats st;
+	struct lp_batch *batch;
+	int64_t first_mono;	/* when the batch got its first entry */
+	int64_t jpos;		/* journal offset of its first entry's line */
+	struct buf enc;
+	struct record rec;
+	struct jreader in;
+	struct journal jn;
+	int journal;
+	int64_t next_stats;
+	struct log_limit lim;
+};
+
+static void flush_batch(struct reader *rd)
+{
+	size_t n = lp_batch_entries(rd->batch);
+
+	if (!n)
+		return;
+	if (lp_batch_encode(rd->batch, &rd->enc) < 0) {
+		log_errno("cannot encode a batch of %zu entries", n);
+		atomic_fetch_add(&rd->st.entries_dropped, n);
+		return;
+	}
+	if (lp_sender_push(rd->enc.p, rd->enc.len, clock_ms()) < 0)
+		atomic_fetch_add(&rd->st.entries_dropped, n);
+}
+
+/* Cuts what is queued off the journal: all of it when the batch is empty,
+ * else its larger part once it is big. */
+static void journal_tend(struct reader *rd)
+{
+	int64_t need = jreader_next(&rd->in);
+
+	if (!rd->journal || rd->jn.fd < 0 || rd->jn.size == 0)
+		return;
+	if (lp_batch_entries(rd->batch) && rd->jpos < need)
+		need = rd->jpos;
+	if (need <= 0)
+		return;
+	if (need < rd->jn.size &&
+	    (rd->jn.size < JOURNAL_CUT || need < rd->jn.size / 2))
+		return;
+	if (journal_cut(&rd->jn, need) < 0)
+		return;
+	jreader_shift(&rd->in, need);
+	if (lp_batch_entries(rd->batch))
+		rd->jpos -= need;
+}
+
+static int write_stats(struct reader *rd);
+
+/* Flushes a batch past batch_wait and writes the stats file; returns the
+ * milliseconds until the next thing falls due. */
+static int64_t tick(struct reader *rd)
+{
+	int64_t now = clock_mono_ms(), next = 1000;
+
+	if (lp_batch_entries(rd->batch)) {
+		int64_t left = rd->first_mono + rd->ep->batch_wait_ms - now;
+
+		if (left <= 0) {
+			flush_batch(rd);
+			journal_tend(rd);
+		} else if (left < next) {
+			next = left;
+		}
+	}
+	if (rd->g->stats_file) {
+		if (now >= rd->next_stats) {
+			write_stats(rd);
+			rd->next_stats = now + 1000;
+		}
+		if (rd->next_stats - now < next)
+			next = rd->next_stats - now;
+	}
+	return next < 1 ? 1 : next;
+}
+
+static void bad_line(struct reader *rd, const char *why, size_t col)
+{
+	atomic_fetch_add(&rd->st.lines_bad, 1);
+	log_limited(&rd->lim, "%s:%lu: %s at column %zu", rd->in.name,
+		    rd->in.lineno, why, col + 1);
+}
+
+static void add_line(struct reader *rd, const char *line, size_t len)
+{
+	struct lp_endpoint *ep = rd->ep;
+	struct record *rec = &rd->rec;
+	const char *err = NULL;
+	size_t col = 0;
+
+	if (len == 0 || line[0] == '#')
+		return;
+	if (line[0] != '{') {
+		bad_line(rd, "not a log entry", 0);
+		return;
+	}
+	if (logentry_parse(line, len, rec, &err, &col) < 0) {
+		bad_line(rd, err, col);
+		return;
+	}
+	if (rec->labels.n == 0) {
+		bad_line(rd, "a log entry needs at least one label", 0);
+		return;
+	}
+	atomic_fetch_add(&rd->st.entries_in, 1);
+	atomic_fetch_add(&rd->st.bytes_in, rec->text.len);
+	if (ep->max_age_ms > 0 && rec->ts < clock_ns() - ep->max_age_ms *
+								  1000000) {
+		atomic_fetch_add(&rd->st.entries_too_old, 1);
+		return;
+	}
+	/* as Promtail: an entry that would pass batch_size sends first */
+	if (lp_batch_entries(rd->batch) &&
+	    lp_batch_bytes(rd->batch) + rec->text.len > ep->batch_size) {
+		flush_batch(rd);
+		journal_tend(rd);
+	}
+	if (lp_batch_add(rd->batch, &rec->labels, rec->ts,
+			 buf_cstr(&rec->text), rec->text.len) < 0) {
+		log_errno("cannot add an entry to the batch");
+		atomic_fetch_add(&rd->st.entries_dropped, 1);
+		return;
+	}
+	if (lp_batch_entries(rd->batch) == 1) {
+		rd->first_mono = clock_mono_ms();
+		rd->jpos = rd->in.line_off;
+	}
+	if (lp_batch_bytes(rd->batch) >= ep->batch_size) {
+		flush_batch(rd);
+		journal_tend(rd);
+	}
+}
+
+static int read_lines(struct reader *rd)
+{
+	unsigned long n = 0;
+	struct pollfd pfd;
+
+	for (;;) {
+		const char *line;
+		size_t len;
+		int r;
+
+		if (sig_stop)
+			rd->in.stopping = 1;
+		r = jreader_read(&rd->in, &line, &len);
+		if (r == LINEIO_OK) {
+			add_line(rd, line, len);
+			if ((++n & 1023) == 0)
+				tick(rd);
+			continue;
+		}
+		if (r == LINEIO_AGAIN) {
+			int64_t wait = tick(rd);
+
+			pfd.fd = rd->in.fd;
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR) {
+				log_errno("cannot poll standard input");
+				return -1;
+			}
+			continue;
+		}
+		if (r == LINEIO_EOF)
+			return 0;
+		if (errno == EINTR || errno == EAGAIN)
+			continue;
+		log_errno("cannot read '%s'", rd->in.name);
+		return -1;
+	}
+}
+
+/* What a run killed before it queued everything it read. */
+static int replay_journal(struct reader *rd)
+{
+	int fd = journal_reader(&rd->jn), ret;
+	unsigned long bad;
+
+	if (fd < 0)
+		return 0;
+	log_warn("replaying %lld bytes of input that an earlier run read "
+		 "but did not queue, from '%s'",
+		 (long long)rd->jn.size, buf_cstr(&rd->jn.path));
+	jreader_init(&rd->in, fd, buf_cstr(&rd->jn.path), NULL);
+	rd->in.drop_partial = 1;
+	ret = read_lines(rd);
+	flush_batch(rd);
+	if (ret == 0 && journal_cut(&rd->jn, jreader_next(&rd->in)) == 0)
+		jreader_shift(&rd->in, jreader_next(&rd->in));
+	bad = rd->in.bad;
+	close(fd);
+	jreader_free(&rd->in);
+	atomic_fetch_add(&rd->st.lines_bad, bad);
+	return ret;
+}
+
+static int read_input(struct reader *rd)
+{
+	int ret, fl;
+
+	if (rd->journal) {
+		ret = replay_journal(rd);
+		if (ret < 0 || sig_stop)
+			return ret;
+	}
+	jreader_init(&rd->in, STDIN_FILENO, "-", rd->journal ? &rd->jn : NULL);
+	if (rd->journal)
+		rd->in.base = rd->jn.size;
+	/* non-blocking, so a quiet input does not hold a batch past
+	 * batch_wait; the flags are put back at the end */
+	fl = fcntl(STDIN_FILENO, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK) &&
+	    fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK) == 0)
+		rd->in.nonblock = 1;
+	else if (fl >= 0 && (fl & O_NONBLOCK))
+		rd->in.nonblock = 1, fl = -1;
+	ret = read_lines(rd);
+	if (fl >= 0)
+		fcntl(STDIN_FILENO, F_SETFL, fl);
+	atomic_fetch_add(&rd->st.lines_bad, rd->in.bad);
+	return ret;
+}
+
+/* ---- stats ---- */
+
+static int write_stats(struct reader *rd)
+{
+	struct lp_stats *s = &rd->st;
+	struct queue_stats q;
+	struct buf b = BUF_INIT(1u << 20);
+	int ret = -1;
+
+	lp_sender_qstats(&q);
+#define C(name, help, v)                                                     \
+	if (stats_add(&b, "obs_lokipush_" name, "counter", help, "",         \
+		      (double)(v)) < 0)                                      \
+		goto out;
+#define G(name, help, v)                                                     \
+	if (stats_add(&b, "obs_lokipush_" name, "gauge", help, "",           \
+		      (double)(v)) < 0)                                      \
+		goto out;
+	C("entries_in_total", "Log entries read.", atomic_load(&s->entries_in))
+	C("bytes_in_total", "Bytes of log lines read.",
+	  atomic_load(&s->bytes_in))
+	C("entries_sent_total", "Log entries the receiver accepted.",
+	  atomic_load(&s->entries_sent))
+	C("bytes_sent_total", "Request body bytes the receiver accepted.",
+	  atomic_load(&s->bytes_sent))
+	C("entries_failed_total",
+	  "Log entries dropped: rejected by the receiver or out of retries.",
+	  atomic_load(&s->entries_failed))
+	C("entries_too_old_total", "Log entries dropped as older than --max-age.",
+	  atomic_load(&s->entries_too_old))
+	C("entries_dropped_total", "Log entries that could not be queued.",
+	  atomic_load(&s->entries_dropped) + atomic_load(&s->push_errors))
+	C("entries_retried_total", "Log entries sent again after a failure.",
+	  atomic_load(&s->entries_retried))
+	C("lines_bad_total", "Input lines dropped as malformed.",
+	  atomic_load(&s->lines_bad))
+	C("batches_queued_total", "Batches queued.",
+	  atomic_load(&s->batches_queued))
+	C("batches_sent_total", "Batches the receiver accepted.",
+	  atomic_load(&s->batches_sent))
+	C("batches_failed_total", "Batches dropped.",
+	  atomic_load(&s->batches_failed))
+	C("requests_total", "Push requests made.", atomic_load(&s->requests))
+	C("requests_failed_total", "Push requests that will be retried.",
+	  atomic_load(&s->requests_failed))
+	C("request_duration_seconds_total", "Time spent in push requests.",
+	  (double)atomic_load(&s->latency_ms_sum) / 1000.0)
+	C("queue_corrupt_records_total", "Queue records skipped as corrupt.",
+	  q.corrupt_records + atomic_load(&s->corrupt_records))
+	C("queue_dropped_records_total",
+	  "Batches dropped by --queue-max-bytes or --queue-max-age.",
+	  q.dropped_records)
+	G("queue_records", "Batches waiting in the queue.", q.records)
+	G("queue_bytes", "Bytes waiting in the queue.", q.bytes)
+	G("queue_oldest_age_seconds", "Age of the oldest queued batch.",
+	  q.oldest_ms ? (double)(clock_ms() - q.oldest_ms) / 1000.0 : 0)
+#undef C
+#undef G
+	ret = stats_write(rd->g->stats_file, &b);
+out:
+	if (ret < 0)
+		log_errno("cannot write stats file '%s'", rd->g->stats_file);
+	buf_free(&b);
+	return ret;
+}
+
+/* ---- main ---- */
+
+static int endpoint_option(struct lp_endpoint *ep, int c, const char *arg)
+{
+	long n;
+	uint64_t sz;
+
+	switch (c) {
+	case OPT_BASIC_USER:
+		ep->http.basic_user = arg;
+		return 0;
+	case OPT_BASIC_PASS_FILE:
+		ep->http.basic_password_file = arg;
+		return arg_file("--basic-auth-password-file", arg);
+	case OPT_BATCH_SIZE:
+		if (parse_size(arg, strlen(arg), &sz) < 0 || sz < 1 ||
+		    sz > (64u << 20))
+			return bad_arg("--batch-size", arg,
+				       "not a size between 1B and 64MiB");
+		ep->batch_size = sz;
+		return 0;
+	case OPT_BATCH_WAIT:
+		return arg_duration("--batch-wait", arg, &ep->batch_wait_ms, 1);
+	case OPT_BEARER_FILE:
+		ep->http.bearer_token_file = arg;
+		return arg_file("--bearer-token-file", arg);
+	case OPT_CA:
+		ep->http.ca_file = arg;
+		return arg_file("--ca-file", arg);
+	case OPT_CERT:
+		ep->http.cert_file = arg;
+		return arg_file("--cert-file", arg);
+	case OPT_FORMAT:
+		if (strcmp(arg, "json") == 0)
+			ep->format = LP_JSON;
+		else if (strcmp(arg, "protobuf") == 0)
+			ep->format = LP_PROTOBUF;
+		else
+			return bad_arg("--format", arg,
+				       "not 'protobuf' or 'json'");
+		return 0;
+	case OPT_HEADER: {
+		const char *colon = strchr(arg, ':');
+
+		if (!colon || !lp_header_ok(arg, (size_t)(colon - arg)) ||
+		    strchr(arg, '\n') || strchr(arg, '\r'))
+			return bad_arg("--header", arg,
+				       "not 'NAME: VALUE' with a header "
+				       "lokipush does not set itself");
+		if (ep->nflag_headers == ARRAY_SIZE(ep->flag_headers))
+			return bad_arg("--header", arg, "too many headers");
+		ep->flag_headers[ep->nflag_headers++] = arg;
+		return 0;
+	}
+	case OPT_INSECURE:
+		ep->http.insecure_skip_verify = 1;
+		return 0;
+	case OPT_KEY:
+		ep->http.key_file = arg;
+		return arg_file("--key-file", arg);
+	case OPT_MAX_AGE:
+		return arg_duration("--max-age", arg, &ep->max_age_ms, 0);
+	case OPT_MAX_BACKOFF:
+		return arg_duration("--max-backoff", arg, &ep->max_backoff_ms, 1);
+	case OPT_MAX_RETRIES:
+		if (parse_int_arg(arg, 0, 1000000, &n) < 0)
+			return bad_arg("--max-retries", arg,
+				       "not a number in [0, 1000000]");
+		ep->max_retries = n;
+		return 0;
+	case OPT_MIN_BACKOFF:
+		return arg_duration("--min-backoff", arg, &ep->min_backoff_ms, 1);
+	case OPT_NO_429:
+		ep->retry_on_429 = 0;
+		return 0;
+	case OPT_PROXY:
+		ep->http.proxy_url = arg;
+		return 0;
+	case OPT_TIMEOUT:
+		return arg_duration("--remote-timeout", arg,
+				    &ep->remote_timeout_ms, 1);
+	case OPT_SERVER_NAME:
+		ep->http.server_name = arg;
+		return 0;
+	case OPT_TENANT:
+		if (!*arg || strchr(arg, '\n') || strchr(arg, '\r'))
+			return bad_arg("--tenant-id", arg, "not a one-line name");
+		ep->tenant_id = arg;
+		return 0;
+	}
+	return -1;
+}
+
+static int check_url_flags(struct lp_endpoint *ep, const char *url)
+{
+	if (strncmp(url, "http://", 7) != 0 &&
+	    strncmp(url, "https://", 8) != 0)
+		return bad_arg("-u", url, "not an http or https URL");
+	if (!!ep->http.cert_file != !!ep->http.key_file) {
+		log_error("--cert-file and --key-file go together");
+		return -1;
+	}
+	if (ep->http.basic_password_file && !ep->http.basic_user) {
+		log_error("--basic-auth-password-file needs --basic-auth-user");
+		return -1;
+	}
+	if (ep->http.basic_user && ep->http.bearer_token_file) {
+		log_error("basic auth and a bearer token exclude each other");
+		return -1;
+	}
+	if (ep->max_backoff_ms < ep->min_backoff_ms) {
+		log_error("--max-backoff is less than --min-backoff");
+		return -1;
+	}
+	ep->url = url;
+	return 0;
+}
+
+static int finish(struct reader *rd, int input_failed, int late)
+{
+	struct queue_stats q;
+	uint64_t left, failed, dropped;
+
+	lp_sender_qstats(&q);
+	failed = atomic_load(&rd->st.entries_failed);
+	dropped = atomic_load(&rd->st.entries_dropped) +
+		  atomic_load(&rd->st.push_errors);
+	left = lp_sender_close();
+	if (left)
+		log_error("%llu batches not delivered and lost (no -q DIR)",
+			  (unsigned long long)left);
+	else if (late && q.records && rd->g->queue_dir)
+		log_warn("%llu batches not yet delivered stay queued in '%s'",
+			 (unsigned long long)q.records, rd->g->queue_dir);
+	if (failed)
+		log_error("%llu entries rejected by the receiver or out of "
+			  "retries",
+			  (unsigned long long)failed);
+	if (q.dropped_records)
+		log_error("%llu queued batches dropped by the queue bounds",
+			  (unsigned long long)q.dropped_records);
+	if (dropped)
+		log_error("%llu entries could not be queued",
+			  (unsigned long long)dropped);
+	return (input_failed || left || failed || q.dropped_records ||
+		dropped)
+		       ? EXIT_RUNTIME
+		       : EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static struct reader rd;
+	struct lp_endpoint ep;
+	struct global g;
+	struct queue_opts qo;
+	const char *config = NULL, *url = NULL;
+	int c, rc, input_failed, late, endpoint_opts = 0, max_set = 0;
+
+	log_init("lokipush");
+	memset(&g, 0, sizeof(g));
+	g.drain_timeout_ms = 30000;
+	g.sync = 1;
+	lp_endpoint_defaults(&ep);
+
+	while ((c = getopt_long(argc, argv, "c:hq:u:v", longopts, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		case 'q':
+			g.queue_dir = optarg;
+			break;
+		case 'u':
+			url = optarg;
+			break;
+		case 'v':
+			log_set_verbose(1);
+			break;
+		case OPT_DRAIN:
+			if (arg_duration("--drain-timeout", optarg,
+					 &g.drain_timeout_ms, 0) < 0)
+				return EXIT_CONFIG;
+			break;
+		case OPT_NO_FSYNC:
+			g.sync = 0;
+			break;
+		case OPT_QMAX_AGE:
+			if (arg_duration("--queue-max-age", optarg,
+					 &g.queue_max_age_ms, 0) < 0)
+				return EXIT_CONFIG;
+			break;
+		case OPT_QMAX_BYTES:
+			if (parse_size(optarg, strlen(optarg),
+				       &g.queue_max_bytes) < 0) {
+				bad_arg("--queue-max-bytes", optarg,
+					"not a size such as 512MiB");
+				return EXIT_CONFIG;
+			}
+			max_set = 1;
+			break;
+		case OPT_STATS:
+			g.stats_file = optarg;
+			break;
+		case OPT_VERSION:
+			obs_print_version();
+			return EXIT_OK;
+		case '?':
+			fputs(usage_text, stderr);
+			return EXIT_CONFIG;
+		default:
+			endpoint_opts = 1;
+			if (endpoint_option(&ep, c, optarg) < 0)
+				return EXIT_CONFIG;
+			break;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 0) {
+		log_error("unexpected operand '%s': input is standard input",
+			  argv[0]);
+		fputs(usage_text, stderr);
+		return EXIT_CONFIG;
+	}
+	if (!config == !url) {
+		log_error(config ? "-c and -u exclude each other"
+				 : "no receiver: give -u URL or -c FILE");
+		fputs(usage_text, stderr);
+		return EXIT_CONFIG;
+	}
+	if (config && endpoint_opts) {
+		log_error("endpoint options go with -u, not -c: set them in "
+			  "'%s'",
+			  config);
+		return EXIT_CONFIG;
+	}
+	if (url && check_url_flags(&ep, url) < 0)
+		return EXIT_CONFIG;
+	if (config && lp_config_load(&ep, config) < 0) {
+		lp_endpoint_free(&ep);
+		return EXIT_CONFIG;
+	}
+	lp_endpoint_finish(&ep);
+	if (!max_set)
+		g.queue_max_bytes = g.queue_dir ? DEFAULT_DISK_MAX
+						: DEFAULT_MEM_MAX;
+
+	if (sig_init() < 0 || http_global_init() < 0) {
+		lp_endpoint_free(&ep);
+		return EXIT_RUNTIME;
+	}
+	memset(&qo, 0, sizeof(qo));
+	qo.max_bytes = g.queue_max_bytes;
+	qo.max_age_ms = g.queue_max_age_ms;
+	qo.segment_bytes = 8u << 20;
+	qo.sync = g.sync;
+	rd.ep = &ep;
+	rd.g = &g;
+	rd.lim = (struct log_limit)LOG_LIMIT_INIT;
+	buf_init(&rd.enc, 0);
+	record_init(&rd.rec);
+	rd.batch = lp_batch_new();
+	if (!rd.batch || lp_sender_open(&ep, g.queue_dir, &qo, &rd.st) < 0 ||
+	    (g.queue_dir && journal_open(&rd.jn, g.queue_dir) < 0) ||
+	    lp_sender_start() < 0) {
+		lp_abort = 1;
+		lp_sender_drain();
+		lp_sender_join(0);
+		lp_sender_close();
+		lp_batch_free(rd.batch);
+		lp_endpoint_free(&ep);
+		return EXIT_RUNTIME;
+	}
+	rd.journal = g.queue_dir != NULL;
+	input_failed = read_input(&rd) < 0;
+
+	/* EOF or a signal: queue the batch, then wait for the receiver */
+	flush_batch(&rd);
+	if (rd.journal) {
+		int64_t need = jreader_next(&rd.in);
+
+		if (need < rd.jn.size)
+			journal_cut(&rd.jn, need);
+		journal_close(&rd.jn, need >= rd.jn.size && !rd.jn.failed);
+	}
+	lp_sender_drain();
+	late = lp_sender_join(clock_mono_ms() + g.drain_timeout_ms);
+	if (g.stats_file)
+		write_stats(&rd);
+	jreader_free(&rd.in);
+	rc = finish(&rd, input_failed, late);
+	buf_free(&rd.enc);
+	record_free(&rd.rec);
+	lp_batch_free(rd.batch);
+	lp_endpoint_free(&ep);
+	http_global_cleanup();
+	return rc;
+}

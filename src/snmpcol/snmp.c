@@ -1,0 +1,484 @@
+/* snmp.c: the gets and walks of one module on one agent, with net-snmp's single-session API. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+
+#include "buf.h"
+#include "log.h"
+#include "snmpcol.h"
+#include "banned.h"
+
+void
+sc_snmp_init(void)
+{
+	/* Only what snmp.yml says counts: no snmp.conf, no persistent
+	 * state written under /var/lib/snmp, no MIBs (OIDs are numeric). */
+	setenv("MIBS", "", 1);
+	setenv("MIBDIRS", "/nonexistent", 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
+	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
+	init_snmp("snmpcol");
+}
+
+struct proto {
+	const char *name;
+	oid *v;
+	size_t n;
+};
+
+static int
+auth_proto(const char *name, struct proto *p)
+{
+	static const struct proto list[] = {
+		{ "MD5", usmHMACMD5AuthProtocol, 10 },
+		{ "SHA", usmHMACSHA1AuthProtocol, 10 },
+		{ "SHA224", usmHMAC128SHA224AuthProtocol, 10 },
+		{ "SHA256", usmHMAC192SHA256AuthProtocol, 10 },
+		{ "SHA384", usmHMAC256SHA384AuthProtocol, 10 },
+		{ "SHA512", usmHMAC384SHA512AuthProtocol, 10 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(list) / sizeof(list[0]); i++)
+		if (strcmp(list[i].name, name) == 0) {
+			*p = list[i];
+			return 0;
+		}
+	return -1;
+}
+
+static int
+priv_proto(const char *name, struct proto *p)
+{
+	static const struct proto list[] = {
+		{ "DES", usmDESPrivProtocol, 10 },
+		{ "AES", usmAESPrivProtocol, 10 },
+		{ "AES192", usmAES192PrivProtocol, 9 },
+		{ "AES256", usmAES256PrivProtocol, 9 },
+		{ "AES192C", usmAES192CiscoPrivProtocol, 11 },
+		{ "AES256C", usmAES256CiscoPrivProtocol, 11 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(list) / sizeof(list[0]); i++)
+		if (strcmp(list[i].name, name) == 0) {
+			*p = list[i];
+			return 0;
+		}
+	return -1;
+}
+
+/* snmp_exporter's target: host, host:port or [v6]:port, port 161 by
+ * default; net-snmp wants udp6: for IPv6. */
+static int
+peer_name(struct buf *b, const char *target)
+{
+	const char *colon = strchr(target, ':');
+
+	if (target[0] == '[')
+		return buf_addf(b, "udp6:%s%s", target,
+		    strstr(target, "]:") ? "" : ":161");
+	if (colon != NULL && strchr(colon + 1, ':') != NULL)
+		return buf_addf(b, "udp6:[%s]:161", target);
+	return buf_addf(b, "udp:%s%s", target, colon ? "" : ":161");
+}
+
+static void *
+session_open(const char *target, const struct sc_auth *a,
+	     const struct sc_module *m, struct sc_scrape *s)
+{
+	netsnmp_session ss;
+	struct buf peer = BUF_INIT(4096);
+	struct proto ap, pp;
+	void *sess = NULL;
+	char *msg = NULL;
+	int cerr = 0, serr = 0;
+
+	snmp_sess_init(&ss);
+	if (peer_name(&peer, target) < 0) {
+		snprintf(s->err, sizeof(s->err), "out of memory");
+		return NULL;
+	}
+	ss.peername = peer.p;
+	/* Retries are ours, to count them as snmp_scrape_packets_retried. */
+	ss.retries = 0;
+	ss.timeout = (long)m->timeout_ms * 1000;
+	switch (a->version) {
+	case 1:
+		ss.version = SNMP_VERSION_1;
+		break;
+	case 3:
+		ss.version = SNMP_VERSION_3;
+		break;
+	default:
+		ss.version = SNMP_VERSION_2c;
+		break;
+	}
+	if (a->version != 3) {
+		ss.community = (u_char *)a->community;
+		ss.community_len = strlen(a->community);
+	} else {
+		ss.securityName = (char *)a->username;
+		ss.securityNameLen = strlen(a->username);
+		ss.contextName = (char *)a->context_name;
+		ss.contextNameLen = strlen(a->context_name);
+		ss.securityLevel = SNMP_SEC_LEVEL_NOAUTH;
+		if (strcmp(a->security_level, "authNoPriv") == 0)
+			ss.securityLevel = SNMP_SEC_LEVEL_AUTHNOPRIV;
+		else if (strcmp(a->security_level, "authPriv") == 0)
+			ss.securityLevel = SNMP_SEC_LEVEL_AUTHPRIV;
+		if (ss.securityLevel != SNMP_SEC_LEVEL_NOAUTH) {
+			if (auth_proto(a->auth_protocol, &ap) < 0) {
+				snprintf(s->err, sizeof(s->err),
+				    "unknown auth protocol '%s'", a->auth_protocol);
+				goto out;
+			}
+			ss.securityAuthProto = ap.v;
+			ss.securityAuthProtoLen = ap.n;
+			ss.securityAuthKeyLen = USM_AUTH_KU_LEN;
+			if (generate_Ku(ap.v, (u_int)ap.n, (const u_char *)a->password,
+			    strlen(a->password), ss.securityAuthKey,
+			    &ss.securityAuthKeyLen) != SNMPERR_SUCCESS) {
+				snprintf(s->err, sizeof(s->err),
+				    "cannot make the auth key from the password");
+				goto out;
+			}
+		}
+		if (ss.securityLevel == SNMP_SEC_LEVEL_AUTHPRIV) {
+			if (priv_proto(a->priv_protocol, &pp) < 0) {
+				snprintf(s->err, sizeof(s->err),
+				    "unknown priv protocol '%s'", a->priv_protocol);
+				goto out;
+			}
+			ss.securityPrivProto = pp.v;
+			ss.securityPrivProtoLen = pp.n;
+			ss.securityPrivKeyLen = USM_PRIV_KU_LEN;
+			if (generate_Ku(ap.v, (u_int)ap.n,
+			    (const u_char *)a->priv_password,
+			    strlen(a->priv_password), ss.securityPrivKey,
+			    &ss.securityPrivKeyLen) != SNMPERR_SUCCESS) {
+				snprintf(s->err, sizeof(s->err),
+				    "cannot make the priv key from the password");
+				goto out;
+			}
+		}
+	}
+	/* With SNMPv3 opening discovers the engine: a packet. */
+	if (a->version == 3)
+		s->packets++;
+	sess = snmp_sess_open(&ss);
+	if (sess == NULL) {
+		snmp_error(&ss, &cerr, &serr, &msg);
+		snprintf(s->err, sizeof(s->err), "cannot open session: %s",
+		    msg ? msg : "unknown error");
+		free(msg);
+	}
+out:
+	buf_free(&peer);
+	return sess;
+}
+
+/* One request with our retries; the response, or NULL with s->err. */
+static netsnmp_pdu *
+request(void *sess, netsnmp_pdu *req, const struct sc_module *m,
+	struct sc_scrape *s)
+{
+	long attempt;
+
+	for (attempt = 0; attempt <= m->retries; attempt++) {
+		netsnmp_pdu *copy = snmp_clone_pdu(req), *resp = NULL;
+		int st;
+
+		if (copy == NULL) {
+			snprintf(s->err, sizeof(s->err), "out of memory");
+			return NULL;
+		}
+		s->packets++;
+		if (attempt > 0)
+			s->retries++;
+		st = snmp_sess_synch_response(sess, copy, &resp);
+		if (st == STAT_SUCCESS && resp != NULL)
+			return resp;
+		if (resp != NULL)
+			snmp_free_pdu(resp);
+		if (st != STAT_TIMEOUT) {
+			char *msg = NULL;
+			int cerr = 0, serr = 0;
+
+			snmp_sess_error(sess, &cerr, &serr, &msg);
+			snprintf(s->err, sizeof(s->err), "%s",
+			    msg ? msg : "request failed");
+			free(msg);
+			return NULL;
+		}
+	}
+	snprintf(s->err, sizeof(s->err), "request timeout (after %ld retries)",
+	    m->retries);
+	return NULL;
+}
+
+/* A variable as gosnmp decodes it; 1 for an exception (noSuchObject,
+ * noSuchInstance, endOfMibView), 0 otherwise. */
+static int
+var_value(const netsnmp_variable_list *vb, struct sc_value *v, uint32_t *oidbuf,
+	  size_t oidcap)
+{
+	size_t i;
+
+	memset(v, 0, sizeof(*v));
+	switch (vb->type) {
+	case SNMP_NOSUCHOBJECT:
+	case SNMP_NOSUCHINSTANCE:
+	case SNMP_ENDOFMIBVIEW:
+		return 1;
+	case ASN_INTEGER:
+		v->kind = SV_INT;
+		v->i = *vb->val.integer;
+		break;
+	case ASN_COUNTER:
+	case ASN_GAUGE:
+	case ASN_TIMETICKS:
+	case ASN_UINTEGER:
+		v->kind = SV_UINT;
+		v->u = (unsigned long)*vb->val.integer & 0xffffffffUL;
+		break;
+	case ASN_COUNTER64:
+#ifdef OPAQUE_SPECIAL_TYPES
+	case ASN_OPAQUE_COUNTER64:
+	case ASN_OPAQUE_U64:
+#endif
+		v->kind = SV_COUNTER64;
+		v->u = (uint64_t)vb->val.counter64->high << 32 |
+		    (vb->val.counter64->low & 0xffffffffUL);
+		break;
+#ifdef OPAQUE_SPECIAL_TYPES
+	case ASN_OPAQUE_FLOAT:
+		v->kind = SV_FLOAT;
+		v->f = *vb->val.floatVal;
+		break;
+	case ASN_OPAQUE_DOUBLE:
+		v->kind = SV_DOUBLE;
+		v->f = *vb->val.doubleVal;
+		break;
+	case ASN_OPAQUE_I64:
+		v->kind = SV_INT;
+		v->i = (int64_t)((uint64_t)vb->val.counter64->high << 32 |
+		    (vb->val.counter64->low & 0xffffffffUL));
+		break;
+#endif
+	case ASN_IPADDRESS:
+		v->kind = SV_IPADDR;
+		v->s = vb->val.string;
+		v->slen = vb->val_len;
+		break;
+	case ASN_OBJECT_ID:
+		v->kind = SV_OID;
+		v->oidlen = vb->val_len / sizeof(oid);
+		if (v->oidlen > oidcap)
+			v->oidlen = oidcap;
+		for (i = 0; i < v->oidlen; i++)
+			oidbuf[i] = (uint32_t)vb->val.objid[i];
+		v->oid = oidbuf;
+		break;
+	case ASN_NULL:
+		v->kind = SV_NULL;
+		break;
+	default:
+		/* OCTET STRING, BIT STRING, Opaque: bytes. */
+		v->kind = SV_OCTETS;
+		v->s = vb->val.string;
+		v->slen = vb->val_len;
+		break;
+	}
+	return 0;
+}
+
+static int
+add_var(struct sc_scrape *s, const netsnmp_variable_list *vb)
+{
+	uint32_t name[MAX_OID_LEN], val[MAX_OID_LEN];
+	struct sc_value v;
+	size_t i, n = vb->name_length < MAX_OID_LEN ? vb->name_length : MAX_OID_LEN;
+
+	if (var_value(vb, &v, val, MAX_OID_LEN) == 1)
+		return 1;
+	for (i = 0; i < n; i++)
+		name[i] = (uint32_t)vb->name[i];
+	if (sc_pdus_add(&s->pdus, name, n, &v) < 0) {
+		snprintf(s->err, sizeof(s->err), "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* module.get in batches of max_repetitions OIDs (one for SNMPv1, which
+ * reports one bad OID per request), as snmp_exporter does. */
+static int
+do_gets(void *sess, const char *target, const struct sc_auth *a,
+	const struct sc_module *m, struct sc_scrape *s)
+{
+	size_t per = m->max_repetitions > 0 && a->version != 1 ?
+	    (size_t)m->max_repetitions : 1;
+	size_t i = 0, j;
+
+	while (i < m->nget) {
+		size_t cnt = m->nget - i < per ? m->nget - i : per;
+		netsnmp_pdu *req = snmp_pdu_create(SNMP_MSG_GET), *resp;
+		netsnmp_variable_list *vb;
+		oid name[MAX_OID_LEN];
+
+		if (req == NULL) {
+			snprintf(s->err, sizeof(s->err), "out of memory");
+			return -1;
+		}
+		for (j = i; j < i + cnt; j++) {
+			size_t k, n = m->get[j].n < MAX_OID_LEN ? m->get[j].n : MAX_OID_LEN;
+
+			for (k = 0; k < n; k++)
+				name[k] = m->get[j].v[k];
+			snmp_add_null_var(req, name, n);
+		}
+		resp = request(sess, req, m, s);
+		snmp_free_pdu(req);
+		if (resp == NULL)
+			return -1;
+		if (resp->errstat == SNMP_ERR_NOSUCHNAME && a->version == 1) {
+			snmp_free_pdu(resp);
+			i += cnt;
+			continue;
+		}
+		if (resp->errstat != SNMP_ERR_NOERROR) {
+			snprintf(s->err, sizeof(s->err),
+			    "error reported by target %s: Error Status %ld",
+			    target, resp->errstat);
+			snmp_free_pdu(resp);
+			return -1;
+		}
+		for (vb = resp->variables; vb; vb = vb->next_variable)
+			if (add_var(s, vb) < 0) {
+				snmp_free_pdu(resp);
+				return -1;
+			}
+		snmp_free_pdu(resp);
+		i += cnt;
+	}
+	return 0;
+}
+
+static int
+in_subtree(const netsnmp_variable_list *vb, const oid *root, size_t n)
+{
+	return vb->name_length > n &&
+	    snmp_oid_compare(vb->name, n, root, n) == 0;
+}
+
+/* gosnmp's walk: GETBULK (GETNEXT for v1) from root until the answers
+ * leave the subtree; a scalar root is fetched with GET. */
+static int
+do_walk(void *sess, const struct sc_auth *a, const struct sc_module *m,
+	const struct sc_oid *root, struct sc_scrape *s)
+{
+	oid rootv[MAX_OID_LEN], cur[MAX_OID_LEN];
+	size_t rn = root->n < MAX_OID_LEN ? root->n : MAX_OID_LEN, cn, k;
+	int requests = 0, type = a->version == 1 ? SNMP_MSG_GETNEXT : SNMP_MSG_GETBULK;
+	long reps = m->max_repetitions > 0 ? m->max_repetitions : 50;
+
+	for (k = 0; k < rn; k++)
+		rootv[k] = root->v[k];
+	memcpy(cur, rootv, rn * sizeof(oid));
+	cn = rn;
+	for (;;) {
+		netsnmp_pdu *req = snmp_pdu_create(type), *resp;
+		netsnmp_variable_list *vb, *last = NULL;
+		int i = 0, stop = 0;
+
+		if (req == NULL) {
+			snprintf(s->err, sizeof(s->err), "out of memory");
+			return -1;
+		}
+		requests++;
+		if (type == SNMP_MSG_GETBULK) {
+			req->non_repeaters = 0;
+			req->max_repetitions = reps;
+		}
+		snmp_add_null_var(req, cur, cn);
+		resp = request(sess, req, m, s);
+		snmp_free_pdu(req);
+		if (resp == NULL)
+			return -1;
+		if (resp->variables == NULL || resp->errstat != SNMP_ERR_NOERROR) {
+			snmp_free_pdu(resp);
+			return 0;
+		}
+		for (vb = resp->variables; vb && !stop; vb = vb->next_variable, i++) {
+			if (vb->type == SNMP_NOSUCHOBJECT || vb->type == SNMP_NOSUCHINSTANCE ||
+			    vb->type == SNMP_ENDOFMIBVIEW) {
+				stop = 1;
+				break;
+			}
+			if (!in_subtree(vb, rootv, rn)) {
+				if (requests == 1 && i == 0 && type != SNMP_MSG_GET) {
+					type = SNMP_MSG_GET;
+					stop = 2;
+				} else {
+					if (type == SNMP_MSG_GET &&
+					    snmp_oid_compare(vb->name, vb->name_length,
+					    rootv, rn) == 0 && add_var(s, vb) < 0) {
+						snmp_free_pdu(resp);
+						return -1;
+					}
+					stop = 1;
+				}
+				break;
+			}
+			if (!m->allow_nonincreasing && type != SNMP_MSG_GET &&
+			    snmp_oid_compare(cur, cn, vb->name, vb->name_length) >= 0) {
+				snprintf(s->err, sizeof(s->err), "OID not increasing");
+				snmp_free_pdu(resp);
+				return -1;
+			}
+			if (add_var(s, vb) < 0) {
+				snmp_free_pdu(resp);
+				return -1;
+			}
+			last = vb;
+		}
+		if (stop == 2) {
+			snmp_free_pdu(resp);
+			continue;
+		}
+		if (stop || last == NULL || type == SNMP_MSG_GET) {
+			snmp_free_pdu(resp);
+			return 0;
+		}
+		cn = last->name_length < MAX_OID_LEN ? last->name_length : MAX_OID_LEN;
+		memcpy(cur, last->name, cn * sizeof(oid));
+		snmp_free_pdu(resp);
+	}
+}
+
+int
+sc_snmp_scrape(const char *target, const struct sc_auth *a,
+	       const struct sc_module *m, struct sc_scrape *s)
+{
+	void *sess;
+	size_t i;
+	int rc = 0;
+
+	s->err[0] = '\0';
+	sess = session_open(target, a, m, s);
+	if (sess == NULL)
+		return -1;
+	if (do_gets(sess, target, a, m, s) < 0)
+		rc = -1;
+	for (i = 0; rc == 0 && i < m->nwalk; i++)
+		if (do_walk(sess, a, m, &m->walk[i], s) < 0)
+			rc = -1;
+	snmp_sess_close(sess);
+	return rc;
+}

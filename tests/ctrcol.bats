@@ -1,0 +1,567 @@
+#!/usr/bin/env bats
+# ctrcol.bats: ctrcol on cgroup v1/v2 fixture trees, against cAdvisor's
+# golden output and dockprom's dashboard, and on a real Docker engine with
+# containers that burn CPU, talk on the bridge and write to disk, compared
+# with the Engine API's own stats.
+
+load helpers
+
+PEERS=${OBS_ROOT}/../shared/peers
+DATA=$OBS_ROOT/tests/data/ctrcol
+GOLDEN=$PEERS/cadvisor/prometheus_metrics
+DASHBOARD=$PEERS/dashboards/dockprom-docker-containers.json
+DOCKER_SOCK=/var/run/docker.sock
+IMAGE=obs-test-busybox:latest
+FIX_ID=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+
+cc() {
+	"$(obs_bin ctrcol)" "$@"
+}
+
+docker_ping() {
+	curl -fsS --max-time 2 --unix-socket "$DOCKER_SOCK" http://docker/_ping \
+		>/dev/null 2>&1
+}
+
+# docker_api PATH: GET PATH from the engine.
+docker_api() {
+	curl -fsS --max-time 10 --unix-socket "$DOCKER_SOCK" "http://docker$1"
+}
+
+# The test image without a registry: the static busybox and its applet
+# links in an empty rootfs, imported from a tar.
+build_image() {
+	local root
+	docker image inspect "$IMAGE" >/dev/null 2>&1 && return 0
+	[ -x /bin/busybox ] || return 1
+	root=$(mktemp -d "$BATS_FILE_TMPDIR/rootfs.XXXXXX") || return 1
+	mkdir -p "$root/bin" "$root/tmp" "$root/proc" "$root/sys" "$root/dev" \
+		"$root/etc" || return 1
+	cp /bin/busybox "$root/bin/busybox" || return 1
+	for a in $(/bin/busybox --list); do
+		[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
+	done
+	tar -C "$root" -c . | docker import - "$IMAGE" >/dev/null
+}
+
+# start_ctr FILE NAME DOCKER-RUN-ARGS...: runs a container labelled
+# obs.test=1, records its ID in FILE for teardown; prints the ID.
+start_ctr() {
+	local list=$1 name=$2 id
+	shift 2
+	id=$(docker run -d --label obs.test=1 --name "$name" "$@") || return 1
+	echo "$id" >>"$list"
+	echo "$id"
+}
+
+# remove_ctrs FILE: removes the containers FILE lists, by ID.
+remove_ctrs() {
+	local id
+	[ -f "$1" ] || return 0
+	while read -r id; do
+		[ -n "$id" ] && docker rm -f "$id" >/dev/null 2>&1
+	done <"$1"
+	rm -f "$1"
+}
+
+setup_file() {
+	local pid i state=ok
+	export CTR_STATE=$BATS_FILE_TMPDIR/docker.state
+	export CTR_FILE_LIST=$BATS_FILE_TMPDIR/containers
+	export CTR_PREFIX=obsctr$$
+	if ! docker_ping; then
+		if [ -x /usr/sbin/dockerd ] && [ "$(id -u)" = 0 ]; then
+			/usr/sbin/dockerd </dev/null >"$BATS_FILE_TMPDIR/dockerd.log" \
+				2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+			pid=$!
+			obs_track "$pid" dockerd
+			for ((i = 0; i < 300; i++)); do
+				docker_ping && break
+				obs_alive "$pid" || break
+				sleep 0.1
+			done
+			docker_ping || state="dockerd did not start (see $BATS_FILE_TMPDIR/dockerd.log)"
+		else
+			state="no Docker engine on $DOCKER_SOCK and /usr/sbin/dockerd cannot be started"
+		fi
+	fi
+	if [ "$state" = ok ] && ! command -v docker >/dev/null; then
+		state="no docker client"
+	fi
+	if [ "$state" = ok ] && ! build_image; then
+		state="cannot build $IMAGE from /bin/busybox"
+	fi
+	if [ "$state" = ok ]; then
+		start_workload || state="cannot start the test containers"
+	fi
+	echo "$state" >"$CTR_STATE"
+}
+
+# The containers most tests look at: a CPU burner with limits and labels,
+# a web server and a talker fetching from it on the bridge, and a disk
+# writer with a write throttle on the disk under /var/lib/docker (block
+# I/O counters stay 0 on these VMs until such a rule exists).
+start_workload() {
+	local dev ip
+	export BURNER SERVER TALKER WRITER
+	BURNER=$(start_ctr "$CTR_FILE_LIST" "$CTR_PREFIX-burner" \
+		--label com.example.role=burner --label 'org.label-schema.group=' \
+		--label 'com.example.weird-key.x=a "quoted" value' \
+		-m 64m --cpus 0.5 "$IMAGE" sh -c 'while :; do :; done') || return 1
+	SERVER=$(start_ctr "$CTR_FILE_LIST" "$CTR_PREFIX-server" "$IMAGE" \
+		sh -c 'mkdir -p /tmp/www && dd if=/dev/zero of=/tmp/www/f bs=1k count=256 2>/dev/null; exec httpd -f -p 8080 -h /tmp/www') || return 1
+	ip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "$SERVER") || return 1
+	TALKER=$(start_ctr "$CTR_FILE_LIST" "$CTR_PREFIX-talker" "$IMAGE" \
+		sh -c "while :; do wget -q -O /dev/null http://$ip:8080/f; sleep 0.1; done") || return 1
+	dev=$(df --output=source /var/lib/docker | tail -n 1)
+	export DISK_DEV=$dev
+	WRITER=$(start_ctr "$CTR_FILE_LIST" "$CTR_PREFIX-writer" \
+		--device-write-bps "$dev:20mb" "$IMAGE" \
+		sh -c 'while :; do dd if=/dev/zero of=/tmp/x bs=64k count=32 conv=fsync 2>/dev/null; sleep 0.3; done') || return 1
+	sleep 2
+}
+
+teardown_file() {
+	remove_ctrs "$CTR_FILE_LIST"
+	stop_peers
+}
+
+teardown() {
+	remove_ctrs "$BATS_TEST_TMPDIR/containers"
+	stop_peers
+}
+
+need_docker() {
+	local state
+	state=$(cat "$CTR_STATE" 2>/dev/null)
+	[ "$state" = ok ] || skip "${state:-no Docker engine}"
+	skip_unless_bin ctrcol
+}
+
+# strip FILE: the samples without timestamps, without the two series that
+# hold the time of the run.
+strip() {
+	sed 's/ [0-9]*$//' "$1" | grep -v -e container_last_seen -e container_start_time
+}
+
+# value FILE METRIC MATCH: the value of the first METRIC line containing MATCH.
+value() {
+	awk -v m="$2" -v s="$3" 'index($0, m "{") == 1 && index($0, s) { print $(NF - 1); exit }' "$1"
+}
+
+# --- usage ----------------------------------------------------------------
+
+@test "ctrcol -h prints the usage on stdout and exits 0" {
+	skip_unless_bin ctrcol
+	cc -h >"$T/out" 2>"$T/err"
+	[ "$(head -c 14 "$T/out")" = "usage: ctrcol " ]
+	[ ! -s "$T/err" ]
+}
+
+@test "ctrcol --version prints the version" {
+	skip_unless_bin ctrcol
+	cc --version >"$T/out"
+	grep -q '^ctrcol version ' "$T/out"
+}
+
+@test "ctrcol: a bad option, an operand or a bad interval exit 2" {
+	skip_unless_bin ctrcol
+	run cc --bogus
+	[ "$status" -eq 2 ]
+	run cc extra
+	[ "$status" -eq 2 ]
+	run cc --interval 10q
+	[ "$status" -eq 2 ]
+	[ "$output" = "ctrcol: bad interval '10q'" ]
+	run cc --docker-host http://x --path.sysfs "$DATA/v2/sys"
+	[ "$status" -eq 2 ]
+}
+
+@test "ctrcol: no cgroup hierarchy under --path.sysfs exits 2" {
+	skip_unless_bin ctrcol
+	mkdir -p "$T/sys/fs/cgroup"
+	run cc --no-docker --path.sysfs "$T/sys"
+	[ "$status" -eq 2 ]
+	[ "$output" = "ctrcol: no cgroup hierarchy under '$T/sys/fs/cgroup'" ]
+}
+
+# --- fixtures ---------------------------------------------------------------
+
+@test "ctrcol reads cgroup v2 (unified, systemd layout) as cAdvisor does" {
+	skip_unless_bin ctrcol
+	cc --no-docker --path.sysfs "$DATA/v2/sys" --path.procfs "$DATA/v2/proc" \
+		>"$T/out" 2>"$T/err"
+	[ ! -s "$T/err" ]
+	strip "$T/out" >"$T/got"
+	diff -u "$DATA/v2.expected" "$T/got"
+	# working set is memory.current minus inactive_file
+	grep -qx "container_memory_working_set_bytes{id=\"/system.slice/docker-$FIX_ID.scope\"} 8.388608e+07" "$T/got"
+	# the cgroup that vanished after the listing is skipped cleanly
+	refute grep -q fedcba98 "$T/out"
+}
+
+@test "ctrcol reads cgroup v1 with split cpu and cpuacct mounts (cgroupfs layout)" {
+	skip_unless_bin ctrcol
+	cc --no-docker --path.sysfs "$DATA/v1/sys" --path.procfs "$DATA/v1/proc" \
+		>"$T/out" 2>"$T/err"
+	[ ! -s "$T/err" ]
+	strip "$T/out" >"$T/got"
+	diff -u "$DATA/v1.expected" "$T/got"
+	# use_hierarchy: total_* counters; working set = usage - total_inactive_file
+	grep -qx "container_memory_working_set_bytes{id=\"/docker/$FIX_ID\"} 1.2582912e+08" "$T/got"
+	# BFQ statistics are empty: the throttle ones are read
+	grep -qx "container_fs_writes_bytes_total{device=\"/dev/sda\",id=\"/docker/$FIX_ID\"} 1.048576e+07" "$T/got"
+}
+
+@test "ctrcol reads cgroup v1 with joined cpu,cpuacct (systemd layout)" {
+	skip_unless_bin ctrcol
+	cc --no-docker --path.sysfs "$DATA/v1j/sys" --path.procfs "$DATA/v1j/proc" \
+		>"$T/out" 2>"$T/err"
+	[ ! -s "$T/err" ]
+	strip "$T/out" >"$T/got"
+	diff -u "$DATA/v1j.expected" "$T/got"
+	# quota -1 (unlimited): no container_spec_cpu_quota, as cAdvisor
+	refute grep -q container_spec_cpu_quota "$T/got"
+}
+
+@test "ctrcol --docker-only leaves out the cgroups that are not containers" {
+	skip_unless_bin ctrcol
+	cc --no-docker --docker-only --path.sysfs "$DATA/v2/sys" \
+		--path.procfs "$DATA/v2/proc" >"$T/out"
+	grep -v '^#' "$T/out" | grep -v '^machine_' >"$T/samples"
+	[ "$(wc -l <"$T/samples")" -eq 41 ]
+	[ "$(grep -c "id=\"/system.slice/docker-$FIX_ID.scope\"" "$T/samples")" -eq 41 ]
+}
+
+@test "ctrcol on fixtures: every line is valid text exposition with a timestamp" {
+	skip_unless_bin ctrcol
+	cc --no-docker --path.sysfs "$DATA/v1/sys" --path.procfs "$DATA/v1/proc" >"$T/out"
+	refute grep -v -E '^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[^}]*\})? [-+0-9.e]+ [0-9]{13})$' "$T/out"
+	skip_unless_bin relabel
+	"$(obs_bin relabel)" <"$T/out" >"$T/again" 2>"$T/err"
+	[ ! -s "$T/err" ]
+}
+
+@test "ctrcol: HELP, TYPE and label names match cAdvisor's golden output (fixtures)" {
+	skip_unless_bin ctrcol
+	[ -f "$GOLDEN" ] || skip "no cAdvisor golden output at $GOLDEN"
+	cc --no-docker --path.sysfs "$DATA/v2/sys" --path.procfs "$DATA/v2/proc" >"$T/out"
+	run "$OBS_PYTHON" "$DATA/golden.py" "$T/out" "$GOLDEN"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "checked 34 families" ]
+}
+
+@test "ctrcol: the golden check fails on a wrong HELP (the check can fail)" {
+	skip_unless_bin ctrcol
+	[ -f "$GOLDEN" ] || skip "no cAdvisor golden output at $GOLDEN"
+	cc --no-docker --path.sysfs "$DATA/v2/sys" --path.procfs "$DATA/v2/proc" |
+		sed 's/^# HELP container_memory_rss .*/# HELP container_memory_rss RSS./' >"$T/out"
+	run "$OBS_PYTHON" "$DATA/golden.py" "$T/out" "$GOLDEN"
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "container_memory_rss: HELP 'RSS.', cAdvisor 'Size of RSS in bytes.'" ]
+}
+
+@test "ctrcol writes Prometheus staleness markers for a vanished cgroup when looping" {
+	skip_unless_bin ctrcol
+	cp -R "$DATA/v2" "$T/v2"
+	"$(obs_bin ctrcol)" --no-docker --interval 200ms --path.sysfs "$T/v2/sys" \
+		--path.procfs "$T/v2/proc" >"$T/out" 2>"$T/err" &
+	pid=$!
+	for ((i = 0; i < 50; i++)); do
+		grep -q 'machine_memory_bytes' "$T/out" && break
+		sleep 0.1
+	done
+	rm -rf "$T/v2/sys/fs/cgroup/system.slice/docker-$FIX_ID.scope"
+	for ((i = 0; i < 50; i++)); do
+		grep -q " stale " "$T/out" && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	echo "rc=$rc"
+	[ "$rc" -eq 0 ]
+	[ ! -s "$T/err" ]
+	grep -q "^container_memory_rss{id=\"/system.slice/docker-$FIX_ID.scope\"} stale [0-9]*$" "$T/out"
+	# 41 series of the container, each marked once
+	[ "$(grep -c " stale " "$T/out")" -eq 41 ]
+	[ "$(grep ' stale ' "$T/out" | grep -vc "$FIX_ID")" -eq 0 ]
+}
+
+@test "ctrcol ends with status 1 on EPIPE" {
+	skip_unless_bin ctrcol
+	set +o pipefail
+	timeout 20 "$(obs_bin ctrcol)" --no-docker --interval 50ms \
+		--path.sysfs "$DATA/v2/sys" --path.procfs "$DATA/v2/proc" \
+		2>"$T/err" | head -c 10 >/dev/null
+	rc=${PIPESTATUS[0]}
+	[ "$rc" -eq 1 ]
+	grep -q "^ctrcol: cannot write 'stdout'" "$T/err"
+}
+
+# --- Docker engine not there or slow ----------------------------------------
+
+@test "ctrcol without the Docker socket: cgroup metrics without names and one warning" {
+	skip_unless_bin ctrcol
+	"$(obs_bin ctrcol)" --docker-host "unix://$T/none.sock" --interval 100ms \
+		--path.sysfs "$DATA/v2/sys" --path.procfs "$DATA/v2/proc" \
+		>"$T/out" 2>"$T/err" &
+	pid=$!
+	for ((i = 0; i < 50; i++)); do
+		[ "$(grep -c '^machine_cpu_cores' "$T/out")" -ge 3 ] && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	echo "rc=$rc"
+	[ "$rc" -eq 0 ]
+	[ "$(grep -c '^machine_cpu_cores' "$T/out")" -ge 3 ]
+	[ "$(wc -l <"$T/err")" -eq 1 ]
+	grep -q "^ctrcol: warning: docker 'unix://$T/none.sock' unavailable: .*: metrics go out without names, images and labels$" "$T/err"
+	grep -q "^container_cpu_usage_seconds_total{cpu=\"total\",id=\"/system.slice/docker-$FIX_ID.scope\"} 12.345678 " "$T/out"
+}
+
+@test "ctrcol with a Docker socket that never answers gives up after 2s" {
+	skip_unless_bin ctrcol
+	"$OBS_PYTHON" -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); s.listen(8)
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)
+' "$T/slow.sock" </dev/null >/dev/null 2>&1 3>&- &
+	obs_track $! slow-docker
+	for ((i = 0; i < 50; i++)); do
+		[ -S "$T/slow.sock" ] && break
+		sleep 0.1
+	done
+	start=$(date +%s%N)
+	rc=0
+	cc --docker-host "unix://$T/slow.sock" --path.sysfs "$DATA/v2/sys" \
+		--path.procfs "$DATA/v2/proc" >"$T/out" 2>"$T/err" || rc=$?
+	ms=$((($(date +%s%N) - start) / 1000000))
+	[ "$rc" -eq 0 ]
+	echo "took ${ms}ms"
+	[ "$ms" -ge 1900 ] && [ "$ms" -lt 4000 ]
+	[ "$(wc -l <"$T/err")" -eq 1 ]
+	grep -q "unavailable: .*timed out" "$T/err"
+	strip "$T/out" >"$T/got"
+	diff -u "$DATA/v2.expected" "$T/got"
+}
+
+# --- a real Docker engine ---------------------------------------------------
+
+@test "ctrcol names containers: name, image, labels as container_label_*" {
+	need_docker
+	cc --docker-only >"$T/out" 2>"$T/err"
+	[ ! -s "$T/err" ]
+	line=$(grep "^container_memory_usage_bytes{.*id=\"/docker/$BURNER\"" "$T/out")
+	echo "$line"
+	[[ $line == *"name=\"$CTR_PREFIX-burner\""* ]]
+	[[ $line == *"image=\"$IMAGE\""* ]]
+	[[ $line == *'container_label_com_example_role="burner"'* ]]
+	[[ $line == *'container_label_obs_test="1"'* ]]
+	[[ $line == *'container_label_com_example_weird_key_x="a \"quoted\" value"'* ]]
+	# an empty Docker label value is an absent label, as in Prometheus
+	[[ $line != *org_label_schema_group* ]]
+	# --docker-only: every series is a container's
+	refute grep -v -e '^#' -e '^machine_' -e 'id="/docker/' "$T/out"
+}
+
+@test "ctrcol reports the limits Docker set" {
+	need_docker
+	cc --docker-only >"$T/out"
+	m="id=\"/docker/$BURNER\""
+	[ "$(value "$T/out" container_spec_memory_limit_bytes "$m")" = 6.7108864e+07 ]
+	[ "$(value "$T/out" container_spec_cpu_quota "$m")" = 50000 ]
+	[ "$(value "$T/out" container_spec_cpu_period "$m")" = 100000 ]
+	[ "$(value "$T/out" container_spec_cpu_shares "$m")" = 1024 ]
+	# the talker has no CPU limit: no quota series, as cAdvisor
+	refute grep -q "^container_spec_cpu_quota{.*id=\"/docker/$TALKER\"" "$T/out"
+}
+
+@test "ctrcol: counters grow under load (cpu, network, block I/O)" {
+	need_docker
+	cc --docker-only >"$T/a"
+	sleep 2
+	cc --docker-only >"$T/b"
+	cpu_a=$(value "$T/a" container_cpu_usage_seconds_total "/docker/$BURNER\"")
+	cpu_b=$(value "$T/b" container_cpu_usage_seconds_total "/docker/$BURNER\"")
+	rx_a=$(value "$T/a" container_network_receive_bytes_total "/docker/$TALKER\"")
+	rx_b=$(value "$T/b" container_network_receive_bytes_total "/docker/$TALKER\"")
+	tx_a=$(value "$T/a" container_network_transmit_bytes_total "/docker/$SERVER\"")
+	tx_b=$(value "$T/b" container_network_transmit_bytes_total "/docker/$SERVER\"")
+	wr_a=$(value "$T/a" container_fs_writes_bytes_total "/docker/$WRITER\"")
+	wr_b=$(value "$T/b" container_fs_writes_bytes_total "/docker/$WRITER\"")
+	echo "cpu $cpu_a $cpu_b rx $rx_a $rx_b tx $tx_a $tx_b wr $wr_a $wr_b"
+	# 0.5 CPU for 2s, on a busy 2-CPU machine: at least 0.2s more
+	awk -v a="$cpu_a" -v b="$cpu_b" 'BEGIN { exit !(b - a >= 0.2) }'
+	# 256 KiB fetched every ~0.1s
+	awk -v a="$rx_a" -v b="$rx_b" 'BEGIN { exit !(b - a >= 1000000) }'
+	awk -v a="$tx_a" -v b="$tx_b" 'BEGIN { exit !(b - a >= 1000000) }'
+	awk -v a="$wr_a" -v b="$wr_b" 'BEGIN { exit !(b - a >= 2000000) }'
+	grep -q "^container_fs_writes_total{.*device=\"$DISK_DEV\",id=\"/docker/$WRITER\"" "$T/b"
+}
+
+# between STATS-BEFORE-JSON STATS-AFTER-JSON JQ OURS: the engine's value
+# before ctrcol's run <= ours <= the engine's value after it.
+between() {
+	local lo hi
+	lo=$(jq "$3" "$1")
+	hi=$(jq "$3" "$2")
+	echo "$3: $lo <= $4 <= $hi"
+	awk -v lo="$lo" -v hi="$hi" -v v="$4" 'BEGIN { exit !(lo <= v && v <= hi) }'
+}
+
+@test "ctrcol agrees with the Engine API's /containers/ID/stats at the same moment" {
+	need_docker
+	for c in BURNER TALKER WRITER; do
+		docker_api "/containers/${!c}/stats?stream=false&one-shot=true" >"$T/$c.0"
+	done
+	cc --docker-only >"$T/out"
+	for c in BURNER TALKER WRITER; do
+		docker_api "/containers/${!c}/stats?stream=false&one-shot=true" >"$T/$c.1"
+	done
+	# counters: the engine's reading before and after bracket ours
+	between "$T/BURNER.0" "$T/BURNER.1" '.cpu_stats.cpu_usage.total_usage / 1e9' \
+		"$(value "$T/out" container_cpu_usage_seconds_total "/docker/$BURNER\"")"
+	between "$T/TALKER.0" "$T/TALKER.1" '.networks.eth0.rx_bytes' \
+		"$(value "$T/out" container_network_receive_bytes_total "/docker/$TALKER\"")"
+	between "$T/TALKER.0" "$T/TALKER.1" '.networks.eth0.tx_packets' \
+		"$(value "$T/out" container_network_transmit_packets_total "/docker/$TALKER\"")"
+	between "$T/WRITER.0" "$T/WRITER.1" \
+		'[.blkio_stats.io_service_bytes_recursive[] | select(.op == "Write") | .value] | add' \
+		"$(value "$T/out" container_fs_writes_bytes_total "/docker/$WRITER\"")"
+	between "$T/WRITER.0" "$T/WRITER.1" \
+		'[.blkio_stats.io_serviced_recursive[] | select(.op == "Write") | .value] | add' \
+		"$(value "$T/out" container_fs_writes_total "/docker/$WRITER\"")"
+	# gauges: within 1 MiB of the engine's reading
+	ours=$(value "$T/out" container_memory_usage_bytes "/docker/$BURNER\"")
+	theirs=$(jq '.memory_stats.usage' "$T/BURNER.1")
+	echo "mem $ours $theirs"
+	awk -v a="$ours" -v b="$theirs" 'BEGIN { d = b - a; exit !(d > -1048576 && d < 1048576) }'
+	[ "$(jq '.memory_stats.limit' "$T/BURNER.1")" = 67108864 ]
+	[ "$(value "$T/out" container_spec_memory_limit_bytes "/docker/$BURNER\"")" = 6.7108864e+07 ]
+}
+
+@test "ctrcol --no-store-container-labels and --whitelisted-container-labels" {
+	need_docker
+	cc --docker-only --no-store-container-labels >"$T/none"
+	refute grep -q container_label_ "$T/none"
+	grep -q "name=\"$CTR_PREFIX-burner\"" "$T/none"
+	cc --docker-only --no-store-container-labels \
+		--whitelisted-container-labels com.example.role,other >"$T/some"
+	grep -o 'container_label_[a-z_]*' "$T/some" | sort -u >"$T/names"
+	[ "$(cat "$T/names")" = container_label_com_example_role ]
+}
+
+@test "ctrcol: HELP, TYPE and label names match cAdvisor's golden output (live)" {
+	need_docker
+	[ -f "$GOLDEN" ] || skip "no cAdvisor golden output at $GOLDEN"
+	cc --disk-usage >"$T/out"
+	run "$OBS_PYTHON" "$DATA/golden.py" "$T/out" "$GOLDEN"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "checked 35 families" ]
+}
+
+@test "ctrcol: dockprom's container dashboard finds every series it queries" {
+	need_docker
+	[ -f "$DASHBOARD" ] || skip "no dashboard at $DASHBOARD"
+	cc --disk-usage >"$T/out"
+	run "$OBS_PYTHON" "$DATA/dashboard.py" "$T/out" "$DASHBOARD"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "checked 10 selectors" ]
+	grep -q "^container_fs_usage_bytes{.*device=\"$DISK_DEV\",.*id=\"/docker/$WRITER\"" "$T/out"
+}
+
+@test "ctrcol: a removed container's series go stale in a loop, a new one is named" {
+	need_docker
+	list=$BATS_TEST_TMPDIR/containers
+	"$(obs_bin ctrcol)" --docker-only --interval 300ms >"$T/out" 2>"$T/err" &
+	pid=$!
+	obs_track "$pid" ctrcol
+	id=$(start_ctr "$list" "$CTR_PREFIX-vanish" "$IMAGE" sleep 300)
+	for ((i = 0; i < 100; i++)); do
+		grep -q "name=\"$CTR_PREFIX-vanish\"" "$T/out" && break
+		sleep 0.1
+	done
+	grep -q "^container_memory_usage_bytes{.*id=\"/docker/$id\",image=\"$IMAGE\",name=\"$CTR_PREFIX-vanish\"}" "$T/out"
+	docker rm -f "$id" >/dev/null
+	for ((i = 0; i < 100; i++)); do
+		grep -q "id=\"/docker/$id\".* stale " "$T/out" && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	echo "rc=$rc"
+	[ "$rc" -eq 0 ]
+	[ ! -s "$T/err" ]
+	grep -q "^container_memory_usage_bytes{.*id=\"/docker/$id\".*} stale [0-9]*$" "$T/out"
+}
+
+@test "ctrcol asks /containers/json once a cycle and inspects only new containers" {
+	need_docker
+	# a logging proxy in front of the engine
+	"$OBS_PYTHON" -c '
+import socket, sys, threading
+log = open(sys.argv[2], "a", buffering=1)
+srv = socket.socket(socket.AF_UNIX); srv.bind(sys.argv[1]); srv.listen(16)
+def pipe(a, b, record):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            if record:
+                for l in d.split(b"\r\n"):
+                    if l.startswith((b"GET ", b"POST ")):
+                        log.write(l.decode() + "\n")
+            b.sendall(d)
+    except OSError:
+        pass
+    for s in (a, b):
+        try: s.shutdown(socket.SHUT_RDWR)
+        except OSError: pass
+while True:
+    c, _ = srv.accept()
+    u = socket.socket(socket.AF_UNIX); u.connect("/var/run/docker.sock")
+    threading.Thread(target=pipe, args=(c, u, True), daemon=True).start()
+    threading.Thread(target=pipe, args=(u, c, False), daemon=True).start()
+' "$T/proxy.sock" "$T/requests" </dev/null >/dev/null 2>&1 3>&- &
+	obs_track $! docker-proxy
+	for ((i = 0; i < 50; i++)); do
+		[ -S "$T/proxy.sock" ] && break
+		sleep 0.1
+	done
+	"$(obs_bin ctrcol)" --docker-only --docker-host "unix://$T/proxy.sock" --interval 200ms \
+		>"$T/out" 2>"$T/err" &
+	pid=$!
+	obs_track "$pid" ctrcol
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -c '^machine_cpu_cores' "$T/out")" -ge 4 ] && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	echo "rc=$rc"
+	[ "$rc" -eq 0 ]
+	cycles=$(grep -c '^machine_cpu_cores' "$T/out")
+	lists=$(grep -c '^GET /containers/json ' "$T/requests")
+	echo "cycles $cycles lists $lists"
+	[ "$lists" -eq "$cycles" ]
+	grep '/json ' "$T/requests" | grep -v '^GET /containers/json ' | sort >"$T/inspects"
+	# one inspect per running container, each once
+	running=$(docker_api /containers/json | jq length)
+	[ "$(wc -l <"$T/inspects")" -eq "$running" ]
+	[ "$(sort -u "$T/inspects" | wc -l)" -eq "$running" ]
+	grep -q "^GET /containers/$BURNER/json " "$T/inspects"
+	# no other request (no stats, no per-metric calls)
+	[ "$(wc -l <"$T/requests")" -eq $((cycles + running)) ]
+}

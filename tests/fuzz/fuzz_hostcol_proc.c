@@ -1,0 +1,49 @@
+/* fuzz_hostcol_proc.c: libFuzzer harness for hostcol's /proc parsers (meminfo, vmstat, stat, loadavg, netstat, pressure, diskstats). */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The Makefile links lib/ only: hostcol's parsers come in as sources. */
+#include "../../src/hostcol/util.c"
+#include "../../src/hostcol/out.c"
+#include "../../src/hostcol/meminfo.c"
+#include "../../src/hostcol/stat.c"
+#include "../../src/hostcol/netstat.c"
+#include "../../src/hostcol/pressure.c"
+#include "../../src/hostcol/diskstats.c"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct hc hc;
+	static int ready;
+	const char *p = (const char *)data;
+	struct out o;
+	double load[3], some, full;
+	size_t third = size / 3;
+
+	if (!ready) {
+		hc.udev = "/nonexistent";
+		hc.sysfs = "/nonexistent";
+		hc.diskstats_exclude = "^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\\d+n\\d+p)\\d+$";
+		hc.vmstat_fields = "^(oom_kill|pgpg|pswp|pg.*fault).*";
+		hc.netstat_fields = "^(.*_(InErrors|InErrs)|Tcp_.*)$";
+		if (diskstats_init(&hc) < 0 || vmstat_init(&hc) < 0 ||
+		    netstat_init(&hc) < 0)
+			abort();
+		ready = 1;
+	}
+	out_init(&o);
+	(void)meminfo_parse(p, size, &o);
+	(void)vmstat_parse(p, size, hc.vmstat_re, &o);
+	(void)stat_parse(p, size, 1, &o);
+	(void)loadavg_parse(p, size, load);
+	(void)pressure_parse(p, size, &some, &full);
+	(void)diskstats_parse(p, size, &hc, &o);
+	(void)netstat_parse(p, third, p + third, third, p + 2 * third,
+			    size - 2 * third, hc.netstat_re, &o);
+	out_free(&o);
+	return 0;
+}
