@@ -133,7 +133,8 @@ install: all
 
 uninstall:
 	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%)
-	rm -f $(notdir $(MAN1):%=$(DESTDIR)$(MANDIR)/man1/%) $(notdir $(MAN5):%=$(DESTDIR)$(MANDIR)/man5/%)
+	rm -f $(patsubst %,$(DESTDIR)$(MANDIR)/man1/%,$(notdir $(MAN1)))
+	rm -f $(patsubst %,$(DESTDIR)$(MANDIR)/man5/%,$(notdir $(MAN5)))
 	rm -rf $(DESTDIR)$(SHAREDIR)
 
 clean:

@@ -335,4 +335,5 @@ int64_t jreader_next(const struct jreader *r)
 void jreader_shift(struct jreader *r, int64_t n)
 {
 	r->base -= n;
+	r->line_off -= n;
 }

@@ -657,6 +657,11 @@ put_labels(char *p, const struct labels *ls, int with_name)
 	return p;
 }
 
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233"
+	"34353637383940414243444546474849505152535455565758596061626364656667"
+	"6869707172737475767778798081828384858687888990919293949596979899";
+
 /* Decimal digits of v, as printf's %" PRId64 " writes them. */
 static char *
 put_i64(char *p, int64_t v)
@@ -669,10 +674,17 @@ put_i64(char *p, int64_t v)
 		*p++ = '-';
 		u = -u;
 	}
-	do {
-		*--t = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
+	while (u >= 100) {
+		t -= 2;
+		memcpy(t, digit_pairs + 2 * (u % 100), 2);
+		u /= 100;
+	}
+	if (u >= 10) {
+		t -= 2;
+		memcpy(t, digit_pairs + 2 * u, 2);
+	} else {
+		*--t = (char)('0' + u);
+	}
 	n = (size_t)(tmp + sizeof(tmp) - t);
 	memcpy(p, t, n);
 	return p + n;

@@ -633,7 +633,7 @@ shortest_fast(double x, char *dig, int *exp10)
  * shortest_digits(); past k = 8 this returns -1.
  */
 static int
-shortest_few(double x, char *dig, int *exp10)
+few_decimals(double x, uint64_t *qp)
 {
 	int k;
 
@@ -645,11 +645,95 @@ shortest_few(double x, char *dig, int *exp10)
 			return -1;
 		q = (uint64_t)(t + 0.5);
 		if (q != 0 && (double)q / exact10[k] == x) {
-			*exp10 = count_digits(q) - 1 - k;
-			return put_digits(q, dig);
+			*qp = q;
+			return k;
 		}
 	}
 	return -1;
+}
+
+static int
+shortest_few(double x, char *dig, int *exp10)
+{
+	uint64_t q;
+	int k = few_decimals(x, &q);
+
+	if (k < 0)
+		return -1;
+	*exp10 = count_digits(q) - 1 - k;
+	return put_digits(q, dig);
+}
+
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233"
+	"34353637383940414243444546474849505152535455565758596061626364656667"
+	"6869707172737475767778798081828384858687888990919293949596979899";
+
+/* The decimal digits of q at the end of tmp[24]; returns where they start. */
+static char *
+utoa_end(uint64_t q, char *end)
+{
+	char *p = end;
+
+	while (q >= 100) {
+		unsigned r = (unsigned)(q % 100);
+
+		q /= 100;
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * r, 2);
+	}
+	if (q >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * q, 2);
+	} else {
+		*--p = (char)('0' + q);
+	}
+	return p;
+}
+
+/*
+ * The common case, x > 0 below 10^6 with at most 8 decimals: Go writes
+ * it without an exponent, as the digits of q = x * 10^k with a point k
+ * digits from the right (no trailing zeros: see few_decimals()).
+ * Returns the length written to out, or 0 to take the general path.
+ */
+static size_t
+format_plain(double x, char *out)
+{
+	char tmp[24], *d, *end = tmp + sizeof(tmp), *o = out;
+	uint64_t q;
+	size_t nd;
+	int k = 0;
+
+	if (!(x < 1e6))
+		return 0;
+	if (x == (double)(uint64_t)x)
+		q = (uint64_t)x;
+	else if (x < 1e-4 || (k = few_decimals(x, &q)) < 0)
+		return 0;
+	d = utoa_end(q, end);
+	nd = (size_t)(end - d);
+	if ((int)nd - 1 - k < -4)
+		return 0;
+	if (k == 0) {
+		memcpy(o, d, nd);
+		o += nd;
+	} else if (nd > (size_t)k) {
+		memcpy(o, d, nd - (size_t)k);
+		o += nd - (size_t)k;
+		*o++ = '.';
+		memcpy(o, end - k, (size_t)k);
+		o += k;
+	} else {
+		*o++ = '0';
+		*o++ = '.';
+		memset(o, '0', (size_t)k - nd);
+		o += (size_t)k - nd;
+		memcpy(o, d, nd);
+		o += nd;
+	}
+	*o = '\0';
+	return (size_t)(o - out);
 }
 
 static int
@@ -697,6 +781,8 @@ value_format(double v, char *dst)
 		dst[n] = '\0';
 		return (size_t)n;
 	}
+	if ((nd = (int)format_plain(v, dst + n)) > 0)
+		return (size_t)(n + nd);
 	nd = shortest_digits(v, dig, &exp10);
 	if (exp10 < -4 || exp10 >= 6) {
 		/* d[.ddd]e±XX with at least two exponent digits, as Go. */

@@ -2,7 +2,7 @@
 # deps.sh: installs the Debian 12 packages a group of make targets needs,
 # only those that are missing.
 #
-# usage: sh tests/deps.sh [build] [test] [bench] [peers-later]
+# usage: sh tests/deps.sh [build] [test] [bench] [peers]
 #
 # As root with apt-get: installs what is missing (apt-get update first, only
 # when something is missing).  Otherwise: prints what is missing and exits 1.
@@ -14,18 +14,19 @@ pkgs_build='make gcc clang pkg-config libyaml-dev libpcre2-dev
 	libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler libsnappy-dev
 	libsnmp-dev mandoc'
 # libclang-rt-14-dev: clang's sanitizer and libFuzzer runtimes; procps:
-# ps and pkill, for bats' per-test timeout; shellcheck for harness.bats.
-pkgs_test='bats prometheus victoria-metrics prometheus-node-exporter
+# ps and pkill, for bats' per-test timeout; shellcheck for harness.bats;
+# openssl makes scrapecol's TLS test certificates.  The real peers of
+# snmpcol (snmpd, snmp, snmp_exporter), and of ctrcol and logtail (a Docker
+# engine, and busybox for its test image) come last.
+pkgs_peers='snmpd snmp prometheus-snmp-exporter docker.io busybox-static'
+pkgs_test="bats prometheus victoria-metrics prometheus-node-exporter
 	protobuf-compiler python3-snappy python3 jq curl libclang-rt-14-dev
-	procps shellcheck'
+	procps shellcheck openssl $pkgs_peers"
 # time: /usr/bin/time for CPU and peak RSS.
 pkgs_bench='hyperfine valgrind time'
-# Peers for snmpcol, ctrcol and logtail; not installed by default until
-# their suites land.
-pkgs_peers_later='snmpd snmp prometheus-snmp-exporter docker.io busybox-static'
 
 usage() {
-	echo "usage: sh tests/deps.sh [build] [test] [bench] [peers-later]" >&2
+	echo "usage: sh tests/deps.sh [build] [test] [bench] [peers]" >&2
 	exit 2
 }
 
@@ -37,8 +38,8 @@ for g in "$@"; do
 	build)        want="$want $pkgs_build" ;;
 	test)         want="$want $pkgs_test" ;;
 	bench)        want="$want $pkgs_bench" ;;
-	peers-later)  want="$want $pkgs_peers_later" ;;
-	-h|--help)    echo "usage: sh tests/deps.sh [build] [test] [bench] [peers-later]"; exit 0 ;;
+	peers|peers-later) want="$want $pkgs_peers" ;;
+	-h|--help)    echo "usage: sh tests/deps.sh [build] [test] [bench] [peers]"; exit 0 ;;
 	*)            echo "deps.sh: unknown group '$g'" >&2; usage ;;
 	esac
 done

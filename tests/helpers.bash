@@ -22,7 +22,9 @@
 # Peers started in setup_file live for the whole file and are stopped by
 # stop_peers in teardown_file; peers started in setup or a test are stopped
 # by stop_peers in teardown, which bats runs even when the test fails.
-# Every wait here is bounded (OBS_PEER_WAIT seconds, default 30).
+# tests/run fails a suite that leaves any process running (peer or not).
+# Every wait here is bounded (OBS_PEER_WAIT seconds, default 30), and
+# tests/run bounds each test (BATS_TEST_TIMEOUT, 120 s; 300 s under ASan).
 #
 # Prometheus 2.42 has no out-of-order window by default: per series, send
 # increasing timestamps, recent ones (within the head block, about the

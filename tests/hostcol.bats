@@ -106,7 +106,7 @@ run_on() {
 	cat "$T/report"
 	[ "$rc" -eq 0 ]
 	# One "ok" line per collector compared, none empty.
-	[ "$(grep -c '^ok ' "$T/report")" -eq 14 ]
+	[ "$(grep -c '^ok ' "$T/report")" -eq 18 ]
 	! grep -q '^FAIL' "$T/report"
 }
 
@@ -296,6 +296,28 @@ damage() {
 	run_on "$T/f" hwmon
 	[ "$(success_of "$T/out" hwmon)" = 1 ]
 	! grep -q '^node_hwmon_temp_celsius{chip="platform_coretemp_0",sensor="temp1"}' "$T/out"
+}
+
+@test "corrupt: conntrack, filefd and schedstat files" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	damage proc/net/stat/nf_conntrack 'entries searched\n0000 zz\n'
+	damage proc/sys/fs/file-nr '1024 0 7\n'
+	damage proc/schedstat 'version 15\ncpu0 1 2 3 4 5 6 7000000000 8 9\ncpu1 1 2\n'
+	run_on "$T/f" conntrack filefd schedstat entropy
+	[ "$rc" -eq 0 ]
+	[ "$(success_of "$T/out" conntrack)" = 0 ]
+	[ "$(success_of "$T/out" filefd)" = 0 ]
+	[ "$(success_of "$T/out" entropy)" = 1 ]
+	# A short cpu line is not a cpu line to schedstat (node_exporter's regex).
+	[ "$(success_of "$T/out" schedstat)" = 1 ]
+	grep -q '^node_schedstat_running_seconds_total{cpu="0"} 7 ' "$T/out"
+	! grep -q 'cpu="1"' "$T/out"
+	rm -rf "$T/f/proc/sys/net/netfilter"
+	run_on "$T/f" conntrack
+	[ "$(success_of "$T/out" conntrack)" = 0 ]
+	! grep -q '^node_nf_conntrack' "$T/out"
+	[ ! -s "$T/err" ]
 }
 
 @test "missing files: an absent /proc/pressure or hwmon class is no data, not a crash" {
@@ -543,7 +565,7 @@ EOF
 @test "live: metric names, label names, HELP and TYPE equal node_exporter's, per collector" {
 	skip_unless_bin hostcol
 	skip_unless_cmd "$OBS_NODE_EXPORTER"
-	cols="cpu cpufreq diskstats filesystem hwmon loadavg meminfo netdev netstat pressure stat textfile thermal_zone time uname vmstat"
+	cols="conntrack cpu cpufreq diskstats entropy filefd filesystem hwmon loadavg meminfo netdev netstat pressure schedstat stat textfile thermal_zone time uname vmstat"
 	args=(--collector.disable-defaults --collector.textfile.directory="$T/tf")
 	for c in $cols; do args+=("--collector.$c"); done
 	mkdir -p "$T/tf"

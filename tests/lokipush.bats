@@ -39,12 +39,12 @@ stat() {
 # entries N STREAMS [TS0]: N entries over STREAMS streams, recent times.
 entries() {
 	local ts=${3:-$(now_ns)}
-	"$OBS_PYTHON" - "$1" "$2" "$ts" <<'PY'
+	PYTHONIOENCODING=utf-8 "$OBS_PYTHON" - "$1" "$2" "$ts" <<'PY'
 import sys
 n, k, ts = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 w = sys.stdout.write
 for i in range(n):
-    w('{job="t",s="%d"} %d "line %d level=info \\"quoted\\" tab\\there \\u00e9"\n'
+    w('{job="t",s="%d"} %d "line %d level=info \\"quoted\\" tab\\there \u00e9"\n'
       % (i % k, ts + i, i))
 PY
 }
@@ -128,19 +128,7 @@ PY
 	# (tests/data/lokipush/loki-push.proto), not our encoder
 	skip_unless_cmd protoc
 	mkdir -p "$T/r"
-	"$OBS_PYTHON" - "$T/r" <<-'PY' </dev/null >/dev/null 2>&1 3>&- &
-	import http.server, os, sys, snappy
-	d = sys.argv[1]
-	class H(http.server.BaseHTTPRequestHandler):
-	    def do_POST(self):
-	        b = self.rfile.read(int(self.headers["Content-Length"]))
-	        open(os.path.join(d, "body.pb"), "wb").write(snappy.uncompress(b))
-	        self.send_response(204); self.send_header("Content-Length", "0"); self.end_headers()
-	    def log_message(self, *a): pass
-	s = http.server.HTTPServer(("127.0.0.1", 0), H)
-	open(os.path.join(d, "port"), "w").write(str(s.server_address[1]))
-	s.handle_request()
-	PY
+	"$OBS_PYTHON" "$D/oneshot.py" "$T/r" </dev/null >/dev/null 2>&1 3>&- &
 	obs_track "$!" receiver
 	for ((i = 0; i < 100; i++)); do [ -s "$T/r/port" ] && break; sleep 0.1; done
 	printf '{job="x",a="1"} 1796000000123456789 "hello\\tworld"\n' >"$T/in"

@@ -34,10 +34,10 @@ start_obsd() {
 	obs_track "$OBSD_PID" obsd
 }
 
-# stop_obsd [SIGNAL]: signals obsd (TERM by default), waits at most 20 s
-# for it to exit and sets OBSD_STATUS to its exit status.
+# stop_obsd: SIGTERM to obsd, waits at most 20 s for it to exit and sets
+# OBSD_STATUS to its exit status.
 stop_obsd() {
-	kill -"${1:-TERM}" "$OBSD_PID"
+	kill -TERM "$OBSD_PID"
 	wait_until 20 refute obs_alive "$OBSD_PID"
 	OBSD_STATUS=0
 	wait "$OBSD_PID" || OBSD_STATUS=$?
@@ -206,6 +206,7 @@ seq_lines() {
 	[ "$OBSD_STATUS" -eq 0 ]
 	# One-shot members are restarted: each line comes more than once.
 	sort -u "$T/out" >"$T/got"
+	# shellcheck disable=SC2016 # $HOME is not expanded: that is the test
 	printf '%s\n' '<plain>' '<dq "x" \\ $HOME>' '<sq $HOME \\>' '<back slash>' \
 		'<embed>' '<>' '<a list>' '<$HOME>' '<from env>' "<$T>" | sort >"$T/want"
 	diff -u "$T/want" "$T/got"

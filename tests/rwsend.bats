@@ -244,6 +244,28 @@ sec_of() {
 	diff -u "$T/want2" "$T/d2"
 }
 
+@test "rwsend: 30k distinct label pairs and a 70kB label: every label byte as sent" {
+	start_receiver "$T/r"
+	# Far more label pairs than rwsend keeps packed (it empties its
+	# cache many times), and one label set too big to keep at all.
+	awk 'BEGIN { for (i = 0; i < 30000; i++)
+		printf "t_lc{a=\"label-value-number-%08d-of-thirty-thousand\",b=\"x%d\"} %d 1000\n", i, i * 7, i
+		big = "yyyyyyyyyy"; while (length(big) < 70000) big = big big
+		printf "t_big{v=\"%s\"} 1 1000\n", substr(big, 1, 70000) }' >"$T/in"
+	"$RW" -u "$RCV_URL" --shards 2 --no-metadata <"$T/in" 2>"$T/err" && st=0 || st=$?
+	[ "$st" -eq 0 ]
+	[ ! -s "$T/err" ]
+	for f in "$T"/r/*.pb; do decode "$f"; done | grep '^    value: "' | sort >"$T/got"
+	awk 'BEGIN { for (i = 0; i < 30000; i++) {
+		printf "    value: \"t_lc\"\n"
+		printf "    value: \"label-value-number-%08d-of-thirty-thousand\"\n", i
+		printf "    value: \"x%d\"\n", i * 7 }
+		big = "yyyyyyyyyy"; while (length(big) < 70000) big = big big
+		printf "    value: \"t_big\"\n    value: \"%s\"\n", substr(big, 1, 70000) }' | sort >"$T/want"
+	cmp "$T/want" "$T/got"
+	[ "$(for f in "$T"/r/*.pb; do decode "$f"; done | grep -c '^  samples {')" -eq 30001 ]
+}
+
 @test "rwsend: stale is the staleness NaN bit pattern; NaN and +-Inf exact" {
 	start_receiver "$T/r"
 	printf 't_s 1 1000\nt_s stale 2000\nt_s NaN 3000\nt_s +Inf 4000\nt_s -Inf 5000\n' >"$T/in"

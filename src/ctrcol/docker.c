@@ -117,7 +117,7 @@ static struct dmeta *find(struct dmeta *v, size_t n, const char *id)
 {
 	struct dmeta key;
 
-	if (strlen(id) != DOCKER_ID_LEN)
+	if (!n || strlen(id) != DOCKER_ID_LEN)
 		return NULL;
 	memcpy(key.id, id, DOCKER_ID_LEN + 1);
 	return bsearch(&key, v, n, sizeof(*v), cmp_meta);

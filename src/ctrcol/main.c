@@ -20,6 +20,7 @@
 #include "obs.h"
 #include "parse.h"
 #include "sig.h"
+#include "stats.h"
 #include "value.h"
 #include "banned.h"
 
@@ -27,7 +28,7 @@
 #define DU_MAX_ENTRIES 1000000
 
 struct opts {
-	const char *procfs, *sysfs, *rootfs, *docker_host;
+	const char *procfs, *sysfs, *rootfs, *docker_host, *stats_file;
 	int docker_only, store_labels, disk_usage, no_docker;
 	char **whitelist;
 	size_t nwhitelist;
@@ -60,6 +61,9 @@ struct run {
 	struct labels scratch;
 	struct lineio_writer w;
 	int looping;
+	/* --stats-file */
+	unsigned long cycles, docker_errors;
+	double cycle_seconds;
 };
 
 /* What a family's samples come from. */
@@ -179,7 +183,7 @@ static const char usage_text[] =
 	"usage: ctrcol [-hv] [--version] [--disk-usage] [--docker-host URL]\n"
 	"              [--docker-only] [--interval DUR] [--no-docker]\n"
 	"              [--no-store-container-labels] [--path.procfs DIR]\n"
-	"              [--path.rootfs DIR] [--path.sysfs DIR]\n"
+	"              [--path.rootfs DIR] [--path.sysfs DIR] [--stats-file PATH]\n"
 	"              [--whitelisted-container-labels LIST]\n";
 
 /* --- paths and small files ----------------------------------------------- */
@@ -574,13 +578,37 @@ static int emit_stale(struct run *r, int64_t ts)
 	return 0;
 }
 
+/* The program's own counters, for hostcol's textfile collector. */
+static void write_stats(struct run *r)
+{
+	struct buf b = BUF_INIT(1u << 20);
+	int rc;
+
+	rc = stats_add(&b, "obs_ctrcol_cycles_total", "counter",
+		       "Collection cycles completed.", "", (double)r->cycles);
+	rc |= stats_add(&b, "obs_ctrcol_lines_out_total", "counter",
+			"Lines written to standard output.", "",
+			(double)r->w.lines);
+	rc |= stats_add(&b, "obs_ctrcol_cgroups", "gauge",
+			"Cgroups reported in the last cycle.", "",
+			(double)r->n);
+	rc |= stats_add(&b, "obs_ctrcol_docker_errors_total", "counter",
+			"Cycles in which the Docker Engine API did not answer.",
+			"", (double)r->docker_errors);
+	rc |= stats_add(&b, "obs_ctrcol_cycle_duration_seconds", "gauge",
+			"Duration of the last cycle.", "", r->cycle_seconds);
+	if (rc < 0 || stats_write(r->o.stats_file, &b) < 0)
+		log_errno("cannot write '%s'", r->o.stats_file);
+	buf_free(&b);
+}
+
 static int cycle(struct run *r)
 {
 	int64_t ts = clock_ms();
 	size_t i;
 
-	if (r->docker)
-		(void)docker_refresh(r->docker);
+	if (r->docker && docker_refresh(r->docker) < 0)
+		r->docker_errors++;
 	read_machine(r);
 	netns_of(&r->o, 1, r->host_netns, sizeof(r->host_netns));
 	if (cg_list(&r->root, &r->paths) < 0) {
@@ -611,7 +639,7 @@ fail:
 enum {
 	OPT_VERSION = 1000, OPT_DISK_USAGE, OPT_DOCKER_HOST, OPT_DOCKER_ONLY,
 	OPT_INTERVAL, OPT_NO_DOCKER, OPT_NO_STORE, OPT_PROCFS, OPT_ROOTFS,
-	OPT_STORE, OPT_SYSFS, OPT_WHITELIST,
+	OPT_STATS, OPT_STORE, OPT_SYSFS, OPT_WHITELIST,
 };
 
 static const struct option longopts[] = {
@@ -625,6 +653,7 @@ static const struct option longopts[] = {
 	{ "path.procfs", required_argument, NULL, OPT_PROCFS },
 	{ "path.rootfs", required_argument, NULL, OPT_ROOTFS },
 	{ "path.sysfs", required_argument, NULL, OPT_SYSFS },
+	{ "stats-file", required_argument, NULL, OPT_STATS },
 	{ "store-container-labels", no_argument, NULL, OPT_STORE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -736,6 +765,9 @@ int main(int argc, char **argv)
 		case OPT_ROOTFS:
 			r.o.rootfs = optarg;
 			break;
+		case OPT_STATS:
+			r.o.stats_file = optarg;
+			break;
 		case OPT_STORE:
 			r.o.store_labels = 1;
 			break;
@@ -787,6 +819,10 @@ int main(int argc, char **argv)
 			status = EXIT_RUNTIME;
 			break;
 		}
+		r.cycles++;
+		r.cycle_seconds = (double)(clock_mono_ms() - start) / 1000;
+		if (r.o.stats_file)
+			write_stats(&r);
 		if (!interval)
 			break;
 		while (!sig_stop && (left = start + interval -

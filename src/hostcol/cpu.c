@@ -141,7 +141,8 @@ static int cpu_stat(struct hc *hc, struct out *o)
 		if (cpus[i].seen)
 			cpus[j++] = cpus[i];
 	ncpus = j;
-	qsort(cpus, ncpus, sizeof(*cpus), cmp_id);
+	if (ncpus > 1)
+		qsort(cpus, ncpus, sizeof(*cpus), cmp_id);
 	for (i = 0; i < ncpus; i++) {
 		hc_fmt(num, sizeof(num), "%lld", (long long)cpus[i].id);
 		for (j = 0; j < M_GUEST; j++)

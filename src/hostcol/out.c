@@ -351,7 +351,8 @@ int out_write(struct out *o, struct lineio_writer *w, int64_t ts_ms)
 	size_t last = SIZE_MAX;
 
 	sort_out = o;
-	qsort(o->s, o->n, sizeof(*o->s), sample_cmp);
+	if (o->n > 1)
+		qsort(o->s, o->n, sizeof(*o->s), sample_cmp);
 	sort_out = NULL;
 	for (i = 0; i < o->n; i++) {
 		const struct out_sample *s = &o->s[i];

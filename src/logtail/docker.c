@@ -1,4 +1,5 @@
 /* docker.c: containers found through the Engine API, their logs read from json-file or the API. */
+#include <sys/stat.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -461,13 +462,13 @@ static void ctr_start(struct ctr *c)
 				    0)
 				continue;
 			/* the timestamp skips what was written before */
-			if (c->skip_to || c->pos == 0)
-				follow_poll(&old, on_json_line, c, 1);
+			follow_poll(&old, on_json_line, c, 1);
 			follow_close(&old);
 		}
 		buf_free(&p);
 		if (follow_open(&c->f, c->logpath, 0, 0, 0, OBS_LINE_MAX / 2) ==
 		    0) {
+			c->f.no_reopen = 1;
 			c->fopen = 1;
 			c->api = 0;
 		}
@@ -658,6 +659,53 @@ int docker_init(const char *socket, enum docker_read mode, int once)
 	return 0;
 }
 
+/*
+ * Docker renamed the log to LogPath.1 (and the older ones up by one) and
+ * started a new one, maybe more than once since the last poll: the file
+ * just read to its end is now LogPath.K, so LogPath.K-1 .. LogPath.1 were
+ * written in between and are read before the new log.
+ */
+static int rotated(struct ctr *c)
+{
+	struct buf p = BUF_INIT(8192);
+	uint64_t dev = c->f.dev, ino = c->f.ino;
+	int k, found = 0, ret = 0;
+
+	follow_close(&c->f);
+	c->fopen = 0;
+	for (k = 1; k <= 99 && !found; k++) {
+		struct stat st;
+
+		buf_reset(&p);
+		if (buf_addf(&p, "%s.%d", c->logpath, k) < 0 ||
+		    stat(p.p, &st) < 0)
+			break;
+		found = (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino
+				? k
+				: 0;
+	}
+	for (k = found - 1; k >= 1 && ret == 0; k--) {
+		struct follow old;
+
+		buf_reset(&p);
+		if (buf_addf(&p, "%s.%d", c->logpath, k) < 0 ||
+		    follow_open(&old, p.p, 0, 0, 0, OBS_LINE_MAX / 2) < 0)
+			continue;
+		if (follow_poll(&old, on_json_line, c, 1) < 0)
+			ret = -1;
+		follow_close(&old);
+	}
+	buf_free(&p);
+	if (ret == 0 && follow_open(&c->f, c->logpath, 0, 0, 0,
+				    OBS_LINE_MAX / 2) == 0) {
+		c->f.no_reopen = 1;
+		c->fopen = 1;
+		if (follow_poll(&c->f, on_json_line, c, !c->running) < 0)
+			ret = -1;
+	}
+	return ret;
+}
+
 int docker_poll(int once)
 {
 	size_t i;
@@ -678,6 +726,8 @@ int docker_poll(int once)
 			int r = follow_poll(&c->f, on_json_line, c, final);
 
 			if (r < 0)
+				return -1;
+			if (r == 1 && rotated(c) < 0)
 				return -1;
 			if (final) {
 				if (flush_parts(c) < 0)

@@ -149,6 +149,8 @@ int follow_poll(struct follow *f, follow_fn fn, void *arg, int final)
 	if (!gone)
 		return 0;
 	f->rotations++;
+	if (f->no_reopen)
+		return 1;
 	{
 		char *path = f->path;
 		unsigned long tr = f->truncations, ro = f->rotations;

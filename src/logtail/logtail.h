@@ -104,6 +104,7 @@ struct follow {
 	int over;		/* the line passed max_line: rest dropped */
 	int64_t last_ts;
 	unsigned long truncations, rotations;
+	int no_reopen;		/* when the path is replaced: close, return 1 */
 };
 
 /* Called with each whole line (without newline); over says it was cut. */

@@ -26,9 +26,6 @@
 
 #define DEFAULT_DISK_MAX (1024ull << 20)
 #define DEFAULT_MEM_MAX (64ull << 20)
-/* The journal is cut when what is queued is at least half of it and it
- * passed JOURNAL_CUT. */
-#define JOURNAL_CUT (8 << 20)
 
 static const char usage_text[] =
 	"usage: lokipush [-hv] [-q DIR] [--drain-timeout DUR] "
@@ -158,20 +155,17 @@ static void flush_batch(struct reader *rd)
 		atomic_fetch_add(&rd->st.entries_dropped, n);
 }
 
-/* Cuts what is queued off the journal: all of it when the batch is empty,
- * else its larger part once it is big. */
-static void journal_tend(struct reader *rd)
+/* Cuts what is queued off the journal after each batch: what is left is
+ * the batch being built and the lines not parsed yet, so a replay after
+ * kill -9 sends nothing that is in the queue. */
+static void journal_tend(struct reader *rd, int64_t need)
 {
-	int64_t need = jreader_next(&rd->in);
 
 	if (!rd->journal || rd->jn.fd < 0 || rd->jn.size == 0)
 		return;
 	if (lp_batch_entries(rd->batch) && rd->jpos < need)
 		need = rd->jpos;
 	if (need <= 0)
-		return;
-	if (need < rd->jn.size &&
-	    (rd->jn.size < JOURNAL_CUT || need < rd->jn.size / 2))
 		return;
 	if (journal_cut(&rd->jn, need) < 0)
 		return;
@@ -193,7 +187,7 @@ static int64_t tick(struct reader *rd)
 
 		if (left <= 0) {
 			flush_batch(rd);
-			journal_tend(rd);
+			journal_tend(rd, jreader_next(&rd->in));
 		} else if (left < next) {
 			next = left;
 		}
@@ -244,11 +238,12 @@ static void add_line(struct reader *rd, const char *line, size_t len)
 		atomic_fetch_add(&rd->st.entries_too_old, 1);
 		return;
 	}
-	/* as Promtail: an entry that would pass batch_size sends first */
+	/* as Promtail: an entry that would pass batch_size sends first;
+	 * this line stays in the journal, it is not in a batch yet */
 	if (lp_batch_entries(rd->batch) &&
 	    lp_batch_bytes(rd->batch) + rec->text.len > ep->batch_size) {
 		flush_batch(rd);
-		journal_tend(rd);
+		journal_tend(rd, rd->in.line_off);
 	}
 	if (lp_batch_add(rd->batch, &rec->labels, rec->ts,
 			 buf_cstr(&rec->text), rec->text.len) < 0) {
@@ -262,7 +257,7 @@ static void add_line(struct reader *rd, const char *line, size_t len)
 	}
 	if (lp_batch_bytes(rd->batch) >= ep->batch_size) {
 		flush_batch(rd);
-		journal_tend(rd);
+		journal_tend(rd, jreader_next(&rd->in));
 	}
 }
 

@@ -467,7 +467,8 @@ member_exited(struct member *m, int st)
 		    pl->name, m->name, what);
 		return;
 	}
-	if (up >= opt->healthy || m->delay == 0)
+	/* During a stop its writers may be blocked on its pipe: no waiting. */
+	if (up >= opt->healthy || m->delay == 0 || pl->stopping)
 		m->delay = opt->backoff_min;
 	else
 		m->delay = m->delay * 2 > opt->backoff_max ? opt->backoff_max :
@@ -545,8 +546,17 @@ member_update(struct member *m, const struct mconf *mc)
 	struct spec sp;
 	char *name;
 
-	if (spec_equal(&m->spec, &mc->spec) && strcmp(m->name, mc->name) == 0) {
-		/* Unchanged; one waiting for a restart may have a fixed file. */
+	if (spec_equal(&m->spec, &mc->spec) && (strcmp(m->name, mc->name) == 0 ||
+	    !(opt->stats_dir && obs_program(m->spec.argv[0])))) {
+		/* A default name may shift when sources come and go: that
+		 * alone restarts only a member whose --stats-file it names. */
+		if (strcmp(m->name, mc->name) != 0 &&
+		    (name = strdup(mc->name)) != NULL) {
+			free(m->name);
+			m->name = name;
+			dirty = 1;
+		}
+		/* One waiting for a restart may have a fixed file now. */
 		if (m->pid == 0 && m->respawn_at) {
 			m->delay = 0;
 			m->respawn_at = now_ms();

@@ -45,6 +45,17 @@ static const char *const drop_names[] = { "rule", "invalid_name", "malformed",
 
 enum seen_result { SEEN_RAW, SEEN_REWRITE, SEEN_DROP_RULE, SEEN_DROP_NAME };
 
+/* What follows the key of a sample line. */
+struct tail {
+	size_t klen;		/* the key is line[0..klen) */
+	const char *val;	/* the value token */
+	size_t vlen;
+	int has_ts;
+	int64_t ts;
+	int plain;		/* " VALUE[ TS]" is as lineio writes it */
+	double v;		/* unless plain: the value */
+};
+
 struct seen_ent {
 	uint64_t hash;
 	uint32_t key, klen;	/* offsets in the arena; klen 0: a free slot */
@@ -57,6 +68,10 @@ struct seen {
 	struct seen_ent *tab;
 	size_t nslots, used;
 	struct buf arena;
+	/* The line just looked up in vain, split and hashed, for seen_put. */
+	const char *miss;
+	uint64_t miss_hash;
+	struct tail miss_tail;
 };
 
 /* The metadata of the metric family being read, held until a sample of
@@ -430,17 +445,6 @@ seen_grow(struct seen *c)
 	return 0;
 }
 
-/* What follows the key of a sample line. */
-struct tail {
-	size_t klen;		/* the key is line[0..klen) */
-	const char *val;	/* the value token */
-	size_t vlen;
-	int has_ts;
-	int64_t ts;
-	int plain;		/* " VALUE[ TS]" is as lineio writes it */
-	double v;		/* unless plain: the value */
-};
-
 static int
 is_token(const char *s, size_t n)
 {
@@ -485,8 +489,11 @@ split_line(const char *s, size_t n, struct tail *t)
 		t->klen = (size_t)(p1 - s);
 		t->has_ts = 1;
 		t->ts = (int64_t)ts;
-		/* put_i64() writes no leading zero */
-		t->plain = t->plain && (p2[1] != '0' || e - p2 == 2);
+		/* A timestamp is written without leading zeros. */
+		if (t->plain && p2[1] == '0' && e - p2 > 2) {
+			t->plain = 0;
+			(void)value_parse(t->val, t->vlen, &t->v);
+		}
 		return 0;
 	}
 	if (!is_token(p2 + 1, (size_t)(e - p2 - 1)) ||
@@ -520,8 +527,11 @@ seen_put(struct relabel_prog *p, const struct record *rec,
 	size_t klen, mark;
 	int tries;
 
+	if (c->miss == rec->raw)
+		t = c->miss_tail;
 	if (rec->raw_len > OBS_LINE_MAX || rec->raw[0] == '#' ||
-	    split_line(rec->raw, rec->raw_len, &t) < 0 || t.klen == 0 ||
+	    (c->miss != rec->raw && split_line(rec->raw, rec->raw_len, &t) < 0) ||
+	    t.klen == 0 ||
 	    t.has_ts != rec->has_ts || (t.has_ts && t.ts != rec->ts) ||
 	    (t.plain && value_parse(t.val, t.vlen, &t.v) < 0) ||
 	    !same_bits(t.v, rec->value))
@@ -533,7 +543,8 @@ seen_put(struct relabel_prog *p, const struct record *rec,
 		if (c->nslots == 0)
 			return NULL;
 		memset(&ent, 0, sizeof(ent));
-		ent.hash = seen_hash(rec->raw, klen);
+		ent.hash = c->miss == rec->raw ? c->miss_hash :
+			seen_hash(rec->raw, klen);
 		ent.result = result;
 		mark = c->arena.len;
 		ent.key = (uint32_t)mark;
@@ -559,15 +570,19 @@ seen_put(struct relabel_prog *p, const struct record *rec,
 	return NULL;
 }
 
+/* The entry for the line split as t, or NULL (then kept in miss). */
 static const struct seen_ent *
-seen_get(const struct seen *c, const char *key, size_t klen)
+seen_get(struct seen *c, const char *line, const struct tail *t)
 {
-	const struct seen_ent *e;
+	uint64_t h = seen_hash(line, t->klen);
+	const struct seen_ent *e = seen_slot(c, h, line, t->klen);
 
-	if (c->used == 0)
-		return NULL;
-	e = seen_slot(c, seen_hash(key, klen), key, klen);
-	return e->klen ? e : NULL;
+	if (e->klen)
+		return e;
+	c->miss = line;
+	c->miss_hash = h;
+	c->miss_tail = *t;
+	return NULL;
 }
 
 /* Notes a sample of the metric name in the open family, if any; 1 if it
@@ -600,9 +615,10 @@ seen_take(struct relabel_prog *p, struct lineio_reader *r, const char *line,
 	const char *a;
 	int mine;
 
-	if (p->seen.used == 0 || len > OBS_LINE_MAX || line[0] == '#' ||
+	p->seen.miss = NULL;
+	if (p->seen.nslots == 0 || len > OBS_LINE_MAX || line[0] == '#' ||
 	    line[0] == '{' || split_line(line, len, &t) < 0 ||
-	    (e = seen_get(&p->seen, line, t.klen)) == NULL)
+	    (e = seen_get(&p->seen, line, &t)) == NULL)
 		return 0;
 	r->lines++;
 	p->lines_in++;

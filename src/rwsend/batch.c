@@ -7,6 +7,7 @@
 #include <snappy-c.h>
 
 #include "buf.h"
+#include "crc32c.h"
 #include "labels.h"
 #include "rwsend.h"
 #include "banned.h"
@@ -19,7 +20,6 @@ void rw_batch_init(struct rw_batch *b)
 
 void rw_batch_free(struct rw_batch *b)
 {
-	free(b->plb);
 	buf_free(&b->pb);
 	memset(b, 0, sizeof(*b));
 }
@@ -56,34 +56,19 @@ static void lc_clear(void)
 	lc.used = 0;
 }
 
-/* FNV-1a over name, a NUL, and value. */
-static uint32_t lc_hash(const char *n, size_t nlen, const char *v, size_t vlen)
-{
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < nlen; i++)
-		h = (h ^ (unsigned char)n[i]) * 16777619u;
-	h *= 16777619u;
-	for (i = 0; i < vlen; i++)
-		h = (h ^ (unsigned char)v[i]) * 16777619u;
-	return h | 1;	/* 0 marks an empty slot */
-}
-
 /* The packed Label of one pair, made by protobuf-c on a miss.  The caller
  * made room for it (see lc_room), so the arena is not emptied under the
- * bytes of the sample's other labels. */
+ * bytes of the set's other labels. */
 static void lc_get(const char *n, size_t nlen, const char *v, size_t vlen,
-		   ProtobufCBinaryData *out)
+		   uint32_t h, ProtobufCBinaryData *out)
 {
-	Prometheus__PackedLabel l = PROMETHEUS__PACKED_LABEL__INIT;
-	uint32_t h = lc_hash(n, nlen, v, vlen);
+	Prometheus__PackedLabel l;
 	struct lc_slot *s = &lc.slot[h & (LC_SLOTS - 1)];
 	unsigned char *k;
 
 	if (s->hash == h && s->klen == nlen + 1 + vlen) {
 		k = lc.arena + s->off;
-		if (memcmp(k, n, nlen) == 0 && k[nlen] == '\0' &&
+		if (memcmp(k, n, nlen + 1) == 0 &&
 		    memcmp(k + nlen + 1, v, vlen) == 0) {
 			out->data = k + s->klen;
 			out->len = s->plen;
@@ -91,9 +76,9 @@ static void lc_get(const char *n, size_t nlen, const char *v, size_t vlen,
 		}
 	}
 	k = lc.arena + lc.used;
-	memcpy(k, n, nlen);
-	k[nlen] = '\0';
+	memcpy(k, n, nlen + 1);
 	memcpy(k + nlen + 1, v, vlen);
+	prometheus__packed_label__init(&l);
 	/* protobuf-c only reads them */
 	l.name.data = (uint8_t *)(uintptr_t)n;
 	l.name.len = nlen;
@@ -132,6 +117,73 @@ static int lc_room(const struct labels *ls)
 	return 0;
 }
 
+/* The labels of a set too big to keep, packed into the scratch. */
+static int pack_uncached(struct rw_packed *pk, const struct labels *ls)
+{
+	size_t i, need = 0, at = 0;
+
+	for (i = 0; i < ls->n; i++)
+		need += ls->v[i].nlen + ls->v[i].vlen + 12;
+	buf_reset(&pk->scratch);
+	if (buf_grow(&pk->scratch, need) < 0)
+		return -1;
+	for (i = 0; i < ls->n; i++) {
+		Prometheus__PackedLabel l = PROMETHEUS__PACKED_LABEL__INIT;
+		uint8_t *p = (uint8_t *)pk->scratch.p + at;
+
+		/* protobuf-c only reads them */
+		l.name.data = (uint8_t *)(uintptr_t)labels_name(ls, i);
+		l.name.len = ls->v[i].nlen;
+		l.value.data = (uint8_t *)(uintptr_t)labels_value(ls, i);
+		l.value.len = ls->v[i].vlen;
+		pk->lab[i].data = p;
+		pk->lab[i].len = prometheus__packed_label__pack(&l, p);
+		at += pk->lab[i].len;
+	}
+	pk->hash = (uint32_t)labels_hash(ls);
+	return 0;
+}
+
+int rw_labels_pack(struct rw_packed *pk, const struct labels *ls)
+{
+	size_t i;
+	uint32_t h = 0;
+
+	if (ls->n > pk->cap) {
+		size_t c = pk->cap ? pk->cap : 16;
+		ProtobufCBinaryData *l;
+
+		while (c < ls->n)
+			c *= 2;
+		l = realloc(pk->lab, c * sizeof(*l));
+		if (!l)
+			return -1;
+		pk->lab = l;
+		pk->cap = c;
+	}
+	pk->n = ls->n;
+	if (lc_room(ls) < 0)
+		return pack_uncached(pk, ls);
+	for (i = 0; i < ls->n; i++) {
+		const char *n = labels_name(ls, i), *v = labels_value(ls, i);
+		size_t nlen = ls->v[i].nlen, vlen = ls->v[i].vlen;
+		/* over name, its NUL, and value; 0 marks an empty slot */
+		uint32_t ph = crc32c(crc32c(0, n, nlen + 1), v, vlen) | 1;
+
+		lc_get(n, nlen, v, vlen, ph, &pk->lab[i]);
+		h = (h ^ ph) * 0x9e3779b1u;
+	}
+	pk->hash = h ^ (h >> 16);
+	return 0;
+}
+
+void rw_packed_free(struct rw_packed *pk)
+{
+	free(pk->lab);
+	buf_free(&pk->scratch);
+	memset(pk, 0, sizeof(*pk));
+}
+
 /*
  * As Prometheus' queue manager does, each sample becomes a TimeSeries of
  * its own.  protobuf-c packs it at once, its size computed once, as one
@@ -154,73 +206,23 @@ static size_t varint_put(uint8_t *p, size_t v)
 	return n;
 }
 
-/* A Label packed into the batch's scratch, for a label set too big to
- * keep; the scratch is the tail of pb, past what is packed. */
-static int pack_uncached(struct rw_batch *b, const struct labels *ls)
-{
-	size_t i, need = 0, at;
-
-	for (i = 0; i < ls->n; i++)
-		need += ls->v[i].nlen + ls->v[i].vlen + 12;
-	/* room for the labels, and then for the series packed after them */
-	if (buf_grow(&b->pb, 2 * need + 64) < 0)
-		return -1;
-	at = b->pb.len + need + 32;
-	for (i = 0; i < ls->n; i++) {
-		Prometheus__PackedLabel l = PROMETHEUS__PACKED_LABEL__INIT;
-
-		l.name.data = (uint8_t *)(uintptr_t)labels_name(ls, i);
-		l.name.len = ls->v[i].nlen;
-		l.value.data = (uint8_t *)(uintptr_t)labels_value(ls, i);
-		l.value.len = ls->v[i].vlen;
-		b->plb[i].data = (uint8_t *)b->pb.p + at;
-		b->plb[i].len = prometheus__packed_label__pack(
-			&l, (uint8_t *)b->pb.p + at);
-		at += b->plb[i].len;
-	}
-	return 0;
-}
-
-int rw_batch_add(struct rw_batch *b, const struct labels *ls, double v,
+int rw_batch_add(struct rw_batch *b, const struct rw_packed *pk, double v,
 		 int64_t ts)
 {
 	Prometheus__PackedTimeSeries t = PROMETHEUS__PACKED_TIME_SERIES__INIT;
 	Prometheus__Sample sm = PROMETHEUS__SAMPLE__INIT, *psm = &sm;
-	size_t i, n, k;
+	size_t n, k;
 	uint8_t *p;
-	int uncached;
 
-	if (ls->n > b->plcap) {
-		size_t c = b->plcap ? b->plcap : 16;
-		ProtobufCBinaryData *l;
-
-		while (c < ls->n)
-			c *= 2;
-		l = realloc(b->plb, c * sizeof(*l));
-		if (!l)
-			return -1;
-		b->plb = l;
-		b->plcap = c;
-	}
-	uncached = lc_room(ls) < 0;
-	if (uncached) {
-		if (pack_uncached(b, ls) < 0)
-			return -1;
-	} else {
-		for (i = 0; i < ls->n; i++)
-			lc_get(labels_name(ls, i), ls->v[i].nlen,
-			       labels_value(ls, i), ls->v[i].vlen, &b->plb[i]);
-	}
 	sm.value = v;
 	sm.timestamp = ts;
 	t.n_samples = 1;
 	t.samples = &psm;
-	t.n_labels = ls->n;
-	t.labels = b->plb;
+	t.n_labels = pk->n;
+	t.labels = pk->lab;
 	n = prometheus__packed_time_series__get_packed_size(&t);
-	/* key, length (at most 10 bytes), series, and buf's NUL; uncached
-	 * labels sit past that room, and pack_uncached made room for all */
-	if (!uncached && buf_grow(&b->pb, n + 12) < 0)
+	/* key, length (at most 10 bytes), series, and buf's NUL */
+	if (buf_grow(&b->pb, n + 12) < 0)
 		return -1;
 	p = (uint8_t *)b->pb.p + b->pb.len;
 	p[0] = WR_TIMESERIES_KEY;

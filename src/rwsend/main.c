@@ -147,6 +147,7 @@ struct reader {
 	struct journal jn;
 	int journal;		/* jn is open */
 	struct expo ex;
+	struct rw_packed pk;
 	unsigned long bad;	/* lines dropped as malformed */
 	struct log_limit lim_bad;
 };
@@ -264,12 +265,6 @@ static int64_t tick(struct reader *rd)
 	return next < 1 ? 1 : next;
 }
 
-/* The shard of a series (its samples stay in order there). */
-static size_t shard_of(const struct rw_endpoint *ep, const struct labels *ls)
-{
-	return ep->nshards == 1 ? 0 : labels_hash(ls) % ep->nshards;
-}
-
 static void add_sample(struct reader *rd, struct record *rec)
 {
 	int64_t now = 0;
@@ -306,8 +301,16 @@ static void add_sample(struct reader *rd, struct record *rec)
 			atomic_fetch_add(&ep->st.samples_too_old, 1);
 			continue;
 		}
-		sh = &ep->shards[shard_of(ep, ls)];
-		if (rw_batch_add(&sh->batch, ls, rec->value, rec->ts) < 0) {
+		/* a series always goes to the same shard, so its samples
+		 * stay in order */
+		if (rw_labels_pack(&rd->pk, ls) < 0) {
+			log_errno("endpoint '%s': cannot add a sample",
+				  ep->name);
+			atomic_fetch_add(&ep->st.samples_dropped, 1);
+			continue;
+		}
+		sh = &ep->shards[rd->pk.hash % ep->nshards];
+		if (rw_batch_add(&sh->batch, &rd->pk, rec->value, rec->ts) < 0) {
 			log_errno("endpoint '%s': cannot add a sample",
 				  ep->name);
 			atomic_fetch_add(&ep->st.samples_dropped, 1);
@@ -959,6 +962,7 @@ int main(int argc, char **argv)
 		write_stats(&rd);
 	jreader_free(&rd.in);
 	expo_free(&rd.ex);
+	rw_packed_free(&rd.pk);
 	buf_free(&rd.enc);
 	rc = finish(&cfg, &g, input_failed, late);
 	rw_meta_free();

@@ -59,9 +59,14 @@ struct rw_batch {
 	int64_t first_mono;	/* when the first sample came */
 	int64_t jpos;		/* journal offset of its first sample's line */
 	int64_t min_ts;
-	/* the packed labels of the sample being packed */
-	ProtobufCBinaryData *plb;
-	size_t plcap;
+};
+
+/* A label set as packed Labels (see pack.proto), and a hash of it. */
+struct rw_packed {
+	ProtobufCBinaryData *lab;
+	size_t n, cap;
+	uint32_t hash;
+	struct buf scratch;	/* the Labels of a set too big to keep */
 };
 
 struct rw_endpoint;
@@ -143,7 +148,10 @@ void rw_batch_init(struct rw_batch *b);
 void rw_batch_free(struct rw_batch *b);
 /* Frees the packed labels kept for all batches (at exit). */
 void rw_batch_cache_free(void);
-int rw_batch_add(struct rw_batch *b, const struct labels *ls, double v,
+/* Packs the labels of ls, valid until the next call. */
+int rw_labels_pack(struct rw_packed *pk, const struct labels *ls);
+void rw_packed_free(struct rw_packed *pk);
+int rw_batch_add(struct rw_batch *b, const struct rw_packed *pk, double v,
 		 int64_t ts);
 /* Encodes the batch as a queue record (header + snappy(WriteRequest))
  * into out and empties the batch. */

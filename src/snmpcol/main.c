@@ -168,7 +168,7 @@ load_targets(const char *path, struct sc_config *cfg, struct jobs *js,
 		return -1;
 	}
 	for (i = 0; i < seq->n; i++) {
-		const struct ynode *t = seq->items[i], *mod, *labs;
+		const struct ynode *t = seq->items[i], *mod, *labs = NULL;
 		const char *target = NULL, *auth = NULL;
 		struct job *j;
 
@@ -212,8 +212,6 @@ load_targets(const char *path, struct sc_config *cfg, struct jobs *js,
 			yconf_error(mod, "module", "expected a name or a list");
 			return -1;
 		}
-		if (labs == NULL)
-			labs = NULL;
 		for (k = 0; labs != NULL && labs->type == YNODE_MAP && k < labs->n; k++) {
 			const struct ynode *kn = labs->items[k], *vn = labs->vals[k];
 
@@ -347,6 +345,9 @@ scrape_job(const struct job *j, struct lineio_writer *w, int *failed)
 		log_errno("scrape '%s'", j->target);
 		*failed = 1;
 	}
+	/* A stop interrupts a request: what it left is no scrape. */
+	if (sig_stop)
+		sc_samples_free(&out);
 	sc_samples_sort(&out);
 	for (i = 0; i < out.n && r == 0; i++) {
 		const struct sc_sample *sm = &out.v[i];

@@ -114,6 +114,8 @@ sc_pdus_index(struct sc_pdus *p)
 {
 	size_t i, j;
 
+	if (p->n == 0)
+		return;
 	qsort(p->v, p->n, sizeof(*p->v), pdu_cmp);
 	for (i = 0, j = 0; i < p->n; i++) {
 		if (i + 1 < p->n && sc_oid_cmp(p->v[i].name, p->v[i].nlen,
@@ -202,6 +204,15 @@ sc_value_number(const struct sc_value *v)
 		/* Strings, octets and null are 0 to gosnmp's ToBigInt. */
 		return 0;
 	}
+}
+
+/* Go's int(f) on amd64: NaN and what does not fit give the minimum. */
+static int64_t
+go_int(double f)
+{
+	if (!(f >= -9223372036854775808.0 && f < 9223372036854775808.0))
+		return INT64_MIN;
+	return (int64_t)f;
 }
 
 /* gosnmp.ToBigInt(value).Int64(). */
@@ -398,8 +409,10 @@ take(struct cursor *c, size_t count, struct ivec *used, int64_t *head)
 		if (used && ivec_push(used, x) < 0)
 			return -1;
 	}
-	c->o += count < c->n ? count : c->n;
-	c->n -= count < c->n ? count : c->n;
+	if (c->n > 0) {
+		c->o += count < c->n ? count : c->n;
+		c->n -= count < c->n ? count : c->n;
+	}
 	return 0;
 }
 
@@ -826,7 +839,7 @@ index_labels(const struct sc_metric *mt, const int64_t *idx, size_t nidx,
 				prev = pdu_find(p, key.v, key.n);
 				if (prev != NULL) {
 					const char *mt2 = map_type(map,
-					    (int64_t)sc_value_number(&prev->v));
+					    go_int(sc_value_number(&prev->v)));
 
 					if (mt2 != NULL)
 						t = mt2;
@@ -937,6 +950,8 @@ sc_samples_sort(struct sc_samples *s)
 {
 	size_t i, j;
 
+	if (s->n == 0)
+		return;
 	/* Offsets become pointers once the arena stops growing. */
 	for (i = 0; i < s->n; i++) {
 		s->v[i].name = s->arena.p + s->v[i].name_off;
@@ -1143,7 +1158,7 @@ pdu_samples(struct sc_samples *out, const struct sc_metric *mt,
 		if (ntp_timestamp(&pdu->v, &value) < 0)
 			goto out;
 	} else if (strcmp(type, "EnumAsInfo") == 0) {
-		int64_t k = (int64_t)value;
+		int64_t k = go_int(value);
 		const char *name = enum_name(&mt->enums, k);
 		const struct lab *l = lab_get(&m, mt->name, 0);
 
@@ -1156,7 +1171,7 @@ pdu_samples(struct sc_samples *out, const struct sc_metric *mt,
 			    name ? name : s.p, 1.0);
 		goto out;
 	} else if (strcmp(type, "EnumAsStateSet") == 0) {
-		int64_t k = (int64_t)value;
+		int64_t k = go_int(value);
 		const char *name = enum_name(&mt->enums, k);
 		const struct lab *l = lab_get(&m, mt->name, 0);
 
@@ -1207,7 +1222,7 @@ pdu_samples(struct sc_samples *out, const struct sc_metric *mt,
 			free(key.v);
 			if (r < 0)
 				goto out;
-			type = prev ? map_type(map, (int64_t)sc_value_number(&prev->v)) : NULL;
+			type = prev ? map_type(map, go_int(sc_value_number(&prev->v))) : NULL;
 			if (type == NULL)
 				type = "OctetString";
 		}
