@@ -89,6 +89,22 @@ cpu_of() {
 rss_of() {
 	awk '/^VmHWM:/ { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status"
 }
+# anon_watch PID FILE: keeps the peak RssAnon (KiB) of PID in FILE,
+# sampled every 0.1 s while PID lives: RSS without the shared libraries'
+# file pages, which other processes share.
+anon_watch() {
+	(
+		m=0
+		while a=$(awk '/^RssAnon:/ { print $2 }' "/proc/$1/status" 2>/dev/null) &&
+			[ -n "$a" ]; do
+			[ "$a" -gt "$m" ] && m=$a && echo "$m" >"$2"
+			sleep 0.1
+		done
+	) &
+}
+anon_of() { # FILE: MiB
+	awk '{ printf "%.1f\n", $1 / 1024 }' "$1" 2>/dev/null || echo 0
+}
 
 # --- the receiver ---------------------------------------------------------
 VMP=$(free_port)
@@ -143,17 +159,26 @@ run_rwsend() {
 	t0=$(now)
 	/usr/bin/time -f '%e %U %S %M' -o "$W/$name.time" \
 		"$RW" -u "$VM_RW" -q "$W/$name.q" --no-metadata "$@" \
-		<"$W/in.$name" 2>"$W/$name.err" ||
+		<"$W/in.$name" 2>"$W/$name.err" &
+	tpid=$!
+	i=0
+	while [ $i -lt 100 ] && ! rpid=$(pgrep -P "$tpid"); do
+		sleep 0.01
+		i=$((i + 1))
+	done
+	[ -n "$rpid" ] && anon_watch "$rpid" "$W/$name.anon"
+	wait "$tpid" ||
 		{ echo "rwsend.sh: rwsend failed:" >&2; cat "$W/$name.err" >&2; exit 1; }
 	wait_rows "$base" "$N" || exit 1
 	t1=$(now)
 	rw_wall=$(echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }')
 	rw_cpu=$(awk '{ printf "%.3f", $2 + $3 }' "$W/$name.time")
 	rw_rss=$(awk '{ printf "%.1f", $4 / 1024 }' "$W/$name.time")
+	rw_anon=$(anon_of "$W/$name.anon")
 }
 gen bench_rwn >"$W/in.rwn"
 run_rwsend rwn --no-fsync
-rn_wall=$rw_wall rn_cpu=$rw_cpu rn_rss=$rw_rss
+rn_wall=$rw_wall rn_cpu=$rw_cpu rn_rss=$rw_rss rn_anon=$rw_anon
 run_rwsend rw
 /usr/bin/time -f '%M' -o "$W/rwh.time" "$RW" -h >/dev/null
 rh_rss=$(awk '{ printf "%.1f", $1 / 1024 }' "$W/rwh.time")
@@ -164,6 +189,7 @@ vmagent -httpListenAddr=127.0.0.1:"$VAP" -remoteWrite.url="$VM_RW" \
 	-remoteWrite.tmpDataPath="$W/vmaq" -loggerLevel=ERROR >"$W/vmagent.log" 2>&1 &
 vpid=$!
 pids="$pids $vpid"
+anon_watch "$vpid" "$W/vmagent.anon"
 wait_url "http://127.0.0.1:$VAP/health" || exit 1
 sleep 1
 base=$(inserted)
@@ -178,6 +204,7 @@ c1=$(cpu_of "$vpid")
 va_wall=$(echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }')
 va_cpu=$(echo "$c0 $c1" | awk '{ printf "%.3f", $2 - $1 }')
 va_rss=$(rss_of "$vpid")
+va_anon=$(anon_of "$W/vmagent.anon")
 kill "$vpid"
 
 # --- Prometheus agent -----------------------------------------------------
@@ -207,6 +234,7 @@ prometheus --enable-feature=agent --config.file="$W/agent.yml" \
 	>"$W/agent.log" 2>&1 &
 apid=$!
 pids="$pids $apid"
+anon_watch "$apid" "$W/agent.anon"
 wait_url "http://127.0.0.1:$AP/-/ready" || exit 1
 # measure from its first delivery on, not its start-up
 wait_rows "$base" 1 || exit 1
@@ -217,31 +245,31 @@ c1=$(cpu_of "$apid")
 pa_rows=$(($(inserted) - base))
 pa_cpu=$(echo "$c0 $c1" | awk '{ printf "%.3f", $2 - $1 }')
 pa_rss=$(rss_of "$apid")
+pa_anon=$(anon_of "$W/agent.anon")
 kill "$apid"
 
 # --- report ---------------------------------------------------------------
 echo "receiver: victoria-metrics on 127.0.0.1; $SERIES series x $CYCLES samples = $N samples"
-printf '%-18s %10s %8s %12s %8s %12s %10s\n' tool samples wall_s samples/s cpu_s cpu_s/Msample rss_MiB
-awk -v n="$N" -v w="$rw_wall" -v c="$rw_cpu" -v r="$rw_rss" 'BEGIN {
-	printf "%-18s %10d %8.2f %12.0f %8.2f %12.3f %10.1f\n", "rwsend -q", n, w, n / w, c, c / (n / 1e6), r }'
-awk -v n="$N" -v w="$rn_wall" -v c="$rn_cpu" -v r="$rn_rss" 'BEGIN {
-	printf "%-18s %10d %8.2f %12.0f %8.2f %12.3f %10.1f\n", "rwsend --no-fsync", n, w, n / w, c, c / (n / 1e6), r }'
-printf '%-18s %10s %8s %12s %8s %12s %10.1f\n' "rwsend -h" - - - - - "$rh_rss"
-awk -v n="$N" -v w="$va_wall" -v c="$va_cpu" -v r="$va_rss" 'BEGIN {
-	printf "%-18s %10d %8.2f %12.0f %8.2f %12.3f %10.1f\n", "vmagent (import)", n, w, n / w, c, c / (n / 1e6), r }'
-awk -v n="$pa_rows" -v w="$AGENT_SECONDS" -v c="$pa_cpu" -v r="$pa_rss" 'BEGIN {
-	printf "%-18s %10d %8.2f %12s %8.2f %12.3f %10.1f\n", "prometheus agent", n, w, "(scrape)", c, (n ? c / (n / 1e6) : 0), r }'
-awk -v n="$N" -v rw="$rw_wall" -v rc="$rw_cpu" -v rr="$rw_rss" \
-	-v vw="$va_wall" -v vc="$va_cpu" -v vr="$va_rss" \
-	-v pn="$pa_rows" -v pc="$pa_cpu" -v pr="$pa_rss" 'BEGIN {
-	printf "ratio rwsend/vmagent: samples/s %.2f, cpu/Msample %.2f, rss %.2f\n", vw / rw, rc / vc, rr / vr
-	if (pn > 0 && pc > 0)
-		printf "ratio rwsend/prometheus-agent: cpu/Msample %.2f, rss %.2f\n", (rc / n) / (pc / pn), rr / pr
-}'
-awk -v n="$N" -v rw="$rn_wall" -v rc="$rn_cpu" -v rr="$rn_rss" \
-	-v vw="$va_wall" -v vc="$va_cpu" -v vr="$va_rss" \
-	-v pn="$pa_rows" -v pc="$pa_cpu" -v pr="$pa_rss" 'BEGIN {
-	printf "ratio rwsend --no-fsync/vmagent: samples/s %.2f, cpu/Msample %.2f, rss %.2f\n", vw / rw, rc / vc, rr / vr
-	if (pn > 0 && pc > 0)
-		printf "ratio rwsend --no-fsync/prometheus-agent: cpu/Msample %.2f, rss %.2f\n", (rc / n) / (pc / pn), rr / pr
-}'
+printf '%-18s %10s %8s %12s %8s %12s %10s %10s\n' tool samples wall_s samples/s cpu_s cpu_s/Msample rss_MiB anon_MiB
+row() { # NAME N WALL CPU RSS ANON [RATE]
+	awk -v t="$1" -v n="$2" -v w="$3" -v c="$4" -v r="$5" -v a="$6" -v rate="${7:-}" 'BEGIN {
+		printf "%-18s %10d %8.2f %12s %8.2f %12.3f %10.1f %10.1f\n", t, n, w,
+			rate != "" ? rate : sprintf("%.0f", n / w), c, (n ? c / (n / 1e6) : 0), r, a }'
+}
+row "rwsend -q" "$N" "$rw_wall" "$rw_cpu" "$rw_rss" "$rw_anon"
+row "rwsend --no-fsync" "$N" "$rn_wall" "$rn_cpu" "$rn_rss" "$rn_anon"
+printf '%-18s %10s %8s %12s %8s %12s %10.1f %10s\n' "rwsend -h" - - - - - "$rh_rss" -
+row "vmagent (import)" "$N" "$va_wall" "$va_cpu" "$va_rss" "$va_anon"
+row "prometheus agent" "$pa_rows" "$AGENT_SECONDS" "$pa_cpu" "$pa_rss" "$pa_anon" "(scrape)"
+# ratios NAME WALL CPU RSS ANON: rwsend against the two agents.
+ratios() {
+	awk -v t="$1" -v n="$N" -v rw="$2" -v rc="$3" -v rr="$4" -v ra="$5" \
+		-v vw="$va_wall" -v vc="$va_cpu" -v vr="$va_rss" -v va="$va_anon" \
+		-v pn="$pa_rows" -v pc="$pa_cpu" -v pr="$pa_rss" -v pa="$pa_anon" 'BEGIN {
+		printf "ratio %s/vmagent: samples/s %.2f, cpu/Msample %.2f, rss %.2f, anon %.2f\n", t, vw / rw, rc / vc, rr / vr, (va ? ra / va : 0)
+		if (pn > 0 && pc > 0)
+			printf "ratio %s/prometheus-agent: cpu/Msample %.2f, rss %.2f, anon %.2f\n", t, (rc / n) / (pc / pn), rr / pr, (pa ? ra / pa : 0)
+	}'
+}
+ratios rwsend "$rw_wall" "$rw_cpu" "$rw_rss" "$rw_anon"
+ratios "rwsend --no-fsync" "$rn_wall" "$rn_cpu" "$rn_rss" "$rn_anon"

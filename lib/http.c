@@ -477,3 +477,19 @@ out:
 	c->cur = NULL;
 	return ret;
 }
+
+void http_response_reason(const struct http_response *r, char *dst, size_t n)
+{
+	size_t i, len = r->body.len < n - 1 ? r->body.len : n - 1;
+
+	for (i = 0; i < len; i++) {
+		char c = r->body.p[i];
+
+		if (c == '\n' || c == '\r')
+			break;
+		dst[i] = (c < 0x20 || c == 0x7f) ? ' ' : c;
+	}
+	while (i && dst[i - 1] == ' ')
+		i--;
+	dst[i] = '\0';
+}

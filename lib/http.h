@@ -105,4 +105,9 @@ int64_t http_parse_retry_after(const char *s, size_t len, int64_t now_ms);
 /* 1 for statuses a sender retries: 5xx, and 429 when retry_429 is set. */
 int http_status_retryable(long status, int retry_429);
 
+/* The first line of the answer's body, control bytes made blanks and
+ * trailing blanks cut, into dst (n > 0 bytes, NUL-terminated): the
+ * receiver's reason for an error message. */
+void http_response_reason(const struct http_response *r, char *dst, size_t n);
+
 #endif

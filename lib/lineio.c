@@ -43,6 +43,7 @@ lineio_reader_init(struct lineio_reader *r, int fd, const char *name)
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;
 	r->name = name != NULL ? name : "-";
+	r->next_nl = SIZE_MAX;
 	/* One whole line of the maximum size plus one read beyond it. */
 	buf_init(&r->in, OBS_LINE_MAX + READ_CHUNK + 1);
 	expo_init(&r->ex, 0);
@@ -162,16 +163,27 @@ int
 lineio_read_line(struct lineio_reader *r, const char **linep, size_t *lenp)
 {
 	for (;;) {
-		const char *line, *nl = NULL;
+		const char *line, *nl = NULL, *q;
 		size_t len;
 		int n;
 
-		if (r->scan < r->in.len)
+		if (r->next_nl != SIZE_MAX) {
+			nl = r->in.p + r->next_nl;
+			r->next_nl = SIZE_MAX;
+		} else if (r->scan < r->in.len) {
 			nl = memchr(r->in.p + r->scan, '\n', r->in.len - r->scan);
+		}
 		if (nl != NULL) {
 			line = r->in.p + r->pos;
 			len = (size_t)(nl - line);
 			r->pos = r->scan = (size_t)(nl - r->in.p) + 1;
+			/* Where the next line ends, for lineio_pending() and the
+			 * next call: one search per line. */
+			q = memchr(r->in.p + r->scan, '\n', r->in.len - r->scan);
+			if (q != NULL)
+				r->next_nl = (size_t)(q - r->in.p);
+			else
+				r->scan = r->in.len;
 			if (r->skipping) {
 				r->skipping = 0;
 				continue;
@@ -227,7 +239,7 @@ lineio_read(struct lineio_reader *r, struct record *rec)
 int
 lineio_pending(const struct lineio_reader *r)
 {
-	if (r->eof)
+	if (r->eof || r->next_nl != SIZE_MAX)
 		return 1;
 	return r->scan < r->in.len &&
 	    memchr(r->in.p + r->scan, '\n', r->in.len - r->scan) != NULL;
@@ -590,17 +602,23 @@ put_escaped(char *p, const char *s, size_t n)
 	return p;
 }
 
+/* Copies s to p if it is a plain label name ([a-zA-Z_][a-zA-Z0-9_]*):
+ * 1, or 0 (what was copied is to be overwritten). */
 static int
-name_plain(const char *s, size_t n)
+put_plain_name(char *p, const char *s, size_t n)
 {
+	unsigned char all = WC_NAME;
 	size_t i;
 
 	if (n == 0 || !(wcls[(unsigned char)s[0]] & WC_NAME1))
 		return 0;
-	for (i = 1; i < n; i++)
-		if (!(wcls[(unsigned char)s[i]] & WC_NAME))
-			return 0;
-	return 1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		all &= wcls[c];
+		p[i] = (char)c;
+	}
+	return all != 0;
 }
 
 static int
@@ -635,13 +653,13 @@ put_labels(char *p, const struct labels *ls, int with_name)
 			continue;
 		*p++ = first ? '{' : ',';
 		first = 0;
-		if (name_plain(name, l->nlen)) {
-			memcpy(p, name, l->nlen);
-			p += l->nlen;
-		} else {
+		/* Copied and checked in one pass; quoted if it was not plain. */
+		if (!put_plain_name(p, name, l->nlen)) {
 			*p++ = '"';
 			p = put_escaped(p, name, l->nlen);
 			*p++ = '"';
+		} else {
+			p += l->nlen;
 		}
 		*p++ = '=';
 		*p++ = '"';

@@ -35,6 +35,7 @@ struct lineio_reader {
 	struct buf in;
 	size_t pos;		/* start of the next line in in */
 	size_t scan;		/* in[pos..scan) holds no newline */
+	size_t next_nl;		/* the newline ending in[pos..], if known */
 	int eof;
 	int skipping;
 	struct expo ex;

@@ -106,7 +106,7 @@ run_on() {
 	cat "$T/report"
 	[ "$rc" -eq 0 ]
 	# One "ok" line per collector compared, none empty.
-	[ "$(grep -c '^ok ' "$T/report")" -eq 18 ]
+	[ "$(grep -c '^ok ' "$T/report")" -eq 19 ]
 	! grep -q '^FAIL' "$T/report"
 }
 
@@ -565,7 +565,7 @@ EOF
 @test "live: metric names, label names, HELP and TYPE equal node_exporter's, per collector" {
 	skip_unless_bin hostcol
 	skip_unless_cmd "$OBS_NODE_EXPORTER"
-	cols="conntrack cpu cpufreq diskstats entropy filefd filesystem hwmon loadavg meminfo netdev netstat pressure schedstat stat textfile thermal_zone time uname vmstat"
+	cols="conntrack cpu cpufreq diskstats entropy filefd filesystem hwmon loadavg meminfo netdev netstat pressure schedstat softnet stat textfile thermal_zone time uname vmstat"
 	args=(--collector.disable-defaults --collector.textfile.directory="$T/tf")
 	for c in $cols; do args+=("--collector.$c"); done
 	mkdir -p "$T/tf"

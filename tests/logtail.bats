@@ -339,3 +339,29 @@ docker_case() {
 	[ "$st" -eq 1 ]
 	[ "$(cat "$T/err")" = "logtail: cannot write to standard output: Broken pipe" ]
 }
+
+@test "logtail --docker --once | relabel | lokipush: the edge pipeline into a Loki receiver" {
+	need_docker
+	skip_unless_bin relabel
+	skip_unless_bin lokipush
+	id=$(ctr "$PFX-e2e" --label com.docker.compose.project=homelab \
+		--label com.docker.compose.service=api "$IMAGE" sh -c '
+		for i in $(seq 1 2000); do echo "level=info n=$i"; done
+		echo "level=warn done" >&2')
+	docker wait "$id" >/dev/null
+	mkdir -p "$T/r"
+	"$OBS_PYTHON" "$BATS_TEST_DIRNAME/data/lokipush/receiver.py" "$T/r" \
+		</dev/null >"$T/r/stderr" 2>&1 3>&- &
+	obs_track "$!" receiver
+	for ((i = 0; i < 100; i++)); do [ -s "$T/r/port" ] && break; sleep 0.1; done
+	"$LT" --docker --once | "$(obs_bin relabel)" -c "$DL/edge.yml" |
+		"$(obs_bin lokipush)" -u "http://127.0.0.1:$(cat "$T/r/port")/loki/api/v1/push" \
+		2>"$T/err"
+	[ ! -s "$T/err" ]
+	grep "container=\"$PFX-e2e\"" "$T/r/entries" >"$T/got"
+	grep 'stream="stdout"' "$T/got" | texts /dev/stdin >"$T/lines"
+	seq 1 2000 | sed 's/^/level=info n=/' | diff - "$T/lines"
+	[ "$(grep -c '' "$T/got")" -eq 2001 ]
+	line=$(grep '"level=warn done"' "$T/got")
+	[ "${line%% *}" = "{cluster=\"homelab\",compose_project=\"homelab\",compose_service=\"api\",container=\"$PFX-e2e\",container_id=\"$id\",host=\"edge\",image=\"$IMAGE\",level=\"warn\",stream=\"stderr\"}" ]
+}

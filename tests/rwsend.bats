@@ -408,6 +408,33 @@ sec_of() {
 	[ ! -e "$T/q/journal" ]
 }
 
+@test "rwsend: an idle shard records its acks, so a kill -9 while quiet sends nothing twice" {
+	start_receiver "$T/r"
+	mkfifo "$T/fifo"
+	"$RW" -u "$RCV_URL" -q "$T/q" --shards 1 --batch-send-deadline 100ms \
+		--no-metadata <"$T/fifo" 2>"$T/err" 3>&- &
+	pid=$!
+	obs_track "$pid" rwsend
+	exec 5>"$T/fifo"
+	echo "t_idle 1 1000" >&5
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$T/r/log" ] && break
+		sleep 0.1
+	done
+	[ "$(wc -l <"$T/r/log")" -eq 1 ]
+	# idle for well over 200ms: the ack is in the head file, the
+	# journal is cut
+	sleep 1
+	kill -KILL "$pid"
+	wait "$pid" || true
+	exec 5>&-
+	[ ! -s "$T/q/journal" ]
+	"$RW" -u "$RCV_URL" -q "$T/q" --shards 1 --no-metadata </dev/null 2>"$T/err2" && st=0 || st=$?
+	[ "$st" -eq 0 ]
+	[ ! -s "$T/err2" ]
+	[ "$(wc -l <"$T/r/log")" -eq 1 ]
+}
+
 @test "rwsend: 400 drops one batch with one clear error; the rest is delivered" {
 	printf '400 - out of order sample\n' >"$T/script"
 	start_receiver "$T/r" "$T/script"

@@ -185,6 +185,7 @@ int entropy_update(struct hc *hc, struct out *o);
 int filefd_update(struct hc *hc, struct out *o);
 int conntrack_update(struct hc *hc, struct out *o);
 int schedstat_update(struct hc *hc, struct out *o);
+int softnet_update(struct hc *hc, struct out *o);
 
 /* What the collectors keep across cycles, released at exit. */
 void cpu_cleanup(void);
@@ -210,6 +211,7 @@ int pressure_parse(const char *p, size_t len, double *some, double *full);
 int filefd_parse(const char *p, size_t len, double *allocated, double *maximum);
 int conntrack_stat_parse(const char *p, size_t len, uint64_t sum[17]);
 int schedstat_parse(const char *p, size_t len, struct out *o);
+int softnet_parse(const char *p, size_t len, struct out *o);
 
 /* Files: paths under a root, whole-file reads with a cap, small values. */
 #define HC_FILE_MAX (16 * 1024 * 1024)

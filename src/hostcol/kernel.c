@@ -258,3 +258,104 @@ int schedstat_update(struct hc *hc, struct out *o)
 	buf_free(&b);
 	return rc;
 }
+
+static int hex32(const struct field *f, uint64_t *v)
+{
+	size_t k;
+
+	*v = 0;
+	if (f->n == 0 || f->n > 8)
+		return -1;
+	for (k = 0; k < f->n; k++) {
+		char c = f->p[k];
+		int d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		*v = *v * 16 + (uint64_t)d;
+	}
+	return 0;
+}
+
+/*
+ * /proc/net/softnet_stat: one line of hexadecimal columns per CPU; 9 on
+ * old kernels, then received_rps (10), flow_limit_count (11), backlog
+ * length and the CPU's number (13, Linux 5.14).
+ */
+int softnet_parse(const char *p, size_t len, struct out *o)
+{
+	const char *line;
+	size_t llen, pos = 0, i, index = 0;
+
+	while (hc_line(p, len, &pos, &line, &llen)) {
+		struct field f[16];
+		size_t nf = hc_fields(line, llen, f, 16);
+		uint64_t v[13] = { 0 };
+		char cpu[24];
+
+		if (nf < 9)
+			return -1;
+		for (i = 0; i < nf && i < 13; i++)
+			if (hex32(&f[i], &v[i]) < 0)
+				return -1;
+		if (nf < 13)
+			v[12] = index;
+		if (nf < 11)
+			v[10] = 0;
+		if (nf < 10)
+			v[9] = 0;
+		if (nf < 12)
+			v[11] = 0;
+		hc_fmt(cpu, sizeof(cpu), "%llu", (unsigned long long)v[12]);
+		if (out_add(o, "node_softnet_processed_total",
+			    "Number of processed packets", OUT_COUNTER,
+			    (double)v[0], "cpu", cpu, NULL) < 0 ||
+		    out_add(o, "node_softnet_dropped_total",
+			    "Number of dropped packets", OUT_COUNTER,
+			    (double)v[1], "cpu", cpu, NULL) < 0 ||
+		    out_add(o, "node_softnet_times_squeezed_total",
+			    "Number of times processing packets ran out of quota",
+			    OUT_COUNTER, (double)v[2], "cpu", cpu, NULL) < 0 ||
+		    out_add(o, "node_softnet_cpu_collision_total",
+			    "Number of collision occur while obtaining device lock while transmitting",
+			    OUT_COUNTER, (double)v[8], "cpu", cpu, NULL) < 0 ||
+		    out_add(o, "node_softnet_received_rps_total",
+			    "Number of times cpu woken up received_rps",
+			    OUT_COUNTER, (double)v[9], "cpu", cpu, NULL) < 0 ||
+		    out_add(o, "node_softnet_flow_limit_count_total",
+			    "Number of times flow limit has been reached",
+			    OUT_COUNTER, (double)v[10], "cpu", cpu, NULL) < 0 ||
+		    out_add(o, "node_softnet_backlog_len",
+			    "Softnet backlog status", OUT_GAUGE,
+			    nf >= 13 ? (double)v[11] : 0.0, "cpu", cpu,
+			    NULL) < 0)
+			return -1;
+		index++;
+	}
+	return 0;
+}
+
+int softnet_update(struct hc *hc, struct out *o)
+{
+	struct buf b = BUF_INIT(HC_FILE_MAX);
+	char path[PATH_MAX];
+	int rc = HC_OK;
+
+	if (hc_path(path, sizeof(path), hc->procfs, "net/softnet_stat") < 0 ||
+	    hc_read(path, &b) < 0) {
+		log_error("softnet: could not get softnet statistics: %s",
+			  strerror(errno));
+		rc = HC_FAIL;
+	} else if (softnet_parse(b.p ? b.p : "", b.len, o) < 0) {
+		log_error("softnet: malformed '%s'", path);
+		rc = HC_FAIL;
+	}
+	buf_free(&b);
+	return rc;
+}

@@ -31,6 +31,7 @@ struct collector collectors[] = {
 	{ "netstat", 1, netstat_init, netstat_update, 0 },
 	{ "pressure", 1, NULL, pressure_update, 0 },
 	{ "schedstat", 1, NULL, schedstat_update, 0 },
+	{ "softnet", 1, NULL, softnet_update, 0 },
 	{ "stat", 1, NULL, stat_update, 0 },
 	{ "textfile", 1, NULL, textfile_update, 0 },
 	{ "thermal_zone", 1, NULL, thermal_zone_update, 0 },

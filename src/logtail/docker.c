@@ -21,13 +21,18 @@
 #define DOCKER_TIMEOUT_MS 5000
 #define BODY_MAX (16u << 20)
 #define RESYNC_MS 10000
+/* Docker may still copy a stopped container's last lines into its log
+ * for a moment after "die": read on that long before the final read. */
+#define STOP_GRACE_MS 1000
 #define ID_LEN 64
 
 struct ctr {
 	char id[ID_LEN + 1];
 	struct buf key;		/* "docker:ID" */
 	struct labels ls[3];	/* [1] stdout, [2] stderr */
+	struct buf pre[3];	/* the same, formatted */
 	int tty, api, running;
+	int64_t stopped_mono;	/* when it was seen stopped; 0 running */
 	char *logpath;
 	struct follow f;
 	int fopen;
@@ -65,7 +70,8 @@ static struct {
 static void set_pos(struct ctr *c, int64_t ts)
 {
 	if (ts > c->pos) {
-		c->pos = ts;
+		/* read by the stats of the main thread */
+		__atomic_store_n(&c->pos, ts, __ATOMIC_RELAXED);
 		positions_set(&positions, c->key.p, ts, 0, 0);
 	}
 }
@@ -83,7 +89,7 @@ static int entry(struct ctr *c, int stream, int64_t ts, const char *s,
 		return 0;
 	p = &c->part[stream];
 	if (!partial && !p->len && !c->part_over[stream]) {
-		r = out_entry(&c->ls[stream], ts, s, len);
+		r = out_entry_pre(&c->pre[stream], ts, s, len);
 		set_pos(c, ts);
 		return r;
 	}
@@ -102,7 +108,8 @@ static int entry(struct ctr *c, int stream, int64_t ts, const char *s,
 	if (partial)
 		return 0;
 	atomic_fetch_add(&D.partial_joined, 1);
-	r = out_entry(&c->ls[stream], c->part_ts[stream], buf_cstr(p), p->len);
+	r = out_entry_pre(&c->pre[stream], c->part_ts[stream], buf_cstr(p),
+			  p->len);
 	buf_reset(p);
 	c->part_over[stream] = 0;
 	set_pos(c, ts);
@@ -359,6 +366,7 @@ static void ctr_free(struct ctr *c)
 		follow_close(&c->f);
 	for (s = 0; s < 3; s++) {
 		labels_free(&c->ls[s]);
+		buf_free(&c->pre[s]);
 		buf_free(&c->part[s]);
 	}
 	buf_free(&c->key);
@@ -392,6 +400,7 @@ static struct ctr *ctr_new(const char *id)
 	json_doc_init(&c->doc);
 	for (s = 0; s < 3; s++) {
 		labels_init(&c->ls[s]);
+		buf_init(&c->pre[s], 1u << 20);
 		buf_init(&c->part[s], lt_out.max_line);
 	}
 	buf_addf(&c->key, "docker:%s", id);
@@ -430,7 +439,8 @@ static struct ctr *ctr_new(const char *id)
 	for (s = 1; s <= 2; s++)
 		if (labels_copy(&c->ls[s], &c->ls[0]) < 0 ||
 		    labels_set(&c->ls[s], "__meta_docker_container_log_stream",
-			       34, s == 1 ? "stdout" : "stderr", 6) < 0)
+			       34, s == 1 ? "stdout" : "stderr", 6) < 0 ||
+		    out_prefix(&c->pre[s], &c->ls[s]) < 0)
 			goto fail;
 	if (positions_lookup(&positions, c->key.p, &c->pos, &dev, &ino))
 		c->skip_to = c->pos;
@@ -498,6 +508,7 @@ static void add_container(const char *id, int once)
 		/* restarted: reading goes on from where it stopped */
 		if (!c->running && !once) {
 			c->running = 1;
+			c->stopped_mono = 0;
 			if (c->api && atomic_load(&c->thr_done)) {
 				api_join(c);
 				api_start(c);
@@ -723,6 +734,13 @@ int docker_poll(int once)
 
 		if (c->fopen) {
 			int final = !c->running;
+
+			if (final && !once) {
+				if (!c->stopped_mono)
+					c->stopped_mono = clock_mono_ms();
+				final = clock_mono_ms() - c->stopped_mono >=
+					STOP_GRACE_MS;
+			}
 			int r = follow_poll(&c->f, on_json_line, c, final);
 
 			if (r < 0)
@@ -770,8 +788,17 @@ void docker_stats(struct buf *b)
 {
 	size_t i, api = 0;
 
-	for (i = 0; i < D.n; i++)
+	int64_t now = clock_ns(), lag = 0;
+
+	for (i = 0; i < D.n; i++) {
 		api += D.v[i]->api;
+		/* how far behind the newest entry written is, for a running
+		 * container (a quiet one counts as behind too) */
+		int64_t pos = __atomic_load_n(&D.v[i]->pos, __ATOMIC_RELAXED);
+
+		if (D.v[i]->running && pos && now - pos > lag)
+			lag = now - pos;
+	}
 	buf_addf(b,
 		 "# HELP obs_logtail_containers_followed Containers whose "
 		 "logs are read now.\n"
@@ -793,10 +820,15 @@ void docker_stats(struct buf *b)
 		 "# HELP obs_logtail_docker_up Whether the Engine API answered "
 		 "the last request.\n"
 		 "# TYPE obs_logtail_docker_up gauge\n"
-		 "obs_logtail_docker_up %d\n",
+		 "obs_logtail_docker_up %d\n"
+		 "# HELP obs_logtail_docker_position_lag_seconds Age of the "
+		 "newest entry written, of the container furthest behind.\n"
+		 "# TYPE obs_logtail_docker_position_lag_seconds gauge\n"
+		 "obs_logtail_docker_position_lag_seconds %.3f\n",
 		 api, D.n - api, D.followed_total,
 		 (unsigned long long)atomic_load(&D.partial_joined),
-		 (unsigned long long)atomic_load(&D.bad_lines), !D.down);
+		 (unsigned long long)atomic_load(&D.bad_lines), !D.down,
+		 (double)lag / 1e9);
 }
 
 void docker_free(void)

@@ -15,6 +15,7 @@
 struct tfile {
 	struct follow f;
 	struct labels ls;
+	struct buf pre;		/* the labels, formatted */
 	struct buf key;		/* "file:PATH" */
 	int seen;		/* matched by this pass */
 };
@@ -45,7 +46,7 @@ static int on_line(void *arg, const char *line, size_t len, int over)
 	t->f.last_ts = ts;
 	if (over)
 		atomic_fetch_add(&lt_out.truncated, 1);
-	return out_entry(&t->ls, ts, line, len);
+	return out_entry_pre(&t->pre, ts, line, len);
 }
 
 static struct tfile *find(const char *path)
@@ -62,6 +63,7 @@ static void tfile_free(struct tfile *t)
 {
 	follow_close(&t->f);
 	labels_free(&t->ls);
+	buf_free(&t->pre);
 	buf_free(&t->key);
 	free(t);
 }
@@ -89,8 +91,10 @@ static void add_file(const char *path)
 		return;
 	labels_init(&t->ls);
 	buf_init(&t->key, 8192);
+	buf_init(&t->pre, 65536);
 	if (buf_addf(&t->key, "file:%s", path) < 0 ||
-	    labels_set(&t->ls, "filename", 8, path, strlen(path)) < 0) {
+	    labels_set(&t->ls, "filename", 8, path, strlen(path)) < 0 ||
+	    out_prefix(&t->pre, &t->ls) < 0) {
 		tfile_free(t);
 		return;
 	}
@@ -98,6 +102,7 @@ static void add_file(const char *path)
 	if (follow_open(&t->f, path, off, dev, ino, lt_out.max_line) < 0) {
 		log_errno("cannot open '%s'", path);
 		labels_free(&t->ls);
+		buf_free(&t->pre);
 		buf_free(&t->key);
 		free(t);
 		return;

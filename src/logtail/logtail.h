@@ -53,13 +53,17 @@ struct lt_out {
 	int failed;		/* a write failed (EPIPE): stop */
 	size_t max_line;	/* --max-line-size */
 	atomic_uint_fast64_t entries, bytes, truncated;
+	struct buf tail;	/* scratch: ' TS "line"' */
 };
 extern struct lt_out lt_out;
 
-/* Writes one entry (truncated to max_line, counted); -1 when stdout is gone. */
-int out_entry(const struct labels *ls, int64_t ts, const char *line,
-	      size_t len);
 int out_flush(void);
+/* A stream's label set formatted once, "{...}", for out_entry_pre(), which
+ * writes one entry (cut to max_line, counted) as lineio_write_log() would,
+ * without formatting the labels again; -1 when stdout is gone. */
+int out_prefix(struct buf *pre, const struct labels *ls);
+int out_entry_pre(const struct buf *pre, int64_t ts, const char *line,
+		  size_t len);
 
 /* ---- positions.c ---- */
 

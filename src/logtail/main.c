@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "buf.h"
 #include "clock.h"
 #include "http.h"
@@ -52,7 +53,7 @@ volatile int logtail_stop;
 
 static int bad_arg(const char *opt, const char *arg, const char *why)
 {
-	log_error("invalid %s '%s': %s", opt, arg, why);
+	args_bad(opt, arg, why);
 	return EXIT_CONFIG;
 }
 
@@ -116,21 +117,17 @@ int main(int argc, char **argv)
 					       "not auto, api or json-file");
 			break;
 		case OPT_MAX_LINE:
-			if (parse_size(optarg, strlen(optarg), &max_line) < 0 ||
-			    max_line < 1 || max_line > OBS_LINE_MAX / 2)
-				return bad_arg("--max-line-size", optarg,
-					       "not a size between 1B and "
-					       "512KiB");
+			if (args_size("--max-line-size", optarg, 1,
+				      OBS_LINE_MAX / 2, &max_line) < 0)
+				return EXIT_CONFIG;
 			break;
 		case OPT_ONCE:
 			once = 1;
 			break;
 		case OPT_POLL:
-			if (parse_duration(optarg, strlen(optarg), &poll_ms) <
-				    0 ||
-			    poll_ms < 1)
-				return bad_arg("--poll-interval", optarg,
-					       "not a duration such as 250ms");
+			if (args_duration("--poll-interval", optarg, 1,
+					  &poll_ms) < 0)
+				return EXIT_CONFIG;
 			break;
 		case OPT_POSITIONS:
 			posfile = optarg;
@@ -139,11 +136,9 @@ int main(int argc, char **argv)
 			stats = optarg;
 			break;
 		case OPT_SYNC:
-			if (parse_duration(optarg, strlen(optarg), &sync_ms) <
-				    0 ||
-			    sync_ms < 1)
-				return bad_arg("--sync-period", optarg,
-					       "not a duration such as 10s");
+			if (args_duration("--sync-period", optarg, 1,
+					  &sync_ms) < 0)
+				return EXIT_CONFIG;
 			break;
 		case OPT_VERSION:
 			obs_print_version();
@@ -166,6 +161,7 @@ int main(int argc, char **argv)
 	}
 
 	lt_out.max_line = (size_t)max_line;
+	buf_init(&lt_out.tail, 4 * (size_t)max_line + 64);
 	lineio_writer_init(&lt_out.w, STDOUT_FILENO, "standard output");
 	if (sig_init() < 0 || http_global_init() < 0)
 		return EXIT_RUNTIME;
@@ -222,6 +218,7 @@ int main(int argc, char **argv)
 	files_free();
 	positions_free(&positions);
 	lineio_writer_free(&lt_out.w);
+	buf_free(&lt_out.tail);
 	http_global_cleanup();
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "buf.h"
 #include "clock.h"
 #include "http.h"
@@ -95,32 +96,6 @@ struct global {
 	int64_t queue_max_age_ms, drain_timeout_ms;
 	int sync;
 };
-
-static int bad_arg(const char *opt, const char *arg, const char *why)
-{
-	log_error("invalid %s '%s': %s", opt, arg, why);
-	return -1;
-}
-
-static int arg_duration(const char *opt, const char *arg, int64_t *ms,
-			int64_t min)
-{
-	int64_t v;
-
-	if (parse_duration(arg, strlen(arg), &v) < 0)
-		return bad_arg(opt, arg, "not a duration such as 5s or 1m30s");
-	if (v < min)
-		return bad_arg(opt, arg, "too small");
-	*ms = v;
-	return 0;
-}
-
-static int arg_file(const char *opt, const char *arg)
-{
-	if (access(arg, R_OK) < 0)
-		return bad_arg(opt, arg, strerror(errno));
-	return 0;
-}
 
 /* ---- the reader ---- */
 
@@ -430,32 +405,30 @@ static int endpoint_option(struct lp_endpoint *ep, int c, const char *arg)
 		return 0;
 	case OPT_BASIC_PASS_FILE:
 		ep->http.basic_password_file = arg;
-		return arg_file("--basic-auth-password-file", arg);
+		return args_readable("--basic-auth-password-file", arg);
 	case OPT_BATCH_SIZE:
-		if (parse_size(arg, strlen(arg), &sz) < 0 || sz < 1 ||
-		    sz > (64u << 20))
-			return bad_arg("--batch-size", arg,
-				       "not a size between 1B and 64MiB");
+		if (args_size("--batch-size", arg, 1, 64u << 20, &sz) < 0)
+			return -1;
 		ep->batch_size = sz;
 		return 0;
 	case OPT_BATCH_WAIT:
-		return arg_duration("--batch-wait", arg, &ep->batch_wait_ms, 1);
+		return args_duration("--batch-wait", arg, 1, &ep->batch_wait_ms);
 	case OPT_BEARER_FILE:
 		ep->http.bearer_token_file = arg;
-		return arg_file("--bearer-token-file", arg);
+		return args_readable("--bearer-token-file", arg);
 	case OPT_CA:
 		ep->http.ca_file = arg;
-		return arg_file("--ca-file", arg);
+		return args_readable("--ca-file", arg);
 	case OPT_CERT:
 		ep->http.cert_file = arg;
-		return arg_file("--cert-file", arg);
+		return args_readable("--cert-file", arg);
 	case OPT_FORMAT:
 		if (strcmp(arg, "json") == 0)
 			ep->format = LP_JSON;
 		else if (strcmp(arg, "protobuf") == 0)
 			ep->format = LP_PROTOBUF;
 		else
-			return bad_arg("--format", arg,
+			return args_bad("--format", arg,
 				       "not 'protobuf' or 'json'");
 		return 0;
 	case OPT_HEADER: {
@@ -463,11 +436,11 @@ static int endpoint_option(struct lp_endpoint *ep, int c, const char *arg)
 
 		if (!colon || !lp_header_ok(arg, (size_t)(colon - arg)) ||
 		    strchr(arg, '\n') || strchr(arg, '\r'))
-			return bad_arg("--header", arg,
+			return args_bad("--header", arg,
 				       "not 'NAME: VALUE' with a header "
 				       "lokipush does not set itself");
 		if (ep->nflag_headers == ARRAY_SIZE(ep->flag_headers))
-			return bad_arg("--header", arg, "too many headers");
+			return args_bad("--header", arg, "too many headers");
 		ep->flag_headers[ep->nflag_headers++] = arg;
 		return 0;
 	}
@@ -476,19 +449,19 @@ static int endpoint_option(struct lp_endpoint *ep, int c, const char *arg)
 		return 0;
 	case OPT_KEY:
 		ep->http.key_file = arg;
-		return arg_file("--key-file", arg);
+		return args_readable("--key-file", arg);
 	case OPT_MAX_AGE:
-		return arg_duration("--max-age", arg, &ep->max_age_ms, 0);
+		return args_duration("--max-age", arg, 0, &ep->max_age_ms);
 	case OPT_MAX_BACKOFF:
-		return arg_duration("--max-backoff", arg, &ep->max_backoff_ms, 1);
+		return args_duration("--max-backoff", arg, 1, &ep->max_backoff_ms);
 	case OPT_MAX_RETRIES:
 		if (parse_int_arg(arg, 0, 1000000, &n) < 0)
-			return bad_arg("--max-retries", arg,
+			return args_bad("--max-retries", arg,
 				       "not a number in [0, 1000000]");
 		ep->max_retries = n;
 		return 0;
 	case OPT_MIN_BACKOFF:
-		return arg_duration("--min-backoff", arg, &ep->min_backoff_ms, 1);
+		return args_duration("--min-backoff", arg, 1, &ep->min_backoff_ms);
 	case OPT_NO_429:
 		ep->retry_on_429 = 0;
 		return 0;
@@ -496,14 +469,14 @@ static int endpoint_option(struct lp_endpoint *ep, int c, const char *arg)
 		ep->http.proxy_url = arg;
 		return 0;
 	case OPT_TIMEOUT:
-		return arg_duration("--remote-timeout", arg,
-				    &ep->remote_timeout_ms, 1);
+		return args_duration("--remote-timeout", arg, 1,
+				    &ep->remote_timeout_ms);
 	case OPT_SERVER_NAME:
 		ep->http.server_name = arg;
 		return 0;
 	case OPT_TENANT:
 		if (!*arg || strchr(arg, '\n') || strchr(arg, '\r'))
-			return bad_arg("--tenant-id", arg, "not a one-line name");
+			return args_bad("--tenant-id", arg, "not a one-line name");
 		ep->tenant_id = arg;
 		return 0;
 	}
@@ -514,7 +487,7 @@ static int check_url_flags(struct lp_endpoint *ep, const char *url)
 {
 	if (strncmp(url, "http://", 7) != 0 &&
 	    strncmp(url, "https://", 8) != 0)
-		return bad_arg("-u", url, "not an http or https URL");
+		return args_bad("-u", url, "not an http or https URL");
 	if (!!ep->http.cert_file != !!ep->http.key_file) {
 		log_error("--cert-file and --key-file go together");
 		return -1;
@@ -601,25 +574,22 @@ int main(int argc, char **argv)
 			log_set_verbose(1);
 			break;
 		case OPT_DRAIN:
-			if (arg_duration("--drain-timeout", optarg,
-					 &g.drain_timeout_ms, 0) < 0)
+			if (args_duration("--drain-timeout", optarg, 0,
+					 &g.drain_timeout_ms) < 0)
 				return EXIT_CONFIG;
 			break;
 		case OPT_NO_FSYNC:
 			g.sync = 0;
 			break;
 		case OPT_QMAX_AGE:
-			if (arg_duration("--queue-max-age", optarg,
-					 &g.queue_max_age_ms, 0) < 0)
+			if (args_duration("--queue-max-age", optarg, 0,
+					 &g.queue_max_age_ms) < 0)
 				return EXIT_CONFIG;
 			break;
 		case OPT_QMAX_BYTES:
-			if (parse_size(optarg, strlen(optarg),
-				       &g.queue_max_bytes) < 0) {
-				bad_arg("--queue-max-bytes", optarg,
-					"not a size such as 512MiB");
+			if (args_size("--queue-max-bytes", optarg, 0,
+				      UINT64_MAX, &g.queue_max_bytes) < 0)
 				return EXIT_CONFIG;
-			}
 			max_set = 1;
 			break;
 		case OPT_STATS:

@@ -60,7 +60,7 @@ int lp_sender_open(struct lp_endpoint *ep, const char *queue_dir,
 		return -1;
 	}
 	S.q_mem = !queue_dir;
-	S.mem_high = 3 * ep->batch_size;
+	S.mem_high = ep->batch_size + ep->batch_size / 2;
 	if (qo->max_bytes && S.mem_high > qo->max_bytes)
 		S.mem_high = qo->max_bytes;
 	S.q = queue_open(queue_dir, qo);
@@ -117,23 +117,6 @@ int lp_sender_push(const void *rec, size_t len, int64_t now_ms)
 	}
 	atomic_fetch_add(&S.st->batches_queued, 1);
 	return 0;
-}
-
-/* The first line of the receiver's answer, for the error message. */
-static void reason(const struct http_response *r, char *dst, size_t n)
-{
-	size_t i, len = r->body.len < n - 1 ? r->body.len : n - 1;
-
-	for (i = 0; i < len; i++) {
-		char c = r->body.p[i];
-
-		if (c == '\n' || c == '\r')
-			break;
-		dst[i] = (c < 0x20 || c == 0x7f) ? ' ' : c;
-	}
-	while (i && dst[i - 1] == ' ')
-		i--;
-	dst[i] = '\0';
 }
 
 static int corrupt(void)
@@ -195,7 +178,7 @@ static int deliver(int64_t *retry_after, int last_try)
 		atomic_fetch_add(&S.st->bytes_sent, S.body.len);
 		ret = SEND_OK;
 	} else if (http_status_retryable(r.status, ep->retry_on_429)) {
-		reason(&r, why, sizeof(why));
+		http_response_reason(&r, why, sizeof(why));
 		log_limited(&lim_retry,
 			    "warning: receiver answered HTTP %ld to %u entries: "
 			    "'%s'%s",
@@ -203,7 +186,7 @@ static int deliver(int64_t *retry_after, int last_try)
 		*retry_after = r.retry_after_ms;
 		ret = SEND_RETRY;
 	} else {
-		reason(&r, why, sizeof(why));
+		http_response_reason(&r, why, sizeof(why));
 		log_limited(&lim_drop,
 			    "receiver rejected %u entries with HTTP %ld: '%s'; "
 			    "batch dropped",

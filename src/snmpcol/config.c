@@ -569,10 +569,7 @@ cfg_expand(struct sc_config *c, const struct ynode *map, const char *key,
 			p = end + 1;
 		} else {
 			name = p + 1;
-			end = name;
-			while (*end == '_' || (*end >= '0' && *end <= '9') ||
-			    ((*end | 0x20) >= 'a' && (*end | 0x20) <= 'z'))
-				end++;
+			end = sc_name_end(name);
 			if (end == name) {
 				rc = buf_addch(&b, *p++);
 				continue;

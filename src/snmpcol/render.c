@@ -14,8 +14,9 @@
 #include "value.h"
 #include "banned.h"
 
-/* A hostile agent cannot make a label longer than this from an index. */
-#define SC_INDEX_MAX 65536
+/* A hostile agent cannot make a label longer than this from an index (an
+ * OID has at most 128 parts, so no real index comes near). */
+#define SC_INDEX_MAX 1024
 
 /* A list of integers: the index OIDs a label was made of (Go's []int). */
 struct ivec {
@@ -240,7 +241,8 @@ sc_valid_utf8(struct buf *out, const char *s, size_t n)
 		size_t len = 0, i;
 		uint32_t cp = 0;
 
-		if (*p < 0x80)
+		/* NUL cannot be in a label of the line format: it is bad. */
+		if (*p > 0 && *p < 0x80)
 			len = 1;
 		else if (*p >= 0xc2 && *p <= 0xdf)
 			len = 2, cp = *p & 0x1f;
@@ -583,26 +585,13 @@ sc_value_string(struct buf *out, const struct sc_value *v, const char *type)
 
 /* --- time types ----------------------------------------------------------- */
 
-/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar. */
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* RFC 2579 DateAndTime as Go's time.Date normalises it. */
 static int
 date_and_time(const struct sc_value *v, double *out)
 {
 	const unsigned char *b = v->s;
-	int64_t year, month, secs, off = 0;
+	struct tm tm;
+	int64_t secs, off = 0;
 
 	if (v->kind != SV_OCTETS || (v->slen != 8 && v->slen != 11))
 		return -1;
@@ -613,14 +602,16 @@ date_and_time(const struct sc_value *v, double *out)
 		if (b[8] == '-')
 			off = -off;
 	}
-	year = (int64_t)b[0] << 8 | b[1];
-	month = (int64_t)b[2] - 1;
-	/* time.Date takes month 0 or 13 as a neighbouring year's. */
-	year += month >= 0 ? month / 12 : (month - 11) / 12;
-	month = ((month % 12) + 12) % 12;
-	secs = days_from_civil(year, month + 1, 1) * 86400 +
-	    ((int64_t)b[3] - 1) * 86400 + (int64_t)b[4] * 3600 +
-	    (int64_t)b[5] * 60 + b[6] + b[7] / 10;
+	/* timegm normalises out-of-range fields as Go's time.Date does
+	 * (month 13 is January next year, deciseconds past 9 are seconds). */
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = ((int)b[0] << 8 | b[1]) - 1900;
+	tm.tm_mon = (int)b[2] - 1;
+	tm.tm_mday = b[3];
+	tm.tm_hour = b[4];
+	tm.tm_min = b[5];
+	tm.tm_sec = b[6] + b[7] / 10;
+	secs = (int64_t)timegm(&tm);
 	*out = (double)(secs - off);
 	return 0;
 }
@@ -1029,10 +1020,7 @@ expand(struct buf *out, const char *tpl, const pcre2_code *re,
 		}
 		if (p[1] == '{') {
 			name = p + 2;
-			end = name;
-			while (*end == '_' || (*end >= '0' && *end <= '9') ||
-			    ((*end | 0x20) >= 'a' && (*end | 0x20) <= 'z'))
-				end++;
+			end = sc_name_end(name);
 			if (end == name || *end != '}') {
 				r = buf_addch(out, *p++);
 				continue;
@@ -1040,10 +1028,7 @@ expand(struct buf *out, const char *tpl, const pcre2_code *re,
 			p = end + 1;
 		} else {
 			name = p + 1;
-			end = name;
-			while (*end == '_' || (*end >= '0' && *end <= '9') ||
-			    ((*end | 0x20) >= 'a' && (*end | 0x20) <= 'z'))
-				end++;
+			end = sc_name_end(name);
 			if (end == name) {
 				r = buf_addch(out, *p++);
 				continue;
@@ -1157,32 +1142,24 @@ pdu_samples(struct sc_samples *out, const struct sc_metric *mt,
 	} else if (strcmp(type, "NTPTimeStamp") == 0) {
 		if (ntp_timestamp(&pdu->v, &value) < 0)
 			goto out;
-	} else if (strcmp(type, "EnumAsInfo") == 0) {
+	} else if (strcmp(type, "EnumAsInfo") == 0 ||
+	    strcmp(type, "EnumAsStateSet") == 0) {
+		int info = strcmp(type, "EnumAsInfo") == 0;
 		int64_t k = go_int(value);
 		const char *name = enum_name(&mt->enums, k);
 		const struct lab *l = lab_get(&m, mt->name, 0);
 
+		/* The state goes in a label named as the metric: not when an
+		 * index has that name already. */
 		if (l != NULL && l->present)
 			goto out;
 		if (name == NULL)
 			r = buf_addf(&s, "%lld", (long long)k);
 		if (r == 0)
-			r = emit(out, mt, "_info", " (EnumAsInfo)", 0, &m, mt->name,
+			r = emit(out, mt, info ? "_info" : NULL, info ?
+			    " (EnumAsInfo)" : " (EnumAsStateSet)", 0, &m, mt->name,
 			    name ? name : s.p, 1.0);
-		goto out;
-	} else if (strcmp(type, "EnumAsStateSet") == 0) {
-		int64_t k = go_int(value);
-		const char *name = enum_name(&mt->enums, k);
-		const struct lab *l = lab_get(&m, mt->name, 0);
-
-		if (l != NULL && l->present)
-			goto out;
-		if (name == NULL)
-			r = buf_addf(&s, "%lld", (long long)k);
-		if (r == 0)
-			r = emit(out, mt, NULL, " (EnumAsStateSet)", 0, &m, mt->name,
-			    name ? name : s.p, 1.0);
-		for (i = 0; i < mt->enums.n && r == 0; i++)
+		for (i = 0; !info && i < mt->enums.n && r == 0; i++)
 			if (mt->enums.keys[i] != k)
 				r = emit(out, mt, NULL, " (EnumAsStateSet)", 0, &m,
 				    mt->name, mt->enums.names[i], 0.0);

@@ -31,43 +31,33 @@ struct proto {
 	size_t n;
 };
 
+static const struct proto auth_protos[] = {
+	{ "MD5", usmHMACMD5AuthProtocol, 10 },
+	{ "SHA", usmHMACSHA1AuthProtocol, 10 },
+	{ "SHA224", usmHMAC128SHA224AuthProtocol, 10 },
+	{ "SHA256", usmHMAC192SHA256AuthProtocol, 10 },
+	{ "SHA384", usmHMAC256SHA384AuthProtocol, 10 },
+	{ "SHA512", usmHMAC384SHA512AuthProtocol, 10 },
+	{ NULL, NULL, 0 },
+};
+
+/* gosnmp's AES192/AES256 are Blumenthal's, the C ones Cisco's (Reeder). */
+static const struct proto priv_protos[] = {
+	{ "DES", usmDESPrivProtocol, 10 },
+	{ "AES", usmAESPrivProtocol, 10 },
+	{ "AES192", usmAES192PrivProtocol, 9 },
+	{ "AES256", usmAES256PrivProtocol, 9 },
+	{ "AES192C", usmAES192CiscoPrivProtocol, 11 },
+	{ "AES256C", usmAES256CiscoPrivProtocol, 11 },
+	{ NULL, NULL, 0 },
+};
+
 static int
-auth_proto(const char *name, struct proto *p)
+proto_find(const struct proto *list, const char *name, struct proto *p)
 {
-	static const struct proto list[] = {
-		{ "MD5", usmHMACMD5AuthProtocol, 10 },
-		{ "SHA", usmHMACSHA1AuthProtocol, 10 },
-		{ "SHA224", usmHMAC128SHA224AuthProtocol, 10 },
-		{ "SHA256", usmHMAC192SHA256AuthProtocol, 10 },
-		{ "SHA384", usmHMAC256SHA384AuthProtocol, 10 },
-		{ "SHA512", usmHMAC384SHA512AuthProtocol, 10 },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(list) / sizeof(list[0]); i++)
-		if (strcmp(list[i].name, name) == 0) {
-			*p = list[i];
-			return 0;
-		}
-	return -1;
-}
-
-static int
-priv_proto(const char *name, struct proto *p)
-{
-	static const struct proto list[] = {
-		{ "DES", usmDESPrivProtocol, 10 },
-		{ "AES", usmAESPrivProtocol, 10 },
-		{ "AES192", usmAES192PrivProtocol, 9 },
-		{ "AES256", usmAES256PrivProtocol, 9 },
-		{ "AES192C", usmAES192CiscoPrivProtocol, 11 },
-		{ "AES256C", usmAES256CiscoPrivProtocol, 11 },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(list) / sizeof(list[0]); i++)
-		if (strcmp(list[i].name, name) == 0) {
-			*p = list[i];
+	for (; list->name; list++)
+		if (strcmp(list->name, name) == 0) {
+			*p = *list;
 			return 0;
 		}
 	return -1;
@@ -133,7 +123,7 @@ session_open(const char *target, const struct sc_auth *a,
 		else if (strcmp(a->security_level, "authPriv") == 0)
 			ss.securityLevel = SNMP_SEC_LEVEL_AUTHPRIV;
 		if (ss.securityLevel != SNMP_SEC_LEVEL_NOAUTH) {
-			if (auth_proto(a->auth_protocol, &ap) < 0) {
+			if (proto_find(auth_protos, a->auth_protocol, &ap) < 0) {
 				snprintf(s->err, sizeof(s->err),
 				    "unknown auth protocol '%s'", a->auth_protocol);
 				goto out;
@@ -150,7 +140,7 @@ session_open(const char *target, const struct sc_auth *a,
 			}
 		}
 		if (ss.securityLevel == SNMP_SEC_LEVEL_AUTHPRIV) {
-			if (priv_proto(a->priv_protocol, &pp) < 0) {
+			if (proto_find(priv_protos, a->priv_protocol, &pp) < 0) {
 				snprintf(s->err, sizeof(s->err),
 				    "unknown priv protocol '%s'", a->priv_protocol);
 				goto out;

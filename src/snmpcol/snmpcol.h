@@ -143,6 +143,16 @@ int sc_auth_expand(struct sc_config *c, struct sc_auth *a);
 int sc_oid_parse(const char *s, uint32_t **v, size_t *n);
 int sc_oid_cmp(const uint32_t *a, size_t na, const uint32_t *b, size_t nb);
 
+/* The end of a $name of a template or variable: [A-Za-z0-9_]*. */
+static inline const char *
+sc_name_end(const char *p)
+{
+	while (*p == '_' || (*p >= '0' && *p <= '9') ||
+	    ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
+		p++;
+	return p;
+}
+
 /* --- values and rendering (render.c): pure functions on buffers ---------- */
 
 enum sc_vkind {
@@ -222,7 +232,8 @@ int sc_value_string(struct buf *out, const struct sc_value *v,
 double sc_value_number(const struct sc_value *v);
 /* Go's strconv.FormatFloat(v, 'f', -1, bits) with bits 32 or 64. */
 int sc_format_float_f(struct buf *out, double v, int bits);
-/* Go's strings.ToValidUTF8(s, "\uFFFD"). */
+/* Go's strings.ToValidUTF8(s, "\uFFFD"), and NUL (which no label of the
+ * line format can hold) replaced the same way. */
 int sc_valid_utf8(struct buf *out, const char *s, size_t n);
 
 /* --- the SNMP client (snmp.c) -------------------------------------------- */

@@ -1,4 +1,4 @@
-/* fuzz_hostcol_proc.c: libFuzzer harness for hostcol's /proc parsers (meminfo, vmstat, stat, loadavg, netstat, pressure, diskstats). */
+/* fuzz_hostcol_proc.c: libFuzzer harness for hostcol's /proc parsers (meminfo, vmstat, stat, loadavg, netstat, pressure, diskstats, file-nr, conntrack, schedstat, softnet). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 #include "../../src/hostcol/netstat.c"
 #include "../../src/hostcol/pressure.c"
 #include "../../src/hostcol/diskstats.c"
+#include "../../src/hostcol/kernel.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int ready;
 	const char *p = (const char *)data;
 	struct out o;
-	double load[3], some, full;
+	double load[3], some, full, fa, fm;
+	uint64_t sum[17];
 	size_t third = size / 3;
 
 	if (!ready) {
@@ -42,6 +44,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)loadavg_parse(p, size, load);
 	(void)pressure_parse(p, size, &some, &full);
 	(void)diskstats_parse(p, size, &hc, &o);
+	(void)filefd_parse(p, size, &fa, &fm);
+	(void)conntrack_stat_parse(p, size, sum);
+	(void)schedstat_parse(p, size, &o);
+	(void)softnet_parse(p, size, &o);
 	(void)netstat_parse(p, third, p + third, third, p + 2 * third,
 			    size - 2 * third, hc.netstat_re, &o);
 	out_free(&o);

@@ -143,7 +143,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t k;
 
 		for (k = 0; k < out.v[i].ls.n; k++)
-			if (labels_value(&out.v[i].ls, k)[0] == '\0')
+			if (labels_value(&out.v[i].ls, k)[0] == '\0' ||
+			    strlen(labels_value(&out.v[i].ls, k)) != out.v[i].ls.v[k].vlen)
 				abort();
 		if (i > 0 && strcmp(out.v[i - 1].name, out.v[i].name) == 0 &&
 		    labels_cmp(&out.v[i - 1].ls, &out.v[i].ls) == 0)

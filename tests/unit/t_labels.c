@@ -371,11 +371,42 @@ test_sets(void)
 	ok(ls.v == NULL && ls.n == 0, "free clears");
 }
 
+/* A parser's way in: the line copied once, names and values cut in it. */
+static void
+test_cut(void)
+{
+	struct labels ls;
+	long base, name;
+	char *a;
+	int i;
+
+	labels_init(&ls);
+	base = labels_arena_add(&ls, "m{b=\"2\",a=\"1\"}", 14);
+	name = labels_arena_add(&ls, LABELS_NAME, 8);
+	ok(base == 0 && name == 15, "cut: the copies sit at 0 and 15");
+	a = ls.arena.p;
+	a[1] = a[3] = a[6] = a[9] = a[12] = '\0';
+	ok(labels_push_ref(&ls, (size_t)name, 8, 0, 1) == 0 &&
+	    labels_push_ref(&ls, 2, 1, 5, 1) == 0 &&
+	    labels_push_ref(&ls, 8, 1, 11, 1) == 0, "cut: three labels");
+	ok(labels_sort(&ls) == 0, "cut: sorted");
+	is_str(fmt(&ls), "m{a=\"1\",b=\"2\"}", "cut: the set");
+	/* Many labels: the array grows under push_ref. */
+	for (i = 0; i < 100; i++)
+		labels_push_ref(&ls, 2, 1, 5, 1);
+	ok(ls.n == 103, "cut: push_ref grows the array");
+	ok(labels_arena_add(&ls, ls.arena.p, 20) >= 0 &&
+	    memcmp(ls.arena.p + ls.arena.len - 21, "m", 1) == 0,
+	    "cut: adding a piece of the arena to itself");
+	labels_free(&ls);
+}
+
 int
 main(void)
 {
 	test_names();
 	test_escape();
 	test_sets();
+	test_cut();
 	return done_testing();
 }

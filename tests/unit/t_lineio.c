@@ -373,6 +373,104 @@ test_format(void)
 	buf_free(&b);
 }
 
+/* lineio_read_line() then lineio_parse() is lineio_read(). */
+static void
+test_two_step(void)
+{
+	static const char data[] = "a 1\n\n# c\nbad{ 1\n  \nb{x=\"y\"} 2 3\nc 4";
+	struct lineio_reader r;
+	struct record rec;
+	struct buf got = BUF_INIT(0), want = BUF_INIT(0);
+	const char *line;
+	size_t len;
+	int fd = input_fd(data, sizeof(data) - 1), res;
+
+	read_all(data, sizeof(data) - 1, &want, 1);
+	lineio_reader_init(&r, fd, "in");
+	r.quiet = 1;
+	record_init(&rec);
+	while ((res = lineio_read_line(&r, &line, &len)) == LINEIO_OK) {
+		ok(len > 0 && line[len - 1] != '\n', "two steps: line %lu is "
+		    "whole, without its newline", r.lineno);
+		if (lineio_parse(&r, line, len, &rec)) {
+			buf_addf(&got, "%lu: ", r.lineno);
+			lineio_format_record(&got, &rec);
+			buf_addch(&got, '\n');
+		}
+	}
+	buf_addf(&got, "res=%d bad=%lu lines=%lu", res, r.bad, r.lines);
+	is_str(buf_cstr(&got), buf_cstr(&want),
+	    "two steps: the records, lines and bad lines of lineio_read");
+	record_free(&rec);
+	lineio_reader_free(&r);
+	close(fd);
+	buf_free(&got);
+	buf_free(&want);
+}
+
+/* The series text, then the value and timestamp, is the sample line. */
+static void
+test_series(void)
+{
+	static const char *sets[][6] = {
+		{ "up", NULL },
+		{ "up", "job", "a", NULL },
+		{ "x", "a", "q\"\\\nz", "b.c", "v", NULL },
+		{ "x", "\"odd\"", "1", "zz", "", NULL },
+	};
+	static const double vals[] = { 1, 0.25, 1e10, -3.5e-7 };
+	struct buf a = BUF_INIT(0), b = BUF_INIT(0);
+	struct lineio_writer w;
+	struct record rec;
+	char got[512];
+	size_t i, k;
+	int p[2];
+
+	if (pipe(p) < 0) {
+		ok(0, "series: pipe");
+		return;
+	}
+	lineio_writer_init(&w, p[1], "out");
+	record_init(&rec);
+	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		ssize_t n;
+
+		labels_reset(&rec.labels);
+		labels_set(&rec.labels, LABELS_NAME, 8, sets[i][0],
+		    strlen(sets[i][0]));
+		for (k = 1; sets[i][k] != NULL; k += 2)
+			labels_push(&rec.labels, sets[i][k], strlen(sets[i][k]),
+			    sets[i][k + 1], strlen(sets[i][k + 1]));
+		labels_sort(&rec.labels);
+		rec.kind = REC_SAMPLE;
+		rec.value = vals[i];
+		rec.ts = (int64_t)i * 1000;
+		rec.has_ts = i != 1;
+		buf_reset(&a);
+		buf_reset(&b);
+		lineio_format_record(&a, &rec);
+		ok(lineio_format_series(&b, &rec.labels) == 0 &&
+		    b.len <= a.len && memcmp(a.p, b.p, b.len) == 0 &&
+		    a.p[b.len] == ' ', "series: set %zu is the start of its "
+		    "line", i);
+		ok(lineio_write_series(&w, b.p, b.len, rec.value, rec.ts,
+		    rec.has_ts) == 0 && lineio_write_joined(&w, b.p, b.len,
+		    a.p + b.len, a.len - b.len) == 0 && lineio_flush(&w) == 0,
+		    "series: written");
+		buf_addch(&a, '\n');
+		buf_add(&a, a.p, a.len);
+		n = read(p[0], got, sizeof(got));
+		ok(n == (ssize_t)a.len && memcmp(got, a.p, a.len) == 0,
+		    "series: write_series and write_joined write the line");
+	}
+	record_free(&rec);
+	lineio_writer_free(&w);
+	close(p[0]);
+	close(p[1]);
+	buf_free(&a);
+	buf_free(&b);
+}
+
 struct logcase {
 	const char *line;
 	const char *err;	/* NULL: must parse */
@@ -787,6 +885,8 @@ main(void)
 	test_wait();
 	test_eintr();
 	test_format();
+	test_two_step();
+	test_series();
 	test_logentry();
 	test_writer_bytes();
 	test_roundtrip();

@@ -1,6 +1,8 @@
 /* t_value.c: unit tests for sample values: Go's float syntax and printing. */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "value.h"
@@ -226,11 +228,77 @@ test_roundtrip(void)
 	is_int(bad, 0, "200000 doubles survive format and parse");
 }
 
+/* Texts value_canonical() takes, and ones it must not. */
+static void
+test_canonical(void)
+{
+	static const char *yes[] = { "0", "-0", "1", "-3", "1550.5", "0.25",
+	    "0.0001", "0.0025", "100000", "999999", "123456.5",
+	    "123456.123456789", "-0.5", "10.01" };
+	static const char *no[] = { "", "-", "+1", "1.50", "1.0", "1.", ".5",
+	    "007", "00", "1000000", "1e+06", "1e-05", "0.00001",
+	    "123456.1234567891", "NaN", "+Inf", "stale", "1_0", "0x10",
+	    "--1", "1.5.", "1 ", " 1" };
+	char out[VALUE_FMT_MAX];
+	double d;
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		ok(value_canonical(yes[i], strlen(yes[i])) &&
+		    value_parse(yes[i], strlen(yes[i]), &d) == 0 &&
+		    value_format(d, out) == strlen(yes[i]) &&
+		    strcmp(out, yes[i]) == 0, "canonical: '%s'", yes[i]);
+	}
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		ok(!value_canonical(no[i], strlen(no[i])), "not canonical: '%s'",
+		    no[i]);
+}
+
+/* Short decimals take a fast path both ways: it must agree with the
+ * general one on every decimal with up to 9 digits and 8 decimals. */
+static void
+test_short(void)
+{
+	uint64_t x = UINT64_C(0x2545f4914f6cdd1d);
+	char in[48], out[VALUE_FMT_MAX], *end;
+	int i, bad = 0;
+	double d;
+
+	for (i = 0; i < 200000; i++) {
+		unsigned long long m;
+		int k, n;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		m = (unsigned long long)(x % 1000000000);
+		k = (int)((x >> 32) % 9);
+		n = snprintf(in, sizeof(in), "%s%llu.%0*llue%d",
+		    x >> 63 ? "-" : "", m / 100000, 5, m % 100000, -k);
+		if (value_parse(in, (size_t)n, &d) < 0 ||
+		    bits(d) != bits(strtod(in, &end))) {
+			if (bad++ < 5)
+				diag("parse '%s'", in);
+			continue;
+		}
+		value_format(d, out);
+		if (value_canonical(out, strlen(out)) &&
+		    value_parse(out, strlen(out), &d) == 0 &&
+		    value_format(d, in) != strlen(out)) {
+			if (bad++ < 5)
+				diag("format '%s'", out);
+		}
+	}
+	is_int(bad, 0, "200000 short decimals parse as strtod does");
+}
+
 int
 main(void)
 {
 	test_format();
 	test_parse();
 	test_roundtrip();
+	test_canonical();
+	test_short();
 	return done_testing();
 }

@@ -16,8 +16,11 @@ proc() {
 	hdr='Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n'
 	w "$p/1/net/dev" "$hdr"'    lo:     100       1    0    0    0     0          0         0      100       1    0    0    0     0       0          0\n  eth0: 9000000    7000    1    2    0     0          0         0  8000000    6000    3    4    0     0       0          0\ndocker0:     500       5    0    0    0     0          0         0      600       6    0    0    0     0       0          0\nveth1a2b3c:     700       7    0    0    0     0          0         0      800       8    0    0    0     0       0          0\n'
 	w "$p/4242/net/dev" "$hdr"'    lo:      10       1    0    0    0     0          0         0       10       1    0    0    0     0       0          0\n  eth0:  123456     789    5    6    0     0          0         0    65432     321    7    8    0     0       0          0\n'
-	mkdir -p "$p/1/ns" "$p/4242/ns"
+	mkdir -p "$p/1/ns" "$p/4242/ns" "$p/300/ns"
 	ln -sfn 'net:[4026531840]' "$p/1/ns/net"
+	# a service in the host's network namespace: no network series
+	ln -sfn 'net:[4026531840]' "$p/300/ns/net"
+	mkdir -p "$p/300/net" && cp "$p/1/net/dev" "$p/300/net/dev"
 	ln -sfn 'net:[4026532999]' "$p/4242/ns/net"
 	w "$1/sys/dev/block/8:0/uevent" 'MAJOR=8\nMINOR=0\nDEVNAME=sda\nDEVTYPE=disk\n'
 	w "$1/sys/dev/block/253:0/uevent" 'MAJOR=253\nMINOR=0\nDEVNAME=dm-0\nDEVTYPE=disk\n'

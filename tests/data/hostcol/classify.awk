@@ -20,6 +20,7 @@ function fam(line,    f) {
 	else if (n ~ /^node_filefd_(allocated|maximum)$/) c = "filefd"
 	else if (n ~ /^node_nf_conntrack_/) c = "conntrack"
 	else if (n ~ /^node_schedstat_/) c = "schedstat"
+	else if (n ~ /^node_softnet_/) c = "softnet"
 	else if (n ~ /^node_filesystem_/) c = "filesystem"
 	else if (n ~ /^node_hwmon_/) c = "hwmon"
 	else if (n ~ /^node_load(1|5|15)$/) c = "loadavg"

@@ -20,7 +20,7 @@ case $1 in /*) hostcol=$1 ;; *) hostcol=$(pwd)/$1 ;; esac
 peers=$2
 work=$3
 
-collectors='conntrack cpu cpufreq diskstats entropy filefd hwmon loadavg meminfo netdev netstat pressure schedstat stat textfile thermal_zone time vmstat'
+collectors='conntrack cpu cpufreq diskstats entropy filefd hwmon loadavg meminfo netdev netstat pressure schedstat softnet stat textfile thermal_zone time vmstat'
 
 F=collector/fixtures
 mkdir -p "$work/collector" || exit 2
