@@ -45,6 +45,18 @@ int args_size(const char *opt, const char *arg, uint64_t min, uint64_t max,
 	return 0;
 }
 
+int args_int(const char *opt, const char *arg, long min, long max, long *v)
+{
+	char why[96];
+
+	if (parse_int_arg(arg, min, max, v) < 0) {
+		snprintf(why, sizeof(why), "not a number in [%ld, %ld]", min,
+			 max);
+		return args_bad(opt, arg, why);
+	}
+	return 0;
+}
+
 int args_readable(const char *opt, const char *arg)
 {
 	if (access(arg, R_OK) < 0)

@@ -16,6 +16,8 @@ int args_duration(const char *opt, const char *arg, int64_t min,
 /* A size ("512KiB") in [min, max] bytes. */
 int args_size(const char *opt, const char *arg, uint64_t min, uint64_t max,
 	      uint64_t *bytes);
+/* A whole number in [min, max]. */
+int args_int(const char *opt, const char *arg, long min, long max, long *v);
 /* A file that can be read now (secrets are read again when used). */
 int args_readable(const char *opt, const char *arg);
 

@@ -54,24 +54,18 @@ int httpconf_header_ok(const char *name, size_t len,
 	return 1;
 }
 
-/* A file name relative to the config file's directory, as Prometheus. */
-static int file_key(struct httpconf *hc, const struct ynode *map,
-		    const char *key, const char **out)
+int httpconf_path(struct httpconf *hc, const struct ynode *v, const char *key,
+		  int check, const char **out)
 {
-	const struct ynode *v = ynode_get(map, key);
-	const char *slash;
+	const char *slash = strrchr(v->file, '/');
 	struct buf p = BUF_INIT(4096);
-	int r = yconf_str(map, key, out);
 
-	if (r != 0)
-		return r;
-	slash = strrchr(v->file, '/');
 	if (v->str[0] != '/' && slash &&
 	    buf_add(&p, v->file, (size_t)(slash - v->file) + 1) < 0)
 		goto nomem;
 	if (buf_add(&p, v->str, v->len) < 0)
 		goto nomem;
-	if (access(p.p, R_OK) < 0) {
+	if (check && access(p.p, R_OK) < 0) {
 		yconf_error(v, key, "cannot read '%s': %s", p.p,
 			    strerror(errno));
 		buf_free(&p);
@@ -85,6 +79,16 @@ nomem:
 	buf_free(&p);
 	yconf_error(v, key, "out of memory");
 	return -1;
+}
+
+static int file_key(struct httpconf *hc, const struct ynode *map,
+		    const char *key, const char **out)
+{
+	int r = yconf_str(map, key, out);
+
+	if (r != 0)
+		return r;
+	return httpconf_path(hc, ynode_get(map, key), key, 1, out);
 }
 
 static int one_of(const struct ynode *at, const char *key, const char *a,
@@ -137,8 +141,9 @@ static int load_auth(struct httpconf *hc, struct http_opts *o,
 			   "credentials and credentials_file") < 0)
 			return -1;
 		if (o->auth_type && strcasecmp(o->auth_type, "basic") == 0) {
-			yconf_error(az, "type",
-				    "authorization type cannot be Basic");
+			yconf_error(ynode_get(az, "type"), "type",
+				    "authorization type cannot be set to "
+				    "\"basic\", use \"basic_auth\" instead");
 			return -1;
 		}
 	}
@@ -165,8 +170,13 @@ static int load_tls(struct httpconf *hc, struct http_opts *o,
 		    const struct ynode *map)
 {
 	static const char *const keys[] = { "ca_file", "cert_file",
-		"key_file", "server_name", "insecure_skip_verify", NULL };
+		"key_file", "server_name", "insecure_skip_verify",
+		"min_version", NULL };
+	static const char *const versions[] = { "TLS10", "TLS11", "TLS12",
+		"TLS13", NULL };
 	const struct ynode *t = NULL;
+	const char *minv = NULL;
+	size_t i;
 
 	if (yconf_map(map, "tls_config", &t) < 0)
 		return -1;
@@ -177,12 +187,22 @@ static int load_tls(struct httpconf *hc, struct http_opts *o,
 	    file_key(hc, t, "cert_file", &o->cert_file) < 0 ||
 	    file_key(hc, t, "key_file", &o->key_file) < 0 ||
 	    yconf_str(t, "server_name", &o->server_name) < 0 ||
+	    yconf_str(t, "min_version", &minv) < 0 ||
 	    yconf_bool(t, "insecure_skip_verify", &o->insecure_skip_verify) <
 		    0)
 		return -1;
 	if (!o->cert_file != !o->key_file) {
 		yconf_error(t, o->cert_file ? "cert_file" : "key_file",
 			    "cert_file and key_file go together");
+		return -1;
+	}
+	for (i = 0; minv && versions[i]; i++)
+		if (strcmp(minv, versions[i]) == 0)
+			break;
+	if (minv && !versions[i]) {
+		yconf_error(ynode_get(t, "min_version"), "min_version",
+			    "unknown TLS version '%s': expected TLS10, TLS11, "
+			    "TLS12 or TLS13", minv);
 		return -1;
 	}
 	return 0;
@@ -226,10 +246,30 @@ static int load_headers(struct httpconf *hc, struct http_opts *o,
 	return 0;
 }
 
+static int load_proxy(struct http_opts *o, const struct ynode *map)
+{
+	static const char *const schemes[] = { "http://", "https://",
+		"socks5://", NULL };
+	size_t i;
+
+	if (yconf_str(map, "proxy_url", &o->proxy_url) < 0)
+		return -1;
+	for (i = 0; o->proxy_url && schemes[i]; i++)
+		if (strncmp(o->proxy_url, schemes[i], strlen(schemes[i])) == 0)
+			return 0;
+	if (o->proxy_url) {
+		yconf_error(ynode_get(map, "proxy_url"), "proxy_url",
+			    "'%s' is not an http, https or socks5 URL",
+			    o->proxy_url);
+		return -1;
+	}
+	return 0;
+}
+
 int httpconf_load(struct httpconf *hc, struct http_opts *o,
 		  const struct ynode *map, const char *const *reserved)
 {
-	if (yconf_str(map, "proxy_url", &o->proxy_url) < 0 ||
+	if (load_proxy(o, map) < 0 ||
 	    yconf_bool(map, "follow_redirects", &o->follow_redirects) < 0 ||
 	    load_headers(hc, o, map, reserved) < 0 ||
 	    load_auth(hc, o, map) < 0 || load_tls(hc, o, map) < 0)

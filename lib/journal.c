@@ -197,6 +197,7 @@ void jreader_init(struct jreader *r, int fd, const char *name,
 	r->fd = fd;
 	r->name = name;
 	r->journal = j;
+	r->oflags = -1;
 	buf_init(&r->in, OBS_LINE_MAX + READ_CHUNK + 1);
 	r->limit = rl;
 }
@@ -336,4 +337,64 @@ void jreader_shift(struct jreader *r, int64_t n)
 {
 	r->base -= n;
 	r->line_off -= n;
+}
+
+void jreader_nonblock(struct jreader *r)
+{
+	int fl = fcntl(r->fd, F_GETFL);
+
+	if (fl < 0)
+		return;
+	if (fl & O_NONBLOCK)
+		r->nonblock = 1;
+	else if (fcntl(r->fd, F_SETFL, fl | O_NONBLOCK) == 0)
+		r->nonblock = 1, r->oflags = fl;
+}
+
+void jreader_restore(struct jreader *r)
+{
+	if (r->oflags >= 0)
+		fcntl(r->fd, F_SETFL, r->oflags);
+	r->oflags = -1;
+}
+
+int jreader_pump(struct jreader *r, const volatile sig_atomic_t *stop,
+		 void (*on_line)(void *arg, const char *line, size_t len),
+		 int64_t (*tick)(void *arg), void *arg)
+{
+	unsigned long n = 0;
+	struct pollfd pfd;
+
+	for (;;) {
+		const char *line;
+		size_t len;
+		int rc;
+
+		if (*stop)
+			r->stopping = 1;
+		rc = jreader_read(r, &line, &len);
+		if (rc == LINEIO_OK) {
+			on_line(arg, line, len);
+			if ((++n & 1023) == 0)
+				tick(arg);
+			continue;
+		}
+		if (rc == LINEIO_AGAIN) {
+			int64_t wait = tick(arg);
+
+			pfd.fd = r->fd;
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR) {
+				log_errno("cannot poll '%s'", r->name);
+				return -1;
+			}
+			continue;
+		}
+		if (rc == LINEIO_EOF)
+			return 0;
+		if (errno == EINTR || errno == EAGAIN)
+			continue;
+		log_errno("cannot read '%s'", r->name);
+		return -1;
+	}
 }

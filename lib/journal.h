@@ -2,6 +2,7 @@
 #ifndef JOURNAL_H
 #define JOURNAL_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,7 @@ struct jreader {
 	size_t pos, scan;
 	int64_t base;		/* journal offset of in.p[0] */
 	int eof, skipping;
+	int oflags;		/* fd's flags to put back, -1 none */
 	struct log_limit limit;
 };
 
@@ -72,5 +74,23 @@ int jreader_read(struct jreader *r, const char **line, size_t *len);
 int64_t jreader_next(const struct jreader *r);
 /* Tells the reader the journal lost its first n bytes. */
 void jreader_shift(struct jreader *r, int64_t n);
+/*
+ * Makes r's fd non-blocking (r->nonblock set), so a quiet input does not
+ * hold a batch past its deadline; jreader_restore() puts the flags back,
+ * since they are shared with whoever else holds the file (a terminal, a
+ * parent's pipe).  An fd that was non-blocking already stays so.
+ */
+void jreader_nonblock(struct jreader *r);
+void jreader_restore(struct jreader *r);
+/*
+ * Reads r to its end: each line goes to on_line(arg, line, len); tick(arg)
+ * runs every 1024 lines and whenever no input is ready, and returns how
+ * long to wait for input at most (ms).  Once *stop is set, only what is
+ * buffered is returned.  0 at the end, -1 on an error of read or poll
+ * (reported).
+ */
+int jreader_pump(struct jreader *r, const volatile sig_atomic_t *stop,
+		 void (*on_line)(void *arg, const char *line, size_t len),
+		 int64_t (*tick)(void *arg), void *arg);
 
 #endif

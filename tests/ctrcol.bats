@@ -10,17 +10,11 @@ PEERS=${OBS_ROOT}/../shared/peers
 DATA=$OBS_ROOT/tests/data/ctrcol
 GOLDEN=$PEERS/cadvisor/prometheus_metrics
 DASHBOARD=$PEERS/dashboards/dockprom-docker-containers.json
-DOCKER_SOCK=${OBS_DOCKER_SOCK:-/var/run/docker.sock}
-IMAGE=obs-test-busybox:latest
+IMAGE=$DOCKER_IMAGE
 FIX_ID=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 
 cc() {
 	"$(obs_bin ctrcol)" "$@"
-}
-
-docker_ping() {
-	curl -fsS --max-time 2 --unix-socket "$DOCKER_SOCK" http://docker/_ping \
-		>/dev/null 2>&1
 }
 
 # docker_api PATH: GET PATH from the engine.
@@ -28,62 +22,11 @@ docker_api() {
 	curl -fsS --max-time 10 --unix-socket "$DOCKER_SOCK" "http://docker$1"
 }
 
-# The test image without a registry (busybox-static imported from a tar).
-build_image() {
-	sh "$DATA/mkimage.sh" "$IMAGE"
-}
-
-# start_ctr FILE NAME DOCKER-RUN-ARGS...: runs a container labelled
-# obs.test=1, records its ID in FILE for teardown; prints the ID.
-start_ctr() {
-	local list=$1 name=$2 id
-	shift 2
-	id=$(docker run -d --label obs.test=1 --name "$name" "$@") || return 1
-	echo "$id" >>"$list"
-	echo "$id"
-}
-
-# remove_ctrs FILE: removes the containers FILE lists, by ID.
-remove_ctrs() {
-	local id
-	[ -f "$1" ] || return 0
-	while read -r id; do
-		[ -n "$id" ] && docker rm -f "$id" >/dev/null 2>&1
-	done <"$1"
-	rm -f "$1"
-}
-
 setup_file() {
-	local pid i state=ok
-	export CTR_STATE=$BATS_FILE_TMPDIR/docker.state
-	export CTR_FILE_LIST=$BATS_FILE_TMPDIR/containers
 	export CTR_PREFIX=obsctr$$
-	if ! docker_ping; then
-		if [ -x /usr/sbin/dockerd ] && [ "$(id -u)" = 0 ]; then
-			/usr/sbin/dockerd </dev/null >"$BATS_FILE_TMPDIR/dockerd.log" \
-				2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
-			pid=$!
-			obs_track "$pid" dockerd
-			for ((i = 0; i < 300; i++)); do
-				docker_ping && break
-				obs_alive "$pid" || break
-				sleep 0.1
-			done
-			docker_ping || state="dockerd did not start (see $BATS_FILE_TMPDIR/dockerd.log)"
-		else
-			state="no Docker engine on $DOCKER_SOCK and /usr/sbin/dockerd cannot be started"
-		fi
-	fi
-	if [ "$state" = ok ] && ! command -v docker >/dev/null; then
-		state="no docker client"
-	fi
-	if [ "$state" = ok ] && ! build_image; then
-		state="cannot build $IMAGE from /bin/busybox"
-	fi
-	if [ "$state" = ok ]; then
-		start_workload || state="cannot start the test containers"
-	fi
-	echo "$state" >"$CTR_STATE"
+	docker_start_engine || return 0
+	start_workload ||
+		echo "cannot start the test containers" >"$BATS_FILE_TMPDIR/docker.state"
 }
 
 # The containers most tests look at: a CPU burner with limits and labels,
@@ -93,55 +36,38 @@ setup_file() {
 start_workload() {
 	local dev ip
 	export BURNER SERVER TALKER WRITER
-	BURNER=$(start_ctr "$CTR_FILE_LIST" "$CTR_PREFIX-burner" \
+	BURNER=$(docker_run_test "$CTR_PREFIX-burner" \
 		--label com.example.role=burner --label 'org.label-schema.group=' \
 		--label 'com.example.weird-key.x=a "quoted" value' \
 		-m 64m --cpus 0.5 "$IMAGE" sh -c 'while :; do :; done') || return 1
-	SERVER=$(start_ctr "$CTR_FILE_LIST" "$CTR_PREFIX-server" "$IMAGE" \
+	SERVER=$(docker_run_test "$CTR_PREFIX-server" "$IMAGE" \
 		sh -c 'mkdir -p /tmp/www && dd if=/dev/zero of=/tmp/www/f bs=1k count=256 2>/dev/null; exec httpd -f -p 8080 -h /tmp/www') || return 1
 	ip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "$SERVER") || return 1
-	TALKER=$(start_ctr "$CTR_FILE_LIST" "$CTR_PREFIX-talker" "$IMAGE" \
+	TALKER=$(docker_run_test "$CTR_PREFIX-talker" "$IMAGE" \
 		sh -c "while :; do wget -q -O /dev/null http://$ip:8080/f; sleep 0.1; done") || return 1
 	dev=$(df --output=source /var/lib/docker | tail -n 1)
 	export DISK_DEV=$dev
-	WRITER=$(start_ctr "$CTR_FILE_LIST" "$CTR_PREFIX-writer" \
+	WRITER=$(docker_run_test "$CTR_PREFIX-writer" \
 		--device-write-bps "$dev:20mb" "$IMAGE" \
 		sh -c 'while :; do dd if=/dev/zero of=/tmp/x bs=64k count=32 conv=fsync 2>/dev/null; sleep 0.3; done') || return 1
 	sleep 2
 }
 
 teardown_file() {
-	remove_ctrs "$CTR_FILE_LIST"
+	docker_rm_test_containers
+	docker_stop_engine
 	stop_peers
 }
 
 teardown() {
-	remove_ctrs "$BATS_TEST_TMPDIR/containers"
+	docker_rm_test_containers
 	stop_peers
-}
-
-need_docker() {
-	local state
-	state=$(cat "$CTR_STATE" 2>/dev/null)
-	[ "$state" = ok ] || skip "${state:-no Docker engine}"
-	skip_unless_bin ctrcol
 }
 
 # strip FILE: the samples without timestamps, without the two series that
 # hold the time of the run.
 strip() {
 	sed 's/ [0-9]*$//' "$1" | grep -v -e container_last_seen -e container_start_time
-}
-
-# wait_until CMD...: polls CMD until it succeeds, at most 10 seconds.
-wait_until() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	echo "wait_until: '$*' did not hold in 10s" >&2
-	return 1
 }
 
 # cycles_at_least FILE N: FILE holds N cycles of output or more.
@@ -206,7 +132,7 @@ value() {
 	[ "$status" -eq 2 ]
 	run cc --interval 10q
 	[ "$status" -eq 2 ]
-	[ "$output" = "ctrcol: bad interval '10q'" ]
+	[ "$output" = "ctrcol: invalid --interval '10q': not a duration such as 5s or 1m30s" ]
 	run cc --docker-host http://x --path.sysfs "$DATA/v2/sys"
 	[ "$status" -eq 2 ]
 }
@@ -298,9 +224,9 @@ value() {
 	cp -R "$DATA/v2" "$T/v2"
 	bg_ctrcol "$T/out" "$T/err" --no-docker --interval 200ms \
 		--path.sysfs "$T/v2/sys" --path.procfs "$T/v2/proc"
-	wait_until cycles_at_least "$T/out" 1
+	wait_until 10 cycles_at_least "$T/out" 1
 	rm -rf "$T/v2/sys/fs/cgroup/system.slice/docker-$FIX_ID.scope"
-	wait_until grep -q " stale " "$T/out"
+	wait_until 10 grep -q " stale " "$T/out"
 	term_wait "$pid"
 	[ "$rc" -eq 0 ]
 	[ ! -s "$T/err" ]
@@ -340,7 +266,7 @@ value() {
 	skip_unless_bin ctrcol
 	bg_ctrcol "$T/out" "$T/err" --docker-host "unix://$T/none.sock" \
 		--interval 100ms --path.sysfs "$DATA/v2/sys" --path.procfs "$DATA/v2/proc"
-	wait_until cycles_at_least "$T/out" 3
+	wait_until 10 cycles_at_least "$T/out" 3
 	term_wait "$pid"
 	[ "$rc" -eq 0 ]
 	[ "$(grep -c '^machine_cpu_cores' "$T/out")" -ge 3 ]
@@ -360,7 +286,7 @@ while True:
     c, _ = s.accept(); held.append(c)
 ' "$T/slow.sock" </dev/null >/dev/null 2>&1 3>&- &
 	obs_track $! slow-docker
-	wait_until test -S "$T/slow.sock"
+	wait_until 10 test -S "$T/slow.sock"
 	start=$(date +%s%N)
 	rc=0
 	cc --docker-host "unix://$T/slow.sock" --path.sysfs "$DATA/v2/sys" \
@@ -378,7 +304,7 @@ while True:
 # --- a real Docker engine ---------------------------------------------------
 
 @test "ctrcol names containers: name, image, labels as container_label_*" {
-	need_docker
+	need_docker ctrcol
 	cc --docker-only >"$T/out" 2>"$T/err"
 	[ ! -s "$T/err" ]
 	line=$(grep "^container_memory_usage_bytes{.*id=\"/docker/$BURNER\"" "$T/out")
@@ -395,7 +321,7 @@ while True:
 }
 
 @test "ctrcol reports the limits Docker set" {
-	need_docker
+	need_docker ctrcol
 	cc --docker-only >"$T/out"
 	m="id=\"/docker/$BURNER\""
 	[ "$(value "$T/out" container_spec_memory_limit_bytes "$m")" = 6.7108864e+07 ]
@@ -407,7 +333,7 @@ while True:
 }
 
 @test "ctrcol: counters grow under load (cpu, network, block I/O)" {
-	need_docker
+	need_docker ctrcol
 	cc --docker-only >"$T/a"
 	sleep 2
 	cc --docker-only >"$T/b"
@@ -440,7 +366,7 @@ between() {
 }
 
 @test "ctrcol agrees with the Engine API's /containers/ID/stats at the same moment" {
-	need_docker
+	need_docker ctrcol
 	for c in BURNER TALKER WRITER; do
 		docker_api "/containers/${!c}/stats?stream=false&one-shot=true" >"$T/$c.0"
 	done
@@ -471,7 +397,7 @@ between() {
 }
 
 @test "ctrcol --no-store-container-labels and --whitelisted-container-labels" {
-	need_docker
+	need_docker ctrcol
 	cc --docker-only --no-store-container-labels >"$T/none"
 	refute grep -q container_label_ "$T/none"
 	grep -q "name=\"$CTR_PREFIX-burner\"" "$T/none"
@@ -482,7 +408,7 @@ between() {
 }
 
 @test "ctrcol: HELP, TYPE and label names match cAdvisor's golden output (live)" {
-	need_docker
+	need_docker ctrcol
 	cc --disk-usage >"$T/out"
 	check_golden "$T/out"
 	# 35 here; fewer where a kernel lacks some files
@@ -490,7 +416,7 @@ between() {
 }
 
 @test "ctrcol: dockprom's container dashboard finds every series it queries" {
-	need_docker
+	need_docker ctrcol
 	[ -f "$DASHBOARD" ] || skip "no dashboard at $DASHBOARD"
 	cc --disk-usage >"$T/out"
 	run "$OBS_PYTHON" "$DATA/dashboard.py" "$T/out" "$DASHBOARD"
@@ -501,14 +427,13 @@ between() {
 }
 
 @test "ctrcol: a removed container's series go stale in a loop, a new one is named" {
-	need_docker
-	list=$BATS_TEST_TMPDIR/containers
+	need_docker ctrcol
 	bg_ctrcol "$T/out" "$T/err" --docker-only --interval 300ms
-	id=$(start_ctr "$list" "$CTR_PREFIX-vanish" "$IMAGE" sleep 300)
-	wait_until grep -q "name=\"$CTR_PREFIX-vanish\"" "$T/out"
+	id=$(docker_run_test "$CTR_PREFIX-vanish" "$IMAGE" sleep 300)
+	wait_until 10 grep -q "name=\"$CTR_PREFIX-vanish\"" "$T/out"
 	grep -q "^container_memory_usage_bytes{.*id=\"/docker/$id\",image=\"$IMAGE\",name=\"$CTR_PREFIX-vanish\"}" "$T/out"
 	docker rm -f "$id" >/dev/null
-	wait_until grep -q "id=\"/docker/$id\".* stale " "$T/out"
+	wait_until 10 grep -q "id=\"/docker/$id\".* stale " "$T/out"
 	term_wait "$pid"
 	[ "$rc" -eq 0 ]
 	[ ! -s "$T/err" ]
@@ -516,7 +441,7 @@ between() {
 }
 
 @test "ctrcol asks /containers/json once a cycle and inspects only new containers" {
-	need_docker
+	need_docker ctrcol
 	# a logging proxy in front of the engine
 	"$OBS_PYTHON" -c '
 import socket, sys, threading
@@ -545,10 +470,10 @@ while True:
     threading.Thread(target=pipe, args=(u, c, False), daemon=True).start()
 ' "$T/proxy.sock" "$T/requests" </dev/null >/dev/null 2>&1 3>&- &
 	obs_track $! docker-proxy
-	wait_until test -S "$T/proxy.sock"
+	wait_until 10 test -S "$T/proxy.sock"
 	bg_ctrcol "$T/out" "$T/err" --docker-only \
 		--docker-host "unix://$T/proxy.sock" --interval 200ms
-	wait_until cycles_at_least "$T/out" 4
+	wait_until 10 cycles_at_least "$T/out" 4
 	term_wait "$pid"
 	[ "$rc" -eq 0 ]
 	cycles=$(grep -c '^machine_cpu_cores' "$T/out")

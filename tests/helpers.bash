@@ -244,6 +244,25 @@ stop_peers() {
 	return 0
 }
 
+# wait_until SECONDS CMD...: polls CMD every 0.1 s (its stderr hidden)
+# until it succeeds; fails after SECONDS with a message.
+wait_until() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "wait_until: '$*' still false after ${secs}s" >&2
+	return 1
+}
+
+# wait_file FILE [SECONDS]: until FILE exists and is not empty (default 10 s),
+# such as the port file a loopback receiver writes once it listens.
+wait_file() {
+	wait_until "${2:-10}" test -s "$1"
+}
+
 # obs_start_peer NAME READYPATH PORTVAR CMD...: starts CMD in the
 # background (the word @PORT@ in its arguments is replaced by a free
 # port), waits for http://127.0.0.1:PORT/READYPATH, tracks its PID.  Sets
@@ -514,4 +533,108 @@ pid_listen_addrs() {
 		sed 's/^socket:\[\([0-9]*\)\]$/\1/' | tr '\n' ' ')
 	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
 		awk -v ino=" $inodes" '$4 == "0A" && index(ino, " " $10 " ") { print $2 }'
+}
+
+# --- Docker ---------------------------------------------------------------
+
+# A real Docker engine for ctrcol and logtail.  Use from a suite:
+#
+#   setup_file()    { docker_start_engine; }
+#   teardown_file() { docker_rm_test_containers; docker_stop_engine; stop_peers; }
+#   teardown()      { docker_rm_test_containers; stop_peers; }
+#   @test "..." { need_docker ctrcol; id=$(docker_run_test NAME "$DOCKER_IMAGE" sleep 9); }
+#
+# The engine answering on DOCKER_SOCK is used as it is; when none answers
+# and we are root, /usr/sbin/dockerd is started and stopped afterwards by
+# its PID (an engine that was running is never stopped).  When there is no
+# engine, need_docker skips the test (tests/run counts it as skipped).
+DOCKER_SOCK=${OBS_DOCKER_SOCK:-/var/run/docker.sock}
+DOCKER_IMAGE=obs-test-busybox:latest
+
+# docker_ping: true when the engine answers /_ping on DOCKER_SOCK.
+docker_ping() {
+	curl -fsS --max-time 2 --unix-socket "$DOCKER_SOCK" http://docker/_ping \
+		>/dev/null 2>&1
+}
+
+# docker_start_engine: from setup_file: an engine that answers, the docker
+# client and DOCKER_IMAGE, or the reason why not in the file's
+# docker.state, which need_docker reads.
+docker_start_engine() {
+	local d pid i state=ok
+	d=$(obs_tmpdir)
+	if ! docker_ping; then
+		if [ -x /usr/sbin/dockerd ] && [ "$(id -u)" = 0 ]; then
+			/usr/sbin/dockerd </dev/null >"$d/dockerd.log" \
+				2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+			pid=$!
+			echo "$pid" >"$d/dockerd.pid"
+			for ((i = 0; i < 300; i++)); do
+				docker_ping && break
+				obs_alive "$pid" || break
+				sleep 0.1
+			done
+			docker_ping || state="dockerd did not start (see $d/dockerd.log)"
+		else
+			state="no Docker engine on $DOCKER_SOCK and /usr/sbin/dockerd cannot be started"
+		fi
+	fi
+	if [ "$state" = ok ] && ! command -v docker >/dev/null; then
+		state="no docker client"
+	fi
+	if [ "$state" = ok ] && ! docker_image_busybox; then
+		state="cannot build $DOCKER_IMAGE from /bin/busybox"
+	fi
+	echo "$state" >"$d/docker.state"
+	[ "$state" = ok ]
+}
+
+# docker_stop_engine: from teardown_file: stops the dockerd that
+# docker_start_engine started, by its PID; nothing when it started none.
+docker_stop_engine() {
+	local f
+	f=$(obs_tmpdir)/dockerd.pid
+	[ -f "$f" ] || return 0
+	stop_pid "$(cat "$f")" 30
+	rm -f "$f"
+}
+
+# need_docker [PROG...]: skips the test unless docker_start_engine got an
+# engine ready, or unless the programs named are built.
+need_docker() {
+	local state p
+	state=$(cat "$BATS_FILE_TMPDIR/docker.state" 2>/dev/null)
+	[ "$state" = ok ] || skip "${state:-no Docker engine}"
+	for p in "$@"; do
+		skip_unless_bin "$p"
+	done
+}
+
+# docker_image_busybox: imports DOCKER_IMAGE without a registry, once.
+docker_image_busybox() {
+	sh "$OBS_ROOT/tests/docker-image.sh" "$DOCKER_IMAGE"
+}
+
+# docker_run_test NAME DOCKER-RUN-ARGS...: runs a container labelled
+# obs.test=1 and records its ID in the test's (or, from setup_file, the
+# file's) list for docker_rm_test_containers; prints the ID.
+docker_run_test() {
+	local name=$1 id
+	shift
+	id=$(docker run -d --label obs.test=1 --name "$name" "$@") || return 1
+	echo "$id" >>"$(obs_tmpdir)/containers"
+	echo "$id"
+}
+
+# docker_rm_test_containers: removes, by ID, the containers that
+# docker_run_test started in the current test (or, from teardown_file, in
+# setup_file).
+docker_rm_test_containers() {
+	local f id
+	f=$(obs_tmpdir)/containers
+	[ -f "$f" ] || return 0
+	while read -r id; do
+		[ -n "$id" ] && docker rm -f "$id" >/dev/null 2>&1
+	done <"$f"
+	rm -f "$f"
 }

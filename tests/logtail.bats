@@ -7,38 +7,15 @@
 load helpers
 
 DL=$BATS_TEST_DIRNAME/data/logtail
-DOCKER_SOCK=/var/run/docker.sock
-IMAGE=obs-test-busybox:latest
+IMAGE=$DOCKER_IMAGE
 
 setup_file() {
-	local pid i state=ok
-	export LT_STATE=$BATS_FILE_TMPDIR/docker.state
-	if ! docker_ping; then
-		if [ -x /usr/sbin/dockerd ] && [ "$(id -u)" = 0 ]; then
-			/usr/sbin/dockerd </dev/null >"$BATS_FILE_TMPDIR/dockerd.log" \
-				2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
-			pid=$!
-			obs_track "$pid" dockerd
-			for ((i = 0; i < 300; i++)); do
-				docker_ping && break
-				obs_alive "$pid" || break
-				sleep 0.1
-			done
-			docker_ping || state="dockerd did not start (see $BATS_FILE_TMPDIR/dockerd.log)"
-		else
-			state="no Docker engine on $DOCKER_SOCK and /usr/sbin/dockerd cannot be started"
-		fi
-	fi
-	if [ "$state" = ok ] && ! command -v docker >/dev/null; then
-		state="no docker client"
-	fi
-	if [ "$state" = ok ] && ! build_image; then
-		state="cannot build $IMAGE from /bin/busybox"
-	fi
-	echo "$state" >"$LT_STATE"
+	docker_start_engine || true
 }
 
 teardown_file() {
+	docker_rm_test_containers
+	docker_stop_engine
 	stop_peers
 }
 
@@ -49,57 +26,8 @@ setup() {
 }
 
 teardown() {
-	remove_ctrs "$BATS_TEST_TMPDIR/containers"
+	docker_rm_test_containers
 	stop_peers
-}
-
-docker_ping() {
-	curl -fsS --max-time 2 --unix-socket "$DOCKER_SOCK" http://docker/_ping \
-		>/dev/null 2>&1
-}
-
-# The test image without a registry: the static busybox and its applet
-# links in an empty rootfs, imported from a tar (ctrcol.bats makes the
-# same image; whoever comes first builds it).
-build_image() {
-	local root a
-	docker image inspect "$IMAGE" >/dev/null 2>&1 && return 0
-	[ -x /bin/busybox ] || return 1
-	root=$(mktemp -d "$BATS_FILE_TMPDIR/rootfs.XXXXXX") || return 1
-	mkdir -p "$root/bin" "$root/tmp" "$root/proc" "$root/sys" "$root/dev" \
-		"$root/etc" || return 1
-	cp /bin/busybox "$root/bin/busybox" || return 1
-	for a in $(/bin/busybox --list); do
-		[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
-	done
-	tar -C "$root" -c . | docker import - "$IMAGE" >/dev/null ||
-		docker image inspect "$IMAGE" >/dev/null 2>&1
-}
-
-need_docker() {
-	local state
-	state=$(cat "$LT_STATE" 2>/dev/null)
-	[ "$state" = ok ] || skip "${state:-no Docker engine}"
-}
-
-# ctr NAME DOCKER-RUN-ARGS...: runs a container labelled obs.test=1 and
-# records its ID for teardown; prints the ID.
-ctr() {
-	local name=$1 id
-	shift
-	id=$(docker run -d --label obs.test=1 --name "$name" "$@") || return 1
-	echo "$id" >>"$BATS_TEST_TMPDIR/containers"
-	echo "$id"
-}
-
-# remove_ctrs FILE: removes the containers FILE lists, by ID.
-remove_ctrs() {
-	local id
-	[ -f "$1" ] || return 0
-	while read -r id; do
-		[ -n "$id" ] && docker rm -f "$id" >/dev/null 2>&1
-	done <"$1"
-	rm -f "$1"
 }
 
 # start_logtail OUT ARGS...: logtail in the background; sets LT_PID.
@@ -109,17 +37,6 @@ start_logtail() {
 	"$LT" "$@" </dev/null >"$out" 2>>"$T/lt.err" 3>&- &
 	LT_PID=$!
 	obs_track "$LT_PID" logtail
-}
-
-# wait_for FILE PATTERN [SECONDS]: until grep finds PATTERN in FILE.
-wait_for() {
-	local i
-	for ((i = 0; i < ${3:-30} * 10; i++)); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "wait_for: '$2' not in $1" >&2
-	return 1
 }
 
 # texts FILE: the log lines of the entries in FILE.
@@ -184,8 +101,8 @@ texts() {
 		esac
 	done
 	echo "other 1" >"$T/log/other.log"
-	wait_for "$T/out" '"line 3000"'
-	wait_for "$T/out" '"other 1"'
+	wait_until 30 grep -q -- '"line 3000"' "$T/out"
+	wait_until 30 grep -q -- '"other 1"' "$T/out"
 	rm "$T/log/other.log"
 	sleep 0.3
 	stop_pid "$LT_PID"
@@ -203,12 +120,12 @@ texts() {
 	seq 1 500 | sed 's/^/a /' >"$T/log/a.log"
 	start_logtail "$T/out1" --poll-interval 20ms --sync-period 100ms \
 		--positions "$T/pos" "$T/log/a.log"
-	wait_for "$T/out1" '"a 500"'
+	wait_until 30 grep -q -- '"a 500"' "$T/out1"
 	stop_pid "$LT_PID"
 	seq 501 1000 | sed 's/^/a /' >>"$T/log/a.log"
 	start_logtail "$T/out2" --poll-interval 20ms --sync-period 100ms \
 		--positions "$T/pos" "$T/log/a.log"
-	wait_for "$T/out2" '"a 1000"'
+	wait_until 30 grep -q -- '"a 1000"' "$T/out2"
 	# SIGTERM saved the place: nothing twice, nothing lost
 	cat "$T/out1" "$T/out2" | texts /dev/stdin >"$T/got"
 	seq 1 1000 | sed 's/^/a /' | diff - "$T/got"
@@ -234,20 +151,20 @@ docker_case() {
 	local mode=$1 fast tty long
 	start_logtail "$T/raw" --docker --docker-read "$mode" --poll-interval 50ms
 	sleep 0.5
-	fast=$(ctr "$PFX-fast" --label com.docker.compose.project=homelab \
+	fast=$(docker_run_test "$PFX-fast" --label com.docker.compose.project=homelab \
 		--label com.docker.compose.service=web "$IMAGE" sh -c '
 		for i in $(seq 1 3000); do
 			echo "level=info out $i"; echo "level=error err $i" >&2
 		done; echo "out end"')
-	long=$(ctr "$PFX-long" "$IMAGE" sh -c '
+	long=$(docker_run_test "$PFX-long" "$IMAGE" sh -c '
 		head -c 40000 /dev/zero | tr "\0" a; echo
 		head -c 16384 /dev/zero | tr "\0" b; echo
 		echo "long end"')
-	tty=$(ctr "$PFX-tty" -t "$IMAGE" sh -c 'echo "tty 1"; echo "tty 2"; echo "tty end"')
+	tty=$(docker_run_test "$PFX-tty" -t "$IMAGE" sh -c 'echo "tty 1"; echo "tty 2"; echo "tty end"')
 	docker wait "$fast" "$long" "$tty" >/dev/null
-	wait_for "$T/raw" '"out end"'
-	wait_for "$T/raw" '"long end"'
-	wait_for "$T/raw" '"tty end"'
+	wait_until 30 grep -q -- '"out end"' "$T/raw"
+	wait_until 30 grep -q -- '"long end"' "$T/raw"
+	wait_until 30 grep -q -- '"tty end"' "$T/raw"
 	stop_pid "$LT_PID"
 	[ ! -s "$T/lt.err" ]
 	"$(obs_bin relabel)" -c "$DL/edge.yml" "$T/raw" >"$T/out"
@@ -284,14 +201,14 @@ docker_case() {
 	need_docker
 	start_logtail "$T/raw" --docker --docker-read json-file --poll-interval 20ms
 	sleep 0.5
-	id=$(ctr "$PFX-rot" --log-opt max-size=20k --log-opt max-file=10 "$IMAGE" sh -c '
+	id=$(docker_run_test "$PFX-rot" --log-opt max-size=20k --log-opt max-file=10 "$IMAGE" sh -c '
 		i=0
 		while [ $i -lt 4000 ]; do
 			i=$((i + 1)); echo "rotating line $i with some padding text"
 			[ $((i % 200)) -eq 0 ] && usleep 20000
 		done; echo "rot end"')
 	docker wait "$id" >/dev/null
-	wait_for "$T/raw" '"rot end"'
+	wait_until 30 grep -q -- '"rot end"' "$T/raw"
 	stop_pid "$LT_PID"
 	[ "$(ls "$(docker inspect -f '{{.LogPath}}' "$id")"* | wc -l)" -gt 3 ]
 	grep "/$PFX-rot\"" "$T/raw" | texts /dev/stdin >"$T/got"
@@ -306,16 +223,16 @@ docker_case() {
 		start_logtail "$T/raw1" --docker --docker-read "$mode" \
 			--poll-interval 50ms --positions "$T/pos"
 		sleep 0.5
-		id=$(ctr "$PFX-pos-$mode" "$IMAGE" sh -c '
+		id=$(docker_run_test "$PFX-pos-$mode" "$IMAGE" sh -c '
 			for i in $(seq 1 300); do echo "p $i"; usleep 10000; done')
-		wait_for "$T/raw1" '"p 50"'
+		wait_until 30 grep -q -- '"p 50"' "$T/raw1"
 		stop_pid "$LT_PID"
 		grep -q "docker:$id" "$T/pos"
 		sleep 0.5
 		start_logtail "$T/raw2" --docker --docker-read "$mode" \
 			--poll-interval 50ms --positions "$T/pos"
 		docker wait "$id" >/dev/null
-		wait_for "$T/raw2" '"p 300"'
+		wait_until 30 grep -q -- '"p 300"' "$T/raw2"
 		stop_pid "$LT_PID"
 		cat "$T/raw1" "$T/raw2" | grep "/$PFX-pos-$mode\"" | texts /dev/stdin >"$T/got"
 		seq 1 300 | sed 's/^/p /' | diff - "$T/got"
@@ -344,7 +261,7 @@ docker_case() {
 	need_docker
 	skip_unless_bin relabel
 	skip_unless_bin lokipush
-	id=$(ctr "$PFX-e2e" --label com.docker.compose.project=homelab \
+	id=$(docker_run_test "$PFX-e2e" --label com.docker.compose.project=homelab \
 		--label com.docker.compose.service=api "$IMAGE" sh -c '
 		for i in $(seq 1 2000); do echo "level=info n=$i"; done
 		echo "level=warn done" >&2')
@@ -353,7 +270,7 @@ docker_case() {
 	"$OBS_PYTHON" "$BATS_TEST_DIRNAME/data/lokipush/receiver.py" "$T/r" \
 		</dev/null >"$T/r/stderr" 2>&1 3>&- &
 	obs_track "$!" receiver
-	for ((i = 0; i < 100; i++)); do [ -s "$T/r/port" ] && break; sleep 0.1; done
+	wait_file "$T/r/port"
 	"$LT" --docker --once | "$(obs_bin relabel)" -c "$DL/edge.yml" |
 		"$(obs_bin lokipush)" -u "http://127.0.0.1:$(cat "$T/r/port")/loki/api/v1/push" \
 		2>"$T/err"

@@ -19,21 +19,21 @@ teardown() {
 
 # start_receiver DIR: the loopback receiver; sets RCV_URL.
 start_receiver() {
-	local i
 	mkdir -p "$1"
 	"$OBS_PYTHON" "$D/receiver.py" "$1" </dev/null >"$1/stderr" 2>&1 3>&- &
 	obs_track "$!" receiver
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$1/port" ] && break
-		sleep 0.1
-	done
-	[ -s "$1/port" ]
+	wait_file "$1/port" || return 1
 	RCV_URL=http://127.0.0.1:$(cat "$1/port")/loki/api/v1/push
 }
 
 # stat NAME FILE: a value from a --stats-file.
 stat() {
 	awk -v n="$1" '$1 == n { print $2 }' "$2"
+}
+
+# stat_is NAME FILE VALUE: the --stats-file holds VALUE for NAME.
+stat_is() {
+	[ "$(stat "$1" "$2")" = "$3" ]
 }
 
 # entries N STREAMS [TS0]: N entries over STREAMS streams, recent times.
@@ -130,7 +130,7 @@ PY
 	mkdir -p "$T/r"
 	"$OBS_PYTHON" "$D/oneshot.py" "$T/r" </dev/null >/dev/null 2>&1 3>&- &
 	obs_track "$!" receiver
-	for ((i = 0; i < 100; i++)); do [ -s "$T/r/port" ] && break; sleep 0.1; done
+	wait_file "$T/r/port"
 	printf '{job="x",a="1"} 1796000000123456789 "hello\\tworld"\n' >"$T/in"
 	"$LP" -u "http://127.0.0.1:$(cat "$T/r/port")/loki/api/v1/push" \
 		--max-age 0 <"$T/in" 2>"$T/err"
@@ -265,7 +265,7 @@ PY
 		sleep 0.1
 	done
 	exec 5>&-
-	for ((i = 0; i < 300; i++)); do obs_alive "$pid" || break; sleep 0.1; done
+	wait_until 30 refute obs_alive "$pid"
 	wait "$pid" && st=0 || st=$?
 	[ "$st" -eq 0 ]
 	grep -q '^500 ' "$T/r/requests"
@@ -297,10 +297,7 @@ PY
 	exec 5>"$T/fifo"
 	entries 3000 5 >"$T/in"
 	cat "$T/in" >&5
-	for ((i = 0; i < 100; i++)); do
-		[ "$(stat obs_lokipush_entries_in_total "$T/stats" 2>/dev/null)" = 3000 ] && break
-		sleep 0.1
-	done
+	wait_until 10 stat_is obs_lokipush_entries_in_total "$T/stats" 3000
 	[ "$(stat obs_lokipush_entries_in_total "$T/stats")" = 3000 ]
 	[ "$(stat obs_lokipush_batches_queued_total "$T/stats")" -gt 5 ]
 	kill -KILL "$pid"
@@ -328,7 +325,7 @@ PY
 	sleep 0.5
 	[ ! -e "$T/r/entries" ]
 	kill -TERM "$pid"
-	for ((i = 0; i < 100; i++)); do obs_alive "$pid" || break; sleep 0.1; done
+	wait_until 10 refute obs_alive "$pid"
 	wait "$pid" && st=0 || st=$?
 	exec 5>&-
 	[ "$st" -eq 0 ]
@@ -344,7 +341,7 @@ PY
 	exec 5>"$T/fifo"
 	now=$(now_ns)
 	echo "{job=\"w\"} $now \"soon\"" >&5
-	for ((i = 0; i < 30; i++)); do [ -s "$T/r/entries" ] && break; sleep 0.1; done
+	wait_file "$T/r/entries" 3
 	[ "$(cat "$T/r/entries")" = "{job=\"w\"} $now \"soon\"" ]
 	exec 5>&-
 	wait "$pid"

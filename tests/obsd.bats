@@ -43,18 +43,6 @@ stop_obsd() {
 	wait "$OBSD_PID" || OBSD_STATUS=$?
 }
 
-# wait_until SECONDS CMD...: polls CMD every 0.1 s; fails after SECONDS.
-wait_until() {
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 10; i++)); do
-		"$@" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "wait_until: '$*' still false after ${secs}s" >&2
-	return 1
-}
-
 # has_lines FILE N: FILE has at least N lines.
 has_lines() {
 	[ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]
@@ -123,7 +111,10 @@ seq_lines() {
 	[ "${lines[0]}" = "obsd: unknown command 'restart': expected check, run or status" ]
 	run "$OBSD" -c x.yml --stop-timeout 5 check
 	[ "$status" -eq 2 ]
-	[[ "${lines[0]}" == "obsd: --stop-timeout '5': expected a duration"* ]]
+	[ "${lines[0]}" = "obsd: invalid --stop-timeout '5': not a duration such as 5s or 1m30s" ]
+	run "$OBSD" -c x.yml --backoff-max 2d check
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "obsd: invalid --backoff-max '2d': longer than 1d" ]
 }
 
 @test "config errors name file, line and key, exit 2" {

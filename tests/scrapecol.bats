@@ -11,14 +11,9 @@ D=$BATS_TEST_DIRNAME/data/scrapecol
 # start_server DIR [CERT KEY]: the loopback server for the files of DIR;
 # prints its port.
 start_server() {
-	local i
 	"$OBS_PYTHON" "$D/server.py" "$@" </dev/null >"$1.log" 2>&1 3>&- &
 	obs_track "$!" scrape-server
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$1/port" ] && break
-		sleep 0.1
-	done
-	cat "$1/port"
+	wait_file "$1/port" && cat "$1/port"
 }
 
 setup_file() {

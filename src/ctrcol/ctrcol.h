@@ -6,9 +6,8 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "docker.h"
 #include "json.h"
-
-#define DOCKER_ID_LEN 64
 
 /*
  * The scalar readings of one cgroup, by index; NaN means "not read" and
@@ -141,19 +140,10 @@ struct dmeta {
 };
 
 void dmeta_free(struct dmeta *m);
-/* /containers/json: calls fn(id, arg) for every 64-hex Id; -1 if the
- * answer is not a JSON array. */
-int docker_parse_list(struct json_doc *doc, const char *p, size_t len,
-		      int (*fn)(const char *id, void *arg), void *arg);
 /* /containers/ID/json into m (fields owned by m); -1 if malformed or
  * without Id. */
 int docker_parse_inspect(struct json_doc *doc, const char *p, size_t len,
 			 struct dmeta *m);
-/* RFC 3339 with nanoseconds ("2024-01-02T03:04:05.123456789Z") to
- * seconds; -1 if not such a time. */
-int docker_parse_time(const char *s, size_t len, double *secs);
-/* Is s[0..len) a 64-digit lowercase hex container ID? */
-int docker_is_id(const char *s, size_t len);
 
 /* The Docker client with its cache (docker.c). */
 struct docker;

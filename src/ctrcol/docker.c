@@ -4,23 +4,19 @@
 #include <string.h>
 
 #include "ctrcol.h"
-#include "http.h"
+#include "docker.h"
 #include "json.h"
 #include "log.h"
 #include "obs.h"
 #include "banned.h"
 
 #define DOCKER_TIMEOUT_MS 2000
-#define DOCKER_BODY_MAX (16u * 1024 * 1024)
 
 struct docker {
-	struct http_client *http;
-	char *base;		/* "http://docker" or "http://HOST:PORT" */
-	char *where;		/* the host as given, for messages */
+	struct docker_api api;
 	struct dmeta *v;	/* sorted by id */
 	size_t n, cap;
 	struct json_doc doc;
-	struct http_response resp;
 	int down;		/* the last refresh failed (warned) */
 	/* the IDs of this refresh's list */
 	char (*ids)[DOCKER_ID_LEN + 1];
@@ -29,63 +25,20 @@ struct docker {
 
 struct docker *docker_new(const char *host)
 {
-	struct http_opts o;
 	struct docker *d = calloc(1, sizeof(*d));
-	struct buf b = BUF_INIT(4096);
-	const char *sock = NULL;
 
-	if (!d)
-		return NULL;
-	memset(&o, 0, sizeof(o));
-	o.user_agent = "obs-ctrcol/" OBS_VERSION;
-	o.timeout_ms = DOCKER_TIMEOUT_MS;
-	o.connect_timeout_ms = DOCKER_TIMEOUT_MS;
-	o.max_body = DOCKER_BODY_MAX;
-	o.max_body_abort = 1;
-	if (strncmp(host, "unix://", 7) == 0) {
-		sock = host + 7;
-		if (buf_addstr(&b, "http://docker") < 0)
-			goto fail;
-	} else if (strncmp(host, "tcp://", 6) == 0) {
-		if (buf_addf(&b, "http://%s", host + 6) < 0)
-			goto fail;
-	} else if (host[0] == '/') {
-		sock = host;
-		if (buf_addstr(&b, "http://docker") < 0)
-			goto fail;
-	} else {
-		log_error("bad docker host '%s': want unix://PATH or tcp://HOST:PORT",
-			  host);
-		buf_free(&b);
-		free(d);
-		errno = EINVAL;
+	if (!d) {
+		log_errno("cannot set up the docker client");
 		return NULL;
 	}
-	while (b.len && b.p[b.len - 1] == '/')
-		buf_truncate(&b, b.len - 1);
-	o.unix_socket_path = sock;
-	d->base = strdup(buf_cstr(&b));
-	d->where = strdup(host);
-	buf_free(&b);
-	if (!d->base || !d->where)
-		goto fail_nobuf;
+	if (docker_api_open(&d->api, host, "obs-ctrcol/" OBS_VERSION,
+			    DOCKER_TIMEOUT_MS) < 0) {
+		free(d);
+		return NULL;
+	}
 	json_doc_init(&d->doc);
 	d->doc.max_len = DOCKER_BODY_MAX;
-	http_response_init(&d->resp);
-	d->http = http_client_new(&o);
-	if (!d->http) {
-		docker_free(d);
-		return NULL;
-	}
 	return d;
-fail:
-	buf_free(&b);
-fail_nobuf:
-	log_errno("cannot set up the docker client");
-	free(d->base);
-	free(d->where);
-	free(d);
-	return NULL;
 }
 
 void docker_free(struct docker *d)
@@ -98,11 +51,8 @@ void docker_free(struct docker *d)
 		dmeta_free(&d->v[i]);
 	free(d->v);
 	free(d->ids);
-	http_client_free(d->http);
-	http_response_free(&d->resp);
+	docker_api_close(&d->api);
 	json_doc_free(&d->doc);
-	free(d->base);
-	free(d->where);
 	free(d);
 }
 
@@ -126,31 +76,6 @@ static struct dmeta *find(struct dmeta *v, size_t n, const char *id)
 const struct dmeta *docker_lookup(const struct docker *d, const char *id)
 {
 	return d ? find(d->v, d->n, id) : NULL;
-}
-
-/* GET path; 0 with the body in d->resp on a 200, -1 with a reason. */
-static int get(struct docker *d, const char *path, struct buf *why)
-{
-	struct buf url = BUF_INIT(4096);
-	int rc = -1;
-
-	if (buf_addf(&url, "%s%s", d->base, path) < 0) {
-		buf_addstr(why, "url too long");
-		goto out;
-	}
-	if (http_request(d->http, "GET", buf_cstr(&url), NULL, 0, NULL, 0,
-			 &d->resp) < 0) {
-		buf_addstr(why, d->resp.error);
-		goto out;
-	}
-	if (d->resp.status != 200) {
-		buf_addf(why, "%s answered status %ld", path, d->resp.status);
-		goto out;
-	}
-	rc = 0;
-out:
-	buf_free(&url);
-	return rc;
 }
 
 static int add_id(const char *id, void *arg)
@@ -180,14 +105,14 @@ static int inspect(struct docker *d, const char *id, struct buf *why)
 	int rc;
 
 	buf_addf(&path, "/containers/%s/json", id);
-	rc = get(d, buf_cstr(&path), why);
+	rc = docker_api_get(&d->api, buf_cstr(&path), why);
 	buf_free(&path);
 	if (rc < 0)
-		return d->resp.status == 404 ? 0 : -1;
-	if (docker_parse_inspect(&d->doc, d->resp.body.p, d->resp.body.len,
-				 &m) < 0) {
+		return d->api.resp.status == 404 ? 0 : -1;
+	if (docker_parse_inspect(&d->doc, d->api.resp.body.p,
+				 d->api.resp.body.len, &m) < 0) {
 		log_warn("docker '%s': cannot parse the inspect answer of '%.12s'",
-			 d->where, id);
+			 d->api.where, id);
 		return 0;
 	}
 	if (d->n == d->cap) {
@@ -213,9 +138,9 @@ int docker_refresh(struct docker *d)
 	size_t i, j, before;
 
 	d->nids = 0;
-	if (get(d, "/containers/json", &why) < 0)
+	if (docker_api_get(&d->api, "/containers/json", &why) < 0)
 		goto fail;
-	if (docker_parse_list(&d->doc, d->resp.body.p, d->resp.body.len,
+	if (docker_parse_list(&d->doc, d->api.resp.body.p, d->api.resp.body.len,
 			      add_id, d) < 0) {
 		buf_addstr(&why, "cannot parse the /containers/json answer");
 		goto fail;
@@ -250,7 +175,7 @@ int docker_refresh(struct docker *d)
 	qsort(d->v, d->n, sizeof(*d->v), cmp_meta);
 	if (d->down)
 		log_warn("docker '%s' answers again: container names are back",
-			 d->where);
+			 d->api.where);
 	d->down = 0;
 	buf_free(&why);
 	return 0;
@@ -259,7 +184,7 @@ fail_sort:
 fail:
 	if (!d->down)
 		log_warn("docker '%s' unavailable: %s: metrics go out without names, images and labels",
-			 d->where, buf_cstr(&why));
+			 d->api.where, buf_cstr(&why));
 	d->down = 1;
 	buf_free(&why);
 	return -1;

@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "atomicfile.h"
 #include "clock.h"
 #include "ctrcol.h"
@@ -18,7 +19,6 @@
 #include "lineio.h"
 #include "log.h"
 #include "obs.h"
-#include "parse.h"
 #include "sig.h"
 #include "stats.h"
 #include "value.h"
@@ -747,11 +747,9 @@ int main(int argc, char **argv)
 			r.o.docker_only = 1;
 			break;
 		case OPT_INTERVAL:
-			if (parse_duration(optarg, strlen(optarg), &interval) < 0 ||
-			    interval <= 0) {
-				log_error("bad interval '%s'", optarg);
+			if (args_duration("--interval", optarg, 1,
+					  &interval) < 0)
 				return EXIT_CONFIG;
-			}
 			break;
 		case OPT_NO_DOCKER:
 			r.o.no_docker = 1;

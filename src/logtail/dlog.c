@@ -3,77 +3,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "docker.h"
 #include "json.h"
 #include "logtail.h"
 #include "banned.h"
-
-static int digits(const char *s, size_t n, int *out)
-{
-	int v = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-int dlog_parse_time(const char *s, size_t len, int64_t *ns)
-{
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-	int64_t frac = 0, t;
-	size_t i = 19, nd = 0;
-
-	if (len < 20 || s[4] != '-' || s[7] != '-' ||
-	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' ||
-	    s[16] != ':' || digits(s, 4, &y) || digits(s + 5, 2, &mo) ||
-	    digits(s + 8, 2, &d) || digits(s + 11, 2, &h) ||
-	    digits(s + 14, 2, &mi) || digits(s + 17, 2, &sec))
-		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    sec > 60)
-		return -1;
-	if (s[i] == '.') {
-		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, nd++)
-			if (nd < 9)
-				frac = frac * 10 + (s[i] - '0');
-		if (nd == 0)
-			return -1;
-		for (; nd < 9; nd++)
-			frac *= 10;
-	}
-	if (i == len - 1 && (s[i] == 'Z' || s[i] == 'z')) {
-		sign = 0;
-	} else if (i + 6 == len && (s[i] == '+' || s[i] == '-') &&
-		   s[i + 3] == ':' && !digits(s + i + 1, 2, &oh) &&
-		   !digits(s + i + 4, 2, &om)) {
-		sign = s[i] == '-' ? -1 : 1;
-	} else {
-		return -1;
-	}
-	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-	t -= sign * (oh * 3600 + om * 60);
-	if (t < 0 || t > INT64_MAX / 1000000000 - 1)
-		return -1;
-	*ns = t * 1000000000 + frac;
-	return 0;
-}
 
 int dlog_parse_json(struct json_doc *doc, const char *line, size_t len,
 		    struct dlog_entry *e, const char **err)
@@ -98,7 +31,7 @@ int dlog_parse_json(struct json_doc *doc, const char *line, size_t len,
 		return -1;
 	}
 	if (!time || time->type != JSON_STRING ||
-	    dlog_parse_time(time->str, time->len, &e->ts) < 0) {
+	    docker_parse_time(time->str, time->len, &e->ts) < 0) {
 		*err = "no \"time\" in RFC 3339";
 		return -1;
 	}
@@ -143,7 +76,7 @@ int dlog_api_line(const char *s, size_t len, int64_t *ts, const char **rest,
 {
 	const char *sp = memchr(s, ' ', len);
 
-	if (!sp || dlog_parse_time(s, (size_t)(sp - s), ts) < 0)
+	if (!sp || docker_parse_time(s, (size_t)(sp - s), ts) < 0)
 		return -1;
 	*rest = sp + 1;
 	*rlen = len - (size_t)(sp - s) - 1;

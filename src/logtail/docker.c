@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "docker.h"
 #include "http.h"
 #include "json.h"
 #include "labels.h"
@@ -17,17 +18,14 @@
 #include "obs.h"
 #include "banned.h"
 
-#define BASE "http://docker"
 #define DOCKER_TIMEOUT_MS 5000
-#define BODY_MAX (16u << 20)
 #define RESYNC_MS 10000
 /* Docker may still copy a stopped container's last lines into its log
  * for a moment after "die": read on that long before the final read. */
 #define STOP_GRACE_MS 1000
-#define ID_LEN 64
 
 struct ctr {
-	char id[ID_LEN + 1];
+	char id[DOCKER_ID_LEN + 1];
 	struct buf key;		/* "docker:ID" */
 	struct labels ls[3];	/* [1] stdout, [2] stderr */
 	struct buf pre[3];	/* the same, formatted */
@@ -53,8 +51,7 @@ struct ctr {
 static struct {
 	const char *socket;
 	enum docker_read mode;
-	struct http_client *http;
-	struct http_response resp;
+	struct docker_api api;
 	struct json_doc doc;
 	struct ctr **v;
 	size_t n, cap;
@@ -232,9 +229,9 @@ static void *api_main(void *arg)
 	http_response_init(&r);
 	h = http_client_new(&o);
 	if (h && buf_addf(&url,
-			  BASE "/containers/%s/logs?stdout=1&stderr=1&"
-			       "timestamps=1&follow=%d&since=%lld.%09lld",
-			  c->id, c->running, (long long)(c->pos / 1000000000),
+			  "%s/containers/%s/logs?stdout=1&stderr=1&"
+			  "timestamps=1&follow=%d&since=%lld.%09lld",
+			  D.api.base, c->id, c->running, (long long)(c->pos / 1000000000),
 			  (long long)(c->pos % 1000000000)) == 0) {
 		if (http_request(h, "GET", url.p, NULL, 0, NULL, 0, &r) < 0) {
 			if (!logtail_stop)
@@ -286,31 +283,23 @@ static void api_join(struct ctr *c)
 
 static int get(const char *path)
 {
-	struct buf url = BUF_INIT(8192);
-	int rc = -1;
+	struct buf why = BUF_INIT(4096);
+	int rc = docker_api_get(&D.api, path, &why);
 
-	if (buf_addf(&url, BASE "%s", path) < 0)
-		goto out;
-	if (http_request(D.http, "GET", url.p, NULL, 0, NULL, 0, &D.resp) <
-	    0) {
+	if (rc < 0 && D.api.resp.status == 0) {
 		if (!D.down)
 			log_error("docker '%s': %s: %s", D.socket, path,
-				  D.resp.error);
+				  buf_cstr(&why));
 		D.down = 1;
-		goto out;
+	} else if (rc < 0) {
+		if (D.api.resp.status != 404)
+			log_error("docker '%s': %s", D.socket, buf_cstr(&why));
+	} else {
+		if (D.down)
+			log_warn("docker '%s' answers again", D.socket);
+		D.down = 0;
 	}
-	if (D.resp.status != 200) {
-		if (D.resp.status != 404)
-			log_error("docker '%s': %s answered status %ld",
-				  D.socket, path, D.resp.status);
-		goto out;
-	}
-	if (D.down)
-		log_warn("docker '%s' answers again", D.socket);
-	D.down = 0;
-	rc = 0;
-out:
-	buf_free(&url);
+	buf_free(&why);
 	return rc;
 }
 
@@ -376,7 +365,7 @@ static void ctr_free(struct ctr *c)
 	free(c);
 }
 
-/* Builds the container from its inspect answer in D.resp. */
+/* Builds the container from its inspect answer in D.api.resp. */
 static struct ctr *ctr_new(const char *id)
 {
 	const struct json *root, *cfg, *hc, *st, *v;
@@ -385,7 +374,7 @@ static struct ctr *ctr_new(const char *id)
 	uint64_t dev, ino;
 	int s;
 
-	root = json_parse(&D.doc, D.resp.body.p, D.resp.body.len, &je);
+	root = json_parse(&D.doc, D.api.resp.body.p, D.api.resp.body.len, &je);
 	if (!root || root->type != JSON_OBJECT) {
 		log_warn("docker: cannot parse the inspect answer of '%.12s'",
 			 id);
@@ -394,7 +383,7 @@ static struct ctr *ctr_new(const char *id)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	memcpy(c->id, id, ID_LEN);
+	memcpy(c->id, id, DOCKER_ID_LEN);
 	buf_init(&c->key, 128);
 	buf_init(&c->sbuf, 2 * OBS_LINE_MAX);
 	json_doc_init(&c->doc);
@@ -502,7 +491,7 @@ static void add_container(const char *id, int once)
 	struct buf path = BUF_INIT(256);
 	struct ctr *c = find(id), **v;
 
-	if (strlen(id) != ID_LEN)
+	if (strlen(id) != DOCKER_ID_LEN)
 		return;
 	if (c) {
 		/* restarted: reading goes on from where it stopped */
@@ -542,41 +531,30 @@ static void add_container(const char *id, int once)
 	ctr_start(c);
 }
 
+static int add_id(const char *id, void *arg)
+{
+	return buf_add(arg, id, DOCKER_ID_LEN + 1);
+}
+
 /* The containers running now (all of them with --once). */
 static int list_containers(int once)
 {
-	const struct json *root, *it;
-	struct json_err je;
-	char ids[64][ID_LEN + 1];
-	size_t n = 0, i;
+	struct buf ids = BUF_INIT(DOCKER_BODY_MAX);
+	size_t i;
 
 	if (get(once ? "/containers/json?all=1" : "/containers/json") < 0)
 		return -1;
-	root = json_parse(&D.doc, D.resp.body.p, D.resp.body.len, &je);
-	if (!root || root->type != JSON_ARRAY) {
+	/* ids are copied out: inspecting reuses the answer and the doc */
+	if (docker_parse_list(&D.doc, D.api.resp.body.p, D.api.resp.body.len,
+			      add_id, &ids) < 0) {
 		log_error("docker '%s': cannot parse the container list",
 			  D.socket);
+		buf_free(&ids);
 		return -1;
 	}
-	/* ids are copied out: inspecting reuses the document */
-	for (it = root->child; it; it = it->next) {
-		const struct json *id = json_get(it, "Id", 2);
-
-		if (!id || id->type != JSON_STRING || id->len != ID_LEN)
-			continue;
-		memcpy(ids[n++], id->str, ID_LEN + 1);
-		if (n == ARRAY_SIZE(ids)) {
-			for (i = 0; i < n; i++)
-				add_container(ids[i], once);
-			n = 0;
-			root = NULL;
-			break;
-		}
-	}
-	for (i = 0; i < n; i++)
-		add_container(ids[i], once);
-	if (!root)	/* more than a batch: list again for the rest */
-		return list_containers(once);
+	for (i = 0; i < ids.len; i += DOCKER_ID_LEN + 1)
+		add_container(ids.p + i, once);
+	buf_free(&ids);
 	return 0;
 }
 
@@ -608,9 +586,9 @@ static int poll_events(void)
 	memcpy(D.events_since, until, sizeof(until));
 	/* one JSON object a line; ids copied out before inspecting */
 	{
-		struct buf body = BUF_INIT(BODY_MAX);
+		struct buf body = BUF_INIT(DOCKER_BODY_MAX);
 
-		if (buf_add(&body, D.resp.body.p, D.resp.body.len) < 0) {
+		if (buf_add(&body, D.api.resp.body.p, D.api.resp.body.len) < 0) {
 			buf_free(&body);
 			return -1;
 		}
@@ -619,15 +597,16 @@ static int poll_events(void)
 			const char *le = nl ? nl : end;
 			struct json_doc doc;
 			const struct json *ev, *act, *id;
-			char cid[ID_LEN + 1];
+			char cid[DOCKER_ID_LEN + 1];
 
 			json_doc_init(&doc);
 			ev = json_parse(&doc, p, (size_t)(le - p), &je);
 			act = json_get(ev, "Action", 6);
 			id = json_get(json_get(ev, "Actor", 5), "ID", 2);
 			if (act && id && act->type == JSON_STRING &&
-			    id->type == JSON_STRING && id->len == ID_LEN) {
-				memcpy(cid, id->str, ID_LEN + 1);
+			    id->type == JSON_STRING &&
+			    docker_is_id(id->str, id->len)) {
+				memcpy(cid, id->str, DOCKER_ID_LEN + 1);
 				if (strcmp(act->str, "start") == 0)
 					add_container(cid, 0);
 				else if (strcmp(act->str, "die") == 0)
@@ -643,23 +622,21 @@ static int poll_events(void)
 
 int docker_init(const char *socket, enum docker_read mode, int once)
 {
-	struct http_opts o;
+	struct buf host = BUF_INIT(8192);
 	struct timespec ts;
+	int r;
 
 	D.socket = socket;
 	D.mode = mode;
-	memset(&o, 0, sizeof(o));
-	o.user_agent = "obs-logtail/" OBS_VERSION;
-	o.timeout_ms = DOCKER_TIMEOUT_MS;
-	o.max_body = BODY_MAX;
-	o.max_body_abort = 1;
-	o.unix_socket_path = socket;
-	http_response_init(&D.resp);
 	json_doc_init(&D.doc);
-	D.doc.max_len = BODY_MAX;
+	D.doc.max_len = DOCKER_BODY_MAX;
 	D.doc.max_nodes = 4000000;
-	D.http = http_client_new(&o);
-	if (!D.http)
+	/* a relative socket path too */
+	r = buf_addf(&host, "unix://%s", socket) < 0 ||
+	    docker_api_open(&D.api, buf_cstr(&host), "obs-logtail/" OBS_VERSION,
+			    DOCKER_TIMEOUT_MS) < 0;
+	buf_free(&host);
+	if (r)
 		return -1;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(D.events_since, sizeof(D.events_since), "%lld.%09ld",
@@ -839,8 +816,7 @@ void docker_free(void)
 	for (i = 0; i < D.n; i++)
 		ctr_free(D.v[i]);
 	free(D.v);
-	http_client_free(D.http);
-	http_response_free(&D.resp);
+	docker_api_close(&D.api);
 	json_doc_free(&D.doc);
 	memset(&D, 0, sizeof(D));
 }

@@ -24,9 +24,6 @@ struct dlog_entry {
 	int partial;		/* a 16 KiB piece: the log has no final \n */
 };
 
-/* Parses RFC 3339 with fractions ("2024-05-01T10:00:00.123456789Z" or an
- * offset) into ns since the epoch; -1 if s[0..len) is not that. */
-int dlog_parse_time(const char *s, size_t len, int64_t *ns);
 /* Parses one json-file line; the newline is cut from log (and the \r of a
  * TTY), partial set when there was none.  -1 with *err on a bad line. */
 int dlog_parse_json(struct json_doc *doc, const char *line, size_t len,

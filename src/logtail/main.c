@@ -51,12 +51,6 @@ static const struct option longopts[] = {
 
 volatile int logtail_stop;
 
-static int bad_arg(const char *opt, const char *arg, const char *why)
-{
-	args_bad(opt, arg, why);
-	return EXIT_CONFIG;
-}
-
 static void write_stats(const char *path, int docker, int nfiles)
 {
 	struct buf b = BUF_INIT(1u << 20);
@@ -101,9 +95,11 @@ int main(int argc, char **argv)
 			socket = optarg ? optarg : DEFAULT_SOCKET;
 			if (strncmp(socket, "unix://", 7) == 0)
 				socket += 7;
-			if (!*socket)
-				return bad_arg("--docker", optarg,
-					       "not a socket path");
+			if (!*socket) {
+				args_bad("--docker", optarg,
+					 "not a socket path");
+				return EXIT_CONFIG;
+			}
 			break;
 		case OPT_DOCKER_READ:
 			if (strcmp(optarg, "auto") == 0)
@@ -112,9 +108,11 @@ int main(int argc, char **argv)
 				mode = DREAD_API;
 			else if (strcmp(optarg, "json-file") == 0)
 				mode = DREAD_JSONFILE;
-			else
-				return bad_arg("--docker-read", optarg,
-					       "not auto, api or json-file");
+			else {
+				args_bad("--docker-read", optarg,
+					 "not auto, api or json-file");
+				return EXIT_CONFIG;
+			}
 			break;
 		case OPT_MAX_LINE:
 			if (args_size("--max-line-size", optarg, 1,

@@ -1,8 +1,6 @@
 /* main.c: lokipush, which delivers log entries to Loki's push API. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +16,6 @@
 #include "log.h"
 #include "lokipush.h"
 #include "obs.h"
-#include "parse.h"
 #include "queue.h"
 #include "record.h"
 #include "sig.h"
@@ -153,8 +150,9 @@ static int write_stats(struct reader *rd);
 
 /* Flushes a batch past batch_wait and writes the stats file; returns the
  * milliseconds until the next thing falls due. */
-static int64_t tick(struct reader *rd)
+static int64_t tick(void *arg)
 {
+	struct reader *rd = arg;
 	int64_t now = clock_mono_ms(), next = 1000;
 
 	if (lp_batch_entries(rd->batch)) {
@@ -185,8 +183,9 @@ static void bad_line(struct reader *rd, const char *why, size_t col)
 		    rd->in.lineno, why, col + 1);
 }
 
-static void add_line(struct reader *rd, const char *line, size_t len)
+static void add_line(void *arg, const char *line, size_t len)
 {
+	struct reader *rd = arg;
 	struct lp_endpoint *ep = rd->ep;
 	struct record *rec = &rd->rec;
 	const char *err = NULL;
@@ -236,45 +235,6 @@ static void add_line(struct reader *rd, const char *line, size_t len)
 	}
 }
 
-static int read_lines(struct reader *rd)
-{
-	unsigned long n = 0;
-	struct pollfd pfd;
-
-	for (;;) {
-		const char *line;
-		size_t len;
-		int r;
-
-		if (sig_stop)
-			rd->in.stopping = 1;
-		r = jreader_read(&rd->in, &line, &len);
-		if (r == LINEIO_OK) {
-			add_line(rd, line, len);
-			if ((++n & 1023) == 0)
-				tick(rd);
-			continue;
-		}
-		if (r == LINEIO_AGAIN) {
-			int64_t wait = tick(rd);
-
-			pfd.fd = rd->in.fd;
-			pfd.events = POLLIN;
-			if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR) {
-				log_errno("cannot poll standard input");
-				return -1;
-			}
-			continue;
-		}
-		if (r == LINEIO_EOF)
-			return 0;
-		if (errno == EINTR || errno == EAGAIN)
-			continue;
-		log_errno("cannot read '%s'", rd->in.name);
-		return -1;
-	}
-}
-
 /* What a run killed before it queued everything it read. */
 static int replay_journal(struct reader *rd)
 {
@@ -288,7 +248,7 @@ static int replay_journal(struct reader *rd)
 		 (long long)rd->jn.size, buf_cstr(&rd->jn.path));
 	jreader_init(&rd->in, fd, buf_cstr(&rd->jn.path), NULL);
 	rd->in.drop_partial = 1;
-	ret = read_lines(rd);
+	ret = jreader_pump(&rd->in, &sig_stop, add_line, tick, rd);
 	flush_batch(rd);
 	if (ret == 0 && journal_cut(&rd->jn, jreader_next(&rd->in)) == 0)
 		jreader_shift(&rd->in, jreader_next(&rd->in));
@@ -301,7 +261,7 @@ static int replay_journal(struct reader *rd)
 
 static int read_input(struct reader *rd)
 {
-	int ret, fl;
+	int ret;
 
 	if (rd->journal) {
 		ret = replay_journal(rd);
@@ -309,19 +269,12 @@ static int read_input(struct reader *rd)
 			return ret;
 	}
 	jreader_init(&rd->in, STDIN_FILENO, "-", rd->journal ? &rd->jn : NULL);
+	/* offsets count from the start of the journal file */
 	if (rd->journal)
-		rd->in.base = rd->jn.size;
-	/* non-blocking, so a quiet input does not hold a batch past
-	 * batch_wait; the flags are put back at the end */
-	fl = fcntl(STDIN_FILENO, F_GETFL);
-	if (fl >= 0 && !(fl & O_NONBLOCK) &&
-	    fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK) == 0)
-		rd->in.nonblock = 1;
-	else if (fl >= 0 && (fl & O_NONBLOCK))
-		rd->in.nonblock = 1, fl = -1;
-	ret = read_lines(rd);
-	if (fl >= 0)
-		fcntl(STDIN_FILENO, F_SETFL, fl);
+		jreader_shift(&rd->in, -rd->jn.size);
+	jreader_nonblock(&rd->in);
+	ret = jreader_pump(&rd->in, &sig_stop, add_line, tick, rd);
+	jreader_restore(&rd->in);
 	atomic_fetch_add(&rd->st.lines_bad, rd->in.bad);
 	return ret;
 }
@@ -455,9 +408,8 @@ static int endpoint_option(struct lp_endpoint *ep, int c, const char *arg)
 	case OPT_MAX_BACKOFF:
 		return args_duration("--max-backoff", arg, 1, &ep->max_backoff_ms);
 	case OPT_MAX_RETRIES:
-		if (parse_int_arg(arg, 0, 1000000, &n) < 0)
-			return args_bad("--max-retries", arg,
-				       "not a number in [0, 1000000]");
+		if (args_int("--max-retries", arg, 0, 1000000, &n) < 0)
+			return -1;
 		ep->max_retries = n;
 		return 0;
 	case OPT_MIN_BACKOFF:

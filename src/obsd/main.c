@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "buf.h"
 #include "log.h"
 #include "obs.h"
 #include "obsd.h"
-#include "parse.h"
 #include "banned.h"
 
 static const char usage_text[] =
@@ -26,18 +26,14 @@ usage(FILE *f)
 	fputs(usage_text, f);
 }
 
+/* A duration option from min ms to a day. */
 static int
-duration_arg(const char *name, const char *s, int64_t min, int64_t *ms)
+duration_arg(const char *opt, const char *arg, int64_t min, int64_t *ms)
 {
-	int64_t v;
-
-	if (parse_duration(s, strlen(s), &v) < 0 || v < min ||
-	    v > INT64_C(86400000)) {
-		log_error("--%s '%s': expected a duration from %lldms to 1d, "
-		    "such as 100ms, 30s or 1m", name, s, (long long)min);
+	if (args_duration(opt, arg, min, ms) < 0)
 		return -1;
-	}
-	*ms = v;
+	if (*ms > INT64_C(86400000))
+		return args_bad(opt, arg, "longer than 1d");
 	return 0;
 }
 
@@ -117,15 +113,15 @@ main(int argc, char **argv)
 			status = EXIT_OK;
 			goto out;
 		case 'M':
-			if (duration_arg("backoff-max", optarg, 1, &o.backoff_max) < 0)
+			if (duration_arg("--backoff-max", optarg, 1, &o.backoff_max) < 0)
 				goto out;
 			break;
 		case 'm':
-			if (duration_arg("backoff-min", optarg, 1, &o.backoff_min) < 0)
+			if (duration_arg("--backoff-min", optarg, 1, &o.backoff_min) < 0)
 				goto out;
 			break;
 		case 'R':
-			if (duration_arg("backoff-reset", optarg, 1, &o.healthy) < 0)
+			if (duration_arg("--backoff-reset", optarg, 1, &o.healthy) < 0)
 				goto out;
 			break;
 		case 'r':
@@ -135,7 +131,7 @@ main(int argc, char **argv)
 			o.stats_dir = optarg;
 			break;
 		case 'T':
-			if (duration_arg("stop-timeout", optarg, 0, &o.stop_timeout) < 0)
+			if (duration_arg("--stop-timeout", optarg, 0, &o.stop_timeout) < 0)
 				goto out;
 			break;
 		case 'v':

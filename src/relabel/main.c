@@ -37,11 +37,15 @@ static const char *const drop_names[] = { "rule", "invalid_name", "malformed",
  * one series text always parses, relabels and formats the same way: so
  * the outcome for the first line of a series is kept under its text, and
  * later lines of it only have their value and timestamp read.  The cache
- * is bounded; when full it starts over empty.
+ * is bounded; when full it starts over empty.  If it filled up with fewer
+ * hits than series (the series do not repeat within its size), it rests
+ * for a number of lines that doubles each time this happens again.
  */
-#define SEEN_MAX_BYTES (32u << 20)	/* keys, names and series written */
-#define SEEN_MAX_SLOTS (1u << 18)
+#define SEEN_MAX_BYTES (16u << 20)	/* keys, names and series written */
+#define SEEN_MAX_SLOTS (1u << 17)
 #define SEEN_MIN_SLOTS 1024u
+#define SEEN_REST_MIN (1ul << 20)	/* lines */
+#define SEEN_REST_MAX (1ul << 26)
 
 enum seen_result { SEEN_RAW, SEEN_REWRITE, SEEN_DROP_RULE, SEEN_DROP_NAME };
 
@@ -72,6 +76,9 @@ struct seen {
 	const char *miss;
 	uint64_t miss_hash;
 	struct tail miss_tail;
+	unsigned long hits, puts;	/* since the last start over */
+	unsigned long rest, rest_next;	/* lines left to rest, the next rest */
+	int resting;			/* for the line at hand */
 };
 
 /* The metadata of the metric family being read, held until a sample of
@@ -402,6 +409,21 @@ seen_clear(struct seen *c)
 	buf_reset(&c->arena);
 }
 
+/* Starts over when full, and rests if the cache did not pay. */
+static void
+seen_full(struct seen *c)
+{
+	if (c->hits < c->puts) {
+		c->rest = c->rest_next;
+		if (c->rest_next < SEEN_REST_MAX)
+			c->rest_next *= 2;
+	} else {
+		c->rest_next = SEEN_REST_MIN;
+	}
+	c->hits = c->puts = 0;
+	seen_clear(c);
+}
+
 static void
 seen_free(struct seen *c)
 {
@@ -527,6 +549,8 @@ seen_put(struct relabel_prog *p, const struct record *rec,
 	size_t klen, mark;
 	int tries;
 
+	if (c->resting)
+		return NULL;
 	if (c->miss == rec->raw)
 		t = c->miss_tail;
 	if (rec->raw_len > OBS_LINE_MAX || rec->raw[0] == '#' ||
@@ -539,7 +563,9 @@ seen_put(struct relabel_prog *p, const struct record *rec,
 	klen = t.klen;
 	for (tries = 0; tries < 2; tries++) {
 		if ((c->used + 1) * 2 > c->nslots && seen_grow(c) < 0)
-			seen_clear(c);
+			seen_full(c);
+		if (c->rest > 0)
+			return NULL;
 		if (c->nslots == 0)
 			return NULL;
 		memset(&ent, 0, sizeof(ent));
@@ -561,11 +587,14 @@ seen_put(struct relabel_prog *p, const struct record *rec,
 			if (e->klen == 0)
 				c->used++;
 			*e = ent;
+			c->puts++;
 			return e;
 		}
 		/* Full: start over once. */
 		buf_truncate(&c->arena, mark);
-		seen_clear(c);
+		seen_full(c);
+		if (c->rest > 0)
+			return NULL;
 	}
 	return NULL;
 }
@@ -616,12 +645,18 @@ seen_take(struct relabel_prog *p, struct lineio_reader *r, const char *line,
 	int mine;
 
 	p->seen.miss = NULL;
+	p->seen.resting = p->seen.rest > 0;
+	if (p->seen.resting) {
+		p->seen.rest--;
+		return 0;
+	}
 	if (p->seen.nslots == 0 || len > OBS_LINE_MAX || line[0] == '#' ||
 	    line[0] == '{' || split_line(line, len, &t) < 0 ||
 	    (e = seen_get(&p->seen, line, &t)) == NULL)
 		return 0;
 	r->lines++;
 	p->lines_in++;
+	p->seen.hits++;
 	a = p->seen.arena.p;
 	*w = 0;
 	mine = family_sample(p, a + e->name, e->nlen);
@@ -934,6 +969,7 @@ main(int argc, char **argv)
 	labels_init(&cli);
 	record_init(&p.rec);
 	buf_init(&p.seen.arena, SEEN_MAX_BYTES);
+	p.seen.rest_next = SEEN_REST_MIN;
 	buf_init(&p.name, OBS_LINE_MAX);
 	buf_init(&p.fam.name, OBS_LINE_MAX);
 	buf_init(&p.fam.pending, OBS_LINE_MAX);

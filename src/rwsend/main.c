@@ -146,27 +146,131 @@ struct reader {
 	struct jreader in;	/* standard input, or a journal to replay */
 	struct journal jn;
 	int journal;		/* jn is open */
+	int64_t jabs;		/* input offset of the journal's first byte */
+	int posfd;		/* DIR/journal.pos, see save_pos() */
+	int replaying;
 	struct expo ex;
 	struct rw_packed pk;
 	unsigned long bad;	/* lines dropped as malformed */
 	struct log_limit lim_bad;
 };
 
-static void flush_shard(struct rw_shard *sh, struct buf *enc)
+/*
+ * DIR/journal.pos says how far into the input each shard's samples are
+ * queued, so that a replay queues only what was not: a replayed sample
+ * that the receiver already has could make it reject the whole batch (as
+ * Prometheus does with "duplicate sample for timestamp"), and with it the
+ * samples that were lost.  Offsets count from the first byte ever
+ * journaled, across cuts.  It is rewritten in place after every batch
+ * queued, one small pwrite(2) (never torn by a kill); it says the layout it
+ * was written for, and a different layout (other endpoints or shards)
+ * makes the replay queue everything again.
+ */
+#define POS_MAGIC 0x6a77736fu	/* "osw" "j" */
+
+struct pos_head {
+	uint32_t magic, n;	/* n: shard entries */
+	int64_t jabs;
+};
+
+static void save_pos(struct reader *rd, int64_t jabs)
+{
+	struct pos_head h = { POS_MAGIC, 0, jabs };
+	int64_t v[RW_MAX_SHARDS * 8 + 1];
+	unsigned char b[sizeof(h) + sizeof(v)];
+	size_t e, i, n = 0;
+	ssize_t want;
+
+	if (rd->posfd < 0)
+		return;
+	for (e = 0; e < rd->nep; e++)
+		for (i = 0; i < rd->eps[e].nshards && n < ARRAY_SIZE(v) - 1;
+		     i++)
+			v[n++] = rd->eps[e].shards[i].batch.queued_to;
+	/* the layout: shards per endpoint, one byte each */
+	v[n] = 0;
+	for (e = 0; e < rd->nep && e < 8; e++)
+		v[n] |= (int64_t)rd->eps[e].nshards << (8 * e);
+	h.n = (uint32_t)n;
+	want = (ssize_t)(sizeof(h) + (n + 1) * sizeof(v[0]));
+	memcpy(b, &h, sizeof(h));
+	memcpy(b + sizeof(h), v, (n + 1) * sizeof(v[0]));
+	if (pwrite(rd->posfd, b, (size_t)want, 0) != want) {
+		log_errno("cannot write '%s.pos'; a replay may send samples "
+			  "twice",
+			  buf_cstr(&rd->jn.path));
+		close(rd->posfd);
+		rd->posfd = -1;
+	}
+}
+
+/* Reads what save_pos() wrote; with anything amiss, every shard starts at
+ * 0 and the replay queues all of the journal. */
+static void load_pos(struct reader *rd)
+{
+	struct pos_head h;
+	int64_t v[RW_MAX_SHARDS * 8 + 1], layout = 0;
+	unsigned char b[sizeof(h) + sizeof(v)];
+	size_t e, i, n = 0;
+	ssize_t r;
+
+	for (e = 0; e < rd->nep; e++)
+		n += rd->eps[e].nshards;
+	for (e = 0; e < rd->nep && e < 8; e++)
+		layout |= (int64_t)rd->eps[e].nshards << (8 * e);
+	r = pread(rd->posfd, b, sizeof(b), 0);
+	if (r < (ssize_t)sizeof(h))
+		return;
+	memcpy(&h, b, sizeof(h));
+	if (h.magic != POS_MAGIC || h.n != n || rd->nep > 8 ||
+	    n >= ARRAY_SIZE(v) || h.jabs < 0 ||
+	    r < (ssize_t)(sizeof(h) + (n + 1) * sizeof(v[0])))
+		return;
+	memcpy(v, b + sizeof(h), (n + 1) * sizeof(v[0]));
+	/* the input offsets go on from where they were, even when the
+	 * journal went meanwhile */
+	rd->jabs = h.jabs;
+	if (v[n] != layout)
+		return;
+	n = 0;
+	for (e = 0; e < rd->nep; e++)
+		for (i = 0; i < rd->eps[e].nshards; i++)
+			rd->eps[e].shards[i].batch.queued_to = v[n++];
+}
+
+static int open_pos(struct reader *rd)
+{
+	struct buf path = BUF_INIT(4096);
+	int fd = -1;
+
+	if (buf_addf(&path, "%s.pos", buf_cstr(&rd->jn.path)) == 0)
+		fd = open(buf_cstr(&path), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		log_errno("cannot open '%s'; a replay may send samples twice",
+			  buf_cstr(&path));
+	buf_free(&path);
+	return fd;
+}
+
+static void flush_shard(struct reader *rd, struct rw_shard *sh)
 {
 	struct rw_endpoint *ep = sh->ep;
 	size_t n = sh->batch.n;
+	int64_t to = rd->jabs + sh->batch.jlast + 1;
 
 	if (!n)
 		return;
-	if (rw_batch_encode(&sh->batch, enc) < 0) {
+	if (rw_batch_encode(&sh->batch, &rd->enc) < 0) {
 		log_errno("endpoint '%s': cannot encode a batch of %zu samples",
 			  ep->name, n);
 		atomic_fetch_add(&ep->st.samples_dropped, n);
-		return;
-	}
-	if (rw_shard_push(sh, enc->p, enc->len, clock_ms()) < 0)
+	} else if (rw_shard_push(sh, rd->enc.p, rd->enc.len, clock_ms()) < 0) {
 		atomic_fetch_add(&ep->st.samples_dropped, n);
+	}
+	if (rd->journal) {
+		sh->batch.queued_to = to;
+		save_pos(rd, rd->jabs);
+	}
 }
 
 static void flush_all(struct reader *rd)
@@ -175,7 +279,7 @@ static void flush_all(struct reader *rd)
 
 	for (e = 0; e < rd->nep; e++)
 		for (i = 0; i < rd->eps[e].nshards; i++)
-			flush_shard(&rd->eps[e].shards[i], &rd->enc);
+			flush_shard(rd, &rd->eps[e].shards[i]);
 }
 
 static int write_stats(struct reader *rd);
@@ -201,15 +305,25 @@ static void cut_journal(struct reader *rd, int64_t from)
 {
 	size_t e, i;
 
-	if (from <= 0 || journal_cut(&rd->jn, from) < 0)
+	if (from <= 0)
 		return;
+	/* The new base first: killed before the cut, a replay takes the
+	 * journal's lines for later ones, so it queues more, never less. */
+	save_pos(rd, rd->jabs + from);
+	if (journal_cut(&rd->jn, from) < 0) {
+		save_pos(rd, rd->jabs);
+		return;
+	}
+	rd->jabs += from;
 	jreader_shift(&rd->in, from);
 	for (e = 0; e < rd->nep; e++)
 		for (i = 0; i < rd->eps[e].nshards; i++) {
 			struct rw_batch *b = &rd->eps[e].shards[i].batch;
 
-			if (b->n)
+			if (b->n) {
 				b->jpos -= from;
+				b->jlast -= from;
+			}
 		}
 }
 
@@ -250,7 +364,7 @@ static int64_t tick(struct reader *rd)
 			left = b->first_mono + ep->qc.batch_send_deadline_ms -
 			       now;
 			if (left <= 0)
-				flush_shard(&ep->shards[i], &rd->enc);
+				flush_shard(rd, &ep->shards[i]);
 			else if (left < next)
 				next = left;
 		}
@@ -310,6 +424,12 @@ static void add_sample(struct reader *rd, struct record *rec)
 			continue;
 		}
 		sh = &ep->shards[rd->pk.hash % ep->nshards];
+		if (rd->replaying &&
+		    rd->jabs + rd->in.line_off < sh->batch.queued_to) {
+			/* queued before the kill: counted then */
+			atomic_fetch_sub(&ep->st.samples_in, 1);
+			continue;
+		}
 		if (rw_batch_add(&sh->batch, &rd->pk, rec->value, rec->ts) < 0) {
 			log_errno("endpoint '%s': cannot add a sample",
 				  ep->name);
@@ -320,9 +440,10 @@ static void add_sample(struct reader *rd, struct record *rec)
 			sh->batch.first_mono = clock_mono_ms();
 			sh->batch.jpos = rd->in.line_off;
 		}
+		sh->batch.jlast = rd->in.line_off;
 		if (sh->batch.n >= (size_t)ep->qc.max_samples_per_send ||
 		    sh->batch.pb.len >= RW_BATCH_MAX)
-			flush_shard(sh, &rd->enc);
+			flush_shard(rd, sh);
 	}
 }
 
@@ -425,7 +546,9 @@ static int replay_journal(struct reader *rd)
 		 (long long)rd->jn.size, buf_cstr(&rd->jn.path));
 	jreader_init(&rd->in, fd, buf_cstr(&rd->jn.path), NULL);
 	rd->in.drop_partial = 1;
+	rd->replaying = 1;
 	ret = read_lines(rd);
+	rd->replaying = 0;
 	flush_all(rd);
 	if (ret == 0)
 		cut_journal(rd, jreader_next(&rd->in));
@@ -920,12 +1043,16 @@ int main(int argc, char **argv)
 		}
 
 	memset(&rd, 0, sizeof(rd));
+	rd.posfd = -1;
 	rd.eps = cfg.ep;
 	rd.nep = cfg.nep;
 	rd.g = &g;
 	buf_init(&rd.enc, 0);
 	rd.lim_log = (struct log_limit)LOG_LIMIT_INIT;
 	rd.lim_bad = (struct log_limit)LOG_LIMIT_INIT;
+	/* the packed labels of one line (at most OBS_LINE_MAX, a label of
+	 * it at least 6 bytes, packed at most 14) */
+	buf_init(&rd.pk.scratch, 3 * OBS_LINE_MAX);
 	expo_init(&rd.ex, 0);
 	for (e = 0; e < cfg.nep; e++)
 		if (cfg.ep[e].qc.sample_age_limit_ms > 0)
@@ -941,6 +1068,9 @@ int main(int argc, char **argv)
 			return EXIT_RUNTIME;
 		}
 		rd.journal = 1;
+		rd.posfd = open_pos(&rd);
+		if (rd.posfd >= 0)
+			load_pos(&rd);
 	}
 	input_failed = read_input(&rd) < 0;
 
@@ -949,10 +1079,18 @@ int main(int argc, char **argv)
 	if (rd.journal) {
 		int64_t need = jreader_next(&rd.in);
 
-		/* all queued: the journal goes; else its tail stays */
-		if (need < rd.jn.size)
+		/* all queued: the journal goes (the offsets go on from its
+		 * end); else its tail stays */
+		if (need < rd.jn.size) {
 			cut_journal(&rd, need);
-		journal_close(&rd.jn, need >= rd.jn.size && !rd.jn.failed);
+			journal_close(&rd.jn, 0);
+		} else {
+			if (!rd.jn.failed)
+				save_pos(&rd, rd.jabs + rd.jn.size);
+			journal_close(&rd.jn, !rd.jn.failed);
+		}
+		if (rd.posfd >= 0)
+			close(rd.posfd);
 	}
 	rw_meta_flush(cfg.ep, cfg.nep, clock_mono_ms(), 1);
 	rw_senders_drain();

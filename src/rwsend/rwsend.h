@@ -58,6 +58,10 @@ struct rw_batch {
 	struct buf pb;		/* their WriteRequest, packed */
 	int64_t first_mono;	/* when the first sample came */
 	int64_t jpos;		/* journal offset of its first sample's line */
+	int64_t jlast;		/* ... and of its last sample's line */
+	int64_t queued_to;	/* input offset (from the first byte ever
+				 * journaled) below which this shard's
+				 * samples are all queued */
 	int64_t min_ts;
 };
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "httpconf.h"
 #include "labels.h"
 #include "log.h"
 #include "obs.h"
@@ -24,165 +25,6 @@ struct globals {
 	int64_t interval_ms, timeout_ms;
 };
 
-char *
-config_own(struct sc_config *cfg, char *s)
-{
-	char **v;
-
-	if (s == NULL)
-		return NULL;
-	v = realloc(cfg->owned, (cfg->nowned + 1) * sizeof(*v));
-	if (v == NULL) {
-		free(s);
-		return NULL;
-	}
-	cfg->owned = v;
-	cfg->owned[cfg->nowned++] = s;
-	return s;
-}
-
-/* A file name relative to the directory of the config file, as in
- * Prometheus; with check set it must be readable now. */
-static int
-resolve_path(struct sc_config *cfg, const struct ynode *v, const char *key,
-	     int check, const char **out)
-{
-	struct buf p = BUF_INIT(4096);
-	const char *slash = strrchr(v->file, '/');
-
-	if (v->str[0] != '/' && slash != NULL &&
-	    buf_add(&p, v->file, (size_t)(slash - v->file) + 1) < 0)
-		goto nomem;
-	if (buf_add(&p, v->str, v->len) < 0)
-		goto nomem;
-	if (check && access(p.p, R_OK) < 0) {
-		yconf_error(v, key, "cannot read '%s': %s", p.p,
-		    strerror(errno));
-		buf_free(&p);
-		return -1;
-	}
-	if ((*out = config_own(cfg, p.p)) == NULL)
-		goto nomem;
-	return 0;
-nomem:
-	buf_free(&p);
-	yconf_error(v, key, "out of memory");
-	return -1;
-}
-
-static int
-path_key(struct sc_config *cfg, const struct ynode *map, const char *key,
-	 int check, const char **out)
-{
-	const char *s;
-	int r = yconf_str(map, key, &s);
-
-	if (r != 0)
-		return r;
-	return resolve_path(cfg, ynode_get(map, key), key, check, out);
-}
-
-/* basic_auth, authorization and bearer_token_file: at most one. */
-static int
-load_auth(struct sc_config *cfg, struct http_opts *h, const struct ynode *m)
-{
-	static const char *const basic_keys[] = { "username", "password",
-	    "password_file", NULL };
-	static const char *const authz_keys[] = { "type", "credentials",
-	    "credentials_file", NULL };
-	const struct ynode *ba = NULL, *az = NULL;
-	const char *tok = NULL, *tokf = NULL;
-	int n = 0;
-
-	if (yconf_map(m, "basic_auth", &ba) < 0 ||
-	    yconf_map(m, "authorization", &az) < 0 ||
-	    yconf_str(m, "bearer_token", &tok) < 0 ||
-	    path_key(cfg, m, "bearer_token_file", 1, &tokf) < 0)
-		return -1;
-	if (ba != NULL) {
-		n++;
-		if (yconf_check_keys(ba, basic_keys) < 0 ||
-		    yconf_str(ba, "username", &h->basic_user) < 0 ||
-		    yconf_str(ba, "password", &h->basic_password) < 0 ||
-		    path_key(cfg, ba, "password_file", 1,
-		    &h->basic_password_file) < 0)
-			return -1;
-		if (h->basic_password != NULL &&
-		    h->basic_password_file != NULL) {
-			yconf_error(ba, "basic_auth",
-			    "at most one of password and password_file");
-			return -1;
-		}
-		if (h->basic_user == NULL)
-			h->basic_user = "";
-	}
-	if (az != NULL) {
-		n++;
-		if (yconf_check_keys(az, authz_keys) < 0 ||
-		    yconf_str(az, "type", &h->auth_type) < 0 ||
-		    yconf_str(az, "credentials", &h->bearer_token) < 0 ||
-		    path_key(cfg, az, "credentials_file", 1,
-		    &h->bearer_token_file) < 0)
-			return -1;
-		if (h->bearer_token != NULL && h->bearer_token_file != NULL) {
-			yconf_error(az, "authorization",
-			    "at most one of credentials and credentials_file");
-			return -1;
-		}
-		if (h->auth_type != NULL &&
-		    strcasecmp(h->auth_type, "basic") == 0) {
-			yconf_error(ynode_get(az, "type"), "type",
-			    "authorization type cannot be set to \"basic\", "
-			    "use \"basic_auth\" instead");
-			return -1;
-		}
-	}
-	if (tok != NULL || tokf != NULL) {
-		n++;
-		if (tok != NULL && tokf != NULL) {
-			yconf_error(m, "bearer_token", "at most one of "
-			    "bearer_token and bearer_token_file");
-			return -1;
-		}
-		h->bearer_token = tok;
-		h->bearer_token_file = tokf;
-	}
-	if (n > 1) {
-		yconf_error(m, NULL, "at most one of basic_auth, authorization "
-		    "and bearer_token(_file)");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-load_tls(struct sc_config *cfg, struct http_opts *h, const struct ynode *m)
-{
-	static const char *const keys[] = { "ca_file", "cert_file", "key_file",
-	    "server_name", "insecure_skip_verify", "min_version", NULL };
-	const struct ynode *t = NULL;
-	const char *minv = NULL;
-
-	if (yconf_map(m, "tls_config", &t) < 0)
-		return -1;
-	if (t == NULL)
-		return 0;
-	if (yconf_check_keys(t, keys) < 0 ||
-	    path_key(cfg, t, "ca_file", 1, &h->ca_file) < 0 ||
-	    path_key(cfg, t, "cert_file", 1, &h->cert_file) < 0 ||
-	    path_key(cfg, t, "key_file", 1, &h->key_file) < 0 ||
-	    yconf_str(t, "server_name", &h->server_name) < 0 ||
-	    yconf_str(t, "min_version", &minv) < 0 ||
-	    yconf_bool(t, "insecure_skip_verify", &h->insecure_skip_verify) < 0)
-		return -1;
-	if ((h->cert_file == NULL) != (h->key_file == NULL)) {
-		yconf_error(t, h->cert_file ? "cert_file" : "key_file",
-		    "cert_file and key_file go together");
-		return -1;
-	}
-	return 0;
-}
-
 /* params: {name: [values...]}, as url.Values. */
 static int
 load_params(struct sc_config *cfg, struct job *job, const struct ynode *m)
@@ -195,7 +37,7 @@ load_params(struct sc_config *cfg, struct job *job, const struct ynode *m)
 	if (p == NULL || p->n == 0)
 		return 0;
 	job->params = calloc(p->n, sizeof(*job->params));
-	if (job->params == NULL || config_own(cfg, (char *)job->params) ==
+	if (job->params == NULL || httpconf_own(&cfg->hc, (char *)job->params) ==
 	    NULL) {
 		yconf_error(p, "params", "out of memory");
 		return -1;
@@ -209,7 +51,7 @@ load_params(struct sc_config *cfg, struct job *job, const struct ynode *m)
 			return -1;
 		}
 		vals = calloc(v->n + 1, sizeof(*vals));
-		if (vals == NULL || config_own(cfg, (char *)vals) == NULL) {
+		if (vals == NULL || httpconf_own(&cfg->hc, (char *)vals) == NULL) {
 			yconf_error(v, k->str, "out of memory");
 			return -1;
 		}
@@ -277,7 +119,7 @@ load_sd(struct sc_config *cfg, struct job *job, const struct ynode *m)
 	if (seq == NULL || seq->n == 0)
 		return 0;
 	job->sd = calloc(seq->n, sizeof(*job->sd));
-	if (job->sd == NULL || config_own(cfg, (char *)job->sd) == NULL) {
+	if (job->sd == NULL || httpconf_own(&cfg->hc, (char *)job->sd) == NULL) {
 		yconf_error(seq, "file_sd_configs", "out of memory");
 		return -1;
 	}
@@ -302,7 +144,7 @@ load_sd(struct sc_config *cfg, struct job *job, const struct ynode *m)
 		}
 		sd->patterns = calloc(files->n, sizeof(*sd->patterns));
 		if (sd->patterns == NULL ||
-		    config_own(cfg, (char *)sd->patterns) == NULL) {
+		    httpconf_own(&cfg->hc, (char *)sd->patterns) == NULL) {
 			yconf_error(files, "files", "out of memory");
 			return -1;
 		}
@@ -322,7 +164,7 @@ load_sd(struct sc_config *cfg, struct job *job, const struct ynode *m)
 				    "not valid for file discovery", f->str);
 				return -1;
 			}
-			if (resolve_path(cfg, f, "files", 0, &res) < 0)
+			if (httpconf_path(&cfg->hc, f, "files", 0, &res) < 0)
 				return -1;
 			sd->patterns[sd->npatterns++] = (char *)res;
 		}
@@ -358,6 +200,7 @@ static int
 load_job(struct sc_config *cfg, struct job *job, const struct ynode *m,
 	 const struct globals *g)
 {
+	/* With HTTPCONF_KEYS but headers, which Prometheus 2.42 lacks. */
 	static const char *const keys[] = { "job_name", "honor_labels",
 	    "honor_timestamps", "params", "scrape_interval", "scrape_timeout",
 	    "metrics_path", "scheme", "body_size_limit", "sample_limit",
@@ -402,11 +245,9 @@ load_job(struct sc_config *cfg, struct job *job, const struct ynode *m,
 	    yconf_duration(m, "scrape_timeout", &job->timeout_ms) < 0 ||
 	    yconf_str(m, "metrics_path", &job->metrics_path) < 0 ||
 	    yconf_str(m, "scheme", &job->scheme) < 0 ||
-	    yconf_str(m, "proxy_url", &job->http.proxy_url) < 0 ||
-	    yconf_bool(m, "follow_redirects", &job->http.follow_redirects) < 0 ||
 	    yconf_bool(m, "enable_http2", &dummy) < 0 ||
 	    load_limits(job, m) < 0 || load_params(cfg, job, m) < 0 ||
-	    load_auth(cfg, &job->http, m) < 0 || load_tls(cfg, &job->http, m) < 0)
+	    httpconf_load(&cfg->hc, &job->http, m, NULL) < 0)
 		return -1;
 	if (strcmp(job->scheme, "http") != 0 &&
 	    strcmp(job->scheme, "https") != 0) {
@@ -428,15 +269,6 @@ load_job(struct sc_config *cfg, struct job *job, const struct ynode *m,
 	if (job->timeout_ms <= 0)
 		job->timeout_ms = g->timeout_ms > job->interval_ms ?
 		    job->interval_ms : g->timeout_ms;
-	if (job->http.proxy_url != NULL &&
-	    strncmp(job->http.proxy_url, "http://", 7) != 0 &&
-	    strncmp(job->http.proxy_url, "https://", 8) != 0 &&
-	    strncmp(job->http.proxy_url, "socks5://", 9) != 0) {
-		yconf_error(ynode_get(m, "proxy_url"), "proxy_url",
-		    "'%s' is not an http, https or socks5 URL",
-		    job->http.proxy_url);
-		return -1;
-	}
 	if (yconf_seq(m, "static_configs", &st) < 0)
 		return -1;
 	if (st != NULL) {
@@ -581,9 +413,7 @@ config_free(struct sc_config *cfg)
 		free(job->targets);
 	}
 	free(cfg->jobs);
-	for (i = 0; i < cfg->nowned; i++)
-		free(cfg->owned[i]);
-	free(cfg->owned);
+	httpconf_free(&cfg->hc);
 	yconf_free(cfg->yroot);
 	memset(cfg, 0, sizeof(*cfg));
 }

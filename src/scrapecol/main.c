@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "buf.h"
 #include "clock.h"
 #include "http.h"
@@ -81,10 +82,6 @@ adhoc_job(struct job *job, const struct adhoc *a)
 	job->interval_ms = a->timeout_ms;
 	job->timeout_ms = a->timeout_ms;
 	if (a->token_file != NULL) {
-		if (access(a->token_file, R_OK) < 0) {
-			log_errno("cannot read '%s'", a->token_file);
-			return -1;
-		}
 		job->http.bearer_token_file = a->token_file;
 	} else if (tok != NULL && *tok != '\0') {
 		job->http.bearer_token = tok;
@@ -349,6 +346,8 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "c:hj:t:v", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_BEARER:
+			if (args_readable("--bearer-token-file", optarg) < 0)
+				return EXIT_CONFIG;
 			a.token_file = optarg;
 			break;
 		case OPT_CHECK:
@@ -362,8 +361,7 @@ main(int argc, char **argv)
 			return EXIT_OK;
 		case 'j':
 			if (*optarg == '\0') {
-				log_error("invalid -j '': the job name is "
-				    "empty");
+				args_bad("-j", optarg, "the job name is empty");
 				return EXIT_CONFIG;
 			}
 			a.job = optarg;
@@ -375,12 +373,8 @@ main(int argc, char **argv)
 			stats_path = optarg;
 			break;
 		case 't':
-			if (parse_duration(optarg, strlen(optarg),
-			    &a.timeout_ms) < 0 || a.timeout_ms <= 0) {
-				log_error("invalid -t '%s': not a duration "
-				    "such as 5s or 1m30s", optarg);
+			if (args_duration("-t", optarg, 1, &a.timeout_ms) < 0)
 				return EXIT_CONFIG;
-			}
 			break;
 		case 'v':
 			log_set_verbose(1);
@@ -411,8 +405,7 @@ main(int argc, char **argv)
 	for (c = 0; c < argc; c++)
 		if (strncmp(argv[c], "http://", 7) != 0 &&
 		    strncmp(argv[c], "https://", 8) != 0) {
-			log_error("invalid URL '%s': not an http or https URL",
-			    argv[c]);
+			args_bad("URL", argv[c], "not an http or https URL");
 			return EXIT_CONFIG;
 		}
 	if (config != NULL && config_load(&cfg, config) < 0) {

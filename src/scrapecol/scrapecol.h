@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "expo.h"
 #include "http.h"
+#include "httpconf.h"
 #include "labels.h"
 #include "lineio.h"
 #include "log.h"
@@ -109,8 +110,7 @@ struct sc_config {
 	struct ynode *yroot;
 	struct job *jobs;
 	size_t njobs;
-	char **owned;
-	size_t nowned;
+	struct httpconf hc;	/* owns the jobs' allocations */
 };
 
 /* A job with Prometheus' defaults (path, scheme, honor_timestamps). */
@@ -118,8 +118,6 @@ void job_defaults(struct job *job);
 /* Loads -c FILE; errors are reported as FILE:LINE: KEY: reason. */
 int config_load(struct sc_config *cfg, const char *path);
 void config_free(struct sc_config *cfg);
-/* Takes ownership of s (NULL on ENOMEM, s freed then). */
-char *config_own(struct sc_config *cfg, char *s);
 
 /* The one writer of stdout, shared by the target threads. */
 struct output {
