@@ -14,6 +14,7 @@
 #include "obs.h"
 #include "parse.h"
 #include "sig.h"
+#include "stats.h"
 #include "banned.h"
 
 struct collector collectors[] = {
@@ -45,7 +46,8 @@ static const char usage_text[] =
 	"usage: hostcol [-hv] [--version] [--interval DUR] [--path.procfs DIR]\n"
 	"               [--path.sysfs DIR] [--path.rootfs DIR] [--path.udev.data DIR]\n"
 	"               [--collector.NAME | --no-collector.NAME]...\n"
-	"               [--collector.disable-defaults] [--collector.NAME.OPTION[=VALUE]]...\n";
+	"               [--collector.disable-defaults] [--collector.NAME.OPTION[=VALUE]]...\n"
+	"               [--stats-file PATH]\n";
 
 static void usage(FILE *f)
 {
@@ -89,6 +91,7 @@ enum {
 	OPT_NO_STAT_SOFTIRQ,
 	OPT_TEXTFILE_DIR,
 	OPT_VMSTAT_FIELDS,
+	OPT_STATS_FILE,
 };
 
 static const struct option fixed_options[] = {
@@ -126,6 +129,7 @@ static const struct option fixed_options[] = {
 	{ "path.rootfs", required_argument, NULL, OPT_ROOTFS },
 	{ "path.sysfs", required_argument, NULL, OPT_SYSFS },
 	{ "path.udev.data", required_argument, NULL, OPT_UDEV },
+	{ "stats-file", required_argument, NULL, OPT_STATS_FILE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 };
@@ -189,10 +193,50 @@ static double mono_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* hostcol's own counters, for --stats-file. */
+struct hcstats {
+	const char *path;
+	uint64_t cycles;
+	uint64_t series;
+	uint64_t *errors;	/* per collector, ncollectors long */
+	double duration;
+};
+
+/* Writes the counters atomically; a failure is logged, never fatal. */
+static void stats_flush(const struct hcstats *st)
+{
+	struct buf b = BUF_INIT(1u << 20);
+	char lab[128];
+	size_t i;
+	int rc;
+
+	rc = stats_add(&b, "obs_hostcol_cycles_total", "counter",
+		       "Collection cycles completed.", "", (double)st->cycles);
+	rc |= stats_add(&b, "obs_hostcol_series_written_total", "counter",
+			"Samples written to standard output.", "",
+			(double)st->series);
+	for (i = 0; i < ncollectors; i++) {
+		if (!collectors[i].enabled)
+			continue;
+		hc_fmt(lab, sizeof(lab), "collector=\"%s\"",
+		       collectors[i].name);
+		rc |= stats_add(&b, "obs_hostcol_collector_errors_total",
+				"counter", "Cycles in which a collector failed.",
+				lab, (double)st->errors[i]);
+	}
+	rc |= stats_add(&b, "obs_hostcol_cycle_duration_seconds", "gauge",
+			"Duration of the last cycle.", "", st->duration);
+	if (rc < 0 || stats_write(st->path, &b) < 0)
+		log_errno("cannot write '%s'", st->path);
+	buf_free(&b);
+}
+
 /* One collection: every enabled collector, then the sorted output. */
-static int cycle(struct hc *hc, struct out *o, struct lineio_writer *w)
+static int cycle(struct hc *hc, struct out *o, struct lineio_writer *w,
+		 struct hcstats *st)
 {
 	int64_t ts = clock_ms();
+	double start = mono_seconds();
 	size_t i;
 
 	out_reset(o);
@@ -208,8 +252,10 @@ static int cycle(struct hc *hc, struct out *o, struct lineio_writer *w)
 		t0 = mono_seconds();
 		rc = c->update(hc, o);
 		dt = mono_seconds() - t0;
-		if (rc == HC_FAIL)
+		if (rc == HC_FAIL) {
 			out_rollback(o, m);
+			st->errors[i]++;
+		}
 		if (out_add(o, "node_scrape_collector_duration_seconds",
 			    "node_exporter: Duration of a collector scrape.",
 			    OUT_GAUGE, dt, "collector", c->name, NULL) < 0 ||
@@ -225,6 +271,11 @@ static int cycle(struct hc *hc, struct out *o, struct lineio_writer *w)
 		log_errno("cannot write 'stdout'");
 		return -1;
 	}
+	st->cycles++;
+	st->series += o->n;
+	st->duration = mono_seconds() - start;
+	if (st->path)
+		stats_flush(st);
 	return 0;
 }
 
@@ -234,6 +285,7 @@ int main(int argc, char **argv)
 	struct out o;
 	struct lineio_writer w;
 	struct option *longopts;
+	struct hcstats st;
 	char **optnames = NULL;
 	const char *p;
 	int64_t interval = 0;
@@ -245,6 +297,7 @@ int main(int argc, char **argv)
 	log_init(p ? p + 1 : argv[0]);
 
 	memset(&hc, 0, sizeof(hc));
+	memset(&st, 0, sizeof(st));
 	hc.procfs = "/proc";
 	hc.sysfs = "/sys";
 	hc.rootfs = "/";
@@ -270,8 +323,9 @@ int main(int argc, char **argv)
 		"|rpc_pipefs|securityfs|selinuxfs|squashfs|erofs|sysfs|tracefs)$";
 
 	forced = calloc(ncollectors, sizeof(*forced));
+	st.errors = calloc(ncollectors, sizeof(*st.errors));
 	longopts = build_options(&optnames);
-	if (!forced || !longopts) {
+	if (!forced || !st.errors || !longopts) {
 		log_errno("cannot start");
 		status = EXIT_RUNTIME;
 		goto done;
@@ -402,6 +456,9 @@ int main(int argc, char **argv)
 		case OPT_NO_STAT_SOFTIRQ:
 			hc.stat_softirq = 0;
 			break;
+		case OPT_STATS_FILE:
+			st.path = optarg;
+			break;
 		case OPT_TEXTFILE_DIR:
 			if (add_textfile_dir(&hc, optarg) < 0) {
 				log_errno("cannot start");
@@ -454,7 +511,7 @@ int main(int argc, char **argv)
 	for (;;) {
 		int64_t start = clock_mono_ms(), left;
 
-		if (cycle(&hc, &o, &w) < 0) {
+		if (cycle(&hc, &o, &w, &st) < 0) {
 			status = EXIT_RUNTIME;
 			break;
 		}
@@ -477,6 +534,7 @@ done:
 	free(optnames);
 	free(longopts);
 	free(forced);
+	free(st.errors);
 	free(hc.textfile_dirs);
 	return status;
 }
