@@ -1,9 +1,12 @@
 /* stats.c: a program's own counters written as a text exposition file. */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "atomicfile.h"
 #include "buf.h"
+#include "expo.h"
+#include "labels.h"
 #include "stats.h"
 #include "value.h"
 #include "banned.h"
@@ -46,12 +49,47 @@ help_escape(struct buf *b, const char *s)
 	return 0;
 }
 
+/*
+ * OBS_STATS_LABELS, set by obsd for its members, holds a label body such as
+ * pipeline="host",member="rwsend", so that two members of the same program
+ * never write the same series into the textfile directory.  It is taken
+ * only if it parses as a label set: a bad value must not make every stats
+ * file unreadable.
+ */
+static const char *
+env_labels(void)
+{
+	static int done;
+	static const char *env;
+	struct labels ls;
+	struct buf line = BUF_INIT(4096);
+	size_t pos = 0, errcol;
+	const char *err, *e;
+
+	if (done)
+		return env;
+	done = 1;
+	e = getenv("OBS_STATS_LABELS");
+	if (!e || !*e)
+		return NULL;
+	labels_init(&ls);
+	if (buf_addch(&line, '{') == 0 && buf_addstr(&line, e) == 0 &&
+	    buf_addch(&line, '}') == 0 &&
+	    expo_parse_labelset(line.p, line.len, &pos, &ls, &err,
+				&errcol) == 0 && pos == line.len)
+		env = e;
+	labels_free(&ls);
+	buf_free(&line);
+	return env;
+}
+
 int
 stats_add(struct buf *b, const char *name, const char *type,
 	  const char *help, const char *labels, double value)
 {
 	char v[VALUE_FMT_MAX];
 	size_t start = b->len;
+	const char *extra = env_labels();
 
 	if (!last_line_is(b, name)) {
 		if (help && (buf_addf(b, "# HELP %s ", name) < 0 ||
@@ -61,8 +99,12 @@ stats_add(struct buf *b, const char *name, const char *type,
 			goto fail;
 	}
 	value_format(value, v);
-	if (labels && *labels) {
-		if (buf_addf(b, "%s{%s} %s\n", name, labels, v) < 0)
+	if (labels && *labels && extra) {
+		if (buf_addf(b, "%s{%s,%s} %s\n", name, labels, extra, v) < 0)
+			goto fail;
+	} else if ((labels && *labels) || extra) {
+		if (buf_addf(b, "%s{%s} %s\n", name,
+			     labels && *labels ? labels : extra, v) < 0)
 			goto fail;
 	} else if (buf_addf(b, "%s %s\n", name, v) < 0) {
 		goto fail;

@@ -344,12 +344,18 @@ stop_prometheus() {
 	unset PROM_PID
 }
 
+# promql_query BASEURL EXPR [TIME]: the JSON answer of an instant query
+# to a Prometheus API (Prometheus' own, VictoriaMetrics').
+promql_query() {
+	local -a t=()
+	[ -n "${3:-}" ] && t=(--data-urlencode "time=$3")
+	curl -fsS --max-time 10 -G --data-urlencode "query=$2" "${t[@]}" \
+		"$1/api/v1/query"
+}
+
 # prom_query EXPR [TIME]: the JSON answer of an instant query.
 prom_query() {
-	local -a t=()
-	[ -n "${2:-}" ] && t=(--data-urlencode "time=$2")
-	curl -fsS --max-time 10 -G --data-urlencode "query=$1" "${t[@]}" \
-		"$PROM_URL/api/v1/query"
+	promql_query "$PROM_URL" "$@"
 }
 
 # prom_query_range EXPR START END [STEP]: the JSON answer of a range query
@@ -440,10 +446,7 @@ vm_wait_series() {
 
 # vm_query EXPR [TIME]: the JSON answer of an instant query to VictoriaMetrics.
 vm_query() {
-	local -a t=()
-	[ -n "${2:-}" ] && t=(--data-urlencode "time=$2")
-	curl -fsS --max-time 10 -G --data-urlencode "query=$1" "${t[@]}" \
-		"$VM_URL/api/v1/query"
+	promql_query "$VM_URL" "$@"
 }
 
 # --- node_exporter --------------------------------------------------------

@@ -9,6 +9,27 @@ PEERS=${OBS_ROOT}/../shared/peers
 NE_FIX=$PEERS/node_exporter
 DATA=$OBS_ROOT/tests/data/hostcol
 
+# fixture_links DIR: the shared copy of the fixtures holds sys.ttar's
+# symlinks as small files naming the target ("../..." without a newline);
+# they become links again.  Bash builtins only, so it stays fast.
+fixture_links() {
+	local f t
+	while IFS= read -r -d '' f; do
+		# A file that ends in a newline is data, not a link.
+		IFS= read -r t <"$f" && continue
+		[ "${t:0:3}" = "../" ] || continue
+		rm -f "$f" && ln -s "$t" "$f" || return 1
+	done < <(find "$1/sys" -type f -size -300c -print0)
+}
+
+# The fixture tree is built once per file; each test copies it.
+setup_file() {
+	[ -d "$NE_FIX" ] || return 0
+	mkdir -p "$BATS_FILE_TMPDIR/fix"
+	cp -R "$NE_FIX/proc" "$NE_FIX/sys" "$BATS_FILE_TMPDIR/fix/" &&
+		fixture_links "$BATS_FILE_TMPDIR/fix"
+}
+
 teardown() {
 	stop_peers
 }
@@ -21,15 +42,8 @@ hc() {
 # test to damage.
 fixture_copy() {
 	[ -d "$NE_FIX" ] || skip "no peer fixtures in $NE_FIX"
-	mkdir -p "$1"
-	cp -R "$NE_FIX/proc" "$NE_FIX/sys" "$1/" || return 1
-	# The shared copy holds sys.ttar's symlinks as files naming the target.
-	find "$1/sys" -type f -size -300c | while IFS= read -r f; do
-		[ "$(head -c 3 "$f" | tr -d '\000')" = "../" ] || continue
-		[ "$(wc -l <"$f")" -eq 0 ] || continue
-		t=$(cat "$f")
-		rm -f "$f" && ln -s "$t" "$f"
-	done
+	[ -d "$BATS_FILE_TMPDIR/fix/sys" ] || return 1
+	cp -a "$BATS_FILE_TMPDIR/fix" "$1"
 }
 
 # success_of FILE COLLECTOR: the value of node_scrape_collector_success.
@@ -106,7 +120,7 @@ run_on() {
 	cat "$T/report"
 	[ "$rc" -eq 0 ]
 	# One "ok" line per collector compared, none empty.
-	[ "$(grep -c '^ok ' "$T/report")" -eq 19 ]
+	[ "$(grep -c '^ok ' "$T/report")" -eq 25 ]
 	! grep -q '^FAIL' "$T/report"
 }
 
@@ -496,6 +510,55 @@ EOF
 	[ ! -s "$T/err" ]
 }
 
+@test "--stats-file: cycles, series written, errors by collector, cycle duration, atomically each cycle" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	damage proc/meminfo 'MemTotal: 10 MB\n'
+	run_on "$T/f" meminfo loadavg --stats-file="$T/st.prom"
+	[ "$rc" -eq 0 ]
+	nseries=$(grep -cv '^#' "$T/out")
+	sed '$d' "$T/st.prom" >"$T/st.head"
+	cat >"$T/want" <<EOF
+# HELP obs_hostcol_cycles_total Collection cycles completed.
+# TYPE obs_hostcol_cycles_total counter
+obs_hostcol_cycles_total 1
+# HELP obs_hostcol_series_written_total Samples written to standard output.
+# TYPE obs_hostcol_series_written_total counter
+obs_hostcol_series_written_total $nseries
+# HELP obs_hostcol_collector_errors_total Cycles in which a collector failed.
+# TYPE obs_hostcol_collector_errors_total counter
+obs_hostcol_collector_errors_total{collector="loadavg"} 0
+obs_hostcol_collector_errors_total{collector="meminfo"} 1
+# HELP obs_hostcol_cycle_duration_seconds Duration of the last cycle.
+# TYPE obs_hostcol_cycle_duration_seconds gauge
+EOF
+	diff -u "$T/want" "$T/st.head"
+	tail -1 "$T/st.prom" | grep -Eq '^obs_hostcol_cycle_duration_seconds [0-9.e+-]+$'
+	# Looping: rewritten each cycle; the textfile collector reads it back.
+	mkdir "$T/tf"
+	"$(obs_bin hostcol)" --path.procfs="$T/f/proc" --collector.disable-defaults \
+		--collector.meminfo --collector.textfile --collector.textfile.directory="$T/tf" \
+		--stats-file="$T/tf/st.prom" --interval=100ms >"$T/out" 2>"$T/err" &
+	pid=$!
+	for i in $(seq 50); do
+		grep -q '^obs_hostcol_cycles_total [3-9]' "$T/tf/st.prom" 2>/dev/null && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	wait "$pid" && rc=0 || rc=$?
+	[ "$rc" -eq 0 ]
+	grep -q '^obs_hostcol_cycles_total [3-9]' "$T/tf/st.prom"
+	grep -q '^obs_hostcol_collector_errors_total{collector="meminfo"} [3-9]' "$T/tf/st.prom"
+	grep -q '^obs_hostcol_collector_errors_total{collector="textfile"} 0$' "$T/tf/st.prom"
+	grep -q '^obs_hostcol_cycles_total [1-9]' "$T/out"
+	# No temporary file is left beside it.
+	[ "$(ls "$T/tf")" = st.prom ]
+	# An unwritable path is logged, never fatal.
+	run_on "$T/f" loadavg --stats-file="$T/no/such/dir/st.prom"
+	[ "$rc" -eq 0 ]
+	grep -q "cannot write '$T/no/such/dir/st.prom'" "$T/err"
+}
+
 @test "a closed stdout (EPIPE) ends hostcol with status 1 and one message" {
 	skip_unless_bin hostcol
 	set +e
@@ -565,7 +628,7 @@ EOF
 @test "live: metric names, label names, HELP and TYPE equal node_exporter's, per collector" {
 	skip_unless_bin hostcol
 	skip_unless_cmd "$OBS_NODE_EXPORTER"
-	cols="conntrack cpu cpufreq diskstats entropy filefd filesystem hwmon loadavg meminfo netdev netstat pressure schedstat softnet stat textfile thermal_zone time uname vmstat"
+	cols="arp conntrack cpu cpufreq diskstats entropy filefd filesystem hwmon loadavg mdadm meminfo netclass netdev netstat os pressure schedstat sockstat softnet stat textfile thermal_zone time timex uname udp_queues vmstat"
 	args=(--collector.disable-defaults --collector.textfile.directory="$T/tf")
 	for c in $cols; do args+=("--collector.$c"); done
 	mkdir -p "$T/tf"
@@ -581,6 +644,9 @@ EOF
 	grep -q '^ok cpu ' "$T/report"
 	grep -q '^ok meminfo ' "$T/report"
 	grep -q '^ok netdev ' "$T/report"
+	grep -q '^ok netclass ' "$T/report"
+	grep -q '^ok sockstat ' "$T/report"
+	grep -q '^ok timex ' "$T/report"
 	# The textfile family came through both.
 	grep -q '^live_job_ok{job="x"} 1 ' "$T/hc.txt"
 }

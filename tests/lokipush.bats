@@ -26,6 +26,16 @@ start_receiver() {
 	RCV_URL=http://127.0.0.1:$(cat "$1/port")/loki/api/v1/push
 }
 
+# lp_fifo ARGS...: lokipush ARGS in the background reading $T/fifo, whose
+# writing end is opened as fd 5 (close it with exec 5>&-); sets pid.
+lp_fifo() {
+	mkfifo "$T/fifo"
+	"$LP" "$@" <"$T/fifo" 2>"$T/err" 3>&- &
+	pid=$!
+	obs_track "$pid" lokipush
+	exec 5>"$T/fifo"
+}
+
 # stat NAME FILE: a value from a --stats-file.
 stat() {
 	awk -v n="$1" '$1 == n { print $2 }' "$2"
@@ -251,13 +261,8 @@ PY
 
 @test "lokipush: a receiver outage mid-stream loses nothing (-q)" {
 	start_receiver "$T/r"
-	mkfifo "$T/fifo"
-	"$LP" -u "$RCV_URL" -q "$T/q" --batch-wait 100ms --min-backoff 50ms \
-		--max-backoff 200ms --max-retries 0 --drain-timeout 20s \
-		<"$T/fifo" 2>"$T/err" 3>&- &
-	pid=$!
-	obs_track "$pid" lokipush
-	exec 5>"$T/fifo"
+	lp_fifo -u "$RCV_URL" -q "$T/q" --batch-wait 100ms --min-backoff 50ms \
+		--max-backoff 200ms --max-retries 0 --drain-timeout 20s
 	for ((k = 0; k < 30; k++)); do
 		entries 10 2 >&5
 		[ "$k" -eq 8 ] && echo "500 1000000 down" >"$T/r/answers"
@@ -288,13 +293,8 @@ PY
 
 @test "lokipush: kill -9 loses nothing it read: queued batches and the batch being built" {
 	dead=$(free_port)
-	mkfifo "$T/fifo"
-	"$LP" -u "http://127.0.0.1:$dead/loki/api/v1/push" -q "$T/q" \
-		--batch-size 10KiB --batch-wait 1m --stats-file "$T/stats" \
-		<"$T/fifo" 2>"$T/err" 3>&- &
-	pid=$!
-	obs_track "$pid" lokipush
-	exec 5>"$T/fifo"
+	lp_fifo -u "http://127.0.0.1:$dead/loki/api/v1/push" -q "$T/q" \
+		--batch-size 10KiB --batch-wait 1m --stats-file "$T/stats"
 	entries 3000 5 >"$T/in"
 	cat "$T/in" >&5
 	wait_until 10 stat_is obs_lokipush_entries_in_total "$T/stats" 3000
@@ -315,11 +315,7 @@ PY
 
 @test "lokipush: SIGTERM sends the pending batch and exits 0" {
 	start_receiver "$T/r"
-	mkfifo "$T/fifo"
-	"$LP" -u "$RCV_URL" --batch-wait 1h <"$T/fifo" 2>"$T/err" 3>&- &
-	pid=$!
-	obs_track "$pid" lokipush
-	exec 5>"$T/fifo"
+	lp_fifo -u "$RCV_URL" --batch-wait 1h
 	now=$(now_ns)
 	echo "{job=\"term\"} $now \"bye\"" >&5
 	sleep 0.5
@@ -334,11 +330,7 @@ PY
 
 @test "lokipush: batch_wait sends a quiet stream's batch without EOF" {
 	start_receiver "$T/r"
-	mkfifo "$T/fifo"
-	"$LP" -u "$RCV_URL" --batch-wait 200ms <"$T/fifo" 2>"$T/err" 3>&- &
-	pid=$!
-	obs_track "$pid" lokipush
-	exec 5>"$T/fifo"
+	lp_fifo -u "$RCV_URL" --batch-wait 200ms
 	now=$(now_ns)
 	echo "{job=\"w\"} $now \"soon\"" >&5
 	wait_file "$T/r/entries" 3

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # relabel.bats: relabel(1) end to end: pass-through, every relabel action,
 # metadata with families, external labels, config errors, malformed and
-# long lines, EPIPE, flushing, stats, and the log stages.
+# long lines, EPIPE, flushing, stats, the series cache, and the log
+# stages.
 
 load helpers
 
@@ -334,6 +335,80 @@ config_error() {
 	obs_alive "$pid"
 	exec 5>&-
 	wait "$pid"
+}
+
+# --- the series cache ---------------------------------------------------------------
+
+# cache.prom is ten passes over the same series, as a collector writes
+# them every cycle: with cache.yml's ten rules its samples are dropped by a
+# rule, dropped for a name made invalid or empty, written as read, or
+# rewritten; their values are spelled in every way the text format allows
+# (1.0, 1e3, .5, +Inf, Inf, nan, stale, -0), with and without a timestamp
+# (one with leading zeros), behind tabs, double spaces and a leading blank,
+# in label values with escapes, spaces and digits, between metadata, a log
+# entry, comments, blank lines and malformed lines (hex values).
+
+@test "series cache: repeated series, the exact output and counters" {
+	"$R" -c "$D/cache.yml" --stats-file "$T/s.prom" "$D/cache.prom" \
+	    >"$T/out" 2>"$T/err"
+	diff -u "$D/cache.expected" "$T/out"
+	grep -v '^#' "$T/s.prom" >"$T/stats"
+	diff -u "$D/cache.stats" "$T/stats"
+	[ "$(wc -l <"$T/err")" -eq 10 ]
+	[ "$(grep -c ": invalid value at column 45$" "$T/err")" -eq 10 ]
+}
+
+# cache_oracle OPTION...: relabel with OPTIONs over the whole of cache.prom
+# must write the same sample and log lines, and count the same, as relabel
+# run on each line alone, where a cache has nothing to remember.  Comments
+# are left out of the comparison: metadata waits for the next lines of its
+# family, which a run of one line does not have (the test above checks them).
+cache_oracle() {
+	local line rule=0 name=0 bad=0 lin=0 s=0
+	"$R" "$@" --stats-file "$T/s.prom" "$D/cache.prom" >"$T/out" 2>/dev/null
+	: >"$T/alone"
+	while IFS= read -r line; do
+		printf '%s\n' "$line" >"$T/line"
+		"$R" "$@" --stats-file "$T/s1.prom" "$T/line" >"$T/o1" \
+		    2>/dev/null || s=$?
+		[ "$s" -eq 0 ]
+		case $line in '#'*) ;; *) cat "$T/o1" >>"$T/alone" ;; esac
+		lin=$((lin + $(sed -n 's/^obs_relabel_lines_in_total //p' "$T/s1.prom")))
+		rule=$((rule + $(sed -n 's/^obs_relabel_dropped_total{reason="rule"} //p' "$T/s1.prom")))
+		name=$((name + $(sed -n 's/^obs_relabel_dropped_total{reason="invalid_name"} //p' "$T/s1.prom")))
+		bad=$((bad + $(sed -n 's/^obs_relabel_dropped_total{reason="malformed"} //p' "$T/s1.prom")))
+	done <"$D/cache.prom"
+	grep -v '^#' "$T/out" >"$T/whole"
+	diff -u "$T/alone" "$T/whole"
+	cat >"$T/want" <<-EOF
+	obs_relabel_lines_in_total $lin
+	obs_relabel_lines_out_total $(wc -l <"$T/out")
+	obs_relabel_dropped_total{reason="rule"} $rule
+	obs_relabel_dropped_total{reason="invalid_name"} $name
+	obs_relabel_dropped_total{reason="malformed"} $bad
+	obs_relabel_dropped_total{reason="stage"} 0
+	EOF
+	grep -v '^#' "$T/s.prom" >"$T/stats"
+	diff -u "$T/want" "$T/stats"
+	# Every kind of outcome was there to be remembered.
+	[ "$bad" -eq 10 ]
+	[ "$(wc -l <"$T/whole")" -ge 150 ]
+	if [ "${1:-}" = -c ]; then
+		[ "$rule" -eq 30 ]
+		[ "$name" -eq 20 ]
+	fi
+}
+
+@test "series cache: whole file and each line alone agree (rules only)" {
+	cache_oracle -c "$D/cache.yml"
+}
+
+@test "series cache: whole file and each line alone agree (rules and external labels)" {
+	cache_oracle -c "$D/cache.yml" -l site=lab -l host=ext
+}
+
+@test "series cache: whole file and each line alone agree (no rules)" {
+	cache_oracle
 }
 
 # --- log entries --------------------------------------------------------------------

@@ -141,6 +141,16 @@ report() {
 		"3: scheme: unknown scheme 'ftp': expected http or https"
 	check $'scrape_configs:\n  - job_name: a\n    authorization:\n      credentials_file: nope' \
 		"4: credentials_file: cannot read '$T/nope': No such file or directory"
+	check $'scrape_configs:\n  - job_name: a\n    proxy_url: ftp://p' \
+		"3: proxy_url: 'ftp://p' is not an http, https or socks5 URL"
+	check $'scrape_configs:\n  - job_name: a\n    tls_config: {min_version: TLS9}' \
+		"3: min_version: unknown TLS version 'TLS9': expected TLS10, TLS11, TLS12 or TLS13"
+	check $'scrape_configs:\n  - job_name: a\n    authorization: {type: Basic}' \
+		'3: type: authorization type cannot be set to "basic", use "basic_auth" instead'
+	check $'scrape_configs:\n  - job_name: a\n    bearer_token: x\n    basic_auth: {username: u}' \
+		"2: at most one of basic_auth, authorization, bearer_token and bearer_token_file"
+	check $'scrape_configs:\n  - job_name: a\n    headers: {X-A: b}' \
+		"3: headers: unknown key"
 	check $'scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: [x]\n        labels: {"a-b": c}' \
 		'5: labels: "a-b" is not a valid label name'
 	check $'scrape_configs:\n  - job_name: a\n    scrape_interval: 1x' \

@@ -41,6 +41,12 @@ start_snmpd() {
 		for ((i = 1; i <= 19; i++)); do
 			echo "view testview included .1.3.6.1.2.1.31.1.1.1.$i.1"
 		done
+		# fixed values: a Synology NAS and a table for display_hint
+		# and filters (tests/data/snmpcol/agent.txt)
+		for root in .1.3.6.1.4.1.6574 .1.3.6.1.4.1.99999; do
+			echo "view testview included $root"
+			echo "pass_persist $root $OBS_PYTHON $DATA/pass.py $root $DATA/agent.txt"
+		done
 	} >"$dir/snmpd.conf"
 	cat >>"$dir/snmpd.conf" <<'EOF'
 rocommunity public 127.0.0.1 -V testview
@@ -363,4 +369,169 @@ print(p.returncode)
 ' "$(obs_bin snmpcol)" -c "$DATA/old-layout.yml" -m system "127.0.0.1:$SNMPD_PORT")
 	[ "$st" -eq 1 ]
 	grep -q '^snmpcol: write to standard output' "$T/err"
+}
+
+@test "--stats-file: obs_snmpcol_* counters per target after one run" {
+	skip_unless_snmp
+	dead=$(free_port)
+	st=0
+	"$(obs_bin snmpcol)" --stats-file "$T/stats.prom" -c "$DATA/dead.yml" \
+		-m system_fast "127.0.0.1:$SNMPD_PORT" \
+		"127.0.0.1:$dead" >"$T/out" 2>"$T/err" || st=$?
+	[ "$st" -eq 1 ]
+	live="target=\"127.0.0.1:$SNMPD_PORT\""
+	gone="target=\"127.0.0.1:$dead\""
+	grep -Fx '# TYPE obs_snmpcol_polls_total counter' "$T/stats.prom"
+	grep -Fx 'obs_snmpcol_targets 2' "$T/stats.prom"
+	grep -Fx "obs_snmpcol_polls_total{$live} 1" "$T/stats.prom"
+	grep -Fx "obs_snmpcol_polls_total{$gone} 1" "$T/stats.prom"
+	grep -Fx "obs_snmpcol_poll_failures_total{$live} 0" "$T/stats.prom"
+	grep -Fx "obs_snmpcol_poll_failures_total{$gone} 1" "$T/stats.prom"
+	grep -Fx "obs_snmpcol_pdus_total{$gone} 0" "$T/stats.prom"
+	# the PDUs counted are those snmp_scrape_pdus_returned reports
+	n=$(sed -n "s/^snmp_scrape_pdus_returned{instance=\"127.0.0.1:$SNMPD_PORT\",module=\"system_fast\"} \([0-9]*\) .*/\1/p" "$T/out")
+	[ -n "$n" ] && [ "$n" -gt 0 ]
+	grep -Fx "obs_snmpcol_pdus_total{$live} $n" "$T/stats.prom"
+	# the dead one waited 300ms twice
+	d=$(sed -n "s/^obs_snmpcol_poll_duration_seconds{$gone} //p" "$T/stats.prom")
+	awk -v d="$d" 'BEGIN { exit !(d >= 0.5 && d < 3) }'
+	# one targets line and four per target
+	[ "$(grep -vc '^#' "$T/stats.prom")" -eq 9 ]
+}
+
+@test "--stats-file with -t: the parent sums the children's polls while they run" {
+	skip_unless_snmp
+	dead=$(free_port)
+	sed -e "s/@LIVE@/127.0.0.1:$SNMPD_PORT/" -e "s/@DEAD@/127.0.0.1:$dead/" \
+		"$DATA/targets.yml" >"$T/targets.yml"
+	"$(obs_bin snmpcol)" --stats-file "$T/stats.prom" -c "$DATA/old-layout.yml" \
+		-c "$DATA/dead.yml" -t "$T/targets.yml" >"$T/out" 2>"$T/err" &
+	pid=$!
+	obs_track "$pid" snmpcol
+	live="target=\"127.0.0.1:$SNMPD_PORT\""
+	# the live target polls every 500ms: 3 polls within 5s for sure
+	for ((i = 0; i < 50; i++)); do
+		n=$(sed -n "s/^obs_snmpcol_polls_total{$live} //p" "$T/stats.prom" 2>/dev/null || true)
+		[ "${n:-0}" -ge 3 ] && break
+		sleep 0.1
+	done
+	[ "${n:-0}" -ge 3 ]
+	grep -Fx "obs_snmpcol_poll_failures_total{$live} 0" "$T/stats.prom"
+	grep -Eq "^obs_snmpcol_pdus_total\{$live\} [1-9][0-9]*$" "$T/stats.prom"
+	# the dead one (2s timeout, 1 retry) has not finished a poll yet
+	grep -Fx "obs_snmpcol_polls_total{target=\"127.0.0.1:$dead\"} 0" "$T/stats.prom"
+	stop_pid "$pid"
+	wait "$pid" 2>/dev/null || true
+	# every poll written to stdout is counted
+	ups=$(grep -c "^up{instance=\"127.0.0.1:$SNMPD_PORT\"" "$T/out")
+	grep -Fx "obs_snmpcol_polls_total{$live} $ups" "$T/stats.prom"
+}
+
+@test "display_hint formats octets of metrics and lookups as snmp_exporter does" {
+	skip_unless_snmp
+	"$(obs_bin snmpcol)" -c "$DATA/hint-filter.yml" -m hint \
+		"127.0.0.1:$SNMPD_PORT" >"$T/out" 2>"$T/err"
+	[ ! -s "$T/err" ]
+	grep -v -e '^#' -e '^snmp_scrape_' "$T/out" | sed 's/ [0-9]*$//' >"$T/got"
+	{
+		echo 'tabMac{tabAddr="10.0.0.0%24",tabIndex="3",tabMac="FE:80:0A:0B:0C:0D"} 1'
+		echo 'tabMac{tabAddr="127.0.0.1",tabIndex="2",tabMac="00:00:00:00:00:00"} 1'
+		echo 'tabMac{tabAddr="192.168.1.1%3",tabIndex="1",tabMac="00:1A:2B:3C:4D:5E"} 1'
+		# a DisplayString is not hinted: its bytes, bad ones replaced
+		printf 'tabRaw{tabIndex="1",tabRaw="\xef\xbf\xbd\x01\x01\xef\xbf\xbd\x03"} 1\n'
+		printf 'tabRaw{tabIndex="2",tabRaw="\x7f\xef\xbf\xbd\x01"} 1\n'
+		printf 'tabRaw{tabIndex="3",tabRaw="\\n\xef\xbf\xbd\x18"} 1\n'
+		echo 'up{module="hint"} 1'
+	} >"$T/want"
+	diff -u "$T/want" "$T/got"
+}
+
+@test "filters: only the indexes whose value matches are fetched, with gets" {
+	skip_unless_snmp
+	"$(obs_bin snmpcol)" -c "$DATA/hint-filter.yml" -m filtered \
+		"127.0.0.1:$SNMPD_PORT" >"$T/out" 2>"$T/err"
+	[ ! -s "$T/err" ]
+	grep -v -e '^#' -e '^snmp_scrape_' "$T/out" | sed 's/ [0-9]*$//' >"$T/got"
+	printf '%s\n' 'tabCount{tabIndex="1",tabName="eth0"} 1000' \
+		'tabCount{tabIndex="3",tabName="wg0"} 3000' 'up{module="filtered"} 1' >"$T/want"
+	diff -u "$T/want" "$T/got"
+	# the filter's walk is not returned, its packet is sent: one walk
+	# of the filter OID, one get of two OIDs, one walk of the names
+	grep -Eq '^snmp_scrape_pdus_returned\{module="filtered"\} 5 ' "$T/out"
+	grep -Eq '^snmp_scrape_packets_sent\{module="filtered"\} 3 ' "$T/out"
+	# a filter that matches nothing leaves no index of its targets
+	sed 's/- \^eth/- nomatch/; s/- g$/- nomatch/' "$DATA/hint-filter.yml" >"$T/none.yml"
+	"$(obs_bin snmpcol)" -c "$T/none.yml" -m filtered "127.0.0.1:$SNMPD_PORT" >"$T/out"
+	refute grep -q '^tabCount' "$T/out"
+	grep -Eq '^up\{module="filtered"\} 1 ' "$T/out"
+	# a bad regex is a config error before polling
+	sed 's/- \^eth/- "(eth"/' "$DATA/hint-filter.yml" >"$T/bad.yml"
+	run "$(obs_bin snmpcol)" -c "$T/bad.yml" -m filtered 127.0.0.1:1
+	[ "$status" -eq 2 ]
+	[[ "$output" == "snmpcol: $T/bad.yml:"*": values: invalid regex: "* ]]
+}
+
+@test "answers from another address or port are taken (net-snmp's socket is unconnected)" {
+	skip_unless_snmp
+	# use_unconnected_udp_socket: net-snmp never connects its UDP socket,
+	# so what that option asks of gosnmp is always so here
+	"$OBS_PYTHON" "$DATA/relay.py" "$SNMPD_PORT" 100 >"$T/relay.port" &
+	relay=$!
+	obs_track "$relay" relay
+	for ((i = 0; i < 50; i++)); do
+		[ -s "$T/relay.port" ] && break
+		sleep 0.1
+	done
+	port=$(cat "$T/relay.port")
+	"$(obs_bin snmpcol)" -c "$DATA/old-layout.yml" -m system "127.0.0.1:$port" \
+		>"$T/out" 2>"$T/err"
+	grep -Eq '^sysName\{sysName="testhost"\} 1 ' "$T/out"
+	grep -Eq '^up\{module="system"\} 1 ' "$T/out"
+	stop_pid "$relay"
+}
+
+@test "synology (the seed's NAS) matches snmp_exporter 0.21 on an agent serving SYNOLOGY-* values" {
+	skip_unless_snmp
+	skip_unless_cmd "$OBS_SNMP_EXPORTER"
+	skip_unless_peer_file snmp-v0.21.yml
+	start_snmp_exporter "$PEERS/snmp-v0.21.yml"
+	compare_with_exporter synology -c "$PEERS/snmp-v0.21.yml" -m synology
+	# the values of tests/data/snmpcol/agent.txt came through
+	grep -Fxq 'S systemStatus{} 1' "$T/ours.norm"
+	grep -Fxq 'S temperature{} 45' "$T/ours.norm"
+	grep -Fxq 'S raidStatus{raidName="Volume 1"} 1' "$T/ours.norm"
+	grep -Fxq 'S diskStatus{diskID="0x4469736B2032"} 2' "$T/ours.norm"
+	grep -Fxq 'S diskTemperature{diskID="0x4469736B2031"} 36' "$T/ours.norm"
+	grep -Fxq 'S modelName{modelName="DS920+"} 1' "$T/ours.norm"
+}
+
+@test "the shipped (0.30) synology module renders the same agent with text disk IDs" {
+	skip_unless_snmp
+	"$(obs_bin snmpcol)" -c "$OBS_ROOT/share/snmp/snmp.yml" -m synology \
+		"127.0.0.1:$SNMPD_PORT" >"$T/out" 2>"$T/err"
+	[ ! -s "$T/err" ]
+	grep -v -e '^#' -e '^snmp_scrape_' "$T/out" | sed 's/ [0-9]*$//' >"$T/got"
+	cat >"$T/want" <<'WANT'
+diskID{diskID="Disk 1"} 1
+diskID{diskID="Disk 2"} 1
+diskIndex{diskID="Disk 1"} 0
+diskIndex{diskID="Disk 2"} 1
+diskModel{diskID="Disk 1",diskModel="WD40EFRX-68N32N0"} 1
+diskModel{diskID="Disk 2",diskModel="ST4000VN008-2DR1"} 1
+diskStatus{diskID="Disk 1"} 1
+diskStatus{diskID="Disk 2"} 2
+diskTemperature{diskID="Disk 1"} 36
+diskTemperature{diskID="Disk 2"} 41
+modelName{modelName="DS920+"} 1
+powerStatus 1
+raidIndex{raidName="Volume 1"} 0
+raidName{raidName="Volume 1"} 1
+raidStatus{raidName="Volume 1"} 1
+serialNumber{serialNumber="2040PCN123456"} 1
+systemStatus 1
+temperature 45
+up{module="synology"} 1
+version{version="DSM 7.2-64570"} 1
+WANT
+	diff -u "$T/want" "$T/got"
 }

@@ -140,6 +140,14 @@ struct hc {
 	size_t ntextfile_dirs;
 
 	int cpufreq_on;		/* node_cpu_frequency_hertz from cpuinfo */
+
+	const char *arp_include, *arp_exclude;
+	int arp_netlink;
+	struct filter arp_filter;
+
+	const char *netclass_ignored;
+	int netclass_ignore_invalid_speed;
+	void *netclass_ignored_re;
 };
 
 /* A collector: update() adds its samples and returns HC_OK, HC_NODATA
@@ -186,6 +194,15 @@ int filefd_update(struct hc *hc, struct out *o);
 int conntrack_update(struct hc *hc, struct out *o);
 int schedstat_update(struct hc *hc, struct out *o);
 int softnet_update(struct hc *hc, struct out *o);
+int arp_init(struct hc *hc);
+int arp_update(struct hc *hc, struct out *o);
+int mdadm_update(struct hc *hc, struct out *o);
+int netclass_init(struct hc *hc);
+int netclass_update(struct hc *hc, struct out *o);
+int os_update(struct hc *hc, struct out *o);
+int sockstat_update(struct hc *hc, struct out *o);
+int timex_update(struct hc *hc, struct out *o);
+int udp_queues_update(struct hc *hc, struct out *o);
 
 /* What the collectors keep across cycles, released at exit. */
 void cpu_cleanup(void);
@@ -212,6 +229,14 @@ int filefd_parse(const char *p, size_t len, double *allocated, double *maximum);
 int conntrack_stat_parse(const char *p, size_t len, uint64_t sum[17]);
 int schedstat_parse(const char *p, size_t len, struct out *o);
 int softnet_parse(const char *p, size_t len, struct out *o);
+/* Entries of /proc/net/arp: the number of devices, or -1. */
+int arp_proc_count(const char *p, size_t len);
+int mdstat_parse(const char *p, size_t len, struct out *o);
+int sockstat_parse(const char *p, size_t len, int ipv4, long pagesize,
+		   struct out *o);
+int udp_queues_parse(const char *p, size_t len, uint64_t *tx, uint64_t *rx);
+/* os-release into 13 bufs (BUILD_ID ... VERSION_ID, SUPPORT_END). */
+int os_release_parse(const char *p, size_t len, struct buf *v);
 
 /* Files: paths under a root, whole-file reads with a cap, small values. */
 #define HC_FILE_MAX (16 * 1024 * 1024)
@@ -237,6 +262,8 @@ int hc_line(const char *p, size_t len, size_t *pos, const char **line,
 	    size_t *llen);
 int hc_field_u64(const struct field *f, uint64_t *v);
 int hc_field_f64(const struct field *f, double *v);
+/* Go's strconv.ParseInt(s, 0, 64): sign, 0x/0o/0b/0 prefixes. */
+int hc_parse_int0(const char *s, size_t n, int64_t *v);
 /* Go's strconv.ParseFloat grammar for a field, as ParseFloat(s, 64). */
 int hc_parse_f64(const char *s, size_t n, double *v);
 

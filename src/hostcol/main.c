@@ -18,6 +18,7 @@
 #include "banned.h"
 
 struct collector collectors[] = {
+	{ "arp", 1, arp_init, arp_update, 0 },
 	{ "conntrack", 1, NULL, conntrack_update, 0 },
 	{ "cpu", 1, cpu_init, cpu_update, 0 },
 	{ "cpufreq", 1, NULL, cpufreq_update, 0 },
@@ -27,16 +28,22 @@ struct collector collectors[] = {
 	{ "filesystem", 1, filesystem_init, filesystem_update, 0 },
 	{ "hwmon", 1, hwmon_init, hwmon_update, 0 },
 	{ "loadavg", 1, NULL, loadavg_update, 0 },
+	{ "mdadm", 1, NULL, mdadm_update, 0 },
 	{ "meminfo", 1, NULL, meminfo_update, 0 },
 	{ "netdev", 1, netdev_init, netdev_update, 0 },
+	{ "netclass", 1, netclass_init, netclass_update, 0 },
 	{ "netstat", 1, netstat_init, netstat_update, 0 },
+	{ "os", 1, NULL, os_update, 0 },
 	{ "pressure", 1, NULL, pressure_update, 0 },
 	{ "schedstat", 1, NULL, schedstat_update, 0 },
+	{ "sockstat", 1, NULL, sockstat_update, 0 },
 	{ "softnet", 1, NULL, softnet_update, 0 },
 	{ "stat", 1, NULL, stat_update, 0 },
 	{ "textfile", 1, NULL, textfile_update, 0 },
 	{ "thermal_zone", 1, NULL, thermal_zone_update, 0 },
 	{ "time", 1, NULL, time_update, 0 },
+	{ "timex", 1, NULL, timex_update, 0 },
+	{ "udp_queues", 1, NULL, udp_queues_update, 0 },
 	{ "uname", 1, NULL, uname_update, 0 },
 	{ "vmstat", 1, vmstat_init, vmstat_update, 0 },
 };
@@ -92,9 +99,18 @@ enum {
 	OPT_TEXTFILE_DIR,
 	OPT_VMSTAT_FIELDS,
 	OPT_STATS_FILE,
+	OPT_ARP_EXCLUDE,
+	OPT_ARP_INCLUDE,
+	OPT_ARP_NETLINK,
+	OPT_NO_ARP_NETLINK,
+	OPT_NETCLASS_IGNORED,
+	OPT_NETCLASS_INVALID_SPEED,
 };
 
 static const struct option fixed_options[] = {
+	{ "collector.arp.device-exclude", required_argument, NULL, OPT_ARP_EXCLUDE },
+	{ "collector.arp.device-include", required_argument, NULL, OPT_ARP_INCLUDE },
+	{ "collector.arp.netlink", no_argument, NULL, OPT_ARP_NETLINK },
 	{ "collector.cpu.guest", no_argument, NULL, OPT_CPU_GUEST },
 	{ "collector.cpu.info", no_argument, NULL, OPT_CPU_INFO },
 	{ "collector.cpu.info.bugs-include", required_argument, NULL, OPT_CPU_BUGS },
@@ -114,6 +130,8 @@ static const struct option fixed_options[] = {
 	{ "collector.netdev.device-exclude", required_argument, NULL, OPT_NETDEV_EXCLUDE },
 	{ "collector.netdev.device-include", required_argument, NULL, OPT_NETDEV_INCLUDE },
 	{ "collector.netdev.enable-detailed-metrics", no_argument, NULL, OPT_NETDEV_DETAILED },
+	{ "collector.netclass.ignore-invalid-speed", no_argument, NULL, OPT_NETCLASS_INVALID_SPEED },
+	{ "collector.netclass.ignored-devices", required_argument, NULL, OPT_NETCLASS_IGNORED },
 	{ "collector.netdev.netlink", no_argument, NULL, OPT_NETDEV_NETLINK },
 	{ "collector.netstat.fields", required_argument, NULL, OPT_NETSTAT_FIELDS },
 	{ "collector.stat.softirq", no_argument, NULL, OPT_STAT_SOFTIRQ },
@@ -121,6 +139,7 @@ static const struct option fixed_options[] = {
 	{ "collector.vmstat.fields", required_argument, NULL, OPT_VMSTAT_FIELDS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "no-collector.arp.netlink", no_argument, NULL, OPT_NO_ARP_NETLINK },
 	{ "no-collector.cpu.guest", no_argument, NULL, OPT_NO_CPU_GUEST },
 	{ "no-collector.cpu.info", no_argument, NULL, OPT_NO_CPU_INFO },
 	{ "no-collector.netdev.netlink", no_argument, NULL, OPT_NO_NETDEV_NETLINK },
@@ -304,6 +323,7 @@ int main(int argc, char **argv)
 	hc.udev = "/run/udev/data";
 	hc.cpu_guest = 1;
 	hc.netdev_netlink = 1;
+	hc.arp_netlink = 1;
 	hc.fs_mount_timeout_ms = 5000;
 	hc.netstat_fields =
 		"^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)"
@@ -440,6 +460,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NETDEV_NETLINK:
 			hc.netdev_netlink = 1;
+	hc.arp_netlink = 1;
 			break;
 		case OPT_NO_NETDEV_NETLINK:
 			hc.netdev_netlink = 0;
@@ -455,6 +476,24 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NO_STAT_SOFTIRQ:
 			hc.stat_softirq = 0;
+			break;
+		case OPT_ARP_EXCLUDE:
+			hc.arp_exclude = optarg;
+			break;
+		case OPT_ARP_INCLUDE:
+			hc.arp_include = optarg;
+			break;
+		case OPT_ARP_NETLINK:
+			hc.arp_netlink = 1;
+			break;
+		case OPT_NO_ARP_NETLINK:
+			hc.arp_netlink = 0;
+			break;
+		case OPT_NETCLASS_IGNORED:
+			hc.netclass_ignored = optarg;
+			break;
+		case OPT_NETCLASS_INVALID_SPEED:
+			hc.netclass_ignore_invalid_speed = 1;
 			break;
 		case OPT_STATS_FILE:
 			st.path = optarg;

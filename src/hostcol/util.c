@@ -461,9 +461,69 @@ void hc_cleanup(struct hc *hc)
 	filter_free(&hc->netdev_filter);
 	filter_free(&hc->hwmon_chip_filter);
 	filter_free(&hc->hwmon_sensor_filter);
+	filter_free(&hc->arp_filter);
+	regex_free(hc->netclass_ignored_re);
+	hc->netclass_ignored_re = NULL;
 	hc->cpu_flags_re = hc->cpu_bugs_re = NULL;
 	hc->netstat_re = hc->vmstat_re = NULL;
 	pcre2_match_data_free(shared_md);
 	shared_md = NULL;
 	hc_fd_cache_free();
+}
+
+int hc_parse_int0(const char *s, size_t n, int64_t *v)
+{
+	uint64_t acc = 0, lim;
+	unsigned base = 10;
+	size_t i = 0;
+	int neg = 0;
+
+	if (i < n && (s[i] == '+' || s[i] == '-'))
+		neg = s[i++] == '-';
+	if (i + 1 < n && s[i] == '0') {
+		char c = s[i + 1];
+
+		if (c == 'x' || c == 'X')
+			base = 16, i += 2;
+		else if (c == 'b' || c == 'B')
+			base = 2, i += 2;
+		else if (c == 'o' || c == 'O')
+			base = 8, i += 2;
+		else
+			base = 8, i += 1;
+	}
+	if (i >= n) {
+		/* "0x" alone is no number; a lone "0" was taken above only
+		 * when a digit followed. */
+		errno = EINVAL;
+		return -1;
+	}
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; i < n; i++) {
+		unsigned d;
+		char c = s[i];
+
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			d = 99;
+		if (d >= base) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (acc > (lim - d) / base) {
+			errno = ERANGE;
+			return -1;
+		}
+		acc = acc * base + d;
+	}
+	if (neg)
+		*v = acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)acc;
+	else
+		*v = (int64_t)acc;
+	return 0;
 }

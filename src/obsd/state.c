@@ -11,10 +11,13 @@
 #include "atomicfile.h"
 #include "buf.h"
 #include "clock.h"
+#include "expo.h"
+#include "labels.h"
 #include "log.h"
 #include "obs.h"
 #include "obsd.h"
 #include "parse.h"
+#include "record.h"
 #include "stats.h"
 #include "value.h"
 #include "banned.h"
@@ -298,35 +301,42 @@ member_lines(const struct opts *o, const char *pipeline, const char *member,
 	     const char *role, char *dst, size_t n)
 {
 	struct buf path = BUF_INIT(0);
+	struct expo ex;
+	struct record rec;
 	char *data = NULL, *line, *next;
 	int sink = strcmp(role, "sink") == 0;
 
 	snprintf(dst, n, "-");
+	expo_init(&ex, 0);
+	record_init(&rec);
 	if (o->stats_dir == NULL ||
 	    stats_member_path(o, pipeline, member, &path) < 0 ||
 	    file_read_all(path.p, STATS_FILE_MAX, &data, NULL) < 0)
 		goto out;
 	for (line = data; line && *line; line = next) {
-		char *sp = strchr(line, ' '), *end;
-		double v;
+		const char *err, *name;
+		size_t col, len;
 
 		next = strchr(line, '\n');
+		len = next ? (size_t)(next - line) : strlen(line);
 		if (next)
-			*next++ = '\0';
-		if (strncmp(line, "obs_", 4) != 0 || sp == NULL)
+			next++;
+		if (expo_parse_line(&ex, line, len, &rec, &err, &col) !=
+		    EXPO_SAMPLE)
 			continue;
-		if (sink ? !ends_with(line, (size_t)(sp - line), "_lines_in_total") &&
-		    !ends_with(line, (size_t)(sp - line), "_samples_in_total") :
-		    !ends_with(line, (size_t)(sp - line), "_lines_out_total"))
+		name = labels_get(&rec.labels, LABELS_NAME, &len);
+		if (name == NULL || strncmp(name, "obs_", 4) != 0)
 			continue;
-		end = strchr(sp + 1, ' ');
-		if (value_parse(sp + 1, end ? (size_t)(end - sp - 1) :
-		    strlen(sp + 1), &v) == 0) {
-			snprintf(dst, n, "%.0f", v);
-			break;
-		}
+		if (sink ? !ends_with(name, len, "_lines_in_total") &&
+		    !ends_with(name, len, "_samples_in_total") :
+		    !ends_with(name, len, "_lines_out_total"))
+			continue;
+		snprintf(dst, n, "%.0f", rec.value);
+		break;
 	}
 out:
+	record_free(&rec);
+	expo_free(&ex);
 	free(data);
 	buf_free(&path);
 }

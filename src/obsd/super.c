@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "labels.h"
 #include "log.h"
 #include "obs.h"
 #include "obsd.h"
@@ -164,6 +165,23 @@ pipeline_free(struct pipeline *pl)
 	free(pl);
 }
 
+/* OBS_STATS_LABELS=pipeline="P",member="M" for lib/stats.c; the child only. */
+static int
+stats_labels_setenv(const struct member *m)
+{
+	struct buf b = BUF_INIT(4096);
+	int r;
+
+	r = buf_addstr(&b, "pipeline=\"") < 0 ||
+	    label_escape(&b, m->pl->name, strlen(m->pl->name)) < 0 ||
+	    buf_addstr(&b, "\",member=\"") < 0 ||
+	    label_escape(&b, m->name, strlen(m->name)) < 0 ||
+	    buf_addch(&b, '"') < 0 ||
+	    setenv("OBS_STATS_LABELS", b.p, 1) < 0 ? -1 : 0;
+	buf_free(&b);
+	return r;
+}
+
 /* The child side of a spawn: never returns. */
 static void
 child_exec(struct member *m, char **argv, int in, int out, pid_t parent)
@@ -192,6 +210,10 @@ child_exec(struct member *m, char **argv, int in, int out, pid_t parent)
 		log_errno("become user '%s'", m->spec.user);
 		_exit(127);
 	}
+	/* Members that write stats files name their pipeline and themselves
+	 * in every series, so two relabels never write the same series. */
+	if (argv != m->spec.argv && stats_labels_setenv(m) < 0)
+		_exit(127);
 	/* If obsd dies without a stop (SIGKILL), its members follow it
 	 * instead of running on unsupervised; after setuid, which clears it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)

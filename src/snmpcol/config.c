@@ -329,6 +329,7 @@ cfg_lookups(struct sc_config *c, const struct ynode *map, struct sc_metric *mt)
 		    yconf_seq(n, "labels", &labels) < 0 ||
 		    cfg_req_str(n, "labelname", &lk->labelname) < 0 ||
 		    yconf_str(n, "type", &lk->type) < 0 ||
+		    yconf_str(n, "display_hint", &lk->display_hint) < 0 ||
 		    cfg_enums(c, n, &lk->enums) < 0)
 			return -1;
 		if (!label_name_valid(lk->labelname, strlen(lk->labelname))) {
@@ -338,6 +339,8 @@ cfg_lookups(struct sc_config *c, const struct ynode *map, struct sc_metric *mt)
 		}
 		if (lk->type == NULL)
 			lk->type = "";
+		if (lk->display_hint == NULL)
+			lk->display_hint = "";
 		if (ynode_get(n, "labels") == NULL || ynode_is_null(ynode_get(n, "labels")))
 			labels = NULL;
 		if (labels != NULL) {
@@ -504,11 +507,13 @@ cfg_metrics(struct sc_config *c, const struct ynode *map, struct sc_module *mod)
 		mt->help = "";
 		mt->type = "";
 		mt->datetime_pattern = "";
+		mt->display_hint = "";
 		if (yconf_check_keys(n, metric_keys) < 0 ||
 		    cfg_req_str(n, "name", &mt->name) < 0 ||
 		    yconf_str(n, "type", &mt->type) < 0 ||
 		    yconf_str(n, "help", &mt->help) < 0 ||
 		    yconf_str(n, "datetime_pattern", &mt->datetime_pattern) < 0 ||
+		    yconf_str(n, "display_hint", &mt->display_hint) < 0 ||
 		    cfg_float(n, "offset", &mt->offset) < 0 ||
 		    cfg_float(n, "scale", &mt->scale) < 0 ||
 		    cfg_oid(c, ynode_get(n, "oid"), "oid", &mt->oid) < 0 ||
@@ -691,6 +696,80 @@ cfg_auth(const struct ynode *n, const char *const *keys,
 	return 0;
 }
 
+/* filters: a list of {oid, targets, values}; values are Go regexes
+ * matched anywhere in the value, compiled here so a bad one is a config
+ * error (snmp_exporter panics on it at the scrape). */
+static int
+cfg_filters(struct sc_config *c, const struct ynode *map, struct sc_module *mod)
+{
+	static const char *const keys[] = { "oid", "targets", "values", NULL };
+	const struct ynode *seq;
+	size_t i, j;
+	int r = yconf_seq(map, "filters", &seq);
+
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	mod->filters = cfg_alloc(c, seq->n, sizeof(*mod->filters));
+	if (mod->filters == NULL)
+		return -1;
+	for (i = 0; i < seq->n; i++) {
+		const struct ynode *n = seq->items[i], *tl = NULL, *vl = NULL;
+		struct sc_filter *f = &mod->filters[i];
+
+		if (yconf_check_keys(n, keys) < 0 ||
+		    cfg_oid(c, ynode_get(n, "oid"), "oid", &f->oid) < 0 ||
+		    yconf_seq(n, "targets", &tl) < 0 || yconf_seq(n, "values", &vl) < 0)
+			return -1;
+		if (tl != NULL && tl->type == YNODE_SEQ) {
+			f->targets = cfg_alloc(c, tl->n, sizeof(*f->targets));
+			if (f->targets == NULL)
+				return -1;
+			for (j = 0; j < tl->n; j++) {
+				uint32_t *v;
+				size_t cnt;
+
+				if (tl->items[j]->type != YNODE_SCALAR ||
+				    sc_oid_parse(tl->items[j]->str, &v, &cnt) < 0) {
+					yconf_error(tl->items[j], "targets",
+					    "expected a numeric OID");
+					return -1;
+				}
+				free(v);
+				f->targets[f->ntargets++] = tl->items[j]->str;
+			}
+		}
+		if (vl == NULL || vl->type != YNODE_SEQ)
+			continue;
+		f->values = cfg_alloc(c, vl->n, sizeof(*f->values));
+		if (f->values == NULL)
+			return -1;
+		for (j = 0; j < vl->n; j++) {
+			const struct ynode *it = vl->items[j];
+			PCRE2_SIZE off;
+			int err;
+
+			if (it->type != YNODE_SCALAR) {
+				yconf_error(it, "values", "expected a regex");
+				return -1;
+			}
+			f->values[j] = pcre2_compile((PCRE2_SPTR)it->str, it->len,
+			    PCRE2_UTF | PCRE2_DOLLAR_ENDONLY, &err, &off, NULL);
+			if (f->values[j] == NULL) {
+				PCRE2_UCHAR msg[256];
+
+				pcre2_get_error_message(err, msg, sizeof(msg));
+				yconf_error(it, "values", "invalid regex: %s", (char *)msg);
+				return -1;
+			}
+			if (keep_regex(c, f->values[j]) < 0)
+				return -1;
+			f->nvalues = j + 1;
+		}
+	}
+	mod->nfilters = seq->n;
+	return 0;
+}
+
 static int
 cfg_module(struct sc_config *c, const struct ynode *key, const struct ynode *n,
 	   int old, struct sc_module *mod)
@@ -715,15 +794,12 @@ cfg_module(struct sc_config *c, const struct ynode *key, const struct ynode *n,
 	    yconf_duration(n, "timeout", &mod->timeout_ms) < 0 ||
 	    yconf_bool(n, "use_unconnected_udp_socket", &mod->unconnected_udp) < 0 ||
 	    yconf_bool(n, "allow_nonincreasing_oids", &mod->allow_nonincreasing) < 0 ||
-	    cfg_metrics(c, n, mod) < 0)
+	    cfg_metrics(c, n, mod) < 0 || (!old && cfg_filters(c, n, mod) < 0))
 		return -1;
 	if (mod->retries < 0)
 		mod->retries = 0;
 	if (mod->timeout_ms <= 0)
 		mod->timeout_ms = 5000;
-	if (ynode_get(n, "filters") && !ynode_is_null(ynode_get(n, "filters")))
-		log_warn("%s:%d: filters: not supported, every index is walked",
-		    n->file, ynode_get(n, "filters")->line);
 	if (old) {
 		long v = 2;
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,16 +19,20 @@
 #include "parse.h"
 #include "sig.h"
 #include "snmpcol.h"
+#include "stats.h"
 #include "yconf.h"
 #include "banned.h"
 
 #define DEFAULT_AUTH "public_v2"
 #define DEFAULT_INTERVAL_MS 60000
+/* How often the parent of -t looks for finished polls to write stats. */
+#define STATS_CHECK_MS 200
 
 static const char usage_text[] =
     "usage: snmpcol [-hv] [--expand-env] -c FILE [-c FILE]... -m MODULE[,MODULE]...\n"
-    "               [-a AUTH] TARGET...\n"
+    "               [-a AUTH] [--stats-file PATH] TARGET...\n"
     "       snmpcol [-hv] [--expand-env] -c FILE [-c FILE]... -t TARGETS.yml\n"
+    "               [--stats-file PATH]\n"
     "       snmpcol --version\n";
 
 static void
@@ -50,6 +55,73 @@ struct jobs {
 	struct job *v;
 	size_t n;
 };
+
+/*
+ * The counters of one target.  With -t each lives in memory shared with
+ * the parent, written by the target's child only: 64-bit atomic stores,
+ * so the parent never reads half a value.
+ */
+struct pollstat {
+	uint64_t polls, failures, pdus;
+	uint64_t duration_us;	/* of the last poll */
+};
+
+static void
+stat_add(uint64_t *p, uint64_t n)
+{
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n,
+	    __ATOMIC_RELEASE);
+}
+
+static uint64_t
+stat_get(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+/* obs_snmpcol_* of every target as a .prom file. */
+static void
+write_stats(const char *path, const struct jobs *js, const struct pollstat *st)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{ "obs_snmpcol_polls_total", "counter",
+		  "Polls of a target (all its modules)." },
+		{ "obs_snmpcol_poll_failures_total", "counter",
+		  "Polls of a target where a module failed (up 0)." },
+		{ "obs_snmpcol_pdus_total", "counter",
+		  "PDUs returned by a target's gets and walks." },
+		{ "obs_snmpcol_poll_duration_seconds", "gauge",
+		  "Time the last poll of a target took." },
+	};
+	struct buf b = BUF_INIT(0), lab = BUF_INIT(1 << 16);
+	size_t f, i;
+	int r = 0;
+
+	r |= stats_add(&b, "obs_snmpcol_targets", "gauge", "Targets polled.",
+	    "", (double)js->n);
+	for (f = 0; f < ARRAY_SIZE(fam); f++)
+		for (i = 0; i < js->n; i++) {
+			const struct pollstat *p = &st[i];
+			double v = f == 0 ? (double)stat_get(&p->polls) :
+			    f == 1 ? (double)stat_get(&p->failures) :
+			    f == 2 ? (double)stat_get(&p->pdus) :
+			    (double)stat_get(&p->duration_us) / 1e6;
+
+			buf_reset(&lab);
+			r |= buf_addstr(&lab, "target=\"");
+			r |= label_escape(&lab, js->v[i].target,
+			    strlen(js->v[i].target));
+			r |= buf_addch(&lab, '"');
+			r |= stats_add(&b, fam[f].name, fam[f].type, fam[f].help,
+			    buf_cstr(&lab), v);
+		}
+	if (r != 0 || stats_write(path, &b) < 0)
+		log_errno("write stats '%s'", path);
+	buf_free(&b);
+	buf_free(&lab);
+}
 
 static void
 jobs_free(struct jobs *js)
@@ -284,14 +356,16 @@ meta_sample(struct sc_samples *out, const char *name, const char *help,
 /* Polls every module of j; samples of all modules go out sorted together,
  * as one snmp_exporter scrape of several modules. */
 static int
-scrape_job(const struct job *j, struct lineio_writer *w, int *failed)
+scrape_job(const struct job *j, struct lineio_writer *w, int *failed,
+	   struct pollstat *st)
 {
 	struct sc_samples out;
 	struct labels ls;
-	int64_t ts = clock_ms();
+	int64_t ts = clock_ms(), start = clock_mono_ms();
 	const char *prev = NULL;
+	uint64_t pdus = 0;
 	size_t i;
-	int r = 0;
+	int r = 0, bad = 0, stopped;
 
 	memset(&out, 0, sizeof(out));
 	buf_init(&out.arena, 0);
@@ -306,7 +380,7 @@ scrape_job(const struct job *j, struct lineio_writer *w, int *failed)
 		if (sc_snmp_scrape(j->target, j->auths[i], m, &s) < 0) {
 			log_error("scrape '%s' module '%s' failed: %s", j->target,
 			    m->name, s.err);
-			*failed = 1;
+			*failed = bad = 1;
 			r = meta_sample(&out, "up", "", m->name, 0);
 			if (r == 0)
 				r = meta_sample(&out, "snmp_scrape_duration_seconds",
@@ -316,6 +390,7 @@ scrape_job(const struct job *j, struct lineio_writer *w, int *failed)
 			continue;
 		}
 		walk = (double)(clock_mono_ms() - t0) / 1000;
+		pdus += s.pdus.returned;
 		sc_pdus_index(&s.pdus);
 		r = sc_render(m, &s.pdus, &out);
 		if (r == 0)
@@ -343,10 +418,11 @@ scrape_job(const struct job *j, struct lineio_writer *w, int *failed)
 	}
 	if (r < 0) {
 		log_errno("scrape '%s'", j->target);
-		*failed = 1;
+		*failed = bad = 1;
 	}
 	/* A stop interrupts a request: what it left is no scrape. */
-	if (sig_stop)
+	stopped = sig_stop;
+	if (stopped)
 		sc_samples_free(&out);
 	sc_samples_sort(&out);
 	for (i = 0; i < out.n && r == 0; i++) {
@@ -373,6 +449,15 @@ scrape_job(const struct job *j, struct lineio_writer *w, int *failed)
 	}
 	if (r == 0)
 		r = lineio_flush(w);
+	/* A poll counts once its series are out. */
+	if (!stopped) {
+		stat_add(&st->pdus, pdus);
+		__atomic_store_n(&st->duration_us,
+		    (uint64_t)(clock_mono_ms() - start) * 1000, __ATOMIC_RELEASE);
+		stat_add(&st->failures, (uint64_t)bad);
+		/* last: the parent writes when polls moves */
+		stat_add(&st->polls, 1);
+	}
 	labels_free(&ls);
 	sc_samples_free(&out);
 	return r;
@@ -381,28 +466,36 @@ scrape_job(const struct job *j, struct lineio_writer *w, int *failed)
 /* --- modes ------------------------------------------------------------- */
 
 static int
-run_once(struct jobs *js)
+run_once(struct jobs *js, const char *stats_path)
 {
 	struct lineio_writer w;
+	struct pollstat *st = calloc(js->n ? js->n : 1, sizeof(*st));
 	size_t i;
 	int failed = 0, rc = EXIT_OK;
 
+	if (st == NULL) {
+		log_errno("start");
+		return EXIT_RUNTIME;
+	}
 	sc_snmp_init();
 	lineio_writer_init(&w, STDOUT_FILENO, "stdout");
 	for (i = 0; i < js->n; i++)
-		if (scrape_job(&js->v[i], &w, &failed) < 0) {
+		if (scrape_job(&js->v[i], &w, &failed, &st[i]) < 0) {
 			log_errno("write to standard output");
 			rc = EXIT_RUNTIME;
 			break;
 		}
 	lineio_writer_free(&w);
+	if (stats_path != NULL)
+		write_stats(stats_path, js, st);
+	free(st);
 	return rc != EXIT_OK ? rc : failed ? EXIT_RUNTIME : EXIT_OK;
 }
 
 /* One process per target, so a dead agent delays nobody else and
  * net-snmp's global state is never shared. */
 static int
-run_child(const struct job *j)
+run_child(const struct job *j, struct pollstat *st)
 {
 	struct lineio_writer w;
 	int failed = 0, rc = EXIT_OK;
@@ -412,7 +505,7 @@ run_child(const struct job *j)
 	while (!sig_stop) {
 		int64_t next = clock_mono_ms() + j->interval_ms, now;
 
-		if (scrape_job(j, &w, &failed) < 0) {
+		if (scrape_job(j, &w, &failed, st) < 0) {
 			log_errno("write to standard output");
 			rc = EXIT_RUNTIME;
 			break;
@@ -424,17 +517,42 @@ run_child(const struct job *j)
 	return rc;
 }
 
+/* The sum of the polls of all targets: the parent writes stats when it
+ * moves. */
+static uint64_t
+polls_sum(const struct jobs *js, const struct pollstat *st)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < js->n; i++)
+		n += stat_get(&st[i].polls);
+	return n;
+}
+
 static int
-run_loop(struct jobs *js)
+run_loop(struct jobs *js, const char *stats_path)
 {
 	pid_t *pids = calloc(js->n ? js->n : 1, sizeof(*pids));
-	size_t i, alive = 0;
+	size_t i, alive = 0, stsize = (js->n ? js->n : 1) * sizeof(struct pollstat);
+	struct pollstat *st;
+	uint64_t written = 0;
 	int rc = EXIT_OK;
 
 	if (pids == NULL) {
 		log_errno("start");
 		return EXIT_RUNTIME;
 	}
+	/* Shared with the children, which count; zero-filled by mmap. */
+	st = mmap(NULL, stsize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	    -1, 0);
+	if (st == MAP_FAILED) {
+		log_errno("start");
+		free(pids);
+		return EXIT_RUNTIME;
+	}
+	if (stats_path != NULL)
+		write_stats(stats_path, js, st);
 	fflush(NULL);
 	for (i = 0; i < js->n; i++) {
 		pids[i] = fork();
@@ -444,18 +562,26 @@ run_loop(struct jobs *js)
 			break;
 		}
 		if (pids[i] == 0)
-			_exit(run_child(&js->v[i]));
+			_exit(run_child(&js->v[i], &st[i]));
 		alive++;
 	}
 	while (alive > 0) {
-		int st;
+		int status;
 		pid_t p;
 
 		if (sig_stop || rc != EXIT_OK)
 			for (i = 0; i < js->n; i++)
 				if (pids[i] > 0)
 					kill(pids[i], SIGTERM);
-		p = waitpid(-1, &st, 0);
+		p = waitpid(-1, &status, stats_path ? WNOHANG : 0);
+		if (stats_path != NULL && polls_sum(js, st) != written) {
+			written = polls_sum(js, st);
+			write_stats(stats_path, js, st);
+		}
+		if (p == 0) {
+			clock_sleep_ms(STATS_CHECK_MS);
+			continue;
+		}
 		if (p < 0) {
 			if (errno == EINTR)
 				continue;
@@ -471,6 +597,9 @@ run_loop(struct jobs *js)
 				}
 			}
 	}
+	if (stats_path != NULL && polls_sum(js, st) != written)
+		write_stats(stats_path, js, st);
+	munmap(st, stsize);
 	free(pids);
 	return rc;
 }
@@ -484,6 +613,7 @@ main(int argc, char **argv)
 		{ "expand-env", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "module", required_argument, NULL, 'm' },
+		{ "stats-file", required_argument, NULL, 'S' },
 		{ "targets", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -492,6 +622,7 @@ main(int argc, char **argv)
 	const char *slash = strrchr(argv[0], '/');
 	const char **configs = calloc((size_t)argc, sizeof(*configs));
 	const char *auth = NULL, *modules = NULL, *targets = NULL;
+	const char *stats_path = NULL;
 	struct sc_config cfg;
 	struct ynode *troot = NULL;
 	struct jobs js = { NULL, 0 };
@@ -521,6 +652,9 @@ main(int argc, char **argv)
 			return EXIT_OK;
 		case 'm':
 			modules = optarg;
+			break;
+		case 'S':
+			stats_path = optarg;
 			break;
 		case 't':
 			targets = optarg;
@@ -558,7 +692,7 @@ main(int argc, char **argv)
 			rc = EXIT_RUNTIME;
 			goto out;
 		}
-		rc = run_loop(&js);
+		rc = run_loop(&js, stats_path);
 		goto out;
 	}
 	for (c = 0; c < argc; c++) {
@@ -574,7 +708,7 @@ main(int argc, char **argv)
 			goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	rc = run_once(&js);
+	rc = run_once(&js, stats_path);
 out:
 	jobs_free(&js);
 	yconf_free(troot);

@@ -512,8 +512,113 @@ index_string(struct buf *out, struct cursor *c, const char *type,
 	return r;
 }
 
+/* A chunk of a display hint's 'd' or 'o' as a big-endian number. */
+static uint64_t
+be_number(const unsigned char *p, size_t n)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+int
+sc_display_hint(struct buf *out, const char *hint, const unsigned char *data,
+		size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t hp = 0, dp = 0, hlen = hint ? strlen(hint) : 0, last = 0, mark;
+	int consumes = 0, r = 0;
+
+	if (hlen == 0 || n == 0)
+		return 0;
+	mark = out->len;
+	while (dp < n && r == 0) {
+		size_t spec = hp, take, reps = 1, k;
+		uint64_t t = 0;
+		int star = 0, hassep = 0, hasterm = 0;
+		char fmt, sep = 0, term = 0;
+
+		/* The last spec repeats until the data ends. */
+		if (hp >= hlen) {
+			if (!consumes)
+				goto bad;
+			hp = spec = last;
+		}
+		if (hint[hp] == '*') {
+			star = 1;
+			hp++;
+		}
+		if (hp >= hlen || hint[hp] < '0' || hint[hp] > '9')
+			goto bad;
+		/* Go's int arithmetic wraps: a negative result is an error,
+		 * a huge positive one takes what is left. */
+		while (hp < hlen && hint[hp] >= '0' && hint[hp] <= '9')
+			t = t * 10 + (uint64_t)(hint[hp++] - '0');
+		if ((int64_t)t < 0)
+			goto bad;
+		take = t > n ? n : (size_t)t;
+		if (hp >= hlen)
+			goto bad;
+		fmt = hint[hp++];
+		if (fmt != 'd' && fmt != 'x' && fmt != 'o' && fmt != 'a' && fmt != 't')
+			goto bad;
+		if (hp < hlen && (hint[hp] < '0' || hint[hp] > '9') && hint[hp] != '*') {
+			sep = hint[hp++];
+			hassep = 1;
+		}
+		if (star && hp < hlen && (hint[hp] < '0' || hint[hp] > '9') &&
+		    hint[hp] != '*') {
+			term = hint[hp++];
+			hasterm = 1;
+		}
+		last = spec;
+		consumes = t > 0 || star;
+		if (star && dp < n)
+			reps = data[dp++];
+		for (k = 0; k < reps && dp < n && r == 0; k++) {
+			size_t end = n - dp < take ? n : dp + take, i;
+
+			switch (fmt) {
+			case 'd':
+			case 'o':
+				if (end - dp > 8)
+					goto bad;
+				r = buf_addf(out, fmt == 'd' ? "%llu" : "%llo",
+				    (unsigned long long)be_number(data + dp, end - dp));
+				break;
+			case 'x':
+				for (i = dp; i < end && r == 0; i++) {
+					r = buf_addch(out, hex[data[i] >> 4]);
+					if (r == 0)
+						r = buf_addch(out, hex[data[i] & 0x0f]);
+				}
+				break;
+			default:
+				r = buf_add(out, data + dp, end - dp);
+				break;
+			}
+			dp = end;
+			/* No separator at the end, nor before a terminator. */
+			if (r == 0 && hassep && dp < n && (!hasterm || k != reps - 1))
+				r = buf_addch(out, sep);
+		}
+		if (r == 0 && hasterm && dp < n)
+			r = buf_addch(out, term);
+	}
+	if (r < 0)
+		return -1;
+	return 1;
+bad:
+	buf_truncate(out, mark);
+	return 0;
+}
+
 static int
-value_string_raw(struct buf *out, const struct sc_value *v, const char *type)
+value_string_raw(struct buf *out, const struct sc_value *v, const char *type,
+		 const char *hint)
 {
 	char ip[64];
 	size_t i;
@@ -547,6 +652,12 @@ value_string_raw(struct buf *out, const struct sc_value *v, const char *type)
 		struct cursor c;
 		size_t n = 0;
 
+		if (hint != NULL && *hint != '\0' && (*type == '\0' ||
+		    strcmp(type, "OctetString") == 0)) {
+			r = sc_display_hint(out, hint, v->s, v->slen);
+			if (r != 0)
+				return r < 0 ? -1 : 0;
+		}
 		if (*type == '\0' || strcmp(type, "Bits") == 0)
 			type = "OctetString";
 		parts = malloc((v->slen + 1) * sizeof(*parts));
@@ -574,8 +685,15 @@ value_string_raw(struct buf *out, const struct sc_value *v, const char *type)
 int
 sc_value_string(struct buf *out, const struct sc_value *v, const char *type)
 {
+	return sc_value_string_hint(out, v, type, NULL);
+}
+
+int
+sc_value_string_hint(struct buf *out, const struct sc_value *v,
+		     const char *type, const char *hint)
+{
 	struct buf raw = BUF_INIT(0);
-	int r = value_string_raw(&raw, v, type ? type : "");
+	int r = value_string_raw(&raw, v, type ? type : "", hint);
 
 	if (r == 0)
 		r = sc_valid_utf8(out, buf_cstr(&raw), raw.len);
@@ -842,7 +960,8 @@ index_labels(const struct sc_metric *mt, const int64_t *idx, size_t nidx,
 				r = name ? buf_addstr(&l->value, name) :
 				    buf_addf(&l->value, "%lld", (long long)iv);
 			} else {
-				r = sc_value_string(&l->value, &pdu->v, t);
+				r = sc_value_string_hint(&l->value, &pdu->v, t,
+				    lk->display_hint);
 			}
 			l->oids.n = 0;
 			l->has_oids = 1;
@@ -1203,7 +1322,7 @@ pdu_samples(struct sc_samples *out, const struct sc_metric *mt,
 			if (type == NULL)
 				type = "OctetString";
 		}
-		r = sc_value_string(&s, &pdu->v, type);
+		r = sc_value_string_hint(&s, &pdu->v, type, mt->display_hint);
 		if (r < 0)
 			goto out;
 		if (mt->nextracts > 0) {

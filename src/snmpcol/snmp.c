@@ -310,14 +310,15 @@ add_var(struct sc_scrape *s, const netsnmp_variable_list *vb)
  * reports one bad OID per request), as snmp_exporter does. */
 static int
 do_gets(void *sess, const char *target, const struct sc_auth *a,
-	const struct sc_module *m, struct sc_scrape *s)
+	const struct sc_module *m, const struct sc_oid *get, size_t nget,
+	struct sc_scrape *s)
 {
 	size_t per = m->max_repetitions > 0 && a->version != 1 ?
 	    (size_t)m->max_repetitions : 1;
 	size_t i = 0, j;
 
-	while (i < m->nget) {
-		size_t cnt = m->nget - i < per ? m->nget - i : per;
+	while (i < nget) {
+		size_t cnt = nget - i < per ? nget - i : per;
 		netsnmp_pdu *req = snmp_pdu_create(SNMP_MSG_GET), *resp;
 		netsnmp_variable_list *vb;
 		oid name[MAX_OID_LEN];
@@ -327,10 +328,10 @@ do_gets(void *sess, const char *target, const struct sc_auth *a,
 			return -1;
 		}
 		for (j = i; j < i + cnt; j++) {
-			size_t k, n = m->get[j].n < MAX_OID_LEN ? m->get[j].n : MAX_OID_LEN;
+			size_t k, n = get[j].n < MAX_OID_LEN ? get[j].n : MAX_OID_LEN;
 
 			for (k = 0; k < n; k++)
-				name[k] = m->get[j].v[k];
+				name[k] = get[j].v[k];
 			snmp_add_null_var(req, name, n);
 		}
 		resp = request(sess, req, m, s);
@@ -452,10 +453,216 @@ do_walk(void *sess, const struct sc_auth *a, const struct sc_module *m,
 	}
 }
 
+/* The gets and walks of one scrape: the module's, or what its filters
+ * make of them.  Each OID's text is what snmp_exporter compares. */
+struct oidlist {
+	struct sc_oid *v;
+	size_t n, cap;
+	struct buf text;	/* the texts of OIDs made here, NUL apart */
+	size_t *made;		/* their offsets in text, by place in v */
+};
+
+static void
+oidlist_free(struct oidlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->made[i] != SIZE_MAX)
+			free(l->v[i].v);
+	free(l->v);
+	free(l->made);
+	buf_free(&l->text);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Adds o; with made, a new OID is parsed from the text o->text. */
+static int
+oidlist_add(struct oidlist *l, const struct sc_oid *o, int made)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct sc_oid *v = realloc(l->v, cap * sizeof(*v));
+		size_t *mv;
+
+		if (v == NULL)
+			return -1;
+		l->v = v;
+		mv = realloc(l->made, cap * sizeof(*mv));
+		if (mv == NULL)
+			return -1;
+		l->made = mv;
+		l->cap = cap;
+	}
+	l->v[l->n] = *o;
+	l->made[l->n] = SIZE_MAX;
+	if (made) {
+		size_t off = l->text.len;
+
+		if (buf_addstr(&l->text, o->text) < 0 || buf_addch(&l->text, '\0') < 0)
+			return -1;
+		if (sc_oid_parse(o->text, &l->v[l->n].v, &l->v[l->n].n) < 0)
+			return 1;
+		l->made[l->n] = off;
+		l->v[l->n].text = NULL;
+	}
+	l->n++;
+	return 0;
+}
+
+/* Texts made here live in l->text, which moves while it grows. */
+static void
+oidlist_fix(struct oidlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->made[i] != SIZE_MAX)
+			l->v[i].text = l->text.p + l->made[i];
+}
+
+static int
+is_target(const struct sc_filter *f, const char *text, int prefix)
+{
+	size_t i;
+
+	for (i = 0; i < f->ntargets; i++)
+		if (prefix ? strncmp(text, f->targets[i], strlen(f->targets[i])) == 0 :
+		    strcmp(text, f->targets[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The indexes (last part of the name, as text) of the PDUs of p whose
+ * value as DisplayString matches a value of f, in walk order. */
+static int
+filter_allowed(const struct sc_filter *f, const struct sc_pdus *p,
+	       struct buf *allowed, size_t *nallowed)
+{
+	struct buf val = BUF_INIT(0);
+	size_t i, j;
+	int r = 0;
+
+	for (i = 0; i < p->n && r == 0; i++) {
+		const struct sc_pdu *d = &p->v[i];
+
+		buf_reset(&val);
+		if (sc_value_string(&val, &d->v, "DisplayString") < 0) {
+			r = -1;
+			break;
+		}
+		for (j = 0; j < f->nvalues; j++) {
+			pcre2_match_data *md =
+			    pcre2_match_data_create_from_pattern(f->values[j], NULL);
+			int rc;
+
+			if (md == NULL) {
+				r = -1;
+				break;
+			}
+			rc = pcre2_match(f->values[j], (PCRE2_SPTR)buf_cstr(&val),
+			    val.len, 0, 0, md, NULL);
+			pcre2_match_data_free(md);
+			if (rc > 0) {
+				r = buf_addf(allowed, "%u%c",
+				    d->nlen ? (unsigned)d->name[d->nlen - 1] : 0u, '\0');
+				(*nallowed)++;
+				break;
+			}
+		}
+	}
+	buf_free(&val);
+	return r;
+}
+
+/*
+ * snmp_exporter 0.30's ScrapeTarget filters: for each filter in order,
+ * walk its oid (on error the filter is skipped), keep the walks that are
+ * not exactly a target, the gets that do not start with a target's text,
+ * and get each target with each allowed index appended.
+ */
+static int
+apply_filters(void *sess, const struct sc_auth *a, const struct sc_module *m,
+	      struct sc_scrape *s, struct oidlist *get, struct oidlist *walk)
+{
+	struct buf allowed = BUF_INIT(0);
+	size_t i, j, k;
+	int r = 0;
+
+	for (i = 0; i < m->nget && r == 0; i++)
+		r = oidlist_add(get, &m->get[i], 0);
+	for (i = 0; i < m->nwalk && r == 0; i++)
+		r = oidlist_add(walk, &m->walk[i], 0);
+	for (i = 0; i < m->nfilters && r == 0; i++) {
+		const struct sc_filter *f = &m->filters[i];
+		struct oidlist ng;
+		struct sc_pdus keep = s->pdus;
+		size_t nallowed = 0;
+		const char *idx;
+
+		/* The filter's walk is not part of the scrape's PDUs, but
+		 * its packets are. */
+		memset(&s->pdus, 0, sizeof(s->pdus));
+		if (do_walk(sess, a, m, &f->oid, s) < 0) {
+			log_debug("walk of filter oid '%s' failed, no filter on it: %s",
+			    f->oid.text, s->err);
+			s->err[0] = '\0';
+			sc_pdus_free(&s->pdus);
+			s->pdus = keep;
+			continue;
+		}
+		buf_reset(&allowed);
+		r = filter_allowed(f, &s->pdus, &allowed, &nallowed);
+		sc_pdus_free(&s->pdus);
+		s->pdus = keep;
+		if (r < 0)
+			break;
+		for (j = 0, k = 0; j < walk->n; j++)
+			if (!is_target(f, walk->v[j].text, 0))
+				walk->v[k++] = walk->v[j];
+		walk->n = k;
+		/* The get list is rebuilt: what stays, then the new OIDs. */
+		memset(&ng, 0, sizeof(ng));
+		oidlist_fix(get);
+		for (j = 0; j < get->n && r == 0; j++) {
+			struct sc_oid o = get->v[j];
+
+			if (is_target(f, o.text, 1))
+				continue;
+			r = oidlist_add(&ng, &o, get->made[j] != SIZE_MAX);
+		}
+		for (j = 0; j < f->ntargets && r == 0; j++) {
+			struct buf t = BUF_INIT(0);
+			struct sc_oid o;
+
+			idx = allowed.p;
+			for (k = 0; k < nallowed && r == 0; k++) {
+				buf_reset(&t);
+				r = buf_addf(&t, "%s.%s", f->targets[j], idx);
+				memset(&o, 0, sizeof(o));
+				o.text = buf_cstr(&t);
+				if (r == 0)
+					r = oidlist_add(&ng, &o, 1);
+				idx += strlen(idx) + 1;
+			}
+			buf_free(&t);
+		}
+		oidlist_free(get);
+		*get = ng;
+	}
+	oidlist_fix(get);
+	buf_free(&allowed);
+	if (r != 0)
+		snprintf(s->err, sizeof(s->err), r < 0 ? "out of memory" :
+		    "filter made an OID that is not one");
+	return r != 0 ? -1 : 0;
+}
+
 int
 sc_snmp_scrape(const char *target, const struct sc_auth *a,
 	       const struct sc_module *m, struct sc_scrape *s)
 {
+	struct oidlist get, walk;
 	void *sess;
 	size_t i;
 	int rc = 0;
@@ -464,11 +671,21 @@ sc_snmp_scrape(const char *target, const struct sc_auth *a,
 	sess = session_open(target, a, m, s);
 	if (sess == NULL)
 		return -1;
-	if (do_gets(sess, target, a, m, s) < 0)
-		rc = -1;
-	for (i = 0; rc == 0 && i < m->nwalk; i++)
-		if (do_walk(sess, a, m, &m->walk[i], s) < 0)
-			rc = -1;
+	memset(&get, 0, sizeof(get));
+	memset(&walk, 0, sizeof(walk));
+	if (m->nfilters == 0) {
+		rc = do_gets(sess, target, a, m, m->get, m->nget, s);
+		for (i = 0; rc == 0 && i < m->nwalk; i++)
+			rc = do_walk(sess, a, m, &m->walk[i], s);
+	} else {
+		rc = apply_filters(sess, a, m, s, &get, &walk);
+		if (rc == 0)
+			rc = do_gets(sess, target, a, m, get.v, get.n, s);
+		for (i = 0; rc == 0 && i < walk.n; i++)
+			rc = do_walk(sess, a, m, &walk.v[i], s);
+	}
+	oidlist_free(&get);
+	oidlist_free(&walk);
 	snmp_sess_close(sess);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }

@@ -40,6 +40,7 @@ struct sc_lookup {
 	const char *labelname;
 	struct sc_oid oid;
 	const char *type;
+	const char *display_hint;	/* "" when none */
 	struct sc_enum enums;
 };
 
@@ -60,6 +61,7 @@ struct sc_metric {
 	const char *help;
 	const char *type;
 	const char *datetime_pattern;
+	const char *display_hint;	/* "" when none */
 	struct sc_oid oid;
 	struct sc_index *indexes;
 	size_t nindexes;
@@ -88,6 +90,16 @@ struct sc_auth {
 	int expanded;
 };
 
+/* A dynamic filter of filters: the indexes whose value at oid matches
+ * one of values (unanchored) are the only ones of targets fetched. */
+struct sc_filter {
+	struct sc_oid oid;
+	const char **targets;	/* OIDs as the file spells them */
+	size_t ntargets;
+	pcre2_code **values;
+	size_t nvalues;
+};
+
 struct sc_module {
 	const char *name;
 	struct sc_oid *walk;
@@ -96,6 +108,8 @@ struct sc_module {
 	size_t nget;
 	struct sc_metric *metrics;	/* sorted by OID */
 	size_t nmetrics;
+	struct sc_filter *filters;
+	size_t nfilters;
 	long max_repetitions;
 	long retries;
 	int64_t timeout_ms;
@@ -225,9 +239,18 @@ void sc_samples_sort(struct sc_samples *s);
  */
 int sc_render(const struct sc_module *m, const struct sc_pdus *p,
 	      struct sc_samples *out);
-/* pduValueAsString: v as text for type (a metric or lookup type). */
+/* pduValueAsString: v as text for type (a metric or lookup type), with
+ * the DISPLAY-HINT hint (NULL or "" for none) where snmp_exporter
+ * applies one: octets of type "" or OctetString. */
 int sc_value_string(struct buf *out, const struct sc_value *v,
 		    const char *type);
+int sc_value_string_hint(struct buf *out, const struct sc_value *v,
+			 const char *type, const char *hint);
+/* RFC 2579 DISPLAY-HINT hint applied to data as snmp_exporter's
+ * applyDisplayHint: 1 with the text appended to out, 0 when the hint
+ * does not parse or apply (out unchanged), -1 on ENOMEM. */
+int sc_display_hint(struct buf *out, const char *hint,
+		    const unsigned char *data, size_t n);
 /* getPduValue: the numeric value. */
 double sc_value_number(const struct sc_value *v);
 /* Go's strconv.FormatFloat(v, 'f', -1, bits) with bits 32 or 64. */

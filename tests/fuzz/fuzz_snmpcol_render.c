@@ -18,13 +18,14 @@ static const char module_yml[] =
 "    metrics:\n"
 "    - {name: c, oid: 1.1, type: counter, help: c, indexes: [{labelname: i, type: gauge}],\n"
 "       lookups: [{labels: [i], labelname: d, oid: 1.2, type: DisplayString},\n"
+"                 {labels: [i], labelname: g, oid: 1.5, display_hint: '*1d./1d'},\n"
 "                 {labels: [d], labelname: e, oid: 1.3, type: InetAddress},\n"
 "                 {labels: [], labelname: i}]}\n"
 "    - {name: d, oid: 1.2, type: DisplayString, help: d, indexes: [{labelname: i, type: Integer32}]}\n"
 "    - {name: e, oid: 1.3, type: InetAddress, help: e, indexes: [{labelname: i, type: InetAddress},\n"
 "       {labelname: j, type: InetAddressMissingSize}]}\n"
 "    - {name: f, oid: 1.4, type: PhysAddress48, help: f, indexes: [{labelname: p, type: PhysAddress48}]}\n"
-"    - {name: g, oid: 1.5, type: OctetString, help: g, indexes: [{labelname: o, type: OctetString},\n"
+"    - {name: g, oid: 1.5, type: OctetString, help: g, display_hint: '1x:', indexes: [{labelname: o, type: OctetString},\n"
 "       {labelname: q, type: DisplayString, implied: true}]}\n"
 "    - {name: h, oid: 1.6, type: EnumAsInfo, help: h, enum_values: {1: up, 2: down, -3: odd},\n"
 "       indexes: [{labelname: x, type: EnumAsInfo, enum_values: {1: one}}]}\n"
@@ -122,6 +123,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (k = 0; k < ARRAY_SIZE(types); k++) {
 			buf_reset(&b);
 			if (sc_value_string(&b, &v, types[k]) < 0)
+				abort();
+		}
+		/* The first bytes as a display hint over the rest. */
+		if (n > 0) {
+			char hint[32];
+			size_t hl = bytes[0] % sizeof(hint) < n ? bytes[0] % sizeof(hint) : n;
+			int hr;
+
+			memcpy(hint, bytes, hl);
+			hint[hl] = '\0';
+			buf_reset(&b);
+			hr = sc_display_hint(&b, hint, bytes + hl, n - hl);
+			if (hr < 0 || (hr == 0 && b.len != 0))
+				abort();
+			if (sc_value_string_hint(&b, &v, "", hint) < 0)
 				abort();
 		}
 		buf_reset(&b);

@@ -20,7 +20,7 @@ case $1 in /*) hostcol=$1 ;; *) hostcol=$(pwd)/$1 ;; esac
 peers=$2
 work=$3
 
-collectors='conntrack cpu cpufreq diskstats entropy filefd hwmon loadavg meminfo netdev netstat pressure schedstat softnet stat textfile thermal_zone time vmstat'
+collectors='arp conntrack cpu cpufreq diskstats entropy filefd hwmon loadavg mdadm meminfo netclass netdev netstat os pressure schedstat sockstat softnet stat textfile thermal_zone time udp_queues vmstat'
 
 F=collector/fixtures
 mkdir -p "$work/collector" || exit 2
@@ -32,15 +32,14 @@ done <"$peers/empty-dirs.txt"
 # The shared copy of the fixtures holds symlinks as small files naming
 # their target (sys.ttar's 92 "../" links and proc/self); node_exporter ran
 # on the real links, so the copy gets them back.
+# Shell builtins only per file: a link file has no final newline, so
+# read fails on it (and still sets t).
 find "$work/$F/sys" "$work/$F/proc" -type f -size -300c | while IFS= read -r f; do
+	IFS= read -r t <"$f" && continue
 	case $f in
 	*/proc/self) ;;
-	*)
-		[ "$(head -c 3 "$f" | tr -d '\000')" = "../" ] || continue
-		[ "$(wc -l <"$f")" -eq 0 ] || continue
-		;;
+	*) case $t in ../*) ;; *) continue ;; esac ;;
 	esac
-	t=$(cat "$f")
 	rm -f "$f" && ln -s "$t" "$f"
 done
 
@@ -52,10 +51,13 @@ cd "$work" || exit 2
 	--path.udev.data=$F/udev/data \
 	--collector.disable-defaults \
 	$(for c in $collectors; do printf -- '--collector.%s ' "$c"; done) \
+	--collector.arp.device-exclude=nope --no-collector.arp.netlink \
 	--collector.cpu.info \
 	--collector.cpu.info.bugs-include='^(cpu_meltdown|spectre_.*|mds)$' \
 	--collector.cpu.info.flags-include='^(aes|avx.?|constant_tsc)$' \
 	--collector.hwmon.chip-include='(applesmc|asus_nb_wmi|coretemp|hwmon4|ieee80211|nct6779)' \
+	--collector.netclass.ignore-invalid-speed \
+	--collector.netclass.ignored-devices='(dmz|int)' \
 	--collector.netdev.device-include=lo \
 	--collector.stat.softirq \
 	--collector.textfile.directory=$F/textfile/two_metric_files/ \
