@@ -313,6 +313,13 @@ int jreader_read(struct jreader *r, const char **linep, size_t *lenp)
 			n = fill(r);
 			if (n < 0)
 				return n;
+			/* An endless line must not keep the caller from its
+			 * deadlines and signals: hand back control after each
+			 * chunk that does not end the skipped line. */
+			if (r->skipping && r->nonblock && !r->eof &&
+			    memchr(r->in.p + r->scan, '\n',
+				   r->in.len - r->scan) == NULL)
+				return LINEIO_AGAIN;
 			continue;
 		}
 		r->lineno++;
