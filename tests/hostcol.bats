@@ -8,6 +8,8 @@ load helpers
 PEERS=${OBS_ROOT}/../shared/peers
 NE_FIX=$PEERS/node_exporter
 DATA=$OBS_ROOT/tests/data/hostcol
+# Every collector hostcol has (the default ones and the others).
+ALL_COLLECTORS="arp conntrack cpu cpufreq diskstats entropy filefd filesystem hwmon interrupts kernel_hung loadavg mdadm meminfo netclass netdev netstat os powersupplyclass pressure processes schedstat sockstat softnet stat textfile thermal_zone time timex udp_queues uname vmstat"
 
 # fixture_links DIR: the shared copy of the fixtures holds sys.ttar's
 # symlinks as small files naming the target ("../..." without a newline);
@@ -120,7 +122,7 @@ run_on() {
 	cat "$T/report"
 	[ "$rc" -eq 0 ]
 	# One "ok" line per collector compared, none empty.
-	[ "$(grep -c '^ok ' "$T/report")" -eq 25 ]
+	[ "$(grep -c '^ok ' "$T/report")" -eq 29 ]
 	! grep -q '^FAIL' "$T/report"
 }
 
@@ -331,6 +333,106 @@ damage() {
 	run_on "$T/f" conntrack
 	[ "$(success_of "$T/out" conntrack)" = 0 ]
 	! grep -q '^node_nf_conntrack' "$T/out"
+	[ ! -s "$T/err" ]
+}
+
+@test "corrupt: mdstat, sockstat, udp, arp, interrupts, pid stat and power supply files fail their collector only" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	# A device line without its status line; "3 1" where "key value" pairs
+	# are due; a udp line of 5 fields; a MAC that is none; a count that is
+	# no number; a pid stat cut short; a capacity that is no integer.
+	damage proc/mdstat 'Personalities : [raid1]\nmd9 : active raid1 sda[0]\n'
+	damage proc/net/sockstat 'sockets: used 3 1\n'
+	damage proc/net/udp 'sl local rem st q\n 0: 0100007F:0035 00000000:0000 07 00000000:00000000\n'
+	damage proc/net/arp 'IP address HW type Flags HW address Mask Device\n10.0.0.1 0x1 0x2 zz:zz * eth0\n'
+	damage proc/interrupts '  CPU0 CPU1\n  0: 1 x IO-APIC 2-edge timer\n'
+	damage proc/10/stat '10 (x) S 1 2\n'
+	damage sys/class/power_supply/BAT0/capacity 'many\n'
+	run_on "$T/f" mdadm sockstat udp_queues arp interrupts processes powersupplyclass loadavg --no-collector.arp.netlink
+	[ "$rc" -eq 0 ]
+	for c in mdadm sockstat udp_queues arp interrupts processes powersupplyclass; do
+		[ "$(success_of "$T/out" "$c")" = 0 ] || { echo "$c succeeded"; return 1; }
+	done
+	[ "$(success_of "$T/out" loadavg)" = 1 ]
+	! grep -q '^node_md_\|^node_sockstat_\|^node_udp_\|^node_arp_\|^node_interrupts_\|^node_processes_\|^node_power_supply_' "$T/out"
+	for c in mdadm sockstat udp_queues arp interrupts processes powersupplyclass; do
+		grep -q "^hostcol: $c: " "$T/err" || { echo "no message for $c"; return 1; }
+	done
+	# The same files well-formed again, and the edge cases procfs accepts.
+	damage proc/mdstat 'Personalities : [raid1]\nmd9 : active raid1 sdb[1](F) sda[0]\n      1024 blocks [2/1] [U_]\n      [=>...]  recovery = 12.5% (128/1024) finish=1.0min speed=1000K/sec\n\nunused devices: <none>\n'
+	damage proc/net/sockstat 'sockets: used 3\nTCP: inuse 0x10 mem 2\n'
+	damage proc/net/udp 'sl local rem st q\n 0: 0100007F:0035 00000000:0000 07 00000010:00000020 00:00000000 00000000 0 0 1 2 ffff 0\n'
+	damage proc/net/arp 'IP address HW type Flags HW address Mask Device\n10.0.0.1 0x1 0x2 aa:bb:cc:dd:ee:ff * eth0\n'
+	damage proc/interrupts '  CPU0 CPU1\n  0: 1 0 IO-APIC 2-edge timer\nERR: 3\n'
+	rm -rf "$T/f/proc/10" "$T/f/sys/class/power_supply/BAT0"
+	run_on "$T/f" mdadm sockstat udp_queues arp interrupts powersupplyclass --no-collector.arp.netlink --no-collector.interrupts.include-zeros
+	[ "$rc" -eq 0 ]
+	grep -v '^#' "$T/out" | grep -v '^node_scrape_' | awk '{ $NF = ""; sub(/ $/, ""); print }' |
+		grep -v '^node_md_\(raid_disks\|degraded\)' | grep -v '^node_power_supply_' >"$T/got"
+	cat >"$T/want" <<'EOF'
+node_arp_entries{device="eth0"} 1
+node_interrupts_total{cpu="0",devices="2-edge timer",info="IO-APIC",type="0"} 1
+node_md_blocks{device="md9"} 1024
+node_md_blocks_synced{device="md9"} 128
+node_md_disks{device="md9",state="active"} 1
+node_md_disks{device="md9",state="failed"} 1
+node_md_disks{device="md9",state="spare"} 0
+node_md_disks_required{device="md9"} 2
+node_md_state{device="md9",state="active"} 0
+node_md_state{device="md9",state="check"} 0
+node_md_state{device="md9",state="inactive"} 0
+node_md_state{device="md9",state="recovering"} 1
+node_md_state{device="md9",state="resync"} 0
+node_sockstat_TCP_inuse 16
+node_sockstat_TCP_mem 2
+node_sockstat_TCP_mem_bytes PAGEBYTES
+node_sockstat_sockets_used 3
+node_udp_queues{ip="v4",queue="rx"} 32
+node_udp_queues{ip="v4",queue="tx"} 16
+EOF
+	sed -i "s/PAGEBYTES/$((2 * $(getconf PAGESIZE)))/" "$T/want"
+	diff -u "$T/want" "$T/got"
+	grep -q '^node_power_supply_online{power_supply="AC"} 0 ' "$T/out"
+	[ "$(success_of "$T/out" powersupplyclass)" = 1 ]
+	[ ! -s "$T/err" ]
+}
+
+@test "os: /etc/os-release before /usr/lib/os-release, quoting, SUPPORT_END, none at all" {
+	skip_unless_bin hostcol
+	mkdir -p "$T/r/etc" "$T/r/usr/lib"
+	printf 'NAME=Other\nVERSION_ID=1\n' >"$T/r/usr/lib/os-release"
+	cat >"$T/r/etc/os-release" <<'EOF'
+# a comment
+NAME="Debian GNU/Linux"
+ID=debian
+PRETTY_NAME="Debian \"12\" \$x"
+VERSION_ID='12.4b'
+SUPPORT_END=2028-06-30
+EOF
+	hc --path.rootfs="$T/r" --collector.disable-defaults --collector.os >"$T/out" 2>"$T/err" && rc=0 || rc=$?
+	[ "$rc" -eq 0 ]
+	grep -v '^#' "$T/out" | grep -v '^node_scrape_' | awk '{ $NF = ""; sub(/ $/, ""); print }' >"$T/got"
+	cat >"$T/want" <<'EOF'
+node_os_info{id="debian",name="Debian GNU/Linux",pretty_name="Debian \"12\" $x",version_id="12.4b"} 1
+node_os_support_end_timestamp_seconds 1.8305856e+09
+node_os_version{id="debian",name="Debian GNU/Linux"} 12.4
+EOF
+	diff -u "$T/want" "$T/got"
+	# An open quote fails os; without /etc/os-release the other is read.
+	printf 'NAME="Debian\n' >"$T/r/etc/os-release"
+	hc --path.rootfs="$T/r" --collector.disable-defaults --collector.os >"$T/out" 2>"$T/err" && rc=0 || rc=$?
+	[ "$rc" -eq 0 ]
+	[ "$(success_of "$T/out" os)" = 0 ]
+	grep -q '^hostcol: os: malformed' "$T/err"
+	rm "$T/r/etc/os-release"
+	hc --path.rootfs="$T/r" --collector.disable-defaults --collector.os >"$T/out" 2>"$T/err" && rc=0 || rc=$?
+	grep -q '^node_os_version{name="Other"} 1 ' "$T/out"
+	rm "$T/r/usr/lib/os-release"
+	hc --path.rootfs="$T/r" --collector.disable-defaults --collector.os >"$T/out" 2>"$T/err" && rc=0 || rc=$?
+	[ "$rc" -eq 0 ]
+	[ "$(success_of "$T/out" os)" = 0 ]
+	! grep -q '^node_os_' "$T/out"
 	[ ! -s "$T/err" ]
 }
 
@@ -623,12 +725,38 @@ EOF
 	grep -q "z.prom" "$T/err"
 }
 
+# --- dashboards -------------------------------------------------------------
+
+@test "Node Exporter Full: every node_* name it queries is emitted (fixtures or live) or listed with a reason" {
+	skip_unless_bin hostcol
+	skip_unless_cmd jq
+	dash=$PEERS/dashboards/node-exporter-full.json
+	[ -f "$dash" ] || skip "no dashboard in $dash"
+	[ -d "$BATS_FILE_TMPDIR/fix/sys" ] || skip "no peer fixtures in $NE_FIX"
+	args=()
+	for c in $ALL_COLLECTORS; do args+=("--collector.$c"); done
+	hc --path.procfs="$BATS_FILE_TMPDIR/fix/proc" --path.sysfs="$BATS_FILE_TMPDIR/fix/sys" \
+		--path.rootfs="$NE_FIX" "${args[@]}" >"$T/fix.out" 2>"$T/fix.err" && rc=0 || rc=$?
+	[ "$rc" -eq 0 ]
+	hc "${args[@]}" >"$T/live.out" 2>"$T/live.err" && rc=0 || rc=$?
+	[ "$rc" -eq 0 ]
+	sh "$DATA/dashboard-check.sh" "$dash" "$DATA/dashboard-missing.tsv" "$T/fix.out" "$T/live.out" >"$T/report" 2>&1 && rc=0 || rc=$?
+	cat "$T/report"
+	[ "$rc" -eq 0 ]
+	grep -q '^ok [0-9]* names' "$T/report"
+	# The check can fail: without the live run, names only this machine
+	# has are missing.
+	sh "$DATA/dashboard-check.sh" "$dash" "$DATA/dashboard-missing.tsv" "$T/fix.out" >"$T/report2" 2>&1 && rc=0 || rc=$?
+	[ "$rc" -eq 1 ]
+	grep -q '^missing node_memory_MemAvailable_bytes$' "$T/report2"
+}
+
 # --- live, beside Debian's node_exporter ----------------------------------
 
 @test "live: metric names, label names, HELP and TYPE equal node_exporter's, per collector" {
 	skip_unless_bin hostcol
 	skip_unless_cmd "$OBS_NODE_EXPORTER"
-	cols="arp conntrack cpu cpufreq diskstats entropy filefd filesystem hwmon loadavg mdadm meminfo netclass netdev netstat os pressure schedstat sockstat softnet stat textfile thermal_zone time timex uname udp_queues vmstat"
+	cols="arp conntrack cpu cpufreq diskstats entropy filefd filesystem hwmon interrupts loadavg mdadm meminfo netclass netdev netstat os powersupplyclass pressure processes schedstat sockstat softnet stat textfile thermal_zone time timex uname udp_queues vmstat"
 	args=(--collector.disable-defaults --collector.textfile.directory="$T/tf")
 	for c in $cols; do args+=("--collector.$c"); done
 	mkdir -p "$T/tf"

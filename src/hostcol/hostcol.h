@@ -148,6 +148,13 @@ struct hc {
 	const char *netclass_ignored;
 	int netclass_ignore_invalid_speed;
 	void *netclass_ignored_re;
+
+	const char *intr_include, *intr_exclude;
+	int intr_include_zeros;
+	struct filter intr_filter;
+
+	const char *ps_ignored;
+	void *ps_ignored_re;
 };
 
 /* A collector: update() adds its samples and returns HC_OK, HC_NODATA
@@ -200,6 +207,12 @@ int mdadm_update(struct hc *hc, struct out *o);
 int netclass_init(struct hc *hc);
 int netclass_update(struct hc *hc, struct out *o);
 int os_update(struct hc *hc, struct out *o);
+int kernel_hung_update(struct hc *hc, struct out *o);
+int interrupts_init(struct hc *hc);
+int interrupts_update(struct hc *hc, struct out *o);
+int powersupply_init(struct hc *hc);
+int powersupply_update(struct hc *hc, struct out *o);
+int processes_update(struct hc *hc, struct out *o);
 int sockstat_update(struct hc *hc, struct out *o);
 int timex_update(struct hc *hc, struct out *o);
 int udp_queues_update(struct hc *hc, struct out *o);
@@ -235,6 +248,12 @@ int mdstat_parse(const char *p, size_t len, struct out *o);
 int sockstat_parse(const char *p, size_t len, int ipv4, long pagesize,
 		   struct out *o);
 int udp_queues_parse(const char *p, size_t len, uint64_t *tx, uint64_t *rx);
+/* /proc/<pid>/stat: state (NUL-terminated) and num_threads. */
+int procstat_parse(const char *p, size_t len, char state[64],
+		   int64_t *threads);
+/* /proc/interrupts; hc and o may be NULL (syntax only). */
+int interrupts_parse(const char *p, size_t len, struct hc *hc,
+		     struct out *o);
 /* os-release into 13 bufs (BUILD_ID ... VERSION_ID, SUPPORT_END). */
 int os_release_parse(const char *p, size_t len, struct buf *v);
 

@@ -359,3 +359,22 @@ int softnet_update(struct hc *hc, struct out *o)
 	buf_free(&b);
 	return rc;
 }
+
+int kernel_hung_update(struct hc *hc, struct out *o)
+{
+	uint64_t n;
+
+	if (proc_u64(hc, "sys/kernel/hung_task_detect_count", &n) < 0) {
+		if (errno == ENOENT)
+			return HC_NODATA;
+		log_error("kernel_hung: cannot read hung_task_detect_count: %s",
+			  strerror(errno));
+		return HC_FAIL;
+	}
+	if (out_add(o, "node_kernel_hung_tasks_total",
+		    "Total number of tasks that have been detected as hung "
+		    "since the system booted.", OUT_COUNTER, (double)n,
+		    NULL) < 0)
+		return HC_FAIL;
+	return HC_OK;
+}

@@ -27,14 +27,18 @@ struct collector collectors[] = {
 	{ "filefd", 1, NULL, filefd_update, 0 },
 	{ "filesystem", 1, filesystem_init, filesystem_update, 0 },
 	{ "hwmon", 1, hwmon_init, hwmon_update, 0 },
+	{ "interrupts", 0, interrupts_init, interrupts_update, 0 },
+	{ "kernel_hung", 1, NULL, kernel_hung_update, 0 },
 	{ "loadavg", 1, NULL, loadavg_update, 0 },
 	{ "mdadm", 1, NULL, mdadm_update, 0 },
 	{ "meminfo", 1, NULL, meminfo_update, 0 },
-	{ "netdev", 1, netdev_init, netdev_update, 0 },
 	{ "netclass", 1, netclass_init, netclass_update, 0 },
+	{ "netdev", 1, netdev_init, netdev_update, 0 },
 	{ "netstat", 1, netstat_init, netstat_update, 0 },
 	{ "os", 1, NULL, os_update, 0 },
+	{ "powersupplyclass", 1, powersupply_init, powersupply_update, 0 },
 	{ "pressure", 1, NULL, pressure_update, 0 },
+	{ "processes", 0, NULL, processes_update, 0 },
 	{ "schedstat", 1, NULL, schedstat_update, 0 },
 	{ "sockstat", 1, NULL, sockstat_update, 0 },
 	{ "softnet", 1, NULL, softnet_update, 0 },
@@ -105,6 +109,11 @@ enum {
 	OPT_NO_ARP_NETLINK,
 	OPT_NETCLASS_IGNORED,
 	OPT_NETCLASS_INVALID_SPEED,
+	OPT_INTR_INCLUDE,
+	OPT_INTR_EXCLUDE,
+	OPT_INTR_ZEROS,
+	OPT_NO_INTR_ZEROS,
+	OPT_PS_IGNORED,
 };
 
 static const struct option fixed_options[] = {
@@ -130,10 +139,14 @@ static const struct option fixed_options[] = {
 	{ "collector.netdev.device-exclude", required_argument, NULL, OPT_NETDEV_EXCLUDE },
 	{ "collector.netdev.device-include", required_argument, NULL, OPT_NETDEV_INCLUDE },
 	{ "collector.netdev.enable-detailed-metrics", no_argument, NULL, OPT_NETDEV_DETAILED },
+	{ "collector.interrupts.include-zeros", no_argument, NULL, OPT_INTR_ZEROS },
+	{ "collector.interrupts.name-exclude", required_argument, NULL, OPT_INTR_EXCLUDE },
+	{ "collector.interrupts.name-include", required_argument, NULL, OPT_INTR_INCLUDE },
 	{ "collector.netclass.ignore-invalid-speed", no_argument, NULL, OPT_NETCLASS_INVALID_SPEED },
 	{ "collector.netclass.ignored-devices", required_argument, NULL, OPT_NETCLASS_IGNORED },
 	{ "collector.netdev.netlink", no_argument, NULL, OPT_NETDEV_NETLINK },
 	{ "collector.netstat.fields", required_argument, NULL, OPT_NETSTAT_FIELDS },
+	{ "collector.powersupply.ignored-supplies", required_argument, NULL, OPT_PS_IGNORED },
 	{ "collector.stat.softirq", no_argument, NULL, OPT_STAT_SOFTIRQ },
 	{ "collector.textfile.directory", required_argument, NULL, OPT_TEXTFILE_DIR },
 	{ "collector.vmstat.fields", required_argument, NULL, OPT_VMSTAT_FIELDS },
@@ -142,6 +155,7 @@ static const struct option fixed_options[] = {
 	{ "no-collector.arp.netlink", no_argument, NULL, OPT_NO_ARP_NETLINK },
 	{ "no-collector.cpu.guest", no_argument, NULL, OPT_NO_CPU_GUEST },
 	{ "no-collector.cpu.info", no_argument, NULL, OPT_NO_CPU_INFO },
+	{ "no-collector.interrupts.include-zeros", no_argument, NULL, OPT_NO_INTR_ZEROS },
 	{ "no-collector.netdev.netlink", no_argument, NULL, OPT_NO_NETDEV_NETLINK },
 	{ "no-collector.stat.softirq", no_argument, NULL, OPT_NO_STAT_SOFTIRQ },
 	{ "path.procfs", required_argument, NULL, OPT_PROCFS },
@@ -324,6 +338,7 @@ int main(int argc, char **argv)
 	hc.cpu_guest = 1;
 	hc.netdev_netlink = 1;
 	hc.arp_netlink = 1;
+	hc.intr_include_zeros = 1;
 	hc.fs_mount_timeout_ms = 5000;
 	hc.netstat_fields =
 		"^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)"
@@ -461,6 +476,7 @@ int main(int argc, char **argv)
 		case OPT_NETDEV_NETLINK:
 			hc.netdev_netlink = 1;
 	hc.arp_netlink = 1;
+	hc.intr_include_zeros = 1;
 			break;
 		case OPT_NO_NETDEV_NETLINK:
 			hc.netdev_netlink = 0;
@@ -485,6 +501,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_ARP_NETLINK:
 			hc.arp_netlink = 1;
+	hc.intr_include_zeros = 1;
 			break;
 		case OPT_NO_ARP_NETLINK:
 			hc.arp_netlink = 0;
@@ -494,6 +511,21 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NETCLASS_INVALID_SPEED:
 			hc.netclass_ignore_invalid_speed = 1;
+			break;
+		case OPT_INTR_INCLUDE:
+			hc.intr_include = optarg;
+			break;
+		case OPT_INTR_EXCLUDE:
+			hc.intr_exclude = optarg;
+			break;
+		case OPT_INTR_ZEROS:
+			hc.intr_include_zeros = 1;
+			break;
+		case OPT_NO_INTR_ZEROS:
+			hc.intr_include_zeros = 0;
+			break;
+		case OPT_PS_IGNORED:
+			hc.ps_ignored = optarg;
 			break;
 		case OPT_STATS_FILE:
 			st.path = optarg;

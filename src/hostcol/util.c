@@ -462,6 +462,9 @@ void hc_cleanup(struct hc *hc)
 	filter_free(&hc->hwmon_chip_filter);
 	filter_free(&hc->hwmon_sensor_filter);
 	filter_free(&hc->arp_filter);
+	filter_free(&hc->intr_filter);
+	regex_free(hc->ps_ignored_re);
+	hc->ps_ignored_re = NULL;
 	regex_free(hc->netclass_ignored_re);
 	hc->netclass_ignored_re = NULL;
 	hc->cpu_flags_re = hc->cpu_bugs_re = NULL;

@@ -1,4 +1,4 @@
-/* fuzz_hostcol_proc.c: libFuzzer harness for hostcol's /proc parsers (meminfo, vmstat, stat, loadavg, netstat, pressure, diskstats, file-nr, conntrack, schedstat, softnet). */
+/* fuzz_hostcol_proc.c: libFuzzer harness for hostcol's /proc parsers (meminfo, vmstat, stat, loadavg, netstat, pressure, diskstats, file-nr, conntrack, schedstat, softnet, arp, sockstat, udp, mdstat, pid stat, interrupts, os-release). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +13,11 @@
 #include "../../src/hostcol/pressure.c"
 #include "../../src/hostcol/diskstats.c"
 #include "../../src/hostcol/kernel.c"
+#include "../../src/hostcol/arp.c"
+#include "../../src/hostcol/sockstat.c"
+#include "../../src/hostcol/mdadm.c"
+#include "../../src/hostcol/procs.c"
+#include "../../src/hostcol/sysinfo.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,7 +28,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *p = (const char *)data;
 	struct out o;
 	double load[3], some, full, fa, fm;
-	uint64_t sum[17];
+	uint64_t sum[17], tx, rx;
+	struct buf osv[13];
+	char state[64];
+	int64_t threads;
+	size_t i;
 	size_t third = size / 3;
 
 	if (!ready) {
@@ -48,6 +57,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)conntrack_stat_parse(p, size, sum);
 	(void)schedstat_parse(p, size, &o);
 	(void)softnet_parse(p, size, &o);
+	(void)arp_proc_count(p, size);
+	(void)sockstat_parse(p, size, 1, 4096, &o);
+	(void)udp_queues_parse(p, size, &tx, &rx);
+	(void)mdstat_parse(p, size, &o);
+	(void)procstat_parse(p, size, state, &threads);
+	(void)interrupts_parse(p, size, NULL, &o);
+	for (i = 0; i < 13; i++)
+		buf_init(&osv[i], 65536);
+	(void)os_release_parse(p, size, osv);
+	for (i = 0; i < 13; i++)
+		buf_free(&osv[i]);
 	(void)netstat_parse(p, third, p + third, third, p + 2 * third,
 			    size - 2 * third, hc.netstat_re, &o);
 	out_free(&o);

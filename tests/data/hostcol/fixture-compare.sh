@@ -20,7 +20,7 @@ case $1 in /*) hostcol=$1 ;; *) hostcol=$(pwd)/$1 ;; esac
 peers=$2
 work=$3
 
-collectors='arp conntrack cpu cpufreq diskstats entropy filefd hwmon loadavg mdadm meminfo netclass netdev netstat os pressure schedstat sockstat softnet stat textfile thermal_zone time udp_queues vmstat'
+collectors='arp conntrack cpu cpufreq diskstats entropy filefd hwmon interrupts kernel_hung loadavg mdadm meminfo netclass netdev netstat os powersupplyclass pressure processes schedstat sockstat softnet stat textfile thermal_zone time udp_queues vmstat'
 
 F=collector/fixtures
 mkdir -p "$work/collector" || exit 2
