@@ -63,3 +63,55 @@ int args_readable(const char *opt, const char *arg)
 		return args_bad(opt, arg, strerror(errno));
 	return 0;
 }
+
+int args_http(int opt, const char *arg, struct http_opts *o)
+{
+	switch (opt) {
+	case ARGS_HTTP_BASIC_USER:
+		o->basic_user = arg;
+		return 1;
+	case ARGS_HTTP_BASIC_PASS_FILE:
+		o->basic_password_file = arg;
+		return args_readable("--basic-auth-password-file", arg) < 0 ? -1
+									    : 1;
+	case ARGS_HTTP_BEARER_FILE:
+		o->bearer_token_file = arg;
+		return args_readable("--bearer-token-file", arg) < 0 ? -1 : 1;
+	case ARGS_HTTP_CA:
+		o->ca_file = arg;
+		return args_readable("--ca-file", arg) < 0 ? -1 : 1;
+	case ARGS_HTTP_CERT:
+		o->cert_file = arg;
+		return args_readable("--cert-file", arg) < 0 ? -1 : 1;
+	case ARGS_HTTP_INSECURE:
+		o->insecure_skip_verify = 1;
+		return 1;
+	case ARGS_HTTP_KEY:
+		o->key_file = arg;
+		return args_readable("--key-file", arg) < 0 ? -1 : 1;
+	case ARGS_HTTP_PROXY:
+		o->proxy_url = arg;
+		return 1;
+	case ARGS_HTTP_SERVER_NAME:
+		o->server_name = arg;
+		return 1;
+	}
+	return 0;
+}
+
+int args_http_check(const struct http_opts *o)
+{
+	if (!o->cert_file != !o->key_file) {
+		log_error("--cert-file and --key-file go together");
+		return -1;
+	}
+	if (o->basic_password_file && !o->basic_user) {
+		log_error("--basic-auth-password-file needs --basic-auth-user");
+		return -1;
+	}
+	if (o->basic_user && o->bearer_token_file) {
+		log_error("basic auth and a bearer token exclude each other");
+		return -1;
+	}
+	return 0;
+}

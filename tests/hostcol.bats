@@ -365,7 +365,7 @@ damage() {
 	damage proc/net/udp 'sl local rem st q\n 0: 0100007F:0035 00000000:0000 07 00000010:00000020 00:00000000 00000000 0 0 1 2 ffff 0\n'
 	damage proc/net/arp 'IP address HW type Flags HW address Mask Device\n10.0.0.1 0x1 0x2 aa:bb:cc:dd:ee:ff * eth0\n'
 	damage proc/interrupts '  CPU0 CPU1\n  0: 1 0 IO-APIC 2-edge timer\nERR: 3\n'
-	rm -rf "$T/f/proc/10" "$T/f/sys/class/power_supply/BAT0"
+	rm -rf "$T/f/proc/10" "$T/f/sys/class/power_supply/BAT0" "$T/f/proc/net/sockstat6"
 	run_on "$T/f" mdadm sockstat udp_queues arp interrupts powersupplyclass --no-collector.arp.netlink --no-collector.interrupts.include-zeros
 	[ "$rc" -eq 0 ]
 	grep -v '^#' "$T/out" | grep -v '^node_scrape_' | awk '{ $NF = ""; sub(/ $/, ""); print }' |
@@ -415,7 +415,7 @@ EOF
 	grep -v '^#' "$T/out" | grep -v '^node_scrape_' | awk '{ $NF = ""; sub(/ $/, ""); print }' >"$T/got"
 	cat >"$T/want" <<'EOF'
 node_os_info{id="debian",name="Debian GNU/Linux",pretty_name="Debian \"12\" $x",version_id="12.4b"} 1
-node_os_support_end_timestamp_seconds 1.8305856e+09
+node_os_support_end_timestamp_seconds 1.845936e+09
 node_os_version{id="debian",name="Debian GNU/Linux"} 12.4
 EOF
 	diff -u "$T/want" "$T/got"

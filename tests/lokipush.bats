@@ -82,6 +82,16 @@ PY
 	"$LP" -u http://x --format xml </dev/null 2>"$T/err" && st=0 || st=$?
 	[ "$st" -eq 2 ]
 	[ "$(cat "$T/err")" = "lokipush: invalid --format 'xml': not 'protobuf' or 'json'" ]
+	"$LP" -u http://x --ca-file "$T/none" </dev/null 2>"$T/err" && st=0 || st=$?
+	[ "$st" -eq 2 ]
+	[ "$(cat "$T/err")" = "lokipush: invalid --ca-file '$T/none': No such file or directory" ]
+	touch "$T/cert"
+	"$LP" -u http://x --cert-file "$T/cert" </dev/null 2>"$T/err" && st=0 || st=$?
+	[ "$st" -eq 2 ]
+	[ "$(cat "$T/err")" = "lokipush: --cert-file and --key-file go together" ]
+	"$LP" -u http://x --max-retries -1 </dev/null 2>"$T/err" && st=0 || st=$?
+	[ "$st" -eq 2 ]
+	[ "$(cat "$T/err")" = "lokipush: invalid --max-retries '-1': not a number in [0, 1000000]" ]
 }
 
 @test "lokipush -c: a bad key names file, line and key, exit 2" {

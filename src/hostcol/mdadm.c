@@ -263,9 +263,20 @@ int mdstat_parse(const char *p, size_t len, struct out *o)
 	size_t nknown = 0;
 	int rc = -1;
 
-	ln = malloc(MD_MAX_LINES * sizeof(*ln));
-	if (!ln)
-		return -1;
+	{
+		const char *q = p, *e = p + len;
+		size_t cnt = 1;
+
+		while (q < e && (q = memchr(q, '\n', (size_t)(e - q)))) {
+			cnt++;
+			q++;
+		}
+		if (cnt > MD_MAX_LINES)
+			return -1;
+		ln = malloc(cnt * sizeof(*ln));
+		if (!ln)
+			return -1;
+	}
 	/* strings.Split(data, "\n"): a final newline makes a last empty line. */
 	for (;;) {
 		const char *nlp = memchr(p + pos, '\n', len - pos);

@@ -42,43 +42,42 @@ static const char usage_text[] =
 	"  [--no-retry-on-429] [--proxy-url URL] [--remote-timeout DUR]\n"
 	"  [--server-name NAME] [--tenant-id ID]\n";
 
+/* and the HTTP client flags of args.h (ARGS_HTTP_*) */
 enum {
-	OPT_BASIC_USER = 256, OPT_BASIC_PASS_FILE, OPT_BATCH_SIZE,
-	OPT_BATCH_WAIT, OPT_BEARER_FILE, OPT_CA, OPT_CERT, OPT_DRAIN,
-	OPT_FORMAT, OPT_HEADER, OPT_INSECURE, OPT_KEY, OPT_MAX_AGE,
-	OPT_MAX_BACKOFF, OPT_MAX_RETRIES, OPT_MIN_BACKOFF, OPT_NO_FSYNC,
-	OPT_NO_429, OPT_PROXY, OPT_QMAX_AGE, OPT_QMAX_BYTES, OPT_TIMEOUT,
-	OPT_SERVER_NAME, OPT_STATS, OPT_TENANT, OPT_VERSION,
+	OPT_BATCH_SIZE = 256, OPT_BATCH_WAIT, OPT_DRAIN, OPT_FORMAT,
+	OPT_HEADER, OPT_MAX_AGE, OPT_MAX_BACKOFF, OPT_MAX_RETRIES,
+	OPT_MIN_BACKOFF, OPT_NO_FSYNC, OPT_NO_429, OPT_QMAX_AGE,
+	OPT_QMAX_BYTES, OPT_TIMEOUT, OPT_STATS, OPT_TENANT, OPT_VERSION,
 };
 
 static const struct option longopts[] = {
 	{ "basic-auth-password-file", required_argument, NULL,
-	  OPT_BASIC_PASS_FILE },
-	{ "basic-auth-user", required_argument, NULL, OPT_BASIC_USER },
+	  ARGS_HTTP_BASIC_PASS_FILE },
+	{ "basic-auth-user", required_argument, NULL, ARGS_HTTP_BASIC_USER },
 	{ "batch-size", required_argument, NULL, OPT_BATCH_SIZE },
 	{ "batch-wait", required_argument, NULL, OPT_BATCH_WAIT },
-	{ "bearer-token-file", required_argument, NULL, OPT_BEARER_FILE },
-	{ "ca-file", required_argument, NULL, OPT_CA },
-	{ "cert-file", required_argument, NULL, OPT_CERT },
+	{ "bearer-token-file", required_argument, NULL, ARGS_HTTP_BEARER_FILE },
+	{ "ca-file", required_argument, NULL, ARGS_HTTP_CA },
+	{ "cert-file", required_argument, NULL, ARGS_HTTP_CERT },
 	{ "config", required_argument, NULL, 'c' },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "header", required_argument, NULL, OPT_HEADER },
 	{ "help", no_argument, NULL, 'h' },
-	{ "insecure-skip-verify", no_argument, NULL, OPT_INSECURE },
-	{ "key-file", required_argument, NULL, OPT_KEY },
+	{ "insecure-skip-verify", no_argument, NULL, ARGS_HTTP_INSECURE },
+	{ "key-file", required_argument, NULL, ARGS_HTTP_KEY },
 	{ "max-age", required_argument, NULL, OPT_MAX_AGE },
 	{ "max-backoff", required_argument, NULL, OPT_MAX_BACKOFF },
 	{ "max-retries", required_argument, NULL, OPT_MAX_RETRIES },
 	{ "min-backoff", required_argument, NULL, OPT_MIN_BACKOFF },
 	{ "no-fsync", no_argument, NULL, OPT_NO_FSYNC },
 	{ "no-retry-on-429", no_argument, NULL, OPT_NO_429 },
-	{ "proxy-url", required_argument, NULL, OPT_PROXY },
+	{ "proxy-url", required_argument, NULL, ARGS_HTTP_PROXY },
 	{ "queue-dir", required_argument, NULL, 'q' },
 	{ "queue-max-age", required_argument, NULL, OPT_QMAX_AGE },
 	{ "queue-max-bytes", required_argument, NULL, OPT_QMAX_BYTES },
 	{ "remote-timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "server-name", required_argument, NULL, OPT_SERVER_NAME },
+	{ "server-name", required_argument, NULL, ARGS_HTTP_SERVER_NAME },
 	{ "stats-file", required_argument, NULL, OPT_STATS },
 	{ "tenant-id", required_argument, NULL, OPT_TENANT },
 	{ "url", required_argument, NULL, 'u' },
@@ -351,14 +350,11 @@ static int endpoint_option(struct lp_endpoint *ep, int c, const char *arg)
 {
 	long n;
 	uint64_t sz;
+	int r = args_http(c, arg, &ep->http);
 
+	if (r != 0)
+		return r < 0 ? -1 : 0;
 	switch (c) {
-	case OPT_BASIC_USER:
-		ep->http.basic_user = arg;
-		return 0;
-	case OPT_BASIC_PASS_FILE:
-		ep->http.basic_password_file = arg;
-		return args_readable("--basic-auth-password-file", arg);
 	case OPT_BATCH_SIZE:
 		if (args_size("--batch-size", arg, 1, 64u << 20, &sz) < 0)
 			return -1;
@@ -366,15 +362,6 @@ static int endpoint_option(struct lp_endpoint *ep, int c, const char *arg)
 		return 0;
 	case OPT_BATCH_WAIT:
 		return args_duration("--batch-wait", arg, 1, &ep->batch_wait_ms);
-	case OPT_BEARER_FILE:
-		ep->http.bearer_token_file = arg;
-		return args_readable("--bearer-token-file", arg);
-	case OPT_CA:
-		ep->http.ca_file = arg;
-		return args_readable("--ca-file", arg);
-	case OPT_CERT:
-		ep->http.cert_file = arg;
-		return args_readable("--cert-file", arg);
 	case OPT_FORMAT:
 		if (strcmp(arg, "json") == 0)
 			ep->format = LP_JSON;
@@ -397,12 +384,6 @@ static int endpoint_option(struct lp_endpoint *ep, int c, const char *arg)
 		ep->flag_headers[ep->nflag_headers++] = arg;
 		return 0;
 	}
-	case OPT_INSECURE:
-		ep->http.insecure_skip_verify = 1;
-		return 0;
-	case OPT_KEY:
-		ep->http.key_file = arg;
-		return args_readable("--key-file", arg);
 	case OPT_MAX_AGE:
 		return args_duration("--max-age", arg, 0, &ep->max_age_ms);
 	case OPT_MAX_BACKOFF:
@@ -417,15 +398,9 @@ static int endpoint_option(struct lp_endpoint *ep, int c, const char *arg)
 	case OPT_NO_429:
 		ep->retry_on_429 = 0;
 		return 0;
-	case OPT_PROXY:
-		ep->http.proxy_url = arg;
-		return 0;
 	case OPT_TIMEOUT:
 		return args_duration("--remote-timeout", arg, 1,
 				    &ep->remote_timeout_ms);
-	case OPT_SERVER_NAME:
-		ep->http.server_name = arg;
-		return 0;
 	case OPT_TENANT:
 		if (!*arg || strchr(arg, '\n') || strchr(arg, '\r'))
 			return args_bad("--tenant-id", arg, "not a one-line name");
@@ -440,18 +415,8 @@ static int check_url_flags(struct lp_endpoint *ep, const char *url)
 	if (strncmp(url, "http://", 7) != 0 &&
 	    strncmp(url, "https://", 8) != 0)
 		return args_bad("-u", url, "not an http or https URL");
-	if (!!ep->http.cert_file != !!ep->http.key_file) {
-		log_error("--cert-file and --key-file go together");
+	if (args_http_check(&ep->http) < 0)
 		return -1;
-	}
-	if (ep->http.basic_password_file && !ep->http.basic_user) {
-		log_error("--basic-auth-password-file needs --basic-auth-user");
-		return -1;
-	}
-	if (ep->http.basic_user && ep->http.bearer_token_file) {
-		log_error("basic auth and a bearer token exclude each other");
-		return -1;
-	}
 	if (ep->max_backoff_ms < ep->min_backoff_ms) {
 		log_error("--max-backoff is less than --min-backoff");
 		return -1;
