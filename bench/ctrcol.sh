@@ -45,7 +45,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-sh tests/data/ctrcol/mkimage.sh "$IMAGE" || exit 1
+sh tests/docker-image.sh "$IMAGE" || exit 1
 for ((i = 0; i < CONTAINERS; i++)); do
 	docker run -d --label obs.test=1 --label obs.bench=ctrcol \
 		--label "com.example.index=$i" -m 32m "$IMAGE" sleep 3600 >>"$ids" || exit 1

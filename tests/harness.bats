@@ -335,18 +335,6 @@ built_progs() {
 	done
 }
 
-# --- the demo -------------------------------------------------------------
-
-@test "make demo: node metrics reach Prometheus through relabel and rwsend" {
-	skip_unless_bin relabel
-	skip_unless_bin rwsend
-	TMPDIR=$T BIN=$OBS_BIN timeout 120 sh "$OBS_ROOT/share/demo/run" >"$T/out" 2>"$T/err" && st=0 || st=$?
-	[ "$st" -eq 0 ] || { cat "$T/out" "$T/err"; return 1; }
-	grep -Eq '^demo: [1-9][0-9]* series arrived in Prometheus$' "$T/out"
-	# Its peers are gone with it.
-	[ -z "$(pgrep -f -- "$T/" || true)" ]
-}
-
 # --- the scripts themselves -----------------------------------------------
 
 @test "the harness, demo, bench and CI scripts pass shellcheck" {

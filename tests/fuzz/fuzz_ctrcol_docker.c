@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct json_doc doc;
 	struct dmeta m;
 	size_t n = 0, i;
-	double t;
+	int64_t t;
 	char *p = malloc(size ? size : 1);
 
 	if (!p)

@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			last = e.log[e.len - 1];
 		(void)last;
 	}
-	dlog_parse_time(p, size, &ns);
+	docker_parse_time(p, size, &ns);
 	for (;;) {
 		long n = dlog_frame(p + off, size - off, &stream, &pl, &plen);
 
