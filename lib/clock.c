@@ -47,3 +47,18 @@ clock_sleep_ms(int64_t ms)
 	/* One call only: EINTR means a signal the caller wants to see. */
 	(void)nanosleep(&ts, NULL);
 }
+
+/* Howard Hinnant's days_from_civil: years run March to February, so the
+ * leap day is last and eras of 400 years repeat exactly. */
+int64_t
+clock_days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}

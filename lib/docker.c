@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "docker.h"
 #include "http.h"
 #include "json.h"
@@ -140,19 +141,6 @@ static int digits(const char *s, size_t n, int *out)
 	return 0;
 }
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 int docker_parse_time(const char *s, size_t len, int64_t *ns)
 {
 	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
@@ -186,7 +174,7 @@ int docker_parse_time(const char *s, size_t len, int64_t *ns)
 	} else {
 		return -1;
 	}
-	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	t = clock_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 	t -= sign * (oh * 3600 + om * 60);
 	if (t < 0 || t > INT64_MAX / 1000000000 - 1)
 		return -1;

@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "buf.h"
+#include "hash.h"
 #include "log.h"
 #include "parse.h"
 #include "yconf.h"
@@ -104,21 +105,11 @@ load_error(const struct loader *ld, size_t line, const char *fmt, ...)
 	log_error("%s:%zu: %s", ld->doc->file, line, msg);
 }
 
-static uint64_t
-anchor_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 /* The slot holding name, or the empty slot where it would go. */
 static struct anchor *
 anchor_slot(struct anchor *tab, size_t cap, const char *name)
 {
-	size_t i = (size_t)anchor_hash(name) & (cap - 1);
+	size_t i = (size_t)obs_fnv1a64(name, strlen(name)) & (cap - 1);
 
 	while (tab[i].name && strcmp(tab[i].name, name) != 0)
 		i = (i + 1) & (cap - 1);

@@ -364,38 +364,41 @@ config_error() {
 # are left out of the comparison: metadata waits for the next lines of its
 # family, which a run of one line does not have (the test above checks them).
 cache_oracle() {
-	local line rule=0 name=0 bad=0 lin=0 s=0
+	local line n=0 s=0 sink
 	"$R" "$@" --stats-file "$T/s.prom" "$D/cache.prom" >"$T/out" 2>/dev/null
+	mkdir "$T/alone.d"
 	: >"$T/alone"
 	while IFS= read -r line; do
+		n=$((n + 1))
 		printf '%s\n' "$line" >"$T/line"
-		"$R" "$@" --stats-file "$T/s1.prom" "$T/line" >"$T/o1" \
-		    2>/dev/null || s=$?
+		sink=$T/alone
+		case $line in '#'*) sink=/dev/null ;; esac
+		"$R" "$@" --stats-file "$T/alone.d/$n.prom" "$T/line" \
+		    >>"$sink" 2>/dev/null || s=$?
 		[ "$s" -eq 0 ]
-		case $line in '#'*) ;; *) cat "$T/o1" >>"$T/alone" ;; esac
-		lin=$((lin + $(sed -n 's/^obs_relabel_lines_in_total //p' "$T/s1.prom")))
-		rule=$((rule + $(sed -n 's/^obs_relabel_dropped_total{reason="rule"} //p' "$T/s1.prom")))
-		name=$((name + $(sed -n 's/^obs_relabel_dropped_total{reason="invalid_name"} //p' "$T/s1.prom")))
-		bad=$((bad + $(sed -n 's/^obs_relabel_dropped_total{reason="malformed"} //p' "$T/s1.prom")))
 	done <"$D/cache.prom"
+	[ "$n" -eq "$(wc -l <"$D/cache.prom")" ]
 	grep -v '^#' "$T/out" >"$T/whole"
 	diff -u "$T/alone" "$T/whole"
-	cat >"$T/want" <<-EOF
-	obs_relabel_lines_in_total $lin
-	obs_relabel_lines_out_total $(wc -l <"$T/out")
-	obs_relabel_dropped_total{reason="rule"} $rule
-	obs_relabel_dropped_total{reason="invalid_name"} $name
-	obs_relabel_dropped_total{reason="malformed"} $bad
-	obs_relabel_dropped_total{reason="stage"} 0
-	EOF
+	# The sums of the runs of one line, but lines out: the whole run's
+	# metadata and comments are not in them.
+	cat "$T"/alone.d/*.prom | awk -v out="$(wc -l <"$T/out")" '
+		/^#/ { next }
+		!($1 in sum) { order[++k] = $1 }
+		{ sum[$1] += $2 }
+		END {
+			sum["obs_relabel_lines_out_total"] = out
+			for (i = 1; i <= k; i++)
+				print order[i], sum[order[i]]
+		}' >"$T/want"
 	grep -v '^#' "$T/s.prom" >"$T/stats"
 	diff -u "$T/want" "$T/stats"
 	# Every kind of outcome was there to be remembered.
-	[ "$bad" -eq 10 ]
+	grep -qx 'obs_relabel_dropped_total{reason="malformed"} 10' "$T/stats"
 	[ "$(wc -l <"$T/whole")" -ge 150 ]
 	if [ "${1:-}" = -c ]; then
-		[ "$rule" -eq 30 ]
-		[ "$name" -eq 20 ]
+		grep -qx 'obs_relabel_dropped_total{reason="rule"} 30' "$T/stats"
+		grep -qx 'obs_relabel_dropped_total{reason="invalid_name"} 20' "$T/stats"
 	fi
 }
 
@@ -409,6 +412,70 @@ cache_oracle() {
 
 @test "series cache: whole file and each line alone agree (no rules)" {
 	cache_oracle
+}
+
+# The cache's bounds are fixed (65536 series, 16 MiB of text, pauses of
+# 1048576 lines), so this input is big enough to reach them: 70000 series
+# seen twice each (the table fills with as many hits as series: start
+# over), 30000 series of 330 bytes seen twice (the text fills first),
+# 70000 series seen once (no hits: the cache pauses), 1100000 lines of
+# three series (the pause ends within them), then series seen before.
+# Split into pieces of 50000 lines, each read by its own relabel, none of
+# it fills the cache: the pieces must give the same output and counts.
+# sum_stats: awk program that adds up the counters of stats files.
+sum_stats='
+	/^#/ { next }
+	!($1 in sum) { order[++k] = $1 }
+	{ sum[$1] += $2 }
+	END { for (i = 1; i <= k; i++) printf "%s %d\n", order[i], sum[order[i]] }'
+
+@test "series cache: starting over and pausing change nothing" {
+	awk 'BEGIN {
+		for (i = 0; i < 70000; i++) {
+			s = "up{instance=\"h" i ":9100\",job=\"node\"}"
+			printf "%s %d 1714557600000\n", s, i
+			printf "%s %d.5\n", s, i
+		}
+		pad = sprintf("%300s", "")
+		gsub(/ /, "x", pad)
+		for (i = 0; i < 30000; i++) {
+			s = "long{i=\"" i "\",pad=\"" pad "\",tmp_a=\"1\"}"
+			print s " 1e3"
+			printf "%s %d 1714557600000\n", s, i
+		}
+		for (i = 0; i < 70000; i++)
+			print "go_x{i=\"" i "\"} 1"
+		for (i = 0; i < 1100000; i++)
+			print (i % 3 == 0 ? "gone 2" : i % 3 == 1 ? "a 1" : \
+			    "m{a=\"1\",b=\"\"} 1.0")
+		for (i = 0; i < 1000; i++) {
+			print "up{instance=\"h" i ":9100\",job=\"node\"} 2"
+			print "bad_m 3"
+			print "a 1.0"
+		}
+	}' >"$T/big"
+	"$R" -c "$D/cache.yml" --stats-file "$T/s.prom" "$T/big" >"$T/out"
+	mkdir "$T/p"
+	split -l 50000 -a 3 -d "$T/big" "$T/p/in."
+	[ "$(ls "$T/p" | wc -l)" -eq 28 ]
+	for f in "$T"/p/in.*; do
+		"$R" -c "$D/cache.yml" --stats-file "$f.prom" "$f" >"$f.out"
+	done
+	cat "$T"/p/in.*[0-9].out >"$T/pieces"
+	cmp "$T/pieces" "$T/out"
+	# Counters are written as Prometheus writes floats (1.373e+06).
+	cat "$T"/p/in.*.prom | awk "$sum_stats" >"$T/want"
+	awk "$sum_stats" "$T/s.prom" >"$T/stats"
+	diff -u "$T/want" "$T/stats"
+	cat >"$T/want" <<-'EOF'
+	obs_relabel_lines_in_total 1373000
+	obs_relabel_lines_out_total 935333
+	obs_relabel_dropped_total{reason="rule"} 70000
+	obs_relabel_dropped_total{reason="invalid_name"} 367667
+	obs_relabel_dropped_total{reason="malformed"} 0
+	obs_relabel_dropped_total{reason="stage"} 0
+	EOF
+	diff -u "$T/want" "$T/stats"
 }
 
 # --- log entries --------------------------------------------------------------------

@@ -20,6 +20,8 @@ struct out_fam {
 	char *name;
 	char *help;
 	enum out_type type;
+	char *meta;		/* "# HELP ..." then "# TYPE ...", once formatted */
+	size_t helplen, typelen;
 };
 
 struct out_sample {
@@ -30,6 +32,8 @@ struct out_sample {
 	double v;
 	int kind;		/* OUT_PLAIN, or a part of a histogram/summary */
 	double bound;		/* le or quantile of an OUT_BUCKET/OUT_QUANTILE */
+	size_t llen;		/* bytes of the label pairs in arena */
+	size_t sid;		/* the series' slot in out.c's cache */
 };
 
 /* Parts of histograms and summaries, in the order they are written. */
@@ -42,6 +46,7 @@ struct out {
 	size_t n, cap;
 	struct buf arena;
 	struct labels ls;	/* scratch for writing */
+	struct buf metabuf;	/* scratch for # HELP and # TYPE lines */
 };
 
 void out_init(struct out *o);

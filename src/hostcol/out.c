@@ -14,6 +14,8 @@
 #define OUT_ARENA_MAX (256u * 1024 * 1024)
 #define OUT_MAX_LABELS 64
 
+static void cache_free(void);
+
 /* Families are found by name through a small open-addressing table. */
 static size_t *fam_index;
 static size_t fam_slots;
@@ -31,6 +33,7 @@ void out_init(struct out *o)
 {
 	memset(o, 0, sizeof(*o));
 	buf_init(&o->arena, OUT_ARENA_MAX);
+	buf_init(&o->metabuf, 1u << 20);
 	labels_init(&o->ls);
 }
 
@@ -51,6 +54,7 @@ void out_free(struct out *o)
 	for (i = 0; i < o->nfams; i++) {
 		free(o->fams[i].name);
 		free(o->fams[i].help);
+		free(o->fams[i].meta);
 	}
 	o->nfams = 0;
 	out_reset(o);
@@ -61,6 +65,8 @@ void out_free(struct out *o)
 	free(fam_index);
 	fam_index = NULL;
 	fam_slots = 0;
+	buf_free(&o->metabuf);
+	cache_free();
 	memset(o, 0, sizeof(*o));
 }
 
@@ -150,6 +156,7 @@ static long fam_get(struct out *o, const char *name, const char *help,
 	f->name = strdup(name);
 	f->help = strdup(help);
 	f->type = type;
+	f->meta = NULL;
 	if (!f->name || !f->help) {
 		free(f->name);
 		free(f->help);
@@ -205,6 +212,7 @@ int out_add_part(struct out *o, const char *name, const char *help,
 	s->v = v;
 	s->kind = kind;
 	s->bound = bound;
+	s->llen = o->arena.len - start;
 	o->n++;
 	return 0;
 }
@@ -292,14 +300,14 @@ static const char *type_word(enum out_type t)
 	return "untyped";
 }
 
-static int write_sample(struct out *o, struct lineio_writer *w,
-			const struct out_sample *s, int64_t ts)
+/* Builds the sample's label set (with __name__, le or quantile) in o->ls. */
+static int sample_labels(struct out *o, const struct out_sample *s)
 {
 	const struct out_fam *f = &o->fams[s->fam];
 	const char *p = o->arena.p ? o->arena.p + s->off : "";
 	char name[512], bound[VALUE_FMT_MAX];
 	const char *suffix = "";
-	size_t i;
+	size_t i, nl = strlen(f->name), sl;
 
 	switch (s->kind) {
 	case OUT_BUCKET:
@@ -314,22 +322,26 @@ static int write_sample(struct out *o, struct lineio_writer *w,
 	default:
 		break;
 	}
-	if ((size_t)hc_fmt(name, sizeof(name), "%s%s", f->name, suffix) >=
-	    sizeof(name)) {
+	sl = strlen(suffix);
+	if (nl + sl >= sizeof(name)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	memcpy(name, f->name, nl);
+	memcpy(name + nl, suffix, sl + 1);
 	labels_reset(&o->ls);
 	if (labels_push(&o->ls, LABELS_NAME, strlen(LABELS_NAME), name,
-			strlen(name)) < 0)
+			nl + sl) < 0)
 		return -1;
 	for (i = 0; i < s->nlabels; i++) {
 		const char *nm = p, *val;
+		size_t nml = strlen(p), vl;
 
-		p += strlen(p) + 1;
+		p += nml + 1;
 		val = p;
-		p += strlen(p) + 1;
-		if (labels_push(&o->ls, nm, strlen(nm), val, strlen(val)) < 0)
+		vl = strlen(p);
+		p += vl + 1;
+		if (labels_push(&o->ls, nm, nml, val, vl) < 0)
 			return -1;
 	}
 	if (s->kind == OUT_BUCKET || s->kind == OUT_QUANTILE) {
@@ -340,35 +352,259 @@ static int write_sample(struct out *o, struct lineio_writer *w,
 				strlen(bound)) < 0)
 			return -1;
 	}
-	if (labels_sort(&o->ls) < 0)
+	return labels_sort(&o->ls);
+}
+
+/*
+ * The series cache: a series (family, part, bound and label pairs) seen
+ * in an earlier cycle keeps its formatted text, name{label="value",...},
+ * so a cycle formats and escapes only new series.  When as many series
+ * as were seen in the last cycle have gone stale, it starts afresh.
+ */
+struct series {
+	uint64_t hash;
+	size_t key, klen;	/* into cache_keys */
+	size_t text, tlen;	/* into cache_text */
+};
+
+static struct series *cache;
+static size_t ncache;
+static size_t *cache_slot;	/* open addressing: index + 1, 0 empty */
+static size_t cache_slots;
+static struct buf cache_keys = BUF_INIT(OUT_ARENA_MAX);
+static struct buf cache_text = BUF_INIT(OUT_ARENA_MAX);
+static struct buf keybuf = BUF_INIT(1u << 20);
+
+/* The last cycle's series ids in insertion order and in written order:
+ * when a cycle adds the same series in the same order, its sorted order
+ * is the last one's. */
+static size_t *prev_ids, *prev_perm, nprev, capprev;
+
+static void cache_clear(void)
+{
+	free(cache);
+	free(cache_slot);
+	cache = NULL;
+	cache_slot = NULL;
+	ncache = cache_slots = 0;
+	buf_reset(&cache_keys);
+	buf_reset(&cache_text);
+	nprev = 0;
+}
+
+static void cache_free(void)
+{
+	cache_clear();
+	buf_free(&cache_keys);
+	buf_free(&cache_text);
+	buf_free(&keybuf);
+	free(prev_ids);
+	free(prev_perm);
+	prev_ids = prev_perm = NULL;
+	capprev = 0;
+}
+
+static uint64_t bytes_hash(const char *p, size_t n)
+{
+	uint64_t h = UINT64_C(1469598103934665603);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * UINT64_C(1099511628211);
+	return h ^ (h >> 29);
+}
+
+static int cache_grow_slots(void)
+{
+	size_t slots = cache_slots ? cache_slots * 2 : 1024, i;
+	size_t *t = calloc(slots, sizeof(*t));
+
+	if (!t)
 		return -1;
-	return lineio_write_sample(w, &o->ls, s->v, ts, 1);
+	for (i = 0; i < ncache; i++) {
+		size_t j = cache[i].hash & (slots - 1);
+
+		while (t[j])
+			j = (j + 1) & (slots - 1);
+		t[j] = i + 1;
+	}
+	free(cache_slot);
+	cache_slot = t;
+	cache_slots = slots;
+	return 0;
+}
+
+/* The cache id of sample s, adding (and formatting) it when new. */
+static long series_id(struct out *o, const struct out_sample *s)
+{
+	static size_t cap;
+	struct series *e;
+	uint64_t h;
+	size_t j;
+
+	buf_reset(&keybuf);
+	if (buf_add(&keybuf, &s->fam, sizeof(s->fam)) < 0 ||
+	    buf_add(&keybuf, &s->kind, sizeof(s->kind)) < 0 ||
+	    buf_add(&keybuf, &s->bound, sizeof(s->bound)) < 0 ||
+	    buf_add(&keybuf, o->arena.p + s->off, s->llen) < 0)
+		return -1;
+	h = bytes_hash(keybuf.p, keybuf.len);
+	if ((ncache + 1) * 2 > cache_slots && cache_grow_slots() < 0)
+		return -1;
+	j = h & (cache_slots - 1);
+	while (cache_slot[j]) {
+		e = &cache[cache_slot[j] - 1];
+		if (e->hash == h && e->klen == keybuf.len &&
+		    memcmp(cache_keys.p + e->key, keybuf.p, keybuf.len) == 0)
+			return (long)(cache_slot[j] - 1);
+		j = (j + 1) & (cache_slots - 1);
+	}
+	if (ncache == cap || !cache) {
+		size_t nc = ncache == cap ? (cap ? cap * 2 : 1024) : cap;
+		struct series *nv = realloc(cache, nc * sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		cache = nv;
+		cap = nc;
+	}
+	e = &cache[ncache];
+	e->hash = h;
+	e->key = cache_keys.len;
+	e->klen = keybuf.len;
+	e->text = cache_text.len;
+	if (buf_add(&cache_keys, keybuf.p, keybuf.len) < 0)
+		return -1;
+	if (sample_labels(o, s) < 0 ||
+	    lineio_format_series(&cache_text, &o->ls) < 0) {
+		buf_truncate(&cache_keys, e->key);
+		return -1;
+	}
+	e->tlen = cache_text.len - e->text;
+	cache_slot[j] = ncache + 1;
+	return (long)ncache++;
+}
+
+/* "# HELP name text" and "# TYPE name word", formatted once a family. */
+static int fam_meta(struct out *o, struct out_fam *f, struct lineio_writer *w)
+{
+	const char *t = type_word(f->type), *h;
+	size_t nl = strlen(f->name), i;
+	int valid = nl > 0;
+	struct buf *m = &o->metabuf;
+
+	if (f->meta)
+		goto write;
+	for (i = 0; i < nl; i++) {
+		char c = f->name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      c == '_' || c == ':' || (i > 0 && c >= '0' && c <= '9')))
+			valid = 0;
+	}
+	if (!valid)
+		return lineio_write_meta(w, META_HELP, f->name, f->help) < 0 ||
+		       lineio_write_meta(w, META_TYPE, f->name, t) < 0 ? -1 : 0;
+	buf_reset(m);
+	if (buf_add(m, "# HELP ", 7) < 0 || buf_add(m, f->name, nl) < 0 ||
+	    buf_addch(m, ' ') < 0)
+		return -1;
+	/* HELP escapes backslash and newline only, as Prometheus does. */
+	for (h = f->help; *h; h++) {
+		size_t run = strcspn(h, "\\\n");
+		int r;
+
+		if (run) {
+			if (buf_add(m, h, run) < 0)
+				return -1;
+			h += run;
+			if (!*h)
+				break;
+		}
+		r = *h == '\\' ? buf_add(m, "\\\\", 2) :
+				  buf_add(m, "\\n", 2);
+		if (r < 0)
+			return -1;
+	}
+	f->helplen = m->len;
+	if (buf_add(m, "# TYPE ", 7) < 0 || buf_add(m, f->name, nl) < 0 ||
+	    buf_addch(m, ' ') < 0 || buf_addstr(m, t) < 0)
+		return -1;
+	f->typelen = m->len - f->helplen;
+	f->meta = malloc(m->len);
+	if (!f->meta)
+		return -1;
+	memcpy(f->meta, m->p, m->len);
+write:
+	if (lineio_write_raw(w, f->meta, f->helplen) < 0 ||
+	    lineio_write_raw(w, f->meta + f->helplen, f->typelen) < 0)
+		return -1;
+	return 0;
 }
 
 int out_write(struct out *o, struct lineio_writer *w, int64_t ts_ms)
 {
-	size_t i;
-	size_t last = SIZE_MAX;
+	size_t i, last = SIZE_MAX, *perm;
+	int same;
 
-	sort_out = o;
-	if (o->n > 1)
-		qsort(o->s, o->n, sizeof(*o->s), sample_cmp);
-	sort_out = NULL;
+	/* Series seen before keep their text; too many stale ones, and the
+	 * cache starts afresh. */
+	if (ncache > 4096 && ncache > 2 * o->n)
+		cache_clear();
 	for (i = 0; i < o->n; i++) {
-		const struct out_sample *s = &o->s[i];
+		long id = series_id(o, &o->s[i]);
+
+		if (id < 0)
+			return -1;
+		o->s[i].sid = (size_t)id;
+	}
+	same = nprev == o->n;
+	for (i = 0; same && i < o->n; i++)
+		same = prev_ids[i] == o->s[i].sid;
+	if (o->n > capprev) {
+		size_t cap = o->n * 2;
+		size_t *a = realloc(prev_ids, cap * sizeof(*a));
+
+		if (!a)
+			return -1;
+		prev_ids = a;
+		a = realloc(prev_perm, cap * sizeof(*a));
+		if (!a)
+			return -1;
+		prev_perm = a;
+		capprev = cap;
+	}
+	perm = prev_perm;
+	if (!same) {
+		for (i = 0; i < o->n; i++)
+			prev_ids[i] = o->s[i].sid;
+		nprev = o->n;
+		sort_out = o;
+		if (o->n > 1)
+			qsort(o->s, o->n, sizeof(*o->s), sample_cmp);
+		sort_out = NULL;
+		/* The samples are in written order now; seq is where each
+		 * was added. */
+		for (i = 0; i < o->n; i++)
+			perm[i] = i;
+	}
+	for (i = 0; i < o->n; i++) {
+		const struct out_sample *s = &o->s[perm[i]];
+		const struct series *e = &cache[s->sid];
 
 		if (s->fam != last) {
-			const struct out_fam *f = &o->fams[s->fam];
-
-			if (lineio_write_meta(w, META_HELP, f->name,
-					      f->help) < 0 ||
-			    lineio_write_meta(w, META_TYPE, f->name,
-					      type_word(f->type)) < 0)
+			if (fam_meta(o, &o->fams[s->fam], w) < 0)
 				return -1;
 			last = s->fam;
 		}
-		if (write_sample(o, w, s, ts_ms) < 0)
+		if (lineio_write_series(w, cache_text.p + e->text, e->tlen,
+					s->v, ts_ms, 1) < 0)
 			return -1;
 	}
+	/* The next cycle reuses the order: written position -> the
+	 * insertion index of the sample written there. */
+	if (!same)
+		for (i = 0; i < o->n; i++)
+			perm[i] = o->s[i].seq;
 	return 0;
 }

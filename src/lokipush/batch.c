@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "expo.h"
+#include "hash.h"
 #include "json.h"
 #include "labels.h"
 #include "lokipush.h"
@@ -41,18 +42,6 @@ struct lp_batch {
 	size_t entries, bytes;
 	int64_t min_ts, max_ts;
 };
-
-static uint64_t fnv(const char *s, size_t n)
-{
-	uint64_t h = UINT64_C(14695981039346656037);
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= UINT64_C(1099511628211);
-	}
-	return h;
-}
 
 struct lp_batch *lp_batch_new(void)
 {
@@ -123,7 +112,7 @@ static int rehash(struct lp_batch *b)
 
 static struct stream *find_stream(struct lp_batch *b)
 {
-	uint64_t h = fnv(b->key.p, b->key.len);
+	uint64_t h = obs_fnv1a64(b->key.p, b->key.len);
 	struct stream *s;
 	size_t j;
 	long off;

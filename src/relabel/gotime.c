@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "clock.h"
 #include "gotime.h"
 #include "banned.h"
 
@@ -308,20 +309,6 @@ days_in(int m, long y)
 	return m == 2 && is_leap(y) ? 29 : d[m - 1];
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static char *tz_current;
 
 /* The offset of wall time tm in zone loc, found with mktime under TZ=loc. */
@@ -360,7 +347,7 @@ zone_offset(const char *loc, long year, int mon, int day, int hour, int min,
 	tt = mktime(&tm);
 	if (tt == (time_t)-1 && errno)
 		return -1;
-	wall = days_from_civil(year, mon, day) * 86400 + hour * 3600 +
+	wall = clock_days_from_civil(year, mon, day) * 86400 + hour * 3600 +
 	    min * 60 + sec;
 	*off = (long)(wall - (int64_t)tt);
 	return 0;
@@ -701,7 +688,7 @@ gotime_parse(const struct gotime *t, const char *s, size_t len,
 		*err = "cannot convert to the location";
 		return -1;
 	}
-	secs = days_from_civil(year, mon, day) * 86400 + hour * 3600L +
+	secs = clock_days_from_civil(year, mon, day) * 86400 + hour * 3600L +
 	    min * 60L + sec - off;
 	if (secs > INT64_MAX / 1000000000 - 1 ||
 	    secs < INT64_MIN / 1000000000 + 1) {

@@ -1,12 +1,11 @@
 /* config.c: rwsend's endpoints, from flags or a Prometheus remote_write file. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
 #include "buf.h"
+#include "hash.h"
+#include "httpconf.h"
 #include "log.h"
 #include "obs.h"
 #include "relabel.h"
@@ -38,39 +37,18 @@ void rw_endpoint_defaults(struct rw_endpoint *ep)
 }
 
 /* Headers the sender sets itself, as Prometheus' reservedHeaders. */
+static const char *const reserved[] = {
+	"Authorization", "Host", "Content-Encoding", "Content-Length",
+	"Content-Type", "User-Agent", "Connection", "Keep-Alive",
+	"Proxy-Authenticate", "Proxy-Authorization", "Www-Authenticate",
+	"Accept-Encoding", "X-Prometheus-Remote-Write-Version",
+	"X-Prometheus-Remote-Read-Version",
+	"X-Prometheus-Scrape-Timeout-Seconds", NULL,
+};
+
 int rw_header_ok(const char *name, size_t len)
 {
-	static const char *const reserved[] = {
-		"Authorization", "Host", "Content-Encoding", "Content-Length",
-		"Content-Type", "User-Agent", "Connection", "Keep-Alive",
-		"Proxy-Authenticate", "Proxy-Authorization", "Www-Authenticate",
-		"Accept-Encoding", "X-Prometheus-Remote-Write-Version",
-		"X-Prometheus-Remote-Read-Version",
-		"X-Prometheus-Scrape-Timeout-Seconds",
-	};
-	size_t i;
-
-	if (!len)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (name[i] <= ' ' || name[i] == ':' || name[i] == 0x7f)
-			return 0;
-	for (i = 0; i < ARRAY_SIZE(reserved); i++)
-		if (strlen(reserved[i]) == len &&
-		    strncasecmp(reserved[i], name, len) == 0)
-			return 0;
-	return 1;
-}
-
-static uint64_t fnv64(const char *s)
-{
-	uint64_t h = UINT64_C(14695981039346656037);
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= UINT64_C(1099511628211);
-	}
-	return h;
+	return httpconf_header_ok(name, len, reserved);
 }
 
 int rw_endpoint_finish(struct rw_endpoint *ep)
@@ -98,8 +76,9 @@ int rw_endpoint_finish(struct rw_endpoint *ep)
 				goto nomem;
 		}
 	} else {
-		if (buf_addf(&q, "url-%016llx",
-			     (unsigned long long)fnv64(ep->url)) < 0)
+		uint64_t h = obs_fnv1a64(ep->url, strlen(ep->url));
+
+		if (buf_addf(&q, "url-%016llx", (unsigned long long)h) < 0)
 			goto nomem;
 		ep->name = NULL;
 	}
@@ -110,195 +89,6 @@ int rw_endpoint_finish(struct rw_endpoint *ep)
 nomem:
 	buf_free(&q);
 	return -1;
-}
-
-static char *own(struct rw_config *cfg, char *s)
-{
-	char **v;
-
-	if (!s)
-		return NULL;
-	v = realloc(cfg->owned, (cfg->nowned + 1) * sizeof(*v));
-	if (!v) {
-		free(s);
-		return NULL;
-	}
-	cfg->owned = v;
-	cfg->owned[cfg->nowned++] = s;
-	return s;
-}
-
-/* A file name relative to the config file's directory, as Prometheus. */
-static int file_key(struct rw_config *cfg, const struct ynode *map,
-		    const char *key, const char **out)
-{
-	const struct ynode *v = ynode_get(map, key);
-	const char *slash;
-	struct buf p = BUF_INIT(4096);
-	int r = yconf_str(map, key, out);
-
-	if (r != 0)
-		return r;
-	slash = strrchr(v->file, '/');
-	if (v->str[0] != '/' && slash &&
-	    buf_add(&p, v->file, (size_t)(slash - v->file) + 1) < 0)
-		goto nomem;
-	if (buf_add(&p, v->str, v->len) < 0)
-		goto nomem;
-	if (access(p.p, R_OK) < 0) {
-		yconf_error(v, key, "cannot read '%s': %s", p.p,
-			    strerror(errno));
-		buf_free(&p);
-		return -1;
-	}
-	*out = own(cfg, p.p);
-	if (!*out)
-		goto nomem;
-	return 0;
-nomem:
-	buf_free(&p);
-	yconf_error(v, key, "out of memory");
-	return -1;
-}
-
-static int load_auth(struct rw_config *cfg, struct rw_endpoint *ep,
-		     const struct ynode *item)
-{
-	static const char *const basic_keys[] = { "username", "password",
-		"password_file", NULL };
-	static const char *const authz_keys[] = { "type", "credentials",
-		"credentials_file", NULL };
-	const struct ynode *ba = NULL, *az = NULL;
-	int n = 0;
-
-	if (yconf_map(item, "basic_auth", &ba) < 0 ||
-	    yconf_map(item, "authorization", &az) < 0)
-		return -1;
-	if (ba) {
-		n++;
-		if (yconf_check_keys(ba, basic_keys) < 0 ||
-		    yconf_str(ba, "username", &ep->http.basic_user) < 0 ||
-		    yconf_str(ba, "password", &ep->http.basic_password) < 0 ||
-		    file_key(cfg, ba, "password_file",
-			     &ep->http.basic_password_file) < 0)
-			return -1;
-		if (ep->http.basic_password && ep->http.basic_password_file) {
-			yconf_error(ba, "basic_auth",
-				    "at most one of password and password_file");
-			return -1;
-		}
-		if (!ep->http.basic_user)
-			ep->http.basic_user = "";
-	}
-	if (az) {
-		n++;
-		if (yconf_check_keys(az, authz_keys) < 0 ||
-		    yconf_str(az, "type", &ep->http.auth_type) < 0 ||
-		    yconf_str(az, "credentials", &ep->http.bearer_token) < 0 ||
-		    file_key(cfg, az, "credentials_file",
-			     &ep->http.bearer_token_file) < 0)
-			return -1;
-		if (ep->http.bearer_token && ep->http.bearer_token_file) {
-			yconf_error(az, "authorization",
-				    "at most one of credentials and "
-				    "credentials_file");
-			return -1;
-		}
-		if (ep->http.auth_type &&
-		    strcasecmp(ep->http.auth_type, "basic") == 0) {
-			yconf_error(az, "type",
-				    "authorization type cannot be Basic");
-			return -1;
-		}
-	}
-	{
-		const char *tok = NULL, *tokf = NULL;
-
-		if (yconf_str(item, "bearer_token", &tok) < 0 ||
-		    file_key(cfg, item, "bearer_token_file", &tokf) < 0)
-			return -1;
-		if (tok || tokf) {
-			n++;
-			if (tok && tokf) {
-				yconf_error(item, "bearer_token",
-					    "at most one of bearer_token and "
-					    "bearer_token_file");
-				return -1;
-			}
-			ep->http.bearer_token = tok;
-			ep->http.bearer_token_file = tokf;
-		}
-	}
-	if (n > 1) {
-		yconf_error(item, NULL,
-			    "at most one of basic_auth, authorization, "
-			    "bearer_token and bearer_token_file");
-		return -1;
-	}
-	return 0;
-}
-
-static int load_tls(struct rw_config *cfg, struct rw_endpoint *ep,
-		    const struct ynode *item)
-{
-	static const char *const keys[] = { "ca_file", "cert_file",
-		"key_file", "server_name", "insecure_skip_verify", NULL };
-	const struct ynode *t = NULL;
-
-	if (yconf_map(item, "tls_config", &t) < 0)
-		return -1;
-	if (!t)
-		return 0;
-	if (yconf_check_keys(t, keys) < 0 ||
-	    file_key(cfg, t, "ca_file", &ep->http.ca_file) < 0 ||
-	    file_key(cfg, t, "cert_file", &ep->http.cert_file) < 0 ||
-	    file_key(cfg, t, "key_file", &ep->http.key_file) < 0 ||
-	    yconf_str(t, "server_name", &ep->http.server_name) < 0 ||
-	    yconf_bool(t, "insecure_skip_verify",
-		       &ep->http.insecure_skip_verify) < 0)
-		return -1;
-	if (!ep->http.cert_file != !ep->http.key_file) {
-		yconf_error(t, ep->http.cert_file ? "cert_file" : "key_file",
-			    "cert_file and key_file go together");
-		return -1;
-	}
-	return 0;
-}
-
-static int load_headers(struct rw_config *cfg, struct rw_endpoint *ep,
-			const struct ynode *item)
-{
-	const struct ynode *h = NULL;
-	size_t i;
-
-	if (yconf_map(item, "headers", &h) < 0)
-		return -1;
-	if (!h)
-		return 0;
-	ep->headers = calloc(h->n + 1, sizeof(*ep->headers));
-	if (!ep->headers || !own(cfg, (char *)ep->headers))
-		return -1;
-	for (i = 0; i < h->n; i++) {
-		const struct ynode *k = h->items[i], *v = h->vals[i];
-		struct buf b = BUF_INIT(65536);
-
-		if (!rw_header_ok(k->str, k->len)) {
-			yconf_error(k, k->str, "header cannot be set here");
-			return -1;
-		}
-		if (v->type != YNODE_SCALAR || strchr(v->str, '\n') ||
-		    strchr(v->str, '\r')) {
-			yconf_error(v, k->str, "expected a one-line string");
-			return -1;
-		}
-		if (buf_addf(&b, "%s: %s", k->str, v->str) < 0 ||
-		    !own(cfg, b.p)) {
-			buf_free(&b);
-			return -1;
-		}
-		ep->headers[ep->nheaders++] = b.p;
-	}
-	return 0;
 }
 
 static int load_queue(struct rw_endpoint *ep, const struct ynode *item)
@@ -366,15 +156,12 @@ static int load_meta(struct rw_endpoint *ep, const struct ynode *item)
 	return 0;
 }
 
-static int load_endpoint(struct rw_config *cfg, struct rw_endpoint *ep,
-			 const struct ynode *item)
+static int load_endpoint(struct rw_endpoint *ep, const struct ynode *item)
 {
 	static const char *const keys[] = { "url", "name", "remote_timeout",
-		"headers", "write_relabel_configs", "basic_auth",
-		"authorization", "bearer_token", "bearer_token_file",
-		"tls_config", "proxy_url", "follow_redirects", "enable_http2",
-		"queue_config", "metadata_config", "send_exemplars",
-		"send_native_histograms", NULL };
+		"write_relabel_configs", "enable_http2", "queue_config",
+		"metadata_config", "send_exemplars", "send_native_histograms",
+		HTTPCONF_KEYS, NULL };
 	static const char *const unsupported[] = { "oauth2", "sigv4",
 		"azuread", "no_proxy", "proxy_from_environment",
 		"proxy_connect_header", NULL };
@@ -412,16 +199,14 @@ static int load_endpoint(struct rw_config *cfg, struct rw_endpoint *ep,
 	if (yconf_str(item, "name", &ep->name) < 0 ||
 	    yconf_duration(item, "remote_timeout", &ep->remote_timeout_ms) <
 		    0 ||
-	    yconf_str(item, "proxy_url", &ep->http.proxy_url) < 0 ||
-	    yconf_bool(item, "follow_redirects", &ep->http.follow_redirects) <
-		    0 ||
 	    yconf_bool(item, "enable_http2", &dummy) < 0 ||
 	    yconf_bool(item, "send_exemplars", &dummy) < 0 ||
 	    yconf_bool(item, "send_native_histograms", &dummy) < 0 ||
-	    load_headers(cfg, ep, item) < 0 || load_auth(cfg, ep, item) < 0 ||
-	    load_tls(cfg, ep, item) < 0 || load_queue(ep, item) < 0 ||
-	    load_meta(ep, item) < 0)
+	    httpconf_load(&ep->hc, &ep->http, item, reserved) < 0 ||
+	    load_queue(ep, item) < 0 || load_meta(ep, item) < 0)
 		return -1;
+	ep->headers = ep->hc.headers;
+	ep->nheaders = ep->hc.nheaders;
 	if (ep->name && !*ep->name)
 		ep->name = NULL;
 	if (ep->remote_timeout_ms <= 0) {
@@ -468,7 +253,7 @@ int rw_config_load(struct rw_config *cfg, const char *path)
 	}
 	for (i = 0; i < seq->n; i++) {
 		cfg->nep = i + 1;
-		if (load_endpoint(cfg, &cfg->ep[i], seq->items[i]) < 0)
+		if (load_endpoint(&cfg->ep[i], seq->items[i]) < 0)
 			return -1;
 		for (j = 0; j < i; j++)
 			if (strcmp(cfg->ep[j].qname, cfg->ep[i].qname) == 0) {
@@ -493,12 +278,10 @@ void rw_config_free(struct rw_config *cfg)
 		relabel_free(&cfg->ep[i].relabel);
 		labels_free(&cfg->ep[i].scratch);
 		buf_free(&cfg->ep[i].hdrbuf);
+		httpconf_free(&cfg->ep[i].hc);
 		free(cfg->ep[i].qname);
 	}
 	free(cfg->ep);
-	for (i = 0; i < cfg->nowned; i++)
-		free(cfg->owned[i]);
-	free(cfg->owned);
 	yconf_free(cfg->yroot);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -1,14 +1,13 @@
 /* main.c: rwsend, which delivers metric lines to remote-write receivers. */
-#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "buf.h"
 #include "clock.h"
 #include "expo.h"
@@ -58,29 +57,29 @@ static void usage(FILE *f)
 	fputs(usage_text, f);
 }
 
+/* and the HTTP client flags of args.h (ARGS_HTTP_*) */
 enum {
-	OPT_BASIC_USER = 256, OPT_BASIC_PASS_FILE, OPT_DEADLINE, OPT_BEARER_FILE,
-	OPT_CA, OPT_CERT, OPT_DRAIN, OPT_HEADER, OPT_INSECURE, OPT_KEY,
-	OPT_MAX_BACKOFF, OPT_MAX_SAMPLES, OPT_META_INTERVAL, OPT_MIN_BACKOFF,
-	OPT_NAME, OPT_NO_FSYNC, OPT_NO_META, OPT_NO_429, OPT_PROXY,
-	OPT_QMAX_AGE, OPT_QMAX_BYTES, OPT_TIMEOUT, OPT_AGE_LIMIT,
-	OPT_SERVER_NAME, OPT_SHARDS, OPT_SPOOL, OPT_STATS, OPT_VERSION,
+	OPT_DEADLINE = 256, OPT_DRAIN, OPT_HEADER, OPT_MAX_BACKOFF,
+	OPT_MAX_SAMPLES, OPT_META_INTERVAL, OPT_MIN_BACKOFF, OPT_NAME,
+	OPT_NO_FSYNC, OPT_NO_META, OPT_NO_429, OPT_QMAX_AGE, OPT_QMAX_BYTES,
+	OPT_TIMEOUT, OPT_AGE_LIMIT, OPT_SHARDS, OPT_SPOOL, OPT_STATS,
+	OPT_VERSION,
 };
 
 static const struct option longopts[] = {
 	{ "basic-auth-password-file", required_argument, NULL,
-	  OPT_BASIC_PASS_FILE },
-	{ "basic-auth-user", required_argument, NULL, OPT_BASIC_USER },
+	  ARGS_HTTP_BASIC_PASS_FILE },
+	{ "basic-auth-user", required_argument, NULL, ARGS_HTTP_BASIC_USER },
 	{ "batch-send-deadline", required_argument, NULL, OPT_DEADLINE },
-	{ "bearer-token-file", required_argument, NULL, OPT_BEARER_FILE },
-	{ "ca-file", required_argument, NULL, OPT_CA },
-	{ "cert-file", required_argument, NULL, OPT_CERT },
+	{ "bearer-token-file", required_argument, NULL, ARGS_HTTP_BEARER_FILE },
+	{ "ca-file", required_argument, NULL, ARGS_HTTP_CA },
+	{ "cert-file", required_argument, NULL, ARGS_HTTP_CERT },
 	{ "config", required_argument, NULL, 'c' },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
 	{ "header", required_argument, NULL, OPT_HEADER },
 	{ "help", no_argument, NULL, 'h' },
-	{ "insecure-skip-verify", no_argument, NULL, OPT_INSECURE },
-	{ "key-file", required_argument, NULL, OPT_KEY },
+	{ "insecure-skip-verify", no_argument, NULL, ARGS_HTTP_INSECURE },
+	{ "key-file", required_argument, NULL, ARGS_HTTP_KEY },
 	{ "max-backoff", required_argument, NULL, OPT_MAX_BACKOFF },
 	{ "max-samples-per-send", required_argument, NULL, OPT_MAX_SAMPLES },
 	{ "metadata-send-interval", required_argument, NULL,
@@ -90,13 +89,13 @@ static const struct option longopts[] = {
 	{ "no-fsync", no_argument, NULL, OPT_NO_FSYNC },
 	{ "no-metadata", no_argument, NULL, OPT_NO_META },
 	{ "no-retry-on-429", no_argument, NULL, OPT_NO_429 },
-	{ "proxy-url", required_argument, NULL, OPT_PROXY },
+	{ "proxy-url", required_argument, NULL, ARGS_HTTP_PROXY },
 	{ "queue-dir", required_argument, NULL, 'q' },
 	{ "queue-max-age", required_argument, NULL, OPT_QMAX_AGE },
 	{ "queue-max-bytes", required_argument, NULL, OPT_QMAX_BYTES },
 	{ "remote-timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "sample-age-limit", required_argument, NULL, OPT_AGE_LIMIT },
-	{ "server-name", required_argument, NULL, OPT_SERVER_NAME },
+	{ "server-name", required_argument, NULL, ARGS_HTTP_SERVER_NAME },
 	{ "shards", required_argument, NULL, OPT_SHARDS },
 	{ "spool", required_argument, NULL, OPT_SPOOL },
 	{ "stats-file", required_argument, NULL, OPT_STATS },
@@ -105,32 +104,6 @@ static const struct option longopts[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
-
-static int bad_arg(const char *opt, const char *arg, const char *why)
-{
-	log_error("invalid %s '%s': %s", opt, arg, why);
-	return -1;
-}
-
-static int arg_duration(const char *opt, const char *arg, int64_t *ms,
-			int64_t min)
-{
-	int64_t v;
-
-	if (parse_duration(arg, strlen(arg), &v) < 0)
-		return bad_arg(opt, arg, "not a duration such as 5s or 1m30s");
-	if (v < min)
-		return bad_arg(opt, arg, "too small");
-	*ms = v;
-	return 0;
-}
-
-static int arg_file(const char *opt, const char *arg)
-{
-	if (access(arg, R_OK) < 0)
-		return bad_arg(opt, arg, strerror(errno));
-	return 0;
-}
 
 /* ---- the reader ---- */
 
@@ -153,6 +126,7 @@ struct reader {
 	struct rw_packed pk;
 	unsigned long bad;	/* lines dropped as malformed */
 	struct log_limit lim_bad;
+	struct record rec;	/* the line being read */
 };
 
 /*
@@ -347,8 +321,9 @@ static void tend_journal(struct reader *rd)
 
 /* Flushes batches past their deadline, metadata and the stats file;
  * returns the milliseconds until the next thing falls due. */
-static int64_t tick(struct reader *rd)
+static int64_t tick(void *arg)
 {
+	struct reader *rd = arg;
 	int64_t now = clock_mono_ms(), next = 1000;
 	size_t e, i;
 
@@ -472,65 +447,25 @@ static int parse_line(struct reader *rd, const char *line, size_t len,
 	return 0;
 }
 
-/* Reads lines from the reader's input until its end or a signal. */
-static int read_lines(struct reader *rd)
+static void add_line(void *arg, const char *line, size_t len)
 {
-	struct record rec;
-	struct pollfd pfd;
-	unsigned long n = 0;
-	int ret = 0;
+	struct reader *rd = arg;
+	struct record *rec = &rd->rec;
 
-	record_init(&rec);
-	for (;;) {
-		const char *line;
-		size_t len;
-		int r;
-
-		if (sig_stop)
-			rd->in.stopping = 1;
-		r = jreader_read(&rd->in, &line, &len);
-		if (r == LINEIO_OK) {
-			if (!parse_line(rd, line, len, &rec))
-				continue;
-			if (rec.kind == REC_SAMPLE) {
-				add_sample(rd, &rec);
-			} else if (rec.kind == REC_COMMENT) {
-				if (rec.meta != META_NONE &&
-				    rw_meta_note(&rec) < 0)
-					log_errno("cannot keep metadata");
-			} else {
-				rd->logs++;
-				log_limited(&rd->lim_log,
-					    "%s:%lu: a log entry is not a metric "
-					    "sample; dropped",
-					    rd->in.name, rd->in.lineno);
-			}
-			if ((++n & 1023) == 0)
-				tick(rd);
-			continue;
-		}
-		if (r == LINEIO_AGAIN) {
-			int64_t wait = tick(rd);
-
-			pfd.fd = rd->in.fd;
-			pfd.events = POLLIN;
-			if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR) {
-				log_errno("cannot poll standard input");
-				ret = -1;
-				break;
-			}
-			continue;
-		}
-		if (r == LINEIO_EOF)
-			break;
-		if (errno == EINTR || errno == EAGAIN)
-			continue;
-		log_errno("cannot read '%s'", rd->in.name);
-		ret = -1;
-		break;
+	if (!parse_line(rd, line, len, rec))
+		return;
+	if (rec->kind == REC_SAMPLE) {
+		add_sample(rd, rec);
+	} else if (rec->kind == REC_COMMENT) {
+		if (rec->meta != META_NONE && rw_meta_note(rec) < 0)
+			log_errno("cannot keep metadata");
+	} else {
+		rd->logs++;
+		log_limited(&rd->lim_log,
+			    "%s:%lu: a log entry is not a metric sample; "
+			    "dropped",
+			    rd->in.name, rd->in.lineno);
 	}
-	record_free(&rec);
-	return ret;
 }
 
 /* What a run killed before it queued everything it read: the journal is
@@ -547,7 +482,7 @@ static int replay_journal(struct reader *rd)
 	jreader_init(&rd->in, fd, buf_cstr(&rd->jn.path), NULL);
 	rd->in.drop_partial = 1;
 	rd->replaying = 1;
-	ret = read_lines(rd);
+	ret = jreader_pump(&rd->in, &sig_stop, add_line, tick, rd);
 	rd->replaying = 0;
 	flush_all(rd);
 	if (ret == 0)
@@ -561,7 +496,7 @@ static int replay_journal(struct reader *rd)
 
 static int read_input(struct reader *rd)
 {
-	int ret = 0, fl;
+	int ret = 0;
 
 	if (rd->journal) {
 		ret = replay_journal(rd);
@@ -572,18 +507,9 @@ static int read_input(struct reader *rd)
 	/* Offsets count from the start of the journal file. */
 	if (rd->journal)
 		jreader_shift(&rd->in, -rd->jn.size);
-	/* Non-blocking, so a quiet input does not hold a batch past its
-	 * deadline; the flags are shared with whoever else holds the file
-	 * (a terminal, a parent's pipe), so they are put back at the end. */
-	fl = fcntl(STDIN_FILENO, F_GETFL);
-	if (fl >= 0 && !(fl & O_NONBLOCK) &&
-	    fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK) == 0)
-		rd->in.nonblock = 1;
-	else if (fl >= 0 && (fl & O_NONBLOCK))
-		rd->in.nonblock = 1, fl = -1;
-	ret = read_lines(rd);
-	if (fl >= 0)
-		fcntl(STDIN_FILENO, F_SETFL, fl);
+	jreader_nonblock(&rd->in);
+	ret = jreader_pump(&rd->in, &sig_stop, add_line, tick, rd);
+	jreader_restore(&rd->in);
 	return ret;
 }
 
@@ -729,64 +655,45 @@ static int endpoint_option(struct flags *f, int c, const char *arg)
 {
 	struct rw_endpoint *ep = &f->ep;
 	long n;
+	int r = args_http(c, arg, &ep->http);
 
 	f->endpoint_opts = 1;
+	if (r != 0)
+		return r < 0 ? -1 : 0;
 	switch (c) {
-	case OPT_BASIC_USER:
-		ep->http.basic_user = arg;
-		return 0;
-	case OPT_BASIC_PASS_FILE:
-		ep->http.basic_password_file = arg;
-		return arg_file("--basic-auth-password-file", arg);
 	case OPT_DEADLINE:
-		return arg_duration("--batch-send-deadline", arg,
-				    &ep->qc.batch_send_deadline_ms, 1);
-	case OPT_BEARER_FILE:
-		ep->http.bearer_token_file = arg;
-		return arg_file("--bearer-token-file", arg);
-	case OPT_CA:
-		ep->http.ca_file = arg;
-		return arg_file("--ca-file", arg);
-	case OPT_CERT:
-		ep->http.cert_file = arg;
-		return arg_file("--cert-file", arg);
+		return args_duration("--batch-send-deadline", arg, 1,
+				     &ep->qc.batch_send_deadline_ms);
 	case OPT_HEADER: {
 		const char *colon = strchr(arg, ':');
 
 		if (!colon || !rw_header_ok(arg, (size_t)(colon - arg)) ||
 		    strchr(arg, '\n') || strchr(arg, '\r'))
-			return bad_arg("--header", arg,
-				       "not 'NAME: VALUE' with a header "
-				       "rwsend does not set itself");
+			return args_bad("--header", arg,
+					"not 'NAME: VALUE' with a header "
+					"rwsend does not set itself");
 		if (f->nheaders == MAX_FLAG_HEADERS)
-			return bad_arg("--header", arg, "too many headers");
+			return args_bad("--header", arg, "too many headers");
 		f->headers[f->nheaders++] = arg;
 		return 0;
 	}
-	case OPT_INSECURE:
-		ep->http.insecure_skip_verify = 1;
-		return 0;
-	case OPT_KEY:
-		ep->http.key_file = arg;
-		return arg_file("--key-file", arg);
 	case OPT_MAX_BACKOFF:
-		return arg_duration("--max-backoff", arg, &ep->qc.max_backoff_ms,
-				    1);
+		return args_duration("--max-backoff", arg, 1,
+				     &ep->qc.max_backoff_ms);
 	case OPT_MAX_SAMPLES:
-		if (parse_int_arg(arg, 1, 1000000, &n) < 0)
-			return bad_arg("--max-samples-per-send", arg,
-				       "not a number in [1, 1000000]");
+		if (args_int("--max-samples-per-send", arg, 1, 1000000, &n) < 0)
+			return -1;
 		ep->qc.max_samples_per_send = n;
 		return 0;
 	case OPT_META_INTERVAL:
-		return arg_duration("--metadata-send-interval", arg,
-				    &ep->meta_interval_ms, 1);
+		return args_duration("--metadata-send-interval", arg, 1,
+				     &ep->meta_interval_ms);
 	case OPT_MIN_BACKOFF:
-		return arg_duration("--min-backoff", arg, &ep->qc.min_backoff_ms,
-				    1);
+		return args_duration("--min-backoff", arg, 1,
+				     &ep->qc.min_backoff_ms);
 	case OPT_NAME:
 		if (!*arg)
-			return bad_arg("--name", arg, "empty");
+			return args_bad("--name", arg, "empty");
 		ep->name = arg;
 		return 0;
 	case OPT_NO_META:
@@ -795,22 +702,15 @@ static int endpoint_option(struct flags *f, int c, const char *arg)
 	case OPT_NO_429:
 		ep->qc.retry_on_429 = 0;
 		return 0;
-	case OPT_PROXY:
-		ep->http.proxy_url = arg;
-		return 0;
 	case OPT_TIMEOUT:
-		return arg_duration("--remote-timeout", arg,
-				    &ep->remote_timeout_ms, 1);
+		return args_duration("--remote-timeout", arg, 1,
+				     &ep->remote_timeout_ms);
 	case OPT_AGE_LIMIT:
-		return arg_duration("--sample-age-limit", arg,
-				    &ep->qc.sample_age_limit_ms, 0);
-	case OPT_SERVER_NAME:
-		ep->http.server_name = arg;
-		return 0;
+		return args_duration("--sample-age-limit", arg, 0,
+				     &ep->qc.sample_age_limit_ms);
 	case OPT_SHARDS:
-		if (parse_int_arg(arg, 1, RW_MAX_SHARDS, &n) < 0)
-			return bad_arg("--shards", arg,
-				       "not a number in [1, 64]");
+		if (args_int("--shards", arg, 1, RW_MAX_SHARDS, &n) < 0)
+			return -1;
 		ep->qc.max_shards = n;
 		return 0;
 	}
@@ -897,23 +797,23 @@ int main(int argc, char **argv)
 			log_set_verbose(1);
 			break;
 		case OPT_DRAIN:
-			if (arg_duration("--drain-timeout", optarg,
-					 &g.drain_timeout_ms, 0) < 0)
+			if (args_duration("--drain-timeout", optarg, 0,
+					  &g.drain_timeout_ms) < 0)
 				return EXIT_CONFIG;
 			break;
 		case OPT_NO_FSYNC:
 			g.sync = 0;
 			break;
 		case OPT_QMAX_AGE:
-			if (arg_duration("--queue-max-age", optarg,
-					 &g.queue_max_age_ms, 0) < 0)
+			if (args_duration("--queue-max-age", optarg, 0,
+					  &g.queue_max_age_ms) < 0)
 				return EXIT_CONFIG;
 			break;
 		case OPT_QMAX_BYTES:
 			if (parse_size(optarg, strlen(optarg),
 				       &g.queue_max_bytes) < 0) {
-				bad_arg("--queue-max-bytes", optarg,
-					"not a size such as 512MiB");
+				args_bad("--queue-max-bytes", optarg,
+					 "not a size such as 512MiB");
 				return EXIT_CONFIG;
 			}
 			max_set = 1;
@@ -925,8 +825,8 @@ int main(int argc, char **argv)
 			} else if (strcmp(optarg, "on-failure") == 0) {
 				g.spool_on_failure = 1;
 			} else {
-				bad_arg("--spool", optarg,
-					"not 'always' or 'on-failure'");
+				args_bad("--spool", optarg,
+					 "not 'always' or 'on-failure'");
 				return EXIT_CONFIG;
 			}
 			break;
@@ -976,23 +876,11 @@ int main(int argc, char **argv)
 	if (f.url) {
 		if (strncmp(f.url, "http://", 7) != 0 &&
 		    strncmp(f.url, "https://", 8) != 0) {
-			bad_arg("-u", f.url, "not an http or https URL");
+			args_bad("-u", f.url, "not an http or https URL");
 			return EXIT_CONFIG;
 		}
-		if (!!f.ep.http.cert_file != !!f.ep.http.key_file) {
-			log_error("--cert-file and --key-file go together");
+		if (args_http_check(&f.ep.http) < 0)
 			return EXIT_CONFIG;
-		}
-		if (f.ep.http.basic_password_file && !f.ep.http.basic_user) {
-			log_error("--basic-auth-password-file needs "
-				  "--basic-auth-user");
-			return EXIT_CONFIG;
-		}
-		if (f.ep.http.basic_user && f.ep.http.bearer_token_file) {
-			log_error("basic auth and a bearer token exclude each "
-				  "other");
-			return EXIT_CONFIG;
-		}
 		if (f.ep.qc.max_backoff_ms < f.ep.qc.min_backoff_ms) {
 			log_error("--max-backoff is less than --min-backoff");
 			return EXIT_CONFIG;
@@ -1054,6 +942,7 @@ int main(int argc, char **argv)
 	 * it at least 6 bytes, packed at most 14) */
 	buf_init(&rd.pk.scratch, 3 * OBS_LINE_MAX);
 	expo_init(&rd.ex, 0);
+	record_init(&rd.rec);
 	for (e = 0; e < cfg.nep; e++)
 		if (cfg.ep[e].qc.sample_age_limit_ms > 0)
 			rd.need_now = 1;
@@ -1100,6 +989,7 @@ int main(int argc, char **argv)
 		write_stats(&rd);
 	jreader_free(&rd.in);
 	expo_free(&rd.ex);
+	record_free(&rd.rec);
 	rw_packed_free(&rd.pk);
 	buf_free(&rd.enc);
 	rc = finish(&cfg, &g, input_failed, late);

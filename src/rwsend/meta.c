@@ -4,6 +4,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "hash.h"
 #include "log.h"
 #include "obs.h"
 #include "record.h"
@@ -29,18 +30,6 @@ static size_t count;
 static int dirty;
 static int64_t dirty_since;
 static unsigned long overflow;
-
-static uint64_t hash_name(const char *s, size_t n)
-{
-	uint64_t h = UINT64_C(14695981039346656037);
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= UINT64_C(1099511628211);
-	}
-	return h;
-}
 
 /* Prometheus' FromMetadataType: the # TYPE word to the prompb enum. */
 static int type_of(const char *w)
@@ -97,7 +86,7 @@ int rw_meta_note(const struct record *rec)
 		if (!tab)
 			return -1;
 	}
-	for (i = hash_name(name, nlen) & (META_SLOTS - 1);;
+	for (i = obs_fnv1a64(name, nlen) & (META_SLOTS - 1);;
 	     i = (i + 1) & (META_SLOTS - 1)) {
 		if (!tab[i].name)
 			break;

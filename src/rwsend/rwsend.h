@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "http.h"
+#include "httpconf.h"
 #include "labels.h"
 #include "queue.h"
 #include "record.h"
@@ -100,6 +101,7 @@ struct rw_endpoint {
 	struct http_opts http;
 	const char **headers;
 	size_t nheaders;
+	struct httpconf hc;	/* what the config's HTTP block made */
 	int64_t remote_timeout_ms;
 	struct rw_queue_config qc;
 	int meta_send;
@@ -122,8 +124,6 @@ struct rw_config {
 	size_t nep;
 	struct ynode *yroot;	/* kept: endpoints point into it */
 	const char *file;
-	char **owned;		/* strings made for endpoints */
-	size_t nowned;
 };
 
 /* Global settings from the command line. */

@@ -251,23 +251,6 @@ static void wait_ms(struct rw_shard *sh, int64_t ms)
 	pthread_mutex_unlock(&sh->mu);
 }
 
-/* The first line of the receiver's answer, for the error message. */
-static void reason(const struct http_response *r, char *dst, size_t n)
-{
-	size_t i, len = r->body.len < n - 1 ? r->body.len : n - 1;
-
-	for (i = 0; i < len; i++) {
-		char c = r->body.p[i];
-
-		if (c == '\n' || c == '\r')
-			break;
-		dst[i] = (c < 0x20 || c == 0x7f) ? ' ' : c;
-	}
-	while (i && dst[i - 1] == ' ')
-		i--;
-	dst[i] = '\0';
-}
-
 static int deliver(struct rw_shard *sh, int64_t *retry_after)
 {
 	static struct log_limit lim_retry = LOG_LIMIT_INIT;
@@ -337,7 +320,7 @@ static int deliver(struct rw_shard *sh, int64_t *retry_after)
 		atomic_fetch_add(&ep->st.bytes_sent, sh->rec.len - sizeof(h));
 		ret = SEND_OK;
 	} else if (http_status_retryable(r.status, ep->qc.retry_on_429)) {
-		reason(&r, why, sizeof(why));
+		http_response_reason(&r, why, sizeof(why));
 		pthread_mutex_lock(&log_mu);
 		log_limited(&lim_retry,
 			    "warning: endpoint '%s': receiver answered HTTP "
@@ -347,7 +330,7 @@ static int deliver(struct rw_shard *sh, int64_t *retry_after)
 		*retry_after = r.retry_after_ms;
 		ret = SEND_RETRY;
 	} else {
-		reason(&r, why, sizeof(why));
+		http_response_reason(&r, why, sizeof(why));
 		pthread_mutex_lock(&log_mu);
 		log_limited(&lim_drop,
 			    "endpoint '%s': receiver rejected %u %s with HTTP "
