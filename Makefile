@@ -40,6 +40,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRCS := $(wildcard bench/*.c)
 MAN1     := $(wildcard man/man1/*.1)
 MAN5     := $(wildcard man/man5/*.5)
+MAN8     := $(wildcard man/man8/*.8)
 
 ALL_CFLAGS = $(WARNFLAGS) $(CFLAGS) $(call pkg_cflags,$(LIB_PKGS))
 
@@ -122,19 +123,22 @@ demo: deps-test all
 	@BIN=$(BIN) sh share/demo/run
 
 lint:
-	@mandoc -Tlint -Wwarning $(MAN1) $(MAN5)
+	@mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN8)
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SHAREDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SHAREDIR)
 	install -m 755 $(PROGS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)
 	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
 	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5)
+	$(if $(MAN8),install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8)
 	cp -R share/. $(DESTDIR)$(SHAREDIR)
 
 uninstall:
 	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%)
 	rm -f $(patsubst %,$(DESTDIR)$(MANDIR)/man1/%,$(notdir $(MAN1)))
 	rm -f $(patsubst %,$(DESTDIR)$(MANDIR)/man5/%,$(notdir $(MAN5)))
+	rm -f $(patsubst %,$(DESTDIR)$(MANDIR)/man8/%,$(notdir $(MAN8)))
 	rm -rf $(DESTDIR)$(SHAREDIR)
 
 clean:

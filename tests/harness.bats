@@ -312,14 +312,14 @@ built_progs() {
 		[ -x "$d/usr/bin/$p" ] || { echo "missing $d/usr/bin/$p"; return 1; }
 		cmp "$OBS_BIN/$p" "$d/usr/bin/$p"
 	done
-	for m in "$OBS_ROOT"/man/man1/*.1 "$OBS_ROOT"/man/man5/*.5; do
+	for m in "$OBS_ROOT"/man/man1/*.1 "$OBS_ROOT"/man/man5/*.5 "$OBS_ROOT"/man/man8/*.8; do
 		[ -f "$m" ] || continue
 		s=${m##*.}
 		cmp "$m" "$d/usr/share/man/man$s/${m##*/}"
 	done
 	diff -r "$OBS_ROOT/share" "$d/usr/share/obs"
 	# Nothing lands elsewhere.
-	(cd "$d" && find . -type f) | grep -v -e '^\./usr/bin/' -e '^\./usr/share/man/man[15]/' \
+	(cd "$d" && find . -type f) | grep -v -e '^\./usr/bin/' -e '^\./usr/share/man/man[158]/' \
 		-e '^\./usr/share/obs/' >"$T/stray" || true
 	[ ! -s "$T/stray" ] || { cat "$T/stray"; return 1; }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# obsd.bats: obsd(1) end to end: usage, config errors that start nothing,
+# obsd.bats: obsd(8) end to end: usage, config errors that start nothing,
 # word splitting, real pipelines that deliver (to a file and to
 # Prometheus), a filter killed with SIGKILL and restarted on the same
 # pipes, the restart backoff, status 2, the draining stop, SIGHUP reloads,
