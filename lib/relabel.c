@@ -105,6 +105,7 @@ struct relabel_rule {
 	size_t repllen;
 	struct tmpl ttarget, trepl;
 	int target_ok;		/* a constant target is a valid name */
+	int utf8;		/* names under RELABEL_SCHEME_UTF8 */
 };
 
 struct relabel_scratch {
@@ -166,6 +167,13 @@ relabel_init(struct relabel_rules *rs)
 	rs->v = NULL;
 	rs->n = 0;
 	rs->scratch = NULL;
+	rs->scheme = RELABEL_SCHEME_LEGACY;
+}
+
+void
+relabel_set_scheme(struct relabel_rules *rs, enum relabel_scheme s)
+{
+	rs->scheme = s;
 }
 
 static void
@@ -379,6 +387,38 @@ target_valid(const char *s, size_t n)
 		}
 	}
 	return 1;
+}
+
+/* Go's utf8.ValidString, refusing NUL too: see enum relabel_scheme. */
+static int
+utf8_valid(const char *s, size_t n)
+{
+	size_t i = 0, w;
+
+	while (i < n) {
+		if (s[i] == '\0' || (utf8_decode((const unsigned char *)s + i,
+						  n - i, &w) == 0xfffd && w == 1))
+			return 0;
+		i += w;
+	}
+	return 1;
+}
+
+/* The scheme's IsValidLabelName. */
+static int
+name_ok(const struct relabel_rule *r, const char *s, size_t n)
+{
+	return r->utf8 ? n > 0 && utf8_valid(s, n) : label_name_valid(s, n);
+}
+
+/*
+ * A target_label template or labelmap replacement: under utf8 Prometheus
+ * checks the template as a name ('$' is a valid UTF-8 name character).
+ */
+static int
+tmpl_name_ok(const struct relabel_rule *r, const char *s, size_t n)
+{
+	return r->utf8 ? name_ok(r, s, n) : target_valid(s, n);
 }
 
 /* Letters, digits and '_' as Go's unicode.IsLetter/IsDigit see them. */
@@ -950,7 +990,7 @@ load_sources(struct relabel_rule *r, const struct ynode *item, int *present)
 			yconf_error(e, "source_labels", "expected a string");
 			return -1;
 		}
-		if (!label_name_valid(e->str, e->len)) {
+		if (!name_ok(r, e->str, e->len)) {
 			yconf_error(e, "source_labels",
 				    "\"%s\" is not a valid label name", e->str);
 			return -1;
@@ -1051,12 +1091,12 @@ validate(const struct relabel_rule *r, const struct ynode *item,
 		return -1;
 	}
 	if ((a == RA_REPLACE && !memchr(r->target, '$', r->targetlen) &&
-	     !label_name_valid(r->target, r->targetlen)) ||
+	     !name_ok(r, r->target, r->targetlen)) ||
 	    (a == RA_REPLACE && memchr(r->target, '$', r->targetlen) &&
-	     !target_valid(r->target, r->targetlen)) ||
+	     !tmpl_name_ok(r, r->target, r->targetlen)) ||
 	    ((a == RA_LOWERCASE || a == RA_UPPERCASE || a == RA_KEEPEQUAL ||
 	      a == RA_DROPEQUAL || a == RA_HASHMOD) &&
-	     !label_name_valid(r->target, r->targetlen))) {
+	     !name_ok(r, r->target, r->targetlen))) {
 		yconf_error(item, NULL, "\"%s\" is invalid 'target_label' for "
 			    "%s action", r->target, an);
 		return -1;
@@ -1067,7 +1107,7 @@ validate(const struct relabel_rule *r, const struct ynode *item,
 			    "action", an);
 		return -1;
 	}
-	if (a == RA_LABELMAP && !target_valid(r->repl, r->repllen)) {
+	if (a == RA_LABELMAP && !tmpl_name_ok(r, r->repl, r->repllen)) {
 		yconf_error(item, NULL, "\"%s\" is invalid 'replacement' for "
 			    "%s action", r->repl, an);
 		return -1;
@@ -1162,7 +1202,7 @@ rule_load(struct relabel_rule *r, const struct ynode *item)
 	    tmpl_compile(&r->trepl, r->repl, r->repllen, r->re,
 			 r->ngroups) < 0)
 		return -1;
-	r->target_ok = label_name_valid(r->ttarget.lit, r->ttarget.litlen);
+	r->target_ok = name_ok(r, r->ttarget.lit, r->ttarget.litlen);
 	return 0;
 }
 
@@ -1215,6 +1255,7 @@ relabel_load(struct relabel_rules *rs, const struct ynode *seq)
 		struct relabel_rule *r = &rs->v[rs->n];
 
 		memset(r, 0, sizeof(*r));
+		r->utf8 = rs->scheme == RELABEL_SCHEME_UTF8;
 		buf_init(&r->last, RELABEL_SCRATCH_MAX);
 		buf_init(&r->memo, RELABEL_MEMO_MAX);
 		errno = 0;
@@ -1341,7 +1382,7 @@ apply_replace(struct relabel_rule *r, struct relabel_scratch *sc,
 		tgt = buf_cstr(&sc->tgt);
 		tlen = sc->tgt.len;
 		/* A $var may expand to nothing or to an invalid name. */
-		if (!label_name_valid(tgt, tlen))
+		if (!name_ok(r, tgt, tlen))
 			return 0;
 	} else {
 		/* Checked at load, but "${9}" with no group 9 is "". */
@@ -1416,7 +1457,7 @@ apply_labelmap(struct relabel_rule *r, struct relabel_scratch *sc,
 			continue;
 		if (tmpl_expand(&r->trepl, &sc->res, name, ov, npairs) < 0)
 			return -1;
-		if (!label_name_valid(sc->res.p ? sc->res.p : "", sc->res.len))
+		if (!name_ok(r, sc->res.p ? sc->res.p : "", sc->res.len))
 			continue;
 		hdr[0] = sc->res.len;
 		hdr[1] = vlen;

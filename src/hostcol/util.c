@@ -140,14 +140,18 @@ void hc_fd_cache_free(void)
 	fd_cached = 0;
 }
 
-static int read_fd(int fd, struct buf *b)
+/* Reads fd to its end into b: from offset 0 with pread(2) when at0 (a
+ * kept fd, which saves an lseek a read), else from where it stands. */
+static int read_fd_at(int fd, struct buf *b, int at0)
 {
 	ssize_t r;
 
 	for (;;) {
 		if (b->cap - b->len < 4096 + 1 && buf_grow(b, 8192) < 0)
 			return -1;
-		r = read(fd, b->p + b->len, b->cap - b->len - 1);
+		r = at0 ? pread(fd, b->p + b->len, b->cap - b->len - 1,
+				(off_t)b->len) :
+			  read(fd, b->p + b->len, b->cap - b->len - 1);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -172,7 +176,7 @@ int hc_read(const char *path, struct buf *b)
 
 	buf_reset(b);
 	if (s) {
-		if (lseek(s->fd, 0, SEEK_SET) == 0 && read_fd(s->fd, b) == 0)
+		if (read_fd_at(s->fd, b, 1) == 0)
 			return 0;
 		/* Gone (a device unplugged): read it afresh. */
 		fd_drop(s);
@@ -181,7 +185,7 @@ int hc_read(const char *path, struct buf *b)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if (read_fd(fd, b) < 0) {
+	if (read_fd_at(fd, b, 0) < 0) {
 		saved = errno;
 		close(fd);
 		errno = saved;

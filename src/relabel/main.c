@@ -193,11 +193,13 @@ static int
 load_config(struct relabel_prog *p, const char *path)
 {
 	static const char *const keys[] = { "external_labels",
-	    "relabel_configs", "stages", NULL };
+	    "metric_name_validation_scheme", "relabel_configs", "stages",
+	    NULL };
 	const struct ynode *ext = NULL;
+	const char *scheme = "legacy";
 	struct ynode *root;
 	size_t i;
-	int rc = -1;
+	int rc = -1, utf8;
 
 	root = yconf_load(path);
 	if (root == NULL)
@@ -207,14 +209,29 @@ load_config(struct relabel_prog *p, const char *path)
 		return 0;
 	}
 	if (yconf_check_keys(root, keys) < 0 ||
-	    relabel_load(&p->rules, ynode_get(root, "relabel_configs")) < 0 ||
+	    yconf_str(root, "metric_name_validation_scheme", &scheme) < 0)
+		goto out;
+	/* Prometheus 3's global key: legacy names unless the receiver (and
+	 * everything between) takes UTF-8 names, as Prometheus 3 does. */
+	utf8 = strcmp(scheme, "utf8") == 0;
+	if (!utf8 && strcmp(scheme, "legacy") != 0) {
+		yconf_error(ynode_get(root, "metric_name_validation_scheme"),
+		    "metric_name_validation_scheme",
+		    "must be either 'legacy' or 'utf8', got '%s'", scheme);
+		goto out;
+	}
+	relabel_set_scheme(&p->rules,
+	    utf8 ? RELABEL_SCHEME_UTF8 : RELABEL_SCHEME_LEGACY);
+	if (relabel_load(&p->rules, ynode_get(root, "relabel_configs")) < 0 ||
 	    stages_load(&p->stages, ynode_get(root, "stages")) < 0 ||
 	    yconf_map(root, "external_labels", &ext) < 0)
 		goto out;
 	for (i = 0; ext && i < ext->n; i++) {
 		const struct ynode *k = ext->items[i], *v = ext->vals[i];
 
-		if (!label_name_valid(k->str, k->len)) {
+		if (utf8 ? k->len == 0 || memchr(k->str, '\0', k->len) ||
+		    !expo_utf8_valid(k->str, k->len) :
+		    !label_name_valid(k->str, k->len)) {
 			yconf_error(k, "external_labels",
 			    "invalid label name '%s'", k->str);
 			goto out;
