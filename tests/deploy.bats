@@ -225,7 +225,7 @@ run_query() {
 			echo "$vm: $w1"
 			[ -d "$OBS_ROOT/src/$w1" ]
 		done <"$T/$vm.cmds"
-		grep -q "relabel -c /etc/obs/relabel-metrics.yml -l host=$vm -l host_ip=192\.168\.1\.4[0-2]\$" "$T/$vm.cmds"
+		grep -Eq "relabel -c /etc/obs/relabel-metrics.yml -l host=$vm -l host_ip=([0-9]{1,3}\.){3}[0-9]{1,3}\$" "$T/$vm.cmds"
 		grep -q "relabel -c /etc/obs/relabel-logs.yml -l host=$vm\$" "$T/$vm.cmds"
 	done
 	# The observability VM: the NAS, Proxmox, Home Assistant, the apps.
@@ -290,7 +290,7 @@ run_query() {
 
 @test "relabel-metrics.yml gives every metric the seed's external labels" {
 	skip_unless_bin relabel
-	"$(obs_bin relabel)" -c "$HL/relabel-metrics.yml" -l host=edge -l host_ip=192.168.1.41 \
+	"$(obs_bin relabel)" -c "$HL/relabel-metrics.yml" -l host=edge -l host_ip=127.0.1.41 \
 		"$DD/metrics.prom" >"$T/out" 2>"$T/err"
 	diff -u "$DD/metrics.expected" "$T/out"
 	[ ! -s "$T/err" ]
@@ -325,7 +325,7 @@ run_query() {
 	# files load, and exits 2 at once when they do not.  The target is a
 	# loopback port where nothing answers.
 	port=$(free_port)
-	sed "s/192\.168\.1\.20\$/127.0.0.1:$port/" "$HL/snmp-targets.yml" >"$T/targets.yml"
+	sed "s/^\(  - target: \).*/\1127.0.0.1:$port/" "$HL/snmp-targets.yml" >"$T/targets.yml"
 	grep -q "127.0.0.1:$port" "$T/targets.yml"
 	run timeout 3 "$(obs_bin snmpcol)" -c "$OBS_ROOT/share/snmp/snmp.yml" \
 		-c "$HL/secrets/snmp-auths.yml.example" -t "$T/targets.yml"
@@ -343,9 +343,13 @@ run_query() {
 	skip_unless_bin rwsend
 	skip_unless_bin lokipush
 	port=$(free_port)
-	sed "s#http://192\.168\.1\.40:9090#http://127.0.0.1:$port#" "$HL/rwsend.yml" >"$T/rwsend.yml"
-	sed "s#http://192\.168\.1\.40:3100#http://127.0.0.1:$port#" "$HL/lokipush.yml" >"$T/lokipush.yml"
-	refute grep -q 192.168 "$T/rwsend.yml" "$T/lokipush.yml"
+	sed "s#http://[^/]*/#http://127.0.0.1:$port/#" "$HL/rwsend.yml" >"$T/rwsend.yml"
+	sed "s#http://[^/]*/#http://127.0.0.1:$port/#" "$HL/lokipush.yml" >"$T/lokipush.yml"
+	# every URL now points at loopback, none at the example's LAN
+	for f in "$T/rwsend.yml" "$T/lokipush.yml"; do
+		[ "$(grep -c 'http://' "$f")" -ge 1 ]
+		[ "$(grep -c 'http://' "$f")" = "$(grep -c "http://127.0.0.1:$port/" "$f")" ]
+	done
 	run "$(obs_bin rwsend)" -c "$T/rwsend.yml" --stats-file "$T/rw.prom" </dev/null
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -444,11 +448,14 @@ run_query() {
 	# and /var/lib/obs in the test's directory; one cycle (no --interval).
 	mkdir -p "$T/etc" "$T/var"
 	cp "$HL/relabel-metrics.yml" "$T/etc/"
-	sed "s#http://192\.168\.1\.40:9090/api/v1/write#$PROM_RW_URL#" "$HL/rwsend.yml" >"$T/etc/rwsend.yml"
+	sed "s#^\(  - url: \).*#\1$PROM_RW_URL#" "$HL/rwsend.yml" >"$T/etc/rwsend.yml"
+	grep -qF "url: $PROM_RW_URL" "$T/etc/rwsend.yml"
 	cmd=$(sed -n "s/^ExecStart=\/bin\/sh -c '\(.*\)'\$/\1/p" "$OBS_ROOT/share/systemd/obs-host.service")
 	[ -n "$cmd" ]
 	# shellcheck disable=SC1090,SC2046
 	. "$OBS_ROOT/share/systemd/host.env"
+	# Tests name loopback only: the example's LAN address becomes one.
+	OBS_HOST_IP=127.0.1.41
 	cmd=${cmd//\$\{OBS_HOST\}/$OBS_HOST}
 	cmd=${cmd//\$\{OBS_HOST_IP\}/$OBS_HOST_IP}
 	cmd=${cmd//\/etc\/obs\//$T/etc/}
@@ -458,7 +465,7 @@ run_query() {
 	PATH="$OBS_BIN:$PATH" run sh -c "$cmd"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	prom_wait_value 'count(node_load1{host="edge",host_ip="192.168.1.41",cluster="homelab",collector="obs",source="node"})' 1
+	prom_wait_value 'count(node_load1{host="edge",host_ip="127.0.1.41",cluster="homelab",collector="obs",source="node"})' 1
 }
 
 @test "the cron example's host line delivers one cycle" {
@@ -470,7 +477,8 @@ run_query() {
 	start_prometheus
 	mkdir -p "$T/etc" "$T/var"
 	cp "$HL/relabel-metrics.yml" "$T/etc/"
-	sed "s#http://192\.168\.1\.40:9090/api/v1/write#$PROM_RW_URL#" "$HL/rwsend.yml" >"$T/etc/rwsend.yml"
+	sed "s#^\(  - url: \).*#\1$PROM_RW_URL#" "$HL/rwsend.yml" >"$T/etc/rwsend.yml"
+	grep -qF "url: $PROM_RW_URL" "$T/etc/rwsend.yml"
 	# Five time fields, the user, the command.
 	grep -E '^[^#A-Z]' "$OBS_ROOT/share/cron/obs.cron" >"$T/lines"
 	[ "$(wc -l <"$T/lines")" -ge 2 ]

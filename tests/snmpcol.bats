@@ -434,13 +434,13 @@ print(p.returncode)
 	[ ! -s "$T/err" ]
 	grep -v -e '^#' -e '^snmp_scrape_' "$T/out" | sed 's/ [0-9]*$//' >"$T/got"
 	{
-		echo 'tabMac{tabAddr="10.0.0.0%24",tabIndex="3",tabMac="FE:80:0A:0B:0C:0D"} 1'
 		echo 'tabMac{tabAddr="127.0.0.1",tabIndex="2",tabMac="00:00:00:00:00:00"} 1'
-		echo 'tabMac{tabAddr="192.168.1.1%3",tabIndex="1",tabMac="00:1A:2B:3C:4D:5E"} 1'
+		echo 'tabMac{tabAddr="127.0.1.1%3",tabIndex="1",tabMac="00:1A:2B:3C:4D:5E"} 1'
+		echo 'tabMac{tabAddr="127.10.0.0%24",tabIndex="3",tabMac="FE:80:0A:0B:0C:0D"} 1'
 		# a DisplayString is not hinted: its bytes, bad ones replaced
-		printf 'tabRaw{tabIndex="1",tabRaw="\xef\xbf\xbd\x01\x01\xef\xbf\xbd\x03"} 1\n'
+		printf 'tabRaw{tabIndex="1",tabRaw="\x7f\xef\xbf\xbd\x01\x01\xef\xbf\xbd\x03"} 1\n'
 		printf 'tabRaw{tabIndex="2",tabRaw="\x7f\xef\xbf\xbd\x01"} 1\n'
-		printf 'tabRaw{tabIndex="3",tabRaw="\\n\xef\xbf\xbd\x18"} 1\n'
+		printf 'tabRaw{tabIndex="3",tabRaw="\x7f\\n\xef\xbf\xbd\x18"} 1\n'
 		echo 'up{module="hint"} 1'
 	} >"$T/want"
 	diff -u "$T/want" "$T/got"
