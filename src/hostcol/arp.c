@@ -126,79 +126,30 @@ int arp_proc_count(const char *p, size_t len)
 	return rc < 0 ? -1 : (int)c.n;
 }
 
+static int arp_neigh(const struct nlmsghdr *h, void *arg)
+{
+	const struct ndmsg *nd = NLMSG_DATA(h);
+	char name[IF_NAMESIZE];
+
+	if (h->nlmsg_type != RTM_NEWNEIGH ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(*nd)) ||
+	    nd->ndm_family != AF_INET)
+		return 0;
+	/* As /proc/net/arp: no NOARP entries. */
+	if (nd->ndm_state & NUD_NOARP)
+		return 0;
+	if (!if_indextoname((unsigned)nd->ndm_ifindex, name))
+		return 0;
+	return count_dev(arg, name, strlen(name));
+}
+
 static int arp_netlink(struct devcounts *c)
 {
-	struct {
-		struct nlmsghdr h;
-		struct ndmsg n;
-	} req;
-	static char rbuf[64 * 1024];
-	struct sockaddr_nl sa;
-	int fd, done = 0, rc = -1;
+	struct ndmsg n;
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0) {
-		log_errno("arp: could not get ARP entries");
-		return -1;
-	}
-	memset(&req, 0, sizeof(req));
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.n));
-	req.h.nlmsg_type = RTM_GETNEIGH;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.h.nlmsg_seq = 1;
-	req.n.ndm_family = AF_INET;
-	memset(&sa, 0, sizeof(sa));
-	sa.nl_family = AF_NETLINK;
-	if (sendto(fd, &req, req.h.nlmsg_len, 0, (struct sockaddr *)&sa,
-		   sizeof(sa)) < 0) {
-		log_errno("arp: could not get ARP entries");
-		goto out;
-	}
-	while (!done) {
-		ssize_t n = recv(fd, rbuf, sizeof(rbuf), 0);
-		struct nlmsghdr *h;
-		int len;
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			log_errno("arp: could not get ARP entries");
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len = (int)n;
-		for (h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, (unsigned)len);
-		     h = NLMSG_NEXT(h, len)) {
-			const struct ndmsg *nd = NLMSG_DATA(h);
-			char name[IF_NAMESIZE];
-
-			if (h->nlmsg_type == NLMSG_DONE) {
-				done = 1;
-				break;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				log_error("arp: could not get ARP entries: "
-					  "netlink answered with an error");
-				goto out;
-			}
-			if (h->nlmsg_type != RTM_NEWNEIGH ||
-			    h->nlmsg_len < NLMSG_LENGTH(sizeof(*nd)) ||
-			    nd->ndm_family != AF_INET)
-				continue;
-			/* As /proc/net/arp: no NOARP entries. */
-			if (nd->ndm_state & NUD_NOARP)
-				continue;
-			if (!if_indextoname((unsigned)nd->ndm_ifindex, name))
-				continue;
-			if (count_dev(c, name, strlen(name)) < 0)
-				goto out;
-		}
-	}
-	rc = 0;
-out:
-	close(fd);
-	return rc;
+	memset(&n, 0, sizeof(n));
+	n.ndm_family = AF_INET;
+	return netlink_dump("arp", RTM_GETNEIGH, &n, sizeof(n), arp_neigh, c);
 }
 
 int arp_update(struct hc *hc, struct out *o)

@@ -97,6 +97,15 @@ int filter_init(struct filter *f, const char *what, const char *exclude,
 int filter_ignored(struct filter *f, const char *s);
 void filter_free(struct filter *f);
 /* One compiled pattern for field filters; -1 and a log line if invalid. */
+/*
+ * Sends an rtnetlink dump request of type (RTM_GETLINK, RTM_GETNEIGH...)
+ * with body and calls each on every message of the answer until
+ * NLMSG_DONE; each returns -1 to stop with an error.  Errors are logged
+ * with what; returns 0 or -1.
+ */
+struct nlmsghdr;
+int netlink_dump(const char *what, int type, const void *body, size_t blen,
+		 int (*each)(const struct nlmsghdr *, void *), void *arg);
 int regex_compile(void **re, const char *what, const char *pattern);
 int regex_match(void *re, const char *s, size_t n);
 void regex_free(void *re);

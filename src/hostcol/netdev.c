@@ -181,67 +181,27 @@ static int link_msg(struct hc *hc, struct out *o, const struct nlmsghdr *h)
 	return link_emit(hc, o, name, &s64);
 }
 
+struct netdev_dump {
+	struct hc *hc;
+	struct out *o;
+};
+
+static int netdev_link(const struct nlmsghdr *h, void *arg)
+{
+	struct netdev_dump *d = arg;
+
+	return h->nlmsg_type == RTM_NEWLINK ? link_msg(d->hc, d->o, h) : 0;
+}
+
 static int netdev_netlink(struct hc *hc, struct out *o)
 {
-	struct {
-		struct nlmsghdr h;
-		struct ifinfomsg i;
-	} req;
-	static char rbuf[64 * 1024];
-	struct sockaddr_nl sa;
-	int fd, done = 0, rc = -1;
+	struct netdev_dump d = { hc, o };
+	struct ifinfomsg i;
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0) {
-		log_errno("netdev: cannot open a netlink socket");
-		return -1;
-	}
-	memset(&req, 0, sizeof(req));
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.i));
-	req.h.nlmsg_type = RTM_GETLINK;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.h.nlmsg_seq = 1;
-	req.i.ifi_family = AF_UNSPEC;
-	memset(&sa, 0, sizeof(sa));
-	sa.nl_family = AF_NETLINK;
-	if (sendto(fd, &req, req.h.nlmsg_len, 0, (struct sockaddr *)&sa,
-		   sizeof(sa)) < 0) {
-		log_errno("netdev: cannot ask netlink for links");
-		goto out;
-	}
-	while (!done) {
-		ssize_t n = recv(fd, rbuf, sizeof(rbuf), 0);
-		struct nlmsghdr *h;
-		int len;
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			log_errno("netdev: cannot read netlink");
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len = (int)n;
-		for (h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, (unsigned)len);
-		     h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_type == NLMSG_DONE) {
-				done = 1;
-				break;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				log_error("netdev: netlink answered with an error");
-				goto out;
-			}
-			if (h->nlmsg_type == RTM_NEWLINK &&
-			    link_msg(hc, o, h) < 0)
-				goto out;
-		}
-	}
-	rc = 0;
-out:
-	close(fd);
-	return rc;
+	memset(&i, 0, sizeof(i));
+	i.ifi_family = AF_UNSPEC;
+	return netlink_dump("netdev", RTM_GETLINK, &i, sizeof(i), netdev_link,
+			    &d);
 }
 
 static const char *const procnet_keys[16] = {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "hostcol.h"
 #include "labels.h"
 #include "lineio.h"
@@ -22,11 +23,7 @@ static size_t fam_slots;
 
 static uint64_t name_hash(const char *s)
 {
-	uint64_t h = UINT64_C(1469598103934665603);
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
-	return h;
+	return obs_fnv1a64(s, strlen(s));
 }
 
 void out_init(struct out *o)
@@ -406,11 +403,8 @@ static void cache_free(void)
 
 static uint64_t bytes_hash(const char *p, size_t n)
 {
-	uint64_t h = UINT64_C(1469598103934665603);
-	size_t i;
+	uint64_t h = obs_fnv1a64(p, n);
 
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)p[i]) * UINT64_C(1099511628211);
 	return h ^ (h >> 29);
 }
 

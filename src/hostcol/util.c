@@ -16,6 +16,7 @@
 #include <linux/magic.h>
 #include <sys/vfs.h>
 
+#include "hash.h"
 #include "hostcol.h"
 #include "log.h"
 #include "parse.h"
@@ -77,11 +78,7 @@ static size_t fd_cached;
 
 static size_t path_slot(const char *path)
 {
-	uint64_t h = UINT64_C(1469598103934665603);
-
-	for (; *path; path++)
-		h = (h ^ (unsigned char)*path) * UINT64_C(1099511628211);
-	return (size_t)(h % FD_CACHE_SLOTS);
+	return (size_t)(obs_fnv1a64(path, strlen(path)) % FD_CACHE_SLOTS);
 }
 
 static struct fd_slot *fd_find(const char *path)
