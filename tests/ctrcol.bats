@@ -2,7 +2,8 @@
 # ctrcol.bats: ctrcol on cgroup v1/v2 fixture trees, against cAdvisor's
 # golden output and dockprom's dashboard, and on a real Docker engine with
 # containers that burn CPU, talk on the bridge and write to disk, compared
-# with the Engine API's own stats.
+# with the Engine API's own stats; and on a private rootful Podman API
+# service (tests/podman-engine.sh) when podman runs here.
 
 load helpers
 
@@ -12,6 +13,8 @@ GOLDEN=$PEERS/cadvisor/prometheus_metrics
 DASHBOARD=$PEERS/dashboards/dockprom-docker-containers.json
 IMAGE=$DOCKER_IMAGE
 FIX_ID=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+FIX_ID2=1111111111111111111111111111111111111111111111111111111111111111
+FIX_ID3=2222222222222222222222222222222222222222222222222222222222222222
 
 cc() {
 	"$(obs_bin ctrcol)" "$@"
@@ -24,6 +27,7 @@ docker_api() {
 
 setup_file() {
 	export CTR_PREFIX=obsctr$$
+	podman_start_engine
 	docker_start_engine || return 0
 	start_workload ||
 		echo "cannot start the test containers" >"$BATS_FILE_TMPDIR/docker.state"
@@ -56,12 +60,91 @@ start_workload() {
 teardown_file() {
 	docker_rm_test_containers
 	docker_stop_engine
+	podman_stop_engine
 	stop_peers
 }
 
 teardown() {
 	docker_rm_test_containers
+	pm_rm_test_containers
 	stop_peers
+}
+
+# --- Podman -----------------------------------------------------------------
+# A private rootful `podman system service` (its own storage, state and
+# config under PM_DIR, the cgroupfs manager, vfs storage, no network), with
+# the test image imported from /bin/busybox; PM_SOCK is its socket.  The
+# reason it cannot run lands in podman.state and need_podman skips with it.
+
+# pm ARGS...: the podman client on the private service.
+pm() {
+	timeout 60 podman --remote --url "unix://$PM_SOCK" "$@"
+}
+
+# pm_api PATH: GET PATH from podman's Docker-compatible API.
+pm_api() {
+	curl -fsS --max-time 10 --unix-socket "$PM_SOCK" "http://podman$1"
+}
+
+# pm_run_test NAME RUN-ARGS...: as docker_run_test, on podman (never pulls,
+# no network); the ID is removed by teardown (or teardown_file).
+pm_run_test() {
+	local name=$1 id
+	shift
+	id=$(pm run -d --pull never --network none --label obs.test=1 \
+		--name "$name" "$@") || return 1
+	echo "$id" >>"$(obs_tmpdir)/pm-containers"
+	echo "$id"
+}
+
+pm_rm_test_containers() {
+	local f id
+	f=$(obs_tmpdir)/pm-containers
+	[ -f "$f" ] || return 0
+	while read -r id; do
+		[ -n "$id" ] && pm rm -f -t 0 "$id" >/dev/null 2>&1
+	done <"$f"
+	rm -f "$f"
+}
+
+podman_start_engine() {
+	local d state
+	d=$(obs_tmpdir)
+	# short: the socket's path must fit in sun_path
+	PM_DIR=$(mktemp -d /tmp/obs-pm.XXXXXX) || return 0
+	echo "$PM_DIR" >"$d/podman.dir"
+	export PM_DIR PM_SOCK=$PM_DIR/podman.sock PM_IMAGE=localhost/$IMAGE
+	if ! state=$(sh "$OBS_ROOT/tests/podman-engine.sh" start "$PM_DIR" "$IMAGE"); then
+		echo "${state:-podman-engine.sh failed}" >"$d/podman.state"
+		return 0
+	fi
+	# a CPU burner with labels and limits, and an idle one without limits
+	export PBURNER PIDLE
+	if PBURNER=$(pm_run_test "$CTR_PREFIX-pburner" \
+		--label com.example.role=burner --label 'org.label-schema.group=' \
+		--label 'com.example.weird-key.x=a "quoted" value' \
+		-m 64m --cpus 0.5 "$IMAGE" sh -c 'while :; do :; done') &&
+		PIDLE=$(pm_run_test "$CTR_PREFIX-pidle" "$IMAGE" sleep 3600); then
+		echo ok >"$d/podman.state"
+	else
+		echo "podman cannot run the test containers" >"$d/podman.state"
+	fi
+}
+
+podman_stop_engine() {
+	local f
+	f=$(obs_tmpdir)/podman.dir
+	[ -f "$f" ] || return 0
+	pm_rm_test_containers
+	sh "$OBS_ROOT/tests/podman-engine.sh" stop "$(cat "$f")"
+	rm -f "$f"
+}
+
+need_podman() {
+	local state
+	state=$(cat "$BATS_FILE_TMPDIR/podman.state" 2>/dev/null)
+	[ "$state" = ok ] || skip "${state:-podman did not start}"
+	skip_unless_bin ctrcol
 }
 
 # strip FILE: the samples without timestamps, without the two series that
@@ -316,8 +399,10 @@ while True:
 	[[ $line == *'container_label_com_example_weird_key_x="a \"quoted\" value"'* ]]
 	# an empty Docker label value is an absent label, as in Prometheus
 	[[ $line != *org_label_schema_group* ]]
-	# --docker-only: every series is a container's
-	refute grep -v -e '^#' -e '^machine_' -e 'id="/docker/' "$T/out"
+	# --docker-only: every series is a container's (Docker's, or the
+	# podman tests' that run meanwhile)
+	refute grep -v -e '^#' -e '^machine_' -e 'id="/docker/' \
+		-e 'id="/libpod_parent/libpod-' "$T/out"
 }
 
 @test "ctrcol reports the limits Docker set" {
@@ -355,14 +440,16 @@ while True:
 	grep -q "^container_fs_writes_total{.*device=\"$DISK_DEV\",id=\"/docker/$WRITER\"" "$T/b"
 }
 
-# between STATS-BEFORE-JSON STATS-AFTER-JSON JQ OURS: the engine's value
-# before ctrcol's run <= ours <= the engine's value after it.
+# between STATS-BEFORE-JSON STATS-AFTER-JSON JQ OURS [SLACK]: the engine's
+# value before ctrcol's run (less SLACK) <= ours <= the engine's value after
+# it (plus SLACK).
 between() {
 	local lo hi
 	lo=$(jq "$3" "$1")
 	hi=$(jq "$3" "$2")
-	echo "$3: $lo <= $4 <= $hi"
-	awk -v lo="$lo" -v hi="$hi" -v v="$4" 'BEGIN { exit !(lo <= v && v <= hi) }'
+	echo "$3: $lo <= $4 <= $hi (slack ${5:-0})"
+	awk -v lo="$lo" -v hi="$hi" -v v="$4" -v d="${5:-0}" \
+		'BEGIN { exit !(v != "" && lo != "null" && hi != "null" && lo - d <= v && v <= hi + d) }'
 }
 
 @test "ctrcol agrees with the Engine API's /containers/ID/stats at the same moment" {
@@ -489,4 +576,114 @@ while True:
 	done
 	# no other request (no stats, no per-metric calls)
 	[ "$(wc -l <"$T/requests")" -eq $((cycles + $(wc -l <"$T/inspects"))) ]
+}
+
+# --- Podman -------------------------------------------------------------------
+
+@test "ctrcol recognises Podman's cgroup layouts, not conmon's cgroups (fixture)" {
+	skip_unless_bin ctrcol
+	cc --no-docker --docker-only --path.sysfs "$DATA/pm/sys" \
+		--path.procfs "$DATA/pm/proc" >"$T/out" 2>"$T/err"
+	[ ! -s "$T/err" ]
+	grep -o 'id="[^"]*"' "$T/out" | sort -u >"$T/ids"
+	# rootful cgroupfs, rootful systemd, rootless systemd
+	printf 'id="%s"\n' "/libpod_parent/libpod-$FIX_ID3" \
+		"/machine.slice/libpod-$FIX_ID.scope" \
+		"/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-$FIX_ID2.scope" \
+		>"$T/want"
+	diff -u "$T/want" "$T/ids"
+	# without --docker-only conmon's cgroups are raw cgroups
+	cc --no-docker --path.sysfs "$DATA/pm/sys" --path.procfs "$DATA/pm/proc" >"$T/all"
+	grep -q "^container_memory_usage_bytes{id=\"/machine.slice/libpod-conmon-$FIX_ID.scope\"} 1.048576e+06 " "$T/all"
+	grep -q '^container_memory_usage_bytes{id="/libpod_parent/conmon"} 1.048576e+06 ' "$T/all"
+}
+
+@test "ctrcol on Podman's API socket names containers: name, image, labels" {
+	need_podman
+	cc --docker-only --docker-host "unix://$PM_SOCK" >"$T/out" 2>"$T/err"
+	[ ! -s "$T/err" ]
+	m="id=\"/libpod_parent/libpod-$PBURNER\""
+	line=$(grep "^container_memory_usage_bytes{.*$m" "$T/out")
+	echo "$line"
+	[[ $line == *"name=\"$CTR_PREFIX-pburner\""* ]]
+	# the image as podman reports it (Config.Image), as cAdvisor labels it
+	[ "$(pm_api "/containers/$PBURNER/json" | jq -r .Config.Image)" = "$PM_IMAGE" ]
+	[[ $line == *"image=\"$PM_IMAGE\""* ]]
+	[[ $line == *'container_label_com_example_role="burner"'* ]]
+	[[ $line == *'container_label_obs_test="1"'* ]]
+	[[ $line == *'container_label_com_example_weird_key_x="a \"quoted\" value"'* ]]
+	[[ $line != *org_label_schema_group* ]]
+	grep -q "^container_memory_usage_bytes{.*id=\"/libpod_parent/libpod-$PIDLE\",image=\"$PM_IMAGE\",name=\"$CTR_PREFIX-pidle\"}" "$T/out"
+	# conmon's cgroup is not a container
+	refute grep -q 'id="/libpod_parent/conmon"' "$T/out"
+	refute grep -v -e '^#' -e '^machine_' -e 'id="/docker/' \
+		-e 'id="/libpod_parent/libpod-' "$T/out"
+}
+
+@test "ctrcol reports the limits Podman set" {
+	need_podman
+	cc --docker-only --docker-host "unix://$PM_SOCK" >"$T/out"
+	m="id=\"/libpod_parent/libpod-$PBURNER\""
+	[ "$(value "$T/out" container_spec_memory_limit_bytes "$m")" = 6.7108864e+07 ]
+	[ "$(value "$T/out" container_spec_cpu_quota "$m")" = 50000 ]
+	[ "$(value "$T/out" container_spec_cpu_period "$m")" = 100000 ]
+	[ "$(value "$T/out" container_spec_cpu_shares "$m")" = 1024 ]
+	# podman's default pids limit
+	[ "$(value "$T/out" container_threads_max "$m")" = "$(pm_api "/containers/$PBURNER/json" | jq .HostConfig.PidsLimit)" ]
+	refute grep -q "^container_spec_cpu_quota{.*id=\"/libpod_parent/libpod-$PIDLE\"" "$T/out"
+}
+
+@test "ctrcol: a Podman container's CPU counters grow under load" {
+	need_podman
+	cc --docker-only --docker-host "unix://$PM_SOCK" >"$T/a"
+	sleep 2
+	cc --docker-only --docker-host "unix://$PM_SOCK" >"$T/b"
+	m="/libpod_parent/libpod-$PBURNER\""
+	cpu_a=$(value "$T/a" container_cpu_usage_seconds_total "$m")
+	cpu_b=$(value "$T/b" container_cpu_usage_seconds_total "$m")
+	usr_a=$(value "$T/a" container_cpu_user_seconds_total "$m")
+	usr_b=$(value "$T/b" container_cpu_user_seconds_total "$m")
+	per_a=$(value "$T/a" container_cpu_cfs_periods_total "$m")
+	per_b=$(value "$T/b" container_cpu_cfs_periods_total "$m")
+	echo "cpu $cpu_a $cpu_b user $usr_a $usr_b periods $per_a $per_b"
+	# 0.5 CPU for 2s, on a busy 2-CPU machine: at least 0.2s more
+	awk -v a="$cpu_a" -v b="$cpu_b" 'BEGIN { exit !(b - a >= 0.2) }'
+	awk -v a="$usr_a" -v b="$usr_b" 'BEGIN { exit !(b - a >= 0.1) }'
+	# 100ms periods: about 20 in 2s
+	awk -v a="$per_a" -v b="$per_b" 'BEGIN { exit !(b - a >= 5) }'
+}
+
+@test "ctrcol agrees with Podman's /containers/ID/stats at the same moment" {
+	need_podman
+	pm_api "/containers/$PBURNER/stats?stream=false&one-shot=true" >"$T/s0"
+	cc --docker-only --docker-host "unix://$PM_SOCK" >"$T/out"
+	pm_api "/containers/$PBURNER/stats?stream=false&one-shot=true" >"$T/s1"
+	m="/libpod_parent/libpod-$PBURNER\""
+	between "$T/s0" "$T/s1" '.cpu_stats.cpu_usage.total_usage / 1e9' \
+		"$(value "$T/out" container_cpu_usage_seconds_total "$m")"
+	# ours counts USER_HZ ticks (cpuacct.stat, as cAdvisor), podman
+	# subtracts the nanoseconds of cpuacct.usage_sys from the total
+	between "$T/s0" "$T/s1" '.cpu_stats.cpu_usage.usage_in_usermode / 1e9' \
+		"$(value "$T/out" container_cpu_user_seconds_total "$m")" 0.1
+	ours=$(value "$T/out" container_memory_usage_bytes "$m")
+	theirs=$(jq '.memory_stats.usage' "$T/s1")
+	echo "mem $ours $theirs"
+	awk -v a="$ours" -v b="$theirs" 'BEGIN { d = b - a; exit !(d > -1048576 && d < 1048576) }'
+	[ "$(jq '.memory_stats.limit' "$T/s1")" = 67108864 ]
+	[ "$(value "$T/out" container_threads "$m")" = "$(jq .pids_stats.current "$T/s1")" ]
+}
+
+@test "ctrcol on Podman: a removed container's series go stale in a loop, a new one is named" {
+	need_podman
+	bg_ctrcol "$T/out" "$T/err" --docker-only --docker-host "unix://$PM_SOCK" \
+		--interval 300ms
+	id=$(pm_run_test "$CTR_PREFIX-pvanish" "$IMAGE" sleep 300)
+	wait_until 20 grep -q "name=\"$CTR_PREFIX-pvanish\"" "$T/out"
+	grep -q "^container_memory_usage_bytes{.*id=\"/libpod_parent/libpod-$id\",image=\"$PM_IMAGE\",name=\"$CTR_PREFIX-pvanish\"}" "$T/out"
+	pm rm -f -t 0 "$id" >/dev/null
+	wait_until 20 grep -q "id=\"/libpod_parent/libpod-$id\".* stale " "$T/out"
+	term_wait "$pid"
+	[ "$rc" -eq 0 ]
+	[ ! -s "$T/err" ]
+	grep -q "^container_memory_usage_bytes{.*id=\"/libpod_parent/libpod-$id\".*} stale [0-9]*$" "$T/out"
 }

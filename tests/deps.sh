@@ -17,8 +17,9 @@ pkgs_build='make gcc clang pkg-config libyaml-dev libpcre2-dev
 # ps and pkill, for bats' per-test timeout; shellcheck for harness.bats;
 # openssl makes scrapecol's TLS test certificates.  The real peers of
 # snmpcol (snmpd, snmp, snmp_exporter), and of ctrcol and logtail (a Docker
-# engine, and busybox for its test image) come last.
-pkgs_peers='snmpd snmp prometheus-snmp-exporter docker.io busybox-static'
+# engine, Podman's Docker-compatible service, and busybox for their test
+# image) come last.
+pkgs_peers='snmpd snmp prometheus-snmp-exporter docker.io podman busybox-static'
 pkgs_test="bats prometheus victoria-metrics prometheus-node-exporter
 	protobuf-compiler python3-snappy python3 jq curl libclang-rt-14-dev
 	procps shellcheck openssl $pkgs_peers"

@@ -199,7 +199,22 @@ int cg_list(const struct cgroot *r, struct cgpaths *out)
 	return 0;
 }
 
-int cg_docker_id(const char *path, char id[DOCKER_ID_LEN + 1])
+/* Is s (n bytes) PREFIX, a container ID, then SUFFIX?  The ID to id. */
+static int id_between(const char *s, size_t n, const char *prefix,
+		      const char *suffix, char id[DOCKER_ID_LEN + 1])
+{
+	size_t pl = strlen(prefix), sl = strlen(suffix);
+
+	if (n != pl + DOCKER_ID_LEN + sl || strncmp(s, prefix, pl) != 0 ||
+	    strcmp(s + pl + DOCKER_ID_LEN, suffix) != 0 ||
+	    !docker_is_id(s + pl, DOCKER_ID_LEN))
+		return 0;
+	memcpy(id, s + pl, DOCKER_ID_LEN);
+	id[DOCKER_ID_LEN] = '\0';
+	return 1;
+}
+
+int cg_container_id(const char *path, char id[DOCKER_ID_LEN + 1])
 {
 	const char *last = strrchr(path, '/');
 	size_t n;
@@ -208,21 +223,16 @@ int cg_docker_id(const char *path, char id[DOCKER_ID_LEN + 1])
 		return 0;
 	last++;
 	n = strlen(last);
-	/* systemd driver: .../docker-ID.scope */
-	if (n == 7 + DOCKER_ID_LEN + 6 && strncmp(last, "docker-", 7) == 0 &&
-	    strcmp(last + 7 + DOCKER_ID_LEN, ".scope") == 0 &&
-	    docker_is_id(last + 7, DOCKER_ID_LEN)) {
-		memcpy(id, last + 7, DOCKER_ID_LEN);
-		id[DOCKER_ID_LEN] = '\0';
+	/* Docker's systemd driver, Podman's systemd and cgroupfs managers;
+	 * Podman's libpod-conmon-ID.scope holds conmon, not the container,
+	 * and fails the ID test */
+	if (id_between(last, n, "docker-", ".scope", id) ||
+	    id_between(last, n, "libpod-", ".scope", id) ||
+	    id_between(last, n, "libpod-", "", id))
 		return 1;
-	}
-	/* cgroupfs driver: .../docker/ID */
-	if (n == DOCKER_ID_LEN && docker_is_id(last, n) &&
-	    last - path >= 8 && strncmp(last - 8, "/docker/", 8) == 0) {
-		memcpy(id, last, DOCKER_ID_LEN + 1);
-		return 1;
-	}
-	return 0;
+	/* Docker's cgroupfs driver: .../docker/ID */
+	return last - path >= 8 && strncmp(last - 8, "/docker/", 8) == 0 &&
+	       id_between(last, n, "", "", id);
 }
 
 /* Reads root/path/file; NULL when absent.  The caller frees. */

@@ -109,9 +109,13 @@ int cgroot_detect(struct cgroot *r, const char *sysfs);
 /* Every cgroup below the roots (bounded in depth and number). */
 int cg_list(const struct cgroot *r, struct cgpaths *out);
 void cgpaths_free(struct cgpaths *p);
-/* The Docker ID a cgroup path names (cgroupfs "docker/ID", systemd
- * "docker-ID.scope"), copied to id; 0 if it names none. */
-int cg_docker_id(const char *path, char id[DOCKER_ID_LEN + 1]);
+/*
+ * The container ID a cgroup path names, copied to id; 0 if it names none.
+ * Docker: cgroupfs ".../docker/ID", systemd ".../docker-ID.scope";
+ * Podman: cgroupfs ".../libpod-ID" (under libpod_parent), systemd
+ * ".../libpod-ID.scope" (machine.slice, or user.slice when rootless).
+ */
+int cg_container_id(const char *path, char id[DOCKER_ID_LEN + 1]);
 /*
  * Reads the cgroup's files into s (cleared first) and the first process
  * in it into *pid (0 if none).  Returns -1 when the cgroup is gone (none

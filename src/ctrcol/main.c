@@ -398,9 +398,9 @@ static int collect_one(struct run *r, const char *path, double now)
 	const struct dmeta *m = NULL;
 	struct ctr *c;
 	long pid;
-	int is_docker = cg_docker_id(path, id);
+	int is_ctr = cg_container_id(path, id);
 
-	if (r->o.docker_only && !is_docker)
+	if (r->o.docker_only && !is_ctr)
 		return 0;
 	c = next_ctr(r);
 	if (!c)
@@ -409,7 +409,7 @@ static int collect_one(struct run *r, const char *path, double now)
 		log_debug("cgroup '%s' vanished", path);
 		return 0;
 	}
-	if (is_docker)
+	if (is_ctr)
 		m = docker_lookup(r->docker, id);
 	c->st.v[CS_LAST_SEEN] = now;
 	c->st.v[CS_START_TIME] = m && m->created > 0 ?

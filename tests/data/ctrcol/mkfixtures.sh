@@ -2,7 +2,7 @@
 # mkfixtures.sh: builds ctrcol's cgroup fixture trees (v1 split cgroupfs,
 # v1 joined cpu,cpuacct with the systemd layout, v2 unified) from the file
 # formats in the kernel's Documentation/admin-guide/cgroup-v1/*.rst and
-# cgroup-v2.rst.  Run from tests/data/ctrcol; the trees are committed.
+# cgroup-v2.rst, and Podman's cgroup layouts (pm).  Run from tests/data/ctrcol; the trees are committed.
 set -eu
 ID=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 GONE=fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210
@@ -26,7 +26,7 @@ proc() {
 	w "$1/sys/dev/block/253:0/uevent" 'MAJOR=253\nMINOR=0\nDEVNAME=dm-0\nDEVTYPE=disk\n'
 }
 
-rm -rf v1 v1j v2
+rm -rf v1 v1j v2 pm
 
 # --- v2: unified, systemd layout --------------------------------------------
 proc v2
@@ -103,3 +103,23 @@ w "$c/$d/cpu.cfs_quota_us" '-1\n'
 w "$c/$d/cgroup.procs" '4242\n'
 w "$c/memory/system.slice/docker-$ID.scope/memory.usage_in_bytes" '1048576\n'
 w "$c/memory/system.slice/docker-$ID.scope/memory.stat" 'total_inactive_file 524288\n'
+
+# --- pm: Podman's layouts on cgroup v2 ----------------------------------------
+# rootful with the systemd manager (machine.slice, conmon in its own
+# libpod-conmon-ID.scope), rootless (the user's systemd instance), and the
+# cgroupfs manager (libpod_parent/libpod-ID, conmon in libpod_parent/conmon)
+ID2=1111111111111111111111111111111111111111111111111111111111111111
+ID3=2222222222222222222222222222222222222222222222222222222222222222
+proc pm
+c=pm/sys/fs/cgroup
+w $c/cgroup.controllers 'cpu io memory pids\n'
+for d in machine.slice/libpod-$ID.scope machine.slice/libpod-conmon-$ID.scope \
+	user.slice/user-1000.slice/user@1000.service/user.slice/libpod-$ID2.scope \
+	user.slice/user-1000.slice/user@1000.service/user.slice/libpod-conmon-$ID2.scope \
+	libpod_parent/libpod-$ID3 libpod_parent/conmon; do
+	w $c/$d/memory.current '1048576\n'
+	w $c/$d/cpu.stat 'usage_usec 1000000\nuser_usec 600000\nsystem_usec 400000\n'
+done
+# not containers: a bad ID, a scope below a container's
+w $c/machine.slice/libpod-0123.scope/memory.current '4096\n'
+w $c/machine.slice/libpod-$ID.scope/init.scope/memory.current '4096\n'
