@@ -1,14 +1,17 @@
 #!/bin/sh
 # snmpcol.sh: snmpcol and snmp_exporter 0.21 polling if_mib of the same
 # local snmpd (every interface of this host) in the same run, one after
-# the other, each back to back for DURATION seconds: CPU per poll and
-# peak RSS of each, and the ratios.
+# the other, each back to back for DURATION seconds: CPU time and wall
+# time per poll (per if_mib walk) and peak RSS of each, and the ratios.
 #
 # usage: [OBS_BIN=DIR] [OBS_BENCH_OUT=DIR] [DURATION=SECONDS] sh bench/snmpcol.sh
 #
 # snmpcol runs with -t and an interval of 1ms (a poll starts as soon as
 # the last ended); its polls are counted with --stats-file.  snmp_exporter
-# is scraped by curl in a loop (/snmp?module=if_mib), one scrape at a time.
+# is scraped by curl (/snmp?module=if_mib), one scrape at a time, BATCH
+# URLs per curl so one connection carries them and curl's own start is
+# not counted as the exporter's wall time.  Wall time per poll is the
+# window over the polls made in it, on the same clock for both.
 # Both read the same snmp.yml (snmp_exporter 0.21's, from the peers).  CPU
 # is utime+stime from /proc/PID/stat over the window (after a warm-up of
 # WARMUP polls), for snmpcol summed over its parent and the target's
@@ -24,6 +27,7 @@ OBS_ROOT=${OBS_ROOT:-$(pwd)}
 OBS_BIN=${OBS_BIN:-$OBS_ROOT/bin}
 DURATION=${DURATION:-20}
 WARMUP=20
+BATCH=20
 PEERS=${OBS_SNMP_PEERS:-$OBS_ROOT/../shared/peers/snmp_exporter}
 CONFIG=$PEERS/snmp-v0.21.yml
 : "${OBS_SNMPD:=snmpd}"
@@ -98,9 +102,11 @@ child=$(pgrep -P "$sc_pid")
 [ -n "$child" ] || { echo "snmpcol.sh: snmpcol did not start" >&2; cat "$W/snmpcol.err" >&2; exit 1; }
 p0=$(polls)
 c0=$(ticks "$sc_pid" $child)
+t0=$(date +%s%N)
 sleep "$DURATION"
 p1=$(polls)
 c1=$(ticks "$sc_pid" $child)
+t1=$(date +%s%N)
 m_sc=$(hwm "$sc_pid" $child)
 m_parent=$(hwm "$sc_pid")
 m_child=$(hwm $child)
@@ -117,27 +123,37 @@ URL="http://127.0.0.1:$OBS_PEER_PORT/snmp?target=$TARGET&module=if_mib"
 for ((i = 0; i < WARMUP; i++)); do
 	curl -fsS -o /dev/null "$URL" || { echo "snmpcol.sh: scrape failed" >&2; exit 1; }
 done
+for ((i = 0; i < BATCH; i++)); do
+	printf 'url = "%s"\noutput = "/dev/null"\n' "$URL"
+done >"$W/curl.conf"
 c2=$(ticks "$ex_pid")
+t2=$(date +%s%N)
 n_ex=0
 end=$(($(date +%s) + DURATION))
 while [ "$(date +%s)" -lt "$end" ]; do
-	curl -fsS -o /dev/null "$URL" || { echo "snmpcol.sh: scrape failed" >&2; exit 1; }
-	n_ex=$((n_ex + 1))
+	curl -fsS -K "$W/curl.conf" || { echo "snmpcol.sh: scrape failed" >&2; exit 1; }
+	n_ex=$((n_ex + BATCH))
 done
 c3=$(ticks "$ex_pid")
+t3=$(date +%s%N)
 m_ex=$(hwm "$ex_pid")
 
 hz=$(getconf CLK_TCK)
 echo "if_mib of a local snmpd: $series series a poll; each polled back to back for ${DURATION}s"
 awk -v hz="$hz" -v a="$((c1 - c0))" -v b="$((c3 - c2))" -v na="$n_sc" -v nb="$n_ex" \
+	-v wa="$(((t1 - t0) / 1000))" -v wb="$(((t3 - t2) / 1000))" \
 	-v ma="$m_sc" -v mb="$m_ex" -v fails="${fails:-0}" \
 	-v mp="$m_parent" -v mc="$m_child" 'BEGIN {
-	printf "%-28s %8s %8s %14s %13s\n", "contender", "polls", "cpu-s", "cpu-ms/poll", "peak RSS MiB"
+	printf "%-28s %8s %8s %12s %13s %13s\n", "contender", "polls", "cpu-s", "cpu-ms/poll",
+		"wall-ms/poll", "peak RSS MiB"
 	pa = na > 0 ? a / hz / na * 1000 : 0; pb = nb > 0 ? b / hz / nb * 1000 : 0
-	printf "%-28s %8d %8.2f %14.3f %13.1f\n", "snmpcol -t", na, a / hz, pa, ma / 1024
-	printf "%-28s %8d %8.2f %14.3f %13.1f\n", "snmp_exporter 0.21 (curl)", nb, b / hz, pb, mb / 1024
-	if (pb > 0 && mb > 0)
-		printf "ratios (snmpcol / snmp_exporter): cpu per poll %.2fx, peak RSS %.2fx\n", pa / pb, ma / mb
+	xa = na > 0 ? wa / na / 1000 : 0; xb = nb > 0 ? wb / nb / 1000 : 0
+	printf "%-28s %8d %8.2f %12.3f %13.3f %13.1f\n", "snmpcol -t", na, a / hz, pa, xa, ma / 1024
+	printf "%-28s %8d %8.2f %12.3f %13.3f %13.1f\n", "snmp_exporter 0.21 (curl)", nb, b / hz,
+		pb, xb, mb / 1024
+	if (pb > 0 && xb > 0 && mb > 0)
+		printf "ratios (snmpcol / snmp_exporter): cpu per poll %.2fx, wall per poll %.2fx, peak RSS %.2fx\n",
+			pa / pb, xa / xb, ma / mb
 	printf "snmpcol peak RSS by process: parent %.1f MiB, poller %.1f MiB\n", mp / 1024, mc / 1024
 	if (fails > 0)
 		printf "snmpcol: %d failed polls\n", fails

@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
-# snmpcol: polls a real snmpd started here on 127.0.0.1 (v1, v2c, v3
-# authPriv SHA/AES) and compares its output series by series with Debian's
-# prometheus-snmp-exporter 0.21 polling the same agent at the same time.
+# snmpcol: polls a real snmpd started here on 127.0.0.1 (v1, v2c, and v3
+# users for every auth and priv protocol and security level; tables of
+# fixed values and of thousands of rows served by pass.py) and compares
+# its output series by series with Debian's prometheus-snmp-exporter 0.21
+# polling the same agent at the same time.
 #
 # Comparison rule (tests/data/snmpcol/normalize.py): names, label sets,
 # HELP and TYPE exactly; values of gauges and strings exactly; counters and
@@ -22,13 +24,33 @@ LOOSE=(-l sysUpTime
 	-x snmp_scrape_pdus_returned -x snmp_scrape_packets_sent
 	-x snmp_scrape_packets_retried -x up)
 
+# The SNMPv3 users of the test agent (those of auths-v3-all.yml): name,
+# then snmpd's createUser protocols and its rouser level.
+V3_USERS=(
+	"v3md5 MD5 authpass123 DES privpass123:authpriv"
+	"v3sha SHA authpass123 AES privpass123:authpriv"
+	"v3sha224 SHA-224 authpass123 AES-192 privpass123:authpriv"
+	"v3sha256 SHA-256 authpass123 AES-256 privpass123:authpriv"
+	"v3sha384 SHA-384 authpass123 AES-192-C privpass123:authpriv"
+	"v3sha512 SHA-512 authpass123 AES-256-C privpass123:authpriv"
+	"v3noauth:noauth"
+	"v3authmd5 MD5 authpass123:auth"
+	"v3authsha256 SHA-256 authpass123:auth"
+)
+# Rows of the tables gentable.py makes: the huge one, the lookup one.
+HUGE_ROWS=5000
+LOOKUP_ROWS=100
+
 # start_snmpd: an snmpd on 127.0.0.1:SNMPD_PORT (UDP) with community
-# public, the v3 user homelab (SHA/AES) and a fixed sysName, sysLocation
-# and sysContact; its state in the tmp dir.  Sets SNMPD_PORT, SNMPD_PID.
+# public, the v3 user homelab (SHA/AES), the users of V3_USERS, a fixed
+# sysName, sysLocation and sysContact, and the tables of agent.txt and
+# gentable.py; its state in the tmp dir.  Sets SNMPD_PORT, SNMPD_PID.
 start_snmpd() {
-	local dir attempt port i
+	local dir attempt port i u
 	dir="$(obs_tmpdir)/snmpd.$$.$RANDOM"
 	mkdir -p "$dir/persist" || return 1
+	"$OBS_PYTHON" "$DATA/gentable.py" "$HUGE_ROWS" "$LOOKUP_ROWS" >"$dir/tables.txt" ||
+		return 1
 	# The view shows system, ifNumber and the interface lo (index 1) of
 	# ifTable and ifXTable: other interfaces of this host come and go
 	# (containers) between two reads.
@@ -46,6 +68,13 @@ start_snmpd() {
 		for root in .1.3.6.1.4.1.6574 .1.3.6.1.4.1.99999; do
 			echo "view testview included $root"
 			echo "pass_persist $root $OBS_PYTHON $DATA/pass.py $root $DATA/agent.txt"
+		done
+		# tables made now: thousands of rows, and one with a lookup
+		echo 'view testview included .1.3.6.1.4.1.99998'
+		echo "pass_persist .1.3.6.1.4.1.99998 $OBS_PYTHON $DATA/pass.py .1.3.6.1.4.1.99998 $dir/tables.txt"
+		for u in "${V3_USERS[@]}"; do
+			echo "createUser ${u%%:*}"
+			echo "rouser ${u%%[ :]*} ${u##*:} -V testview"
 		done
 	} >"$dir/snmpd.conf"
 	cat >>"$dir/snmpd.conf" <<'EOF'
@@ -82,11 +111,13 @@ EOF
 	return 1
 }
 
-# start_snmp_exporter CONFIG: Debian's snmp_exporter 0.21 on 127.0.0.1
-# with CONFIG.  Sets EXP_URL (its /snmp) and EXP_PID.
+# start_snmp_exporter CONFIG [FLAG...]: Debian's snmp_exporter 0.21 on
+# 127.0.0.1 with CONFIG.  Sets EXP_URL (its /snmp) and EXP_PID.
 start_snmp_exporter() {
-	obs_start_peer snmp_exporter /metrics "$OBS_SNMP_EXPORTER" \
-		--config.file="$1" --web.listen-address=127.0.0.1:@PORT@ || return 1
+	local config=$1
+	shift
+	obs_start_peer snmp_exporter /metrics "$OBS_SNMP_EXPORTER" "$@" \
+		--config.file="$config" --web.listen-address=127.0.0.1:@PORT@ || return 1
 	EXP_PID=$OBS_PEER_PID
 	EXP_URL=http://127.0.0.1:$OBS_PEER_PORT/snmp
 	export EXP_PID EXP_URL
@@ -104,6 +135,48 @@ skip_unless_peer_file() {
 
 normalize() {
 	"$OBS_PYTHON" "$DATA/normalize.py" "${LOOSE[@]}" "$1"
+}
+
+# netsnmp_lacks SNMPGET_FLAG...: net-snmp's own tools' complaint about the
+# security flags (-l, -a, -x) where this build lacks a protocol, or
+# nothing where it has them all.
+netsnmp_lacks() {
+	MIBS= snmpget -v3 -u nobody -A authpass123 -X privpass123 -t 0.1 -r 0 \
+		"$@" "127.0.0.1:$(free_port)" 1.3 2>&1 | grep -m1 '^Invalid' || true
+}
+
+# v3_matches_v2c AUTH SNMPGET_FLAG...: snmpcol polls the system module
+# with AUTH of auths-v3-all.yml (beside the shipped snmp.yml: the auth
+# split) and gets the series of a v2c poll.  Where net-snmp lacks a
+# protocol of AUTH (its snmpget refuses SNMPGET_FLAG...), snmpcol must
+# refuse AUTH as a config error, and the test skips saying why.
+v3_matches_v2c() {
+	local auth=$1 lacks
+	shift
+	skip_unless_snmp
+	lacks=$(netsnmp_lacks "$@")
+	if [ -n "$lacks" ]; then
+		run "$(obs_bin snmpcol)" -c "$OBS_ROOT/share/snmp/snmp.yml" \
+			-c "$DATA/auths-v3-all.yml" -m system -a "$auth" 127.0.0.1:1
+		[ "$status" -eq 2 ]
+		[[ "$output" == "snmpcol: $DATA/auths-v3-all.yml:"*"_protocol: "*" is not supported by this net-snmp build" ]]
+		skip "this net-snmp build lacks it: $lacks"
+	fi
+	"$(obs_bin snmpcol)" -c "$OBS_ROOT/share/snmp/snmp.yml" -m system \
+		"127.0.0.1:$SNMPD_PORT" >"$T/v2c.prom"
+	"$(obs_bin snmpcol)" -c "$OBS_ROOT/share/snmp/snmp.yml" -c "$DATA/auths-v3-all.yml" \
+		-m system -a "$auth" "127.0.0.1:$SNMPD_PORT" >"$T/v3.prom" 2>"$T/err"
+	[ ! -s "$T/err" ] || { cat "$T/err" >&2; return 1; }
+	normalize "$T/v2c.prom" >"$T/v2c.norm"
+	normalize "$T/v3.prom" >"$T/v3.norm"
+	diff -u "$T/v2c.norm" "$T/v3.norm"
+	grep -Fxq 'S sysName{sysName="testhost"} 1' "$T/v3.norm"
+	grep -Eq '^up\{module="system"\} 1 [0-9]{13}$' "$T/v3.prom"
+}
+
+# elapsed_ms START_NS: milliseconds since START_NS (date +%s%N).
+elapsed_ms() {
+	echo $((($(date +%s%N) - $1) / 1000000))
 }
 
 # compare_with_exporter MODULE ARGS...: snmpcol ARGS... and the exporter's
@@ -147,10 +220,10 @@ teardown() {
 	skip_unless_bin snmpcol
 	run "$(obs_bin snmpcol)" -h
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "usage: snmpcol [-hv] [--expand-env] -c FILE [-c FILE]... -m MODULE[,MODULE]..." ]
+	[ "${lines[0]}" = "usage: snmpcol [-hv] [--expand-env] [--no-wrap-large-counters] -c FILE [-c FILE]..." ]
 	run "$(obs_bin snmpcol)" -m if_mib 127.0.0.1
 	[ "$status" -eq 2 ]
-	[ "${lines[0]}" = "usage: snmpcol [-hv] [--expand-env] -c FILE [-c FILE]... -m MODULE[,MODULE]..." ]
+	[ "${lines[0]}" = "usage: snmpcol [-hv] [--expand-env] [--no-wrap-large-counters] -c FILE [-c FILE]..." ]
 	run "$(obs_bin snmpcol)" -c "$DATA/old-layout.yml" -m system
 	[ "$status" -eq 2 ]
 	run "$(obs_bin snmpcol)" --version
@@ -534,4 +607,249 @@ up{module="synology"} 1
 version{version="DSM 7.2-64570"} 1
 WANT
 	diff -u "$T/want" "$T/got"
+}
+
+@test "SNMPv3 authPriv MD5/DES gives the v2c output" {
+	v3_matches_v2c v3_md5_des -l authPriv -a MD5 -x DES
+}
+
+@test "SNMPv3 authPriv SHA/AES gives the v2c output" {
+	v3_matches_v2c v3_sha_aes -l authPriv -a SHA -x AES
+}
+
+@test "SNMPv3 authPriv SHA224/AES192 gives the v2c output" {
+	v3_matches_v2c v3_sha224_aes192 -l authPriv -a SHA-224 -x AES-192
+}
+
+@test "SNMPv3 authPriv SHA256/AES256 gives the v2c output" {
+	v3_matches_v2c v3_sha256_aes256 -l authPriv -a SHA-256 -x AES-256
+}
+
+@test "SNMPv3 authPriv SHA384/AES192C (Cisco's key extension) gives the v2c output" {
+	v3_matches_v2c v3_sha384_aes192c -l authPriv -a SHA-384 -x AES-192-C
+}
+
+@test "SNMPv3 authPriv SHA512/AES256C (Cisco's key extension) gives the v2c output" {
+	v3_matches_v2c v3_sha512_aes256c -l authPriv -a SHA-512 -x AES-256-C
+}
+
+@test "SNMPv3 noAuthNoPriv gives the v2c output" {
+	v3_matches_v2c v3_noauth -l noAuthNoPriv
+}
+
+@test "SNMPv3 authNoPriv (MD5 and SHA256) gives the v2c output" {
+	v3_matches_v2c v3_authnopriv_md5 -l authNoPriv -a MD5
+	v3_matches_v2c v3_authnopriv_sha256 -l authNoPriv -a SHA-256
+}
+
+@test "wrong community: up 0 after the module's timeout and retries, one line on stderr" {
+	skip_unless_snmp
+	start=$(date +%s%N)
+	st=0
+	"$(obs_bin snmpcol)" -c "$DATA/dead.yml" -m system_fast -a wrong_v2 \
+		"127.0.0.1:$SNMPD_PORT" >"$T/out" 2>"$T/err" || st=$?
+	elapsed=$(elapsed_ms "$start")
+	[ "$st" -eq 1 ]
+	# snmpd drops a wrong community without a word: 300ms twice
+	[ "$elapsed" -ge 550 ] && [ "$elapsed" -lt 3000 ]
+	[ "$(cat "$T/err")" = "snmpcol: scrape '127.0.0.1:$SNMPD_PORT' module 'system_fast' failed: request timeout (after 1 retries)" ]
+	grep -Eq '^up\{module="system_fast"\} 0 [0-9]{13}$' "$T/out"
+	[ "$(grep -vc '^#' "$T/out")" -eq 2 ]
+	# the same agent answers the right community
+	"$(obs_bin snmpcol)" -c "$DATA/dead.yml" -m system_fast "127.0.0.1:$SNMPD_PORT" >"$T/out"
+	grep -Eq '^up\{module="system_fast"\} 1 ' "$T/out"
+}
+
+@test "SNMPv3 wrong password, wrong priv password, unknown user: up 0 and one line each" {
+	skip_unless_snmp
+	v3() {
+		st=0
+		start=$(date +%s%N)
+		"$(obs_bin snmpcol)" -c "$DATA/dead.yml" -c "$DATA/auths-v3-all.yml" \
+			-m system_fast -a "$1" "127.0.0.1:$SNMPD_PORT" >"$T/out" 2>"$T/err" || st=$?
+		elapsed=$(elapsed_ms "$start")
+		[ "$st" -eq 1 ]
+		grep -Eq '^up\{module="system_fast"\} 0 [0-9]{13}$' "$T/out"
+		refute grep -q '^sysName' "$T/out"
+		[ "$(wc -l <"$T/err")" -eq 1 ]
+	}
+	pre="snmpcol: scrape '127.0.0.1:$SNMPD_PORT' module 'system_fast' failed:"
+	# the agent reports these at once (usmStatsWrongDigests, ...)
+	v3 v3_wrong_password
+	[ "$(cat "$T/err")" = "$pre Authentication failure (incorrect password, community or key)" ]
+	[ "$elapsed" -lt 3000 ]
+	v3 v3_unknown_user
+	[ "$(cat "$T/err")" = "$pre Unknown user name" ]
+	# what the agent decrypts into garbage it drops without a report:
+	# a timeout, after the discovery it answered
+	v3 v3_wrong_priv_password
+	[ "$(cat "$T/err")" = "$pre request timeout (after 1 retries; the agent answered SNMPv3 discovery: wrong priv_password or priv_protocol?)" ]
+	[ "$elapsed" -ge 550 ] && [ "$elapsed" -lt 3000 ]
+}
+
+@test "a dead agent over SNMPv3: up 0 within the module's timeout and retries" {
+	skip_unless_bin snmpcol
+	port=$(free_port)
+	start=$(date +%s%N)
+	st=0
+	"$(obs_bin snmpcol)" -c "$DATA/dead.yml" -c "$DATA/auths-v3-all.yml" \
+		-m system_fast -a v3_sha_aes "127.0.0.1:$port" >"$T/out" 2>"$T/err" || st=$?
+	elapsed=$(elapsed_ms "$start")
+	[ "$st" -eq 1 ]
+	# the engine discovery is retried as any request: 300ms twice
+	[ "$elapsed" -ge 550 ] && [ "$elapsed" -lt 3000 ]
+	[ "$(cat "$T/err")" = "snmpcol: scrape '127.0.0.1:$port' module 'system_fast' failed: request timeout (after 1 retries)" ]
+	grep -Eq '^up\{module="system_fast"\} 0 [0-9]{13}$' "$T/out"
+}
+
+@test "auths in their own file: repeated -c merges auths and modules, a later file wins, globs" {
+	skip_unless_snmp
+	# modules only, and auths only
+	sed '/^auths:/,/^modules:/{/^modules:/!d}' "$DATA/dead.yml" >"$T/modules.yml"
+	printf 'auths:\n  lab:\n    community: public\n    version: 2\n' >"$T/auths.yml"
+	run "$(obs_bin snmpcol)" -c "$T/modules.yml" -m system_fast -a lab "127.0.0.1:$SNMPD_PORT"
+	[ "$status" -eq 2 ]
+	[ "$output" = "snmpcol: unknown auth 'lab'" ]
+	"$(obs_bin snmpcol)" -c "$T/modules.yml" -c "$T/auths.yml" -m system_fast -a lab \
+		"127.0.0.1:$SNMPD_PORT" >"$T/out"
+	grep -Eq '^sysName\{sysName="testhost"\} 1 ' "$T/out"
+	# the big generated file with a small auths file beside it
+	"$(obs_bin snmpcol)" -c "$OBS_ROOT/share/snmp/snmp.yml" -c "$T/auths.yml" -m system \
+		-a lab "127.0.0.1:$SNMPD_PORT" >"$T/split.prom"
+	"$(obs_bin snmpcol)" -c "$OBS_ROOT/share/snmp/snmp.yml" -m system \
+		"127.0.0.1:$SNMPD_PORT" >"$T/one.prom"
+	normalize "$T/one.prom" >"$T/one.norm"
+	normalize "$T/split.prom" >"$T/split.norm"
+	diff -u "$T/one.norm" "$T/split.norm"
+	# an auth of a later file replaces the one of the same name
+	printf 'auths:\n  public_v2:\n    community: wrong\n    version: 2\n' >"$T/override.yml"
+	st=0
+	"$(obs_bin snmpcol)" -c "$DATA/dead.yml" -c "$T/override.yml" -m system_fast \
+		"127.0.0.1:$SNMPD_PORT" >"$T/out" 2>/dev/null || st=$?
+	[ "$st" -eq 1 ]
+	grep -Eq '^up\{module="system_fast"\} 0 ' "$T/out"
+	"$(obs_bin snmpcol)" -c "$T/override.yml" -c "$DATA/dead.yml" -m system_fast \
+		"127.0.0.1:$SNMPD_PORT" >"$T/out"
+	grep -Eq '^up\{module="system_fast"\} 1 ' "$T/out"
+	# a pattern reads every file it matches, in name order
+	mkdir "$T/conf.d"
+	cp "$T/modules.yml" "$T/conf.d/10-modules.yml"
+	cp "$T/auths.yml" "$T/conf.d/20-auths.yml"
+	"$(obs_bin snmpcol)" -c "$T/conf.d/*.yml" -m system_fast -a lab \
+		"127.0.0.1:$SNMPD_PORT" >"$T/out"
+	grep -Eq '^sysName\{sysName="testhost"\} 1 ' "$T/out"
+	# one that matches nothing is a warning, as snmp_exporter's
+	run "$(obs_bin snmpcol)" -c "$T/conf.d/*.yml" -c "$T/none/*.yml" -m system_fast \
+		-a lab "127.0.0.1:$SNMPD_PORT"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "snmpcol: warning: no file matches '$T/none/*.yml'" ]
+}
+
+@test "Counter64 past 2^53 wraps there as snmp_exporter's; --no-wrap-large-counters does not" {
+	skip_unless_snmp
+	"$(obs_bin snmpcol)" -c "$DATA/tables.yml" -m big "127.0.0.1:$SNMPD_PORT" >"$T/out"
+	grep '^big' "$T/out" | sed 's/ [0-9]*$//' >"$T/wrap"
+	printf '%s\n' 'bigCounter 5' 'bigMax 9.007199254740991e+15' 'bigSmall 12345' >"$T/want"
+	diff -u "$T/want" "$T/wrap"
+	"$(obs_bin snmpcol)" --no-wrap-large-counters -c "$DATA/tables.yml" -m big \
+		"127.0.0.1:$SNMPD_PORT" >"$T/out"
+	grep '^big' "$T/out" | sed 's/ [0-9]*$//' >"$T/nowrap"
+	printf '%s\n' 'bigCounter 9.007199254740996e+15' 'bigMax 1.8446744073709552e+19' \
+		'bigSmall 12345' >"$T/want"
+	diff -u "$T/want" "$T/nowrap"
+	# the later of the two options wins
+	"$(obs_bin snmpcol)" --no-wrap-large-counters --wrap-large-counters \
+		-c "$DATA/tables.yml" -m big "127.0.0.1:$SNMPD_PORT" >"$T/out"
+	grep '^big' "$T/out" | sed 's/ [0-9]*$//' | diff -u "$T/wrap" -
+	# snmp_exporter 0.21 says the same, with and without its flag
+	skip_unless_cmd "$OBS_SNMP_EXPORTER"
+	start_snmp_exporter "$DATA/tables.yml"
+	curl -fsS --max-time 20 -o "$T/exp.prom" "$EXP_URL?target=127.0.0.1:$SNMPD_PORT&module=big"
+	grep '^big' "$T/exp.prom" | diff -u "$T/wrap" -
+	stop_pid "$EXP_PID"
+	start_snmp_exporter "$DATA/tables.yml" --no-snmp.wrap-large-counters
+	curl -fsS --max-time 20 -o "$T/exp.prom" "$EXP_URL?target=127.0.0.1:$SNMPD_PORT&module=big"
+	grep '^big' "$T/exp.prom" | diff -u "$T/nowrap" -
+}
+
+@test "a huge table (5000 rows): every row, equal to snmp_exporter 0.21, in bounded time" {
+	skip_unless_snmp
+	start=$(date +%s%N)
+	"$(obs_bin snmpcol)" -c "$DATA/tables.yml" -m huge "127.0.0.1:$SNMPD_PORT" \
+		>"$T/huge.prom" 2>"$T/err"
+	elapsed=$(elapsed_ms "$start")
+	[ ! -s "$T/err" ]
+	# six columns of every row, each row labelled by its lookup
+	for m in hugeIndex hugeDescr hugeType hugeSpeed hugeInOctets hugeHCInOctets; do
+		[ "$(grep -c "^$m{hugeDescr=\"port[0-9]*\",hugeIndex=\"[0-9]*\"" "$T/huge.prom")" -eq "$HUGE_ROWS" ]
+	done
+	grep -q '^hugeSpeed{hugeDescr="port999",hugeIndex="999"} 1e+09 ' "$T/huge.prom"
+	grep -q "^hugeType{hugeDescr=\"port$HUGE_ROWS\",hugeIndex=\"$HUGE_ROWS\"} 8 " "$T/huge.prom"
+	grep -Eq "^snmp_scrape_pdus_returned\\{module=\"huge\"\\} $((HUGE_ROWS * 6)) " "$T/huge.prom"
+	# the agent (a script behind snmpd) is the slow part: seconds, not minutes
+	[ "$elapsed" -lt 60000 ]
+	skip_unless_cmd "$OBS_SNMP_EXPORTER"
+	start_snmp_exporter "$DATA/tables.yml"
+	compare_with_exporter huge -c "$DATA/tables.yml" -m huge
+	[ "$(grep -c '^S hugeType{' "$T/ours.norm")" -eq "$HUGE_ROWS" ]
+}
+
+@test "--lookup-cache: later polls leave lookup columns out of their walks, same series, walked again after DUR" {
+	skip_unless_snmp
+	run "$(obs_bin snmpcol)" --lookup-cache 1s -c "$DATA/tables.yml" -m cached 127.0.0.1:1
+	[ "$status" -eq 2 ]
+	run "$(obs_bin snmpcol)" --lookup-cache soon -c "$DATA/tables.yml" -t "$DATA/targets.yml"
+	[ "$status" -eq 2 ]
+	[ "$output" = "snmpcol: bad duration 'soon' for --lookup-cache" ]
+	target="127.0.0.1:$SNMPD_PORT"
+	printf 'interval: 300ms\ntargets:\n  - target: %s\n    module: cached\n' "$target" >"$T/t.yml"
+	# what one poll without a cache gives
+	"$(obs_bin snmpcol)" -c "$DATA/tables.yml" -m cached "$target" >"$T/once.prom"
+	grep '^lk' "$T/once.prom" | sed 's/ [0-9]*$//' >"$T/once"
+	[ "$(grep -c '^lkCount{lkIndex="7",lkName="if7"} 70$' "$T/once")" -eq 1 ]
+	[ "$(wc -l <"$T/once")" -eq $((LOOKUP_ROWS * 2)) ]
+	"$(obs_bin snmpcol)" --lookup-cache 1500ms -c "$DATA/tables.yml" -t "$T/t.yml" \
+		>"$T/out" 2>"$T/err" &
+	pid=$!
+	obs_track "$pid" snmpcol
+	# the PDUs of each poll: full, fewer while the cache holds, full again
+	pdus() {
+		sed -n 's/^snmp_scrape_pdus_returned{[^}]*} \([0-9]*\) .*/\1/p' "$T/out" | tr '\n' ' '
+	}
+	full=$((LOOKUP_ROWS * 3))
+	less=$((LOOKUP_ROWS * 2))
+	for ((i = 0; i < 100; i++)); do
+		[[ " $(pdus)" == " $full $less "*" $full $less "* ]] && break
+		sleep 0.1
+	done
+	stop_pid "$pid"
+	wait "$pid" 2>/dev/null || true
+	seq=$(pdus)
+	echo "pdus of the polls: $seq"
+	[[ " $seq" == " $full $less "*" $full $less "* ]]
+	[ ! -s "$T/err" ]
+	# fewer packets too: the lookup column's requests are not sent
+	sent=$(sed -n 's/^snmp_scrape_packets_sent{[^}]*} \([0-9]*\) .*/\1/p' "$T/out" | head -n 2 | tr '\n' ' ')
+	read -r s1 s2 <<<"$sent"
+	[ "$s2" -lt "$s1" ]
+	# every poll, cached or not, has the series of the poll without a cache
+	polls=$(grep -c '^up{' "$T/out")
+	[ "$polls" -ge 4 ]
+	grep '^lk' "$T/out" | sed -e 's/ [0-9]*$//' -e "s/{instance=\"$target\",/{/" |
+		sort | uniq -c | awk -v n="$polls" '$1 != n' >"$T/odd"
+	[ ! -s "$T/odd" ]
+	grep '^lk' "$T/out" | sed -e 's/ [0-9]*$//' -e "s/{instance=\"$target\",/{/" |
+		sort -u | diff -u "$T/once" -
+	# without the option every poll walks everything
+	"$(obs_bin snmpcol)" -c "$DATA/tables.yml" -t "$T/t.yml" >"$T/out" 2>"$T/err" &
+	pid=$!
+	obs_track "$pid" snmpcol
+	for ((i = 0; i < 50; i++)); do
+		[ "$(grep -c '^up{' "$T/out")" -ge 3 ] && break
+		sleep 0.1
+	done
+	stop_pid "$pid"
+	wait "$pid" 2>/dev/null || true
+	[[ " $(pdus)" == " $full $full $full"* ]]
+	[[ " $(pdus)" != *" $less "* ]]
 }

@@ -1,6 +1,7 @@
 /* main.c: snmpcol, SNMP agents polled with snmp_exporter's snmp.yml into the line format. */
 #include <errno.h>
 #include <getopt.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,11 +30,15 @@
 #define STATS_CHECK_MS 200
 
 static const char usage_text[] =
-    "usage: snmpcol [-hv] [--expand-env] -c FILE [-c FILE]... -m MODULE[,MODULE]...\n"
-    "               [-a AUTH] [--stats-file PATH] TARGET...\n"
-    "       snmpcol [-hv] [--expand-env] -c FILE [-c FILE]... -t TARGETS.yml\n"
-    "               [--stats-file PATH]\n"
+    "usage: snmpcol [-hv] [--expand-env] [--no-wrap-large-counters] -c FILE [-c FILE]...\n"
+    "               -m MODULE[,MODULE]... [-a AUTH] [--stats-file PATH] TARGET...\n"
+    "       snmpcol [-hv] [--expand-env] [--lookup-cache DUR] [--no-wrap-large-counters]\n"
+    "               -c FILE [-c FILE]... -t TARGETS.yml [--stats-file PATH]\n"
     "       snmpcol --version\n";
+
+/* Options that hold for every scrape. */
+static int render_flags;		/* SC_NO_WRAP */
+static int64_t lookup_cache_ms;		/* 0: no lookup cache */
 
 static void
 usage(FILE *f)
@@ -46,6 +51,7 @@ struct job {
 	const char *target;
 	const struct sc_module **mods;
 	const struct sc_auth **auths;	/* one per module */
+	struct sc_cache *caches;	/* one per module, with a lookup cache */
 	size_t nmods;
 	struct labels extra;		/* added to every series */
 	int64_t interval_ms;
@@ -124,11 +130,40 @@ write_stats(const char *path, const struct jobs *js, const struct pollstat *st)
 }
 
 static void
+job_caches_free(struct job *j)
+{
+	size_t i;
+
+	for (i = 0; j->caches != NULL && i < j->nmods; i++)
+		sc_cache_free(&j->caches[i]);
+	free(j->caches);
+	j->caches = NULL;
+}
+
+/* A lookup cache for each module of j. */
+static int
+job_caches_init(struct job *j)
+{
+	size_t i;
+
+	j->caches = calloc(j->nmods ? j->nmods : 1, sizeof(*j->caches));
+	if (j->caches == NULL)
+		return -1;
+	for (i = 0; i < j->nmods; i++)
+		if (sc_cache_init(&j->caches[i], j->mods[i]) < 0) {
+			job_caches_free(j);
+			return -1;
+		}
+	return 0;
+}
+
+static void
 jobs_free(struct jobs *js)
 {
 	size_t i;
 
 	for (i = 0; i < js->n; i++) {
+		job_caches_free(&js->v[i]);
 		free(js->v[i].mods);
 		free(js->v[i].auths);
 		labels_free(&js->v[i].extra);
@@ -156,6 +191,7 @@ static const struct sc_auth *
 resolve_auth(struct sc_config *cfg, struct sc_module *m, const char *name)
 {
 	struct sc_auth *a;
+	const char *key = NULL;
 
 	if (name == NULL && m->has_auth)
 		a = &m->auth;
@@ -165,6 +201,13 @@ resolve_auth(struct sc_config *cfg, struct sc_module *m, const char *name)
 		log_error("unknown auth '%s'", name ? name : DEFAULT_AUTH);
 	else if (sc_auth_expand(cfg, a) < 0)
 		return NULL;
+	else if (sc_snmp_auth_check(a, &key) < 0) {
+		yconf_error(ynode_get(a->node, key) ? ynode_get(a->node, key) : a->node,
+		    key, "%s is not supported by this net-snmp build",
+		    strcmp(key, "auth_protocol") == 0 ? a->auth_protocol :
+		    a->priv_protocol);
+		return NULL;
+	}
 	return a;
 }
 
@@ -372,12 +415,16 @@ scrape_job(const struct job *j, struct lineio_writer *w, int *failed,
 	labels_init(&ls);
 	for (i = 0; i < j->nmods && r == 0; i++) {
 		const struct sc_module *m = j->mods[i];
+		struct sc_cache *cache = j->caches ? &j->caches[i] : NULL;
+		const struct sc_skip *skip = NULL;
 		struct sc_scrape s;
 		int64_t t0 = clock_mono_ms();
 		double walk;
 
 		memset(&s, 0, sizeof(s));
-		if (sc_snmp_scrape(j->target, j->auths[i], m, &s) < 0) {
+		if (cache != NULL)
+			skip = sc_cache_skip(cache, t0, lookup_cache_ms);
+		if (sc_snmp_scrape(j->target, j->auths[i], m, skip, &s) < 0) {
 			log_error("scrape '%s' module '%s' failed: %s", j->target,
 			    m->name, s.err);
 			*failed = bad = 1;
@@ -391,8 +438,12 @@ scrape_job(const struct job *j, struct lineio_writer *w, int *failed,
 		}
 		walk = (double)(clock_mono_ms() - t0) / 1000;
 		pdus += s.pdus.returned;
+		if (cache != NULL)
+			r = skip == NULL ? sc_cache_fill(cache, &s.pdus, t0) :
+			    sc_cache_apply(cache, &s.pdus);
 		sc_pdus_index(&s.pdus);
-		r = sc_render(m, &s.pdus, &out);
+		if (r == 0)
+			r = sc_render(m, &s.pdus, render_flags, &out);
 		if (r == 0)
 			r = meta_sample(&out, "snmp_scrape_walk_duration_seconds",
 			    "Time SNMP walk/bulkwalk took.", m->name, walk);
@@ -495,12 +546,16 @@ run_once(struct jobs *js, const char *stats_path)
 /* One process per target, so a dead agent delays nobody else and
  * net-snmp's global state is never shared. */
 static int
-run_child(const struct job *j, struct pollstat *st)
+run_child(struct job *j, struct pollstat *st)
 {
 	struct lineio_writer w;
 	int failed = 0, rc = EXIT_OK;
 
 	sc_snmp_init();
+	if (lookup_cache_ms > 0 && job_caches_init(j) < 0) {
+		log_errno("lookup cache of '%s'", j->target);
+		return EXIT_RUNTIME;
+	}
 	lineio_writer_init(&w, STDOUT_FILENO, "stdout");
 	while (!sig_stop) {
 		int64_t next = clock_mono_ms() + j->interval_ms, now;
@@ -514,6 +569,7 @@ run_child(const struct job *j, struct pollstat *st)
 			clock_sleep_ms(next - now);
 	}
 	lineio_writer_free(&w);
+	job_caches_free(j);
 	return rc;
 }
 
@@ -604,6 +660,34 @@ run_loop(struct jobs *js, const char *stats_path)
 	return rc;
 }
 
+/* One -c: a file, or a glob(7) pattern for several, read in name order
+ * (snmp_exporter's --config.file takes patterns too; a pattern that
+ * matches nothing is a warning there and here). */
+static int
+load_config(struct sc_config *cfg, const char *pattern)
+{
+	glob_t g;
+	size_t i;
+	int r;
+
+	if (strpbrk(pattern, "*?[") == NULL)
+		return sc_config_load(cfg, pattern);
+	r = glob(pattern, 0, NULL, &g);
+	if (r == GLOB_NOMATCH) {
+		log_warn("no file matches '%s'", pattern);
+		return 0;
+	}
+	if (r != 0) {
+		log_error("cannot read '%s': %s", pattern,
+		    r == GLOB_NOSPACE ? "out of memory" : "read error");
+		return -1;
+	}
+	for (i = 0, r = 0; i < g.gl_pathc && r == 0; i++)
+		r = sc_config_load(cfg, g.gl_pathv[i]);
+	globfree(&g);
+	return r;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -612,11 +696,14 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "expand-env", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "lookup-cache", required_argument, NULL, 'L' },
 		{ "module", required_argument, NULL, 'm' },
+		{ "no-wrap-large-counters", no_argument, NULL, 'N' },
 		{ "stats-file", required_argument, NULL, 'S' },
 		{ "targets", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "wrap-large-counters", no_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *slash = strrchr(argv[0], '/');
@@ -650,8 +737,19 @@ main(int argc, char **argv)
 			usage(stdout);
 			free(configs);
 			return EXIT_OK;
+		case 'L':
+			if (parse_duration(optarg, strlen(optarg), &lookup_cache_ms) < 0 ||
+			    lookup_cache_ms <= 0) {
+				log_error("bad duration '%s' for --lookup-cache", optarg);
+				free(configs);
+				return EXIT_CONFIG;
+			}
+			break;
 		case 'm':
 			modules = optarg;
+			break;
+		case 'N':
+			render_flags |= SC_NO_WRAP;
 			break;
 		case 'S':
 			stats_path = optarg;
@@ -666,6 +764,9 @@ main(int argc, char **argv)
 			obs_print_version();
 			free(configs);
 			return EXIT_OK;
+		case 'W':
+			render_flags &= ~SC_NO_WRAP;
+			break;
 		default:
 			usage(stderr);
 			free(configs);
@@ -674,15 +775,16 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	/* A cache lives across polls: only -t polls more than once. */
 	if (nconfigs == 0 || (targets == NULL) == (modules == NULL) ||
 	    (targets != NULL && (argc > 0 || auth != NULL)) ||
-	    (targets == NULL && argc == 0)) {
+	    (targets == NULL && (argc == 0 || lookup_cache_ms > 0))) {
 		usage(stderr);
 		free(configs);
 		return EXIT_CONFIG;
 	}
 	for (i = 0; i < nconfigs; i++)
-		if (sc_config_load(&cfg, configs[i]) < 0)
+		if (load_config(&cfg, configs[i]) < 0)
 			goto out;
 	if (targets != NULL) {
 		if (load_targets(targets, &cfg, &js, &troot) < 0)

@@ -188,11 +188,13 @@ out:
 /* --- values ------------------------------------------------------------- */
 
 double
-sc_value_number(const struct sc_value *v)
+sc_value_number(const struct sc_value *v, int flags)
 {
 	switch (v->kind) {
 	case SV_COUNTER64:
 		/* --snmp.wrap-large-counters, on by default: wrap at 2^53. */
+		if (flags & SC_NO_WRAP)
+			return (double)v->u;
 		return (double)(v->u % UINT64_C(9007199254740992));
 	case SV_FLOAT:
 	case SV_DOUBLE:
@@ -866,7 +868,7 @@ oid_plus(struct ivec *out, const struct sc_oid *o, int64_t last_delta)
 /* indexesToLabels. */
 static int
 index_labels(const struct sc_metric *mt, const int64_t *idx, size_t nidx,
-	     const struct sc_pdus *p, struct labmap *m)
+	     const struct sc_pdus *p, int flags, struct labmap *m)
 {
 	struct cursor c = { idx, nidx };
 	struct buf tmp = BUF_INIT(0);
@@ -948,7 +950,7 @@ index_labels(const struct sc_metric *mt, const int64_t *idx, size_t nidx,
 				prev = pdu_find(p, key.v, key.n);
 				if (prev != NULL) {
 					const char *mt2 = map_type(map,
-					    go_int(sc_value_number(&prev->v)));
+					    go_int(sc_value_number(&prev->v, flags)));
 
 					if (mt2 != NULL)
 						t = mt2;
@@ -1235,16 +1237,16 @@ regex_extracts(struct sc_samples *out, const struct sc_metric *mt,
 static int
 pdu_samples(struct sc_samples *out, const struct sc_metric *mt,
 	    const struct sc_pdu *pdu, const int64_t *idx, size_t nidx,
-	    const struct sc_pdus *p)
+	    const struct sc_pdus *p, int flags)
 {
 	struct labmap m = { NULL, 0, 0 };
 	struct buf s = BUF_INIT(0);
 	const char *type = mt->type;
-	double value = sc_value_number(&pdu->v);
+	double value = sc_value_number(&pdu->v, flags);
 	int counter = 0, r;
 	size_t i;
 
-	r = index_labels(mt, idx, nidx, p, &m);
+	r = index_labels(mt, idx, nidx, p, flags, &m);
 	if (r < 0)
 		goto out;
 	if (strcmp(type, "counter") == 0) {
@@ -1318,7 +1320,8 @@ pdu_samples(struct sc_samples *out, const struct sc_metric *mt,
 			free(key.v);
 			if (r < 0)
 				goto out;
-			type = prev ? map_type(map, go_int(sc_value_number(&prev->v))) : NULL;
+			type = prev ? map_type(map,
+			    go_int(sc_value_number(&prev->v, flags))) : NULL;
 			if (type == NULL)
 				type = "OctetString";
 		}
@@ -1346,7 +1349,7 @@ out:
 }
 
 int
-sc_render(const struct sc_module *m, const struct sc_pdus *p,
+sc_render(const struct sc_module *m, const struct sc_pdus *p, int flags,
 	  struct sc_samples *out)
 {
 	int64_t *idx = NULL;
@@ -1389,7 +1392,7 @@ sc_render(const struct sc_module *m, const struct sc_pdus *p,
 			}
 			for (k = len; k < pdu->nlen; k++)
 				idx[k - len] = pdu->name[k];
-			r = pdu_samples(out, mt, pdu, idx, pdu->nlen - len, p);
+			r = pdu_samples(out, mt, pdu, idx, pdu->nlen - len, p, flags);
 			break;
 		}
 	}

@@ -25,42 +25,82 @@ sc_snmp_init(void)
 	init_snmp("snmpcol");
 }
 
+/* A protocol as snmp.yml names it, as net-snmp's tools name it (which
+ * says whether this build has it), and its OID. */
 struct proto {
 	const char *name;
+	const char *netsnmp;
 	oid *v;
 	size_t n;
 };
 
+/* What this build of net-snmp leaves out has no OID here. */
+#ifndef NETSNMP_DISABLE_MD5
+#define SC_MD5 usmHMACMD5AuthProtocol
+#else
+#define SC_MD5 NULL
+#endif
+#ifndef NETSNMP_DISABLE_DES
+#define SC_DES usmDESPrivProtocol
+#else
+#define SC_DES NULL
+#endif
+#ifdef NETSNMP_DRAFT_BLUMENTHAL_AES_04
+#define SC_AES(bits, cisco) usmAES##bits##cisco##PrivProtocol
+#else
+#define SC_AES(bits, cisco) NULL
+#endif
+
 static const struct proto auth_protos[] = {
-	{ "MD5", usmHMACMD5AuthProtocol, 10 },
-	{ "SHA", usmHMACSHA1AuthProtocol, 10 },
-	{ "SHA224", usmHMAC128SHA224AuthProtocol, 10 },
-	{ "SHA256", usmHMAC192SHA256AuthProtocol, 10 },
-	{ "SHA384", usmHMAC256SHA384AuthProtocol, 10 },
-	{ "SHA512", usmHMAC384SHA512AuthProtocol, 10 },
-	{ NULL, NULL, 0 },
+	{ "MD5", "MD5", SC_MD5, 10 },
+	{ "SHA", "SHA", usmHMACSHA1AuthProtocol, 10 },
+	{ "SHA224", "SHA-224", usmHMAC128SHA224AuthProtocol, 10 },
+	{ "SHA256", "SHA-256", usmHMAC192SHA256AuthProtocol, 10 },
+	{ "SHA384", "SHA-384", usmHMAC256SHA384AuthProtocol, 10 },
+	{ "SHA512", "SHA-512", usmHMAC384SHA512AuthProtocol, 10 },
+	{ NULL, NULL, NULL, 0 },
 };
 
 /* gosnmp's AES192/AES256 are Blumenthal's, the C ones Cisco's (Reeder). */
 static const struct proto priv_protos[] = {
-	{ "DES", usmDESPrivProtocol, 10 },
-	{ "AES", usmAESPrivProtocol, 10 },
-	{ "AES192", usmAES192PrivProtocol, 9 },
-	{ "AES256", usmAES256PrivProtocol, 9 },
-	{ "AES192C", usmAES192CiscoPrivProtocol, 11 },
-	{ "AES256C", usmAES256CiscoPrivProtocol, 11 },
-	{ NULL, NULL, 0 },
+	{ "DES", "DES", SC_DES, 10 },
+	{ "AES", "AES", usmAESPrivProtocol, 10 },
+	{ "AES192", "AES-192", SC_AES(192, ), 9 },
+	{ "AES256", "AES-256", SC_AES(256, ), 9 },
+	{ "AES192C", "AES-192-C", SC_AES(192, Cisco), 11 },
+	{ "AES256C", "AES-256-C", SC_AES(256, Cisco), 11 },
+	{ NULL, NULL, NULL, 0 },
 };
 
 static int
 proto_find(const struct proto *list, const char *name, struct proto *p)
 {
 	for (; list->name; list++)
-		if (strcmp(list->name, name) == 0) {
+		if (strcmp(list->name, name) == 0 && list->v != NULL) {
 			*p = *list;
 			return 0;
 		}
 	return -1;
+}
+
+int
+sc_snmp_auth_check(const struct sc_auth *a, const char **key)
+{
+	struct proto p;
+
+	if (a->version != 3 || strcmp(a->security_level, "noAuthNoPriv") == 0)
+		return 0;
+	*key = "auth_protocol";
+	if (proto_find(auth_protos, a->auth_protocol, &p) < 0 ||
+	    usm_lookup_auth_type(p.netsnmp) < 0)
+		return -1;
+	if (strcmp(a->security_level, "authPriv") != 0)
+		return 0;
+	*key = "priv_protocol";
+	if (proto_find(priv_protos, a->priv_protocol, &p) < 0 ||
+	    usm_lookup_priv_type(p.netsnmp) < 0)
+		return -1;
+	return 0;
 }
 
 /* snmp_exporter's target: host, host:port or [v6]:port, port 161 by
@@ -175,9 +215,10 @@ out:
 
 /* One request with our retries; the response, or NULL with s->err. */
 static netsnmp_pdu *
-request(void *sess, netsnmp_pdu *req, const struct sc_module *m,
-	struct sc_scrape *s)
+request(void *sess, netsnmp_pdu *req, const struct sc_auth *a,
+	const struct sc_module *m, struct sc_scrape *s)
 {
+	netsnmp_session *ss;
 	long attempt;
 
 	for (attempt = 0; attempt <= m->retries; attempt++) {
@@ -192,8 +233,10 @@ request(void *sess, netsnmp_pdu *req, const struct sc_module *m,
 		if (attempt > 0)
 			s->retries++;
 		st = snmp_sess_synch_response(sess, copy, &resp);
-		if (st == STAT_SUCCESS && resp != NULL)
+		if (st == STAT_SUCCESS && resp != NULL) {
+			s->answered = 1;
 			return resp;
+		}
 		if (resp != NULL)
 			snmp_free_pdu(resp);
 		if (st != STAT_TIMEOUT) {
@@ -201,14 +244,30 @@ request(void *sess, netsnmp_pdu *req, const struct sc_module *m,
 			int cerr = 0, serr = 0;
 
 			snmp_sess_error(sess, &cerr, &serr, &msg);
+			/* SNMPv3's engine discovery that gets no answer fails
+			 * the request with this error: a timeout all the same. */
+			if (serr == SNMPERR_TIMEOUT) {
+				free(msg);
+				continue;
+			}
 			snprintf(s->err, sizeof(s->err), "%s",
 			    msg ? msg : "request failed");
 			free(msg);
 			return NULL;
 		}
 	}
-	snprintf(s->err, sizeof(s->err), "request timeout (after %ld retries)",
-	    m->retries);
+	/* An agent that answered discovery but never a request could not
+	 * read what it got: net-snmp's snmpd drops what it decrypts into
+	 * garbage, without a report. */
+	ss = snmp_sess_session(sess);
+	if (a->version == 3 && !s->answered && ss != NULL &&
+	    ss->securityEngineIDLen > 0 && strcmp(a->security_level, "authPriv") == 0)
+		snprintf(s->err, sizeof(s->err), "request timeout (after %ld retries; "
+		    "the agent answered SNMPv3 discovery: wrong priv_password or "
+		    "priv_protocol?)", m->retries);
+	else
+		snprintf(s->err, sizeof(s->err), "request timeout (after %ld retries)",
+		    m->retries);
 	return NULL;
 }
 
@@ -334,7 +393,7 @@ do_gets(void *sess, const char *target, const struct sc_auth *a,
 				name[k] = get[j].v[k];
 			snmp_add_null_var(req, name, n);
 		}
-		resp = request(sess, req, m, s);
+		resp = request(sess, req, a, m, s);
 		snmp_free_pdu(req);
 		if (resp == NULL)
 			return -1;
@@ -368,26 +427,69 @@ in_subtree(const netsnmp_variable_list *vb, const oid *root, size_t n)
 	    snmp_oid_compare(vb->name, n, root, n) == 0;
 }
 
-/* gosnmp's walk: GETBULK (GETNEXT for v1) from root until the answers
- * leave the subtree; a scalar root is fetched with GET. */
+/* The subtree of skip that holds name, or NULL. */
+static const struct sc_oid *
+skip_find(const struct sc_skip *skip, const oid *name, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; skip != NULL && i < skip->n; i++) {
+		const struct sc_oid *o = &skip->v[i];
+
+		if (n < o->n)
+			continue;
+		for (k = 0; k < o->n && name[k] == o->v[k]; k++)
+			;
+		if (k == o->n)
+			return o;
+	}
+	return NULL;
+}
+
+/*
+ * gosnmp's walk: GETBULK (GETNEXT for v1) from root until the answers
+ * leave the subtree; a scalar root is fetched with GET.  The subtrees of
+ * skip are left out: a request that would start inside one starts after
+ * it instead (from its OID plus the largest arc, which no real table
+ * reaches), and what an answer holds of one is dropped.
+ */
 static int
 do_walk(void *sess, const struct sc_auth *a, const struct sc_module *m,
-	const struct sc_oid *root, struct sc_scrape *s)
+	const struct sc_oid *root, const struct sc_skip *skip,
+	struct sc_scrape *s)
 {
 	oid rootv[MAX_OID_LEN], cur[MAX_OID_LEN];
 	size_t rn = root->n < MAX_OID_LEN ? root->n : MAX_OID_LEN, cn, k;
-	int requests = 0, type = a->version == 1 ? SNMP_MSG_GETNEXT : SNMP_MSG_GETBULK;
+	int requests = 0, jumped = 0;
+	int type = a->version == 1 ? SNMP_MSG_GETNEXT : SNMP_MSG_GETBULK;
 	long reps = m->max_repetitions > 0 ? m->max_repetitions : 50;
 
 	for (k = 0; k < rn; k++)
 		rootv[k] = root->v[k];
+	if (skip_find(skip, rootv, rn) != NULL)
+		return 0;
 	memcpy(cur, rootv, rn * sizeof(oid));
 	cn = rn;
 	for (;;) {
-		netsnmp_pdu *req = snmp_pdu_create(type), *resp;
+		netsnmp_pdu *req, *resp;
 		netsnmp_variable_list *vb, *last = NULL;
+		const struct sc_oid *sk = skip_find(skip, cur, cn);
 		int i = 0, stop = 0;
 
+		if (sk != NULL && sk->n < MAX_OID_LEN) {
+			oid after[MAX_OID_LEN];
+
+			for (k = 0; k < sk->n; k++)
+				after[k] = sk->v[k];
+			after[sk->n] = UINT32_MAX;
+			/* Past that already (an arc that large): go on. */
+			if (snmp_oid_compare(cur, cn, after, sk->n + 1) < 0) {
+				memcpy(cur, after, (sk->n + 1) * sizeof(oid));
+				cn = sk->n + 1;
+				jumped = 1;
+			}
+		}
+		req = snmp_pdu_create(type);
 		if (req == NULL) {
 			snprintf(s->err, sizeof(s->err), "out of memory");
 			return -1;
@@ -398,7 +500,7 @@ do_walk(void *sess, const struct sc_auth *a, const struct sc_module *m,
 			req->max_repetitions = reps;
 		}
 		snmp_add_null_var(req, cur, cn);
-		resp = request(sess, req, m, s);
+		resp = request(sess, req, a, m, s);
 		snmp_free_pdu(req);
 		if (resp == NULL)
 			return -1;
@@ -413,7 +515,8 @@ do_walk(void *sess, const struct sc_auth *a, const struct sc_module *m,
 				break;
 			}
 			if (!in_subtree(vb, rootv, rn)) {
-				if (requests == 1 && i == 0 && type != SNMP_MSG_GET) {
+				if (requests == 1 && i == 0 && !jumped &&
+				    type != SNMP_MSG_GET) {
 					type = SNMP_MSG_GET;
 					stop = 2;
 				} else {
@@ -433,11 +536,13 @@ do_walk(void *sess, const struct sc_auth *a, const struct sc_module *m,
 				snmp_free_pdu(resp);
 				return -1;
 			}
+			last = vb;
+			if (skip_find(skip, vb->name, vb->name_length) != NULL)
+				continue;
 			if (add_var(s, vb) < 0) {
 				snmp_free_pdu(resp);
 				return -1;
 			}
-			last = vb;
 		}
 		if (stop == 2) {
 			snmp_free_pdu(resp);
@@ -603,7 +708,7 @@ apply_filters(void *sess, const struct sc_auth *a, const struct sc_module *m,
 		/* The filter's walk is not part of the scrape's PDUs, but
 		 * its packets are. */
 		memset(&s->pdus, 0, sizeof(s->pdus));
-		if (do_walk(sess, a, m, &f->oid, s) < 0) {
+		if (do_walk(sess, a, m, &f->oid, NULL, s) < 0) {
 			log_debug("walk of filter oid '%s' failed, no filter on it: %s",
 			    f->oid.text, s->err);
 			s->err[0] = '\0';
@@ -660,7 +765,8 @@ apply_filters(void *sess, const struct sc_auth *a, const struct sc_module *m,
 
 int
 sc_snmp_scrape(const char *target, const struct sc_auth *a,
-	       const struct sc_module *m, struct sc_scrape *s)
+	       const struct sc_module *m, const struct sc_skip *skip,
+	       struct sc_scrape *s)
 {
 	struct oidlist get, walk;
 	void *sess;
@@ -676,13 +782,13 @@ sc_snmp_scrape(const char *target, const struct sc_auth *a,
 	if (m->nfilters == 0) {
 		rc = do_gets(sess, target, a, m, m->get, m->nget, s);
 		for (i = 0; rc == 0 && i < m->nwalk; i++)
-			rc = do_walk(sess, a, m, &m->walk[i], s);
+			rc = do_walk(sess, a, m, &m->walk[i], skip, s);
 	} else {
 		rc = apply_filters(sess, a, m, s, &get, &walk);
 		if (rc == 0)
 			rc = do_gets(sess, target, a, m, get.v, get.n, s);
 		for (i = 0; rc == 0 && i < walk.n; i++)
-			rc = do_walk(sess, a, m, &walk.v[i], s);
+			rc = do_walk(sess, a, m, &walk.v[i], NULL, s);
 	}
 	oidlist_free(&get);
 	oidlist_free(&walk);

@@ -233,11 +233,15 @@ int sc_samples_add(struct sc_samples *s, const char *name, size_t nlen,
  * drops duplicate series (the first stays). */
 void sc_samples_sort(struct sc_samples *s);
 
+/* sc_render() flags. */
+#define SC_NO_WRAP 1	/* Counter64 as is: snmp_exporter's
+			 * --no-snmp.wrap-large-counters */
+
 /*
  * Turns the indexed PDUs of a module into samples as snmp_exporter's
  * collector does; returns -1 only on ENOMEM.
  */
-int sc_render(const struct sc_module *m, const struct sc_pdus *p,
+int sc_render(const struct sc_module *m, const struct sc_pdus *p, int flags,
 	      struct sc_samples *out);
 /* pduValueAsString: v as text for type (a metric or lookup type), with
  * the DISPLAY-HINT hint (NULL or "" for none) where snmp_exporter
@@ -251,8 +255,9 @@ int sc_value_string_hint(struct buf *out, const struct sc_value *v,
  * does not parse or apply (out unchanged), -1 on ENOMEM. */
 int sc_display_hint(struct buf *out, const char *hint,
 		    const unsigned char *data, size_t n);
-/* getPduValue: the numeric value. */
-double sc_value_number(const struct sc_value *v);
+/* getPduValue: the numeric value; a Counter64 modulo 2^53 (so it keeps
+ * all its digits in a double) unless flags has SC_NO_WRAP. */
+double sc_value_number(const struct sc_value *v, int flags);
 /* Go's strconv.FormatFloat(v, 'f', -1, bits) with bits 32 or 64. */
 int sc_format_float_f(struct buf *out, double v, int bits);
 /* Go's strings.ToValidUTF8(s, "\uFFFD"), and NUL (which no label of the
@@ -264,13 +269,54 @@ int sc_valid_utf8(struct buf *out, const char *s, size_t n);
 struct sc_scrape {
 	struct sc_pdus pdus;
 	unsigned long packets, retries;
+	int answered;		/* the agent answered a request */
 	char err[256];
+};
+
+/* Subtrees the walks of a scrape leave out (sorted, none inside
+ * another): the lookup columns a cache holds. */
+struct sc_skip {
+	struct sc_oid *v;
+	size_t n;
 };
 
 /* Once per process, before any session. */
 void sc_snmp_init(void);
-/* Gets and walks module m on target with auth a; 0, or -1 with err. */
+/* 0 if this build of net-snmp has the protocols of a, else -1 with key
+ * set to the snmp.yml key at fault (auth_protocol or priv_protocol). */
+int sc_snmp_auth_check(const struct sc_auth *a, const char **key);
+/* Gets and walks module m on target with auth a, the walks leaving out
+ * the subtrees of skip (NULL for none); 0, or -1 with err. */
 int sc_snmp_scrape(const char *target, const struct sc_auth *a,
-		   const struct sc_module *m, struct sc_scrape *s);
+		   const struct sc_module *m, const struct sc_skip *skip,
+		   struct sc_scrape *s);
+
+/* --- the lookup cache (cache.c) ------------------------------------------ */
+
+/*
+ * The lookup columns of one module on one target (lookups whose OID a
+ * walk of the module covers; none for a module with filters), kept from
+ * the last full scrape so the next scrapes leave them out of their walks
+ * until the refresh interval has passed.
+ */
+struct sc_cache {
+	struct sc_skip cols;
+	struct sc_pdus pdus;
+	int64_t filled_ms;	/* monotonic, when the PDUs were walked */
+	int filled;
+};
+
+int sc_cache_init(struct sc_cache *c, const struct sc_module *m);
+void sc_cache_free(struct sc_cache *c);
+/* What a scrape at now leaves out of its walks: NULL when the cache is
+ * empty, older than ttl_ms, or has no columns (walk everything). */
+const struct sc_skip *sc_cache_skip(const struct sc_cache *c, int64_t now,
+				    int64_t ttl_ms);
+/* Keeps the PDUs of p in the columns, from a scrape that walked them at
+ * now; -1 on ENOMEM (the cache is then empty). */
+int sc_cache_fill(struct sc_cache *c, const struct sc_pdus *p, int64_t now);
+/* Adds the kept PDUs to p (a scrape that left them out), its count of
+ * PDUs returned unchanged; -1 on ENOMEM. */
+int sc_cache_apply(const struct sc_cache *c, struct sc_pdus *p);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/snmpcol/cache.c"
 #include "../../src/snmpcol/config.c"
 #include "../../src/snmpcol/render.c"
 
@@ -15,6 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char module_yml[] =
 "modules:\n"
 "  m:\n"
+"    walk: [1]\n"
 "    metrics:\n"
 "    - {name: c, oid: 1.1, type: counter, help: c, indexes: [{labelname: i, type: gauge}],\n"
 "       lookups: [{labels: [i], labelname: d, oid: 1.2, type: DisplayString},\n"
@@ -143,16 +145,43 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_reset(&b);
 		if (sc_format_float_f(&b, v.f, 64) < 0 || sc_format_float_f(&b, v.f, 32) < 0)
 			abort();
-		(void)sc_value_number(&v);
+		(void)sc_value_number(&v, 0);
+		(void)sc_value_number(&v, SC_NO_WRAP);
 		if (sc_pdus_add(&pdus, name, nlen, &v) < 0)
 			abort();
+	}
+	/* The lookup cache keeps exactly the PDUs of its columns and gives
+	 * them back without counting them as returned. */
+	{
+		struct sc_cache cache;
+		struct sc_pdus back;
+		size_t k, kept = 0;
+
+		if (sc_cache_init(&cache, mod) < 0 || cache.cols.n != 4 ||
+		    sc_cache_fill(&cache, &pdus, 1) < 0 ||
+		    sc_cache_skip(&cache, 2, 5) != &cache.cols ||
+		    sc_cache_skip(&cache, 6, 5) != NULL)
+			abort();
+		for (i = 0; i < pdus.n; i++)
+			for (k = 0; k < cache.cols.n; k++)
+				if (oid_has_prefix(pdus.v[i].name, pdus.v[i].nlen,
+				    &cache.cols.v[k])) {
+					kept++;
+					break;
+				}
+		memset(&back, 0, sizeof(back));
+		if (cache.pdus.n != kept || sc_cache_apply(&cache, &back) < 0 ||
+		    back.n != kept || back.returned != 0)
+			abort();
+		sc_pdus_free(&back);
+		sc_cache_free(&cache);
 	}
 	sc_pdus_index(&pdus);
 	for (i = 1; i < pdus.n; i++)
 		if (sc_oid_cmp(pdus.v[i - 1].name, pdus.v[i - 1].nlen,
 		    pdus.v[i].name, pdus.v[i].nlen) >= 0)
 			abort();
-	if (sc_render(mod, &pdus, &out) < 0)
+	if (sc_render(mod, &pdus, size % 2 ? SC_NO_WRAP : 0, &out) < 0)
 		abort();
 	sc_samples_sort(&out);
 	for (i = 0; i < out.n; i++) {

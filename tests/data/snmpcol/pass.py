@@ -1,7 +1,10 @@
 # pass.py: an snmpd pass_persist helper serving fixed values from a file,
 # for OIDs snmpd itself cannot serve (Synology's MIB, display hints).
 # usage: pass.py ROOT FILE; FILE lines: OID TYPE VALUE (TYPE as snmpd's
-# pass wants it: integer, gauge, counter, string, octet as hex pairs...).
+# pass wants it: integer, gauge, counter, counter64, string, octet as hex
+# pairs...).  Lookups are binary searches: a table of thousands of rows
+# answers as fast as snmpd asks.
+import bisect
 import sys
 
 
@@ -37,7 +40,8 @@ def main():
             if cmd == "get":
                 hit = k if k in table else None
             else:
-                hit = next((o for o in order if o > k), None)
+                i = bisect.bisect_right(order, k)
+                hit = order[i] if i < len(order) else None
             if hit is None:
                 sys.stdout.write("NONE\n")
             else:
