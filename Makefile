@@ -125,6 +125,9 @@ demo: deps-test all
 lint:
 	@mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN8)
 
+# The files of share/systemd and share/cron name /usr/local/bin and
+# /etc/obs; the installed copies name $(BINDIR) and $(SYSCONFDIR)/obs
+# (SYSCONFDIR is /etc unless given, whatever the PREFIX).
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SHAREDIR)
@@ -133,6 +136,9 @@ install: all
 	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5)
 	$(if $(MAN8),install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8)
 	cp -R share/. $(DESTDIR)$(SHAREDIR)
+	sed -i -e 's#/usr/local/bin#$(BINDIR)#g' \
+		-e 's#/etc/obs\b#$(or $(SYSCONFDIR),/etc)/obs#g' \
+		$(DESTDIR)$(SHAREDIR)/systemd/* $(DESTDIR)$(SHAREDIR)/cron/*
 
 uninstall:
 	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%)

@@ -55,8 +55,15 @@ feed_start() {
 		        labels:
 		          source: prometheus
 	EOF
+	# The example's layout (one pipeline per collector, each with its
+	# relabel and its sender) on this host, pointed at this Prometheus.
+	rl="relabel -c $HL/relabel-metrics.yml -l host=obs-test -l host_ip=127.0.0.1"
+	rw="rwsend -u $PROM_RW_URL --name prometheus --drain-timeout 2s -q $FEED/queue"
 	ctr=
-	[ -x "$OBS_BIN/ctrcol" ] && ctr="      - ctrcol --interval 2s --docker-only"
+	[ -x "$OBS_BIN/ctrcol" ] &&
+		ctr=$(printf '  %s\n    %s\n    %s\n    %s' containers: \
+			'sources: [ctrcol --interval 2s --docker-only]' "filters: [$rl]" \
+			"sink: $rw/containers")
 	# obsd gives hostcol --stats-file; a hostcol without that option
 	# (see the test on it below) runs through env(1), which gets none,
 	# so that the dashboards are still checked.
@@ -65,20 +72,21 @@ feed_start() {
 		--collector.loadavg >/dev/null 2>&1 || hc="env hostcol"
 	cat >"$FEED/obsd.yml" <<-EOF
 		pipelines:
-		  metrics:
+		  host:
 		    sources:
 		      - $hc --interval 2s --collector.textfile.directory=$FEED/stats
-		      - scrapecol -c $FEED/scrape.yml
+		    filters: [$rl]
+		    sink: $rw/host
+		  scrape:
+		    sources: [scrapecol -c $FEED/scrape.yml]
+		    filters: [$rl]
+		    sink: $rw/scrape
 		$ctr
-		    filters:
-		      - relabel -c $HL/relabel-metrics.yml -l host=obs-test -l host_ip=127.0.0.1
-		    sink: rwsend -u $PROM_RW_URL --name prometheus -q $FEED/queue/metrics --drain-timeout 2s
 		  logs:
 		    sources:
 		      - logtail --positions $FEED/positions.yml $FEED/app.log
 		    filters:
-		      - cmd: env relabel -c $HL/relabel-logs.yml -l host=obs-test
-		        name: relabel
+		      - relabel -c $HL/relabel-logs.yml -l host=obs-test
 		    sink: lokipush -u http://127.0.0.1:$dead/loki/api/v1/push -q $FEED/queue/logs --drain-timeout 1s
 		  flaky:
 		    sources:
@@ -231,6 +239,33 @@ run_query() {
 	# The observability VM: the NAS, Proxmox, Home Assistant, the apps.
 	grep -q '^snmpcol .*-t /etc/obs/snmp-targets.yml' "$T/observability.cmds"
 	grep -q '^scrapecol -c /etc/obs/scrapecol.yml' "$T/observability.cmds"
+}
+
+@test "the example obsd files: one pipeline per collector with its own queue, named as the per-program units" {
+	for vm in $VMS; do
+		sed -n 's/^  \([a-z]*\):$/\1/p' "$HL/$vm.yml" >"$T/$vm.pl"
+		grep -o -- '-q /var/lib/obs/queue/[a-z]*' "$HL/$vm.yml" | sed 's#.*/##' >"$T/$vm.q"
+		diff -u "$T/$vm.pl" "$T/$vm.q"
+		# one source each
+		[ "$(grep -c '^    sources:$' "$HL/$vm.yml")" -eq "$(wc -l <"$T/$vm.pl")" ]
+		[ "$(grep -c '^      - [a-z]*col \|^      - logtail ' "$HL/$vm.yml")" -eq "$(wc -l <"$T/$vm.pl")" ]
+	done
+	printf '%s\n' host containers logs >"$T/want"
+	diff -u "$T/want" "$T/edge.pl"
+	diff -u "$T/want" "$T/db.pl"
+	printf '%s\n' host containers snmp scrape logs >"$T/want"
+	diff -u "$T/want" "$T/observability.pl"
+	# The per-program units queue in the same places, so a VM can move
+	# between them and obsd and keep its backlog.
+	n=0
+	for u in "$OBS_ROOT"/share/systemd/obs-*.service; do
+		p=${u##*/obs-}
+		p=${p%.service}
+		grep -q -- "-q /var/lib/obs/queue/$p'\$" "$u"
+		grep -qx "$p" "$T/observability.pl"
+		n=$((n + 1))
+	done
+	[ "$n" -eq 5 ]
 }
 
 @test "every /etc/obs file the examples name is in share/, and secrets are only paths" {
@@ -636,16 +671,23 @@ run_query() {
 	# hostcol through relabel-metrics.yml
 	prom_wait_value 'count(node_load1{host="obs-test",host_ip="127.0.0.1",cluster="homelab",collector="obs",source="node"})' 1
 	# the suite's counters through hostcol's textfile collector
-	prom_wait_value 'count(obs_rwsend_samples_sent_total{endpoint="prometheus",source="obs",host="obs-test"})' 1
+	prom_wait_value 'count(obs_rwsend_samples_sent_total{endpoint="prometheus",source="obs",host="obs-test",pipeline="host",member="rwsend"})' 1
 	# obsd's own, with pipeline and member; the failing member restarted
 	v=$(prom_value 'max(obs_obsd_member_restarts_total{pipeline="flaky",member="false",host="obs-test"})')
 	[ "${v:-0}" -ge 1 ]
 	prom_wait_value 'max(obs_obsd_member_last_exit_status{pipeline="flaky",member="false",host="obs-test"})' 1
 	# scrapecol's target label
 	prom_wait_value 'max(up{job="prometheus",source="prometheus",host="obs-test"})' 1
-	# the logs pipeline's relabel runs through env: no relabel stats file
-	# of its own, so the metrics relabel's series are alone
-	[ ! -e "$FEED/stats/logs-relabel.prom" ]
-	[ -e "$FEED/stats/metrics-relabel.prom" ]
-	prom_wait_value 'count(obs_relabel_lines_in_total{host="obs-test"})' 1
+	# Several relabels and rwsends (one per pipeline) on one host:
+	# each member's series name its pipeline and itself, so none writes
+	# over another's.
+	for p in host scrape logs; do
+		[ -e "$FEED/stats/$p-relabel.prom" ]
+		grep -q "^obs_relabel_lines_in_total{pipeline=\"$p\",member=\"relabel\"} " \
+			"$FEED/stats/$p-relabel.prom"
+	done
+	prom_wait_value 'count(obs_relabel_lines_in_total{host="obs-test",member="relabel",pipeline=~"host|scrape|logs"})' 3 30
+	prom_wait_value 'count(obs_rwsend_samples_sent_total{host="obs-test",endpoint="prometheus",member="rwsend",pipeline=~"host|scrape"})' 2 30
+	v=$(prom_value 'min(obs_rwsend_samples_sent_total{host="obs-test",pipeline=~"host|scrape"})')
+	[ "${v:-0}" -gt 0 ]
 }

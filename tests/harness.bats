@@ -301,27 +301,57 @@ built_progs() {
 	done
 }
 
-@test "make install DESTDIR=... PREFIX=/usr installs the programs, man pages and share/" {
+@test "make install DESTDIR=... PREFIX=/opt/obs SYSCONFDIR=/etc/opt installs the programs, man pages and share/, its units naming that BINDIR" {
 	built_progs
 	d=$T/d
 	# -o all: install what is built (make check built it), rebuild nothing.
 	make -C "$OBS_ROOT" --no-print-directory -o all install DESTDIR="$d" \
-		PREFIX=/usr B="${B:-build}" BIN="$OBS_BIN" >"$T/log" 2>&1 ||
+		PREFIX=/opt/obs SYSCONFDIR=/etc/opt B="${B:-build}" BIN="$OBS_BIN" >"$T/log" 2>&1 ||
 		{ cat "$T/log"; return 1; }
 	for p in $progs; do
-		[ -x "$d/usr/bin/$p" ] || { echo "missing $d/usr/bin/$p"; return 1; }
-		cmp "$OBS_BIN/$p" "$d/usr/bin/$p"
+		[ -x "$d/opt/obs/bin/$p" ] || { echo "missing $d/opt/obs/bin/$p"; return 1; }
+		cmp "$OBS_BIN/$p" "$d/opt/obs/bin/$p"
 	done
 	for m in "$OBS_ROOT"/man/man1/*.1 "$OBS_ROOT"/man/man5/*.5 "$OBS_ROOT"/man/man8/*.8; do
 		[ -f "$m" ] || continue
 		s=${m##*.}
-		cmp "$m" "$d/usr/share/man/man$s/${m##*/}"
+		cmp "$m" "$d/opt/obs/share/man/man$s/${m##*/}"
 	done
-	diff -r "$OBS_ROOT/share" "$d/usr/share/obs"
+	s=$d/opt/obs/share/obs
+	diff -r -x systemd -x cron "$OBS_ROOT/share" "$s"
+	# The units and the cron file name the installed programs and the
+	# config directory: every /usr/local/bin and /etc/obs, and only those.
+	n=0
+	for f in "$OBS_ROOT"/share/systemd/* "$OBS_ROOT"/share/cron/*; do
+		i=$s/${f#"$OBS_ROOT"/share/}
+		sed -e 's#/usr/local/bin#/opt/obs/bin#g' -e 's#/etc/obs\b#/etc/opt/obs#g' "$f" |
+			diff -u - "$i"
+		refute grep -n -e /usr/local/bin -e '/etc/obs\b' "$i"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 9 ]
+	grep -qx 'ExecStart=/opt/obs/bin/obsd -c /etc/opt/obs/obsd.yml --stats-dir /var/lib/obs/stats' \
+		"$s/systemd/obsd.service"
+	grep -qx 'ExecStartPre=/opt/obs/bin/obsd -c /etc/opt/obs/%i.yml check' "$s/systemd/obsd@.service"
+	grep -qx 'Environment=PATH=/opt/obs/bin:/usr/bin:/bin' "$s/systemd/obs-host.service"
+	grep -qx 'PATH=/opt/obs/bin:/usr/bin:/bin' "$s/cron/obs.cron"
+	# The programs the units start are where the units say.
+	for x in $(grep -ho '/opt/obs/bin/[a-z]*' "$s"/systemd/* | sort -u); do
+		[ -x "$d$x" ] || { echo "a unit names $x, not installed"; return 1; }
+	done
 	# Nothing lands elsewhere.
-	(cd "$d" && find . -type f) | grep -v -e '^\./usr/bin/' -e '^\./usr/share/man/man[158]/' \
-		-e '^\./usr/share/obs/' >"$T/stray" || true
+	(cd "$d" && find . -type f) | grep -v -e '^\./opt/obs/bin/' -e '^\./opt/obs/share/man/man[158]/' \
+		-e '^\./opt/obs/share/obs/' >"$T/stray" || true
 	[ ! -s "$T/stray" ] || { cat "$T/stray"; return 1; }
+	# The default install leaves share/ as it is in the tree, and
+	# uninstall removes what install put there.
+	make -C "$OBS_ROOT" --no-print-directory -o all install DESTDIR="$T/d2" \
+		B="${B:-build}" BIN="$OBS_BIN" >"$T/log" 2>&1 || { cat "$T/log"; return 1; }
+	diff -r "$OBS_ROOT/share" "$T/d2/usr/local/share/obs"
+	make -C "$OBS_ROOT" --no-print-directory uninstall DESTDIR="$T/d2" >"$T/log" 2>&1 ||
+		{ cat "$T/log"; return 1; }
+	(cd "$T/d2" && find . -type f) >"$T/left"
+	[ ! -s "$T/left" ] || { cat "$T/left"; return 1; }
 }
 
 @test "the tree builds with clang and -Werror" {
