@@ -6,6 +6,7 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
 SHAREDIR  ?= $(PREFIX)/share/obs
+SYSCONFDIR ?= /etc
 DESTDIR   ?=
 
 CC        ?= cc
@@ -137,7 +138,7 @@ install: all
 	$(if $(MAN8),install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8)
 	cp -R share/. $(DESTDIR)$(SHAREDIR)
 	sed -i -e 's#/usr/local/bin#$(BINDIR)#g' \
-		-e 's#/etc/obs\b#$(or $(SYSCONFDIR),/etc)/obs#g' \
+		-e 's#/etc/obs\b#$(SYSCONFDIR)/obs#g' \
 		$(DESTDIR)$(SHAREDIR)/systemd/* $(DESTDIR)$(SHAREDIR)/cron/*
 
 uninstall:

@@ -71,11 +71,11 @@ hwm() {		# PID...: VmHWM in kB, summed
 # The agent: all of system, ifTable and ifXTable to 127.0.0.1.
 printf '%s\n' 'rocommunity public 127.0.0.1' 'sysName bench' >"$W/snmpd.conf"
 port=$(free_port) || exit 1
-SNMP_PERSISTENT_DIR="$W/persist" MIBS= "$OBS_SNMPD" -f -Lo -C -c "$W/snmpd.conf" \
+SNMP_PERSISTENT_DIR="$W/persist" MIBS='' "$OBS_SNMPD" -f -Lo -C -c "$W/snmpd.conf" \
 	-I -smux "udp:127.0.0.1:$port" </dev/null >"$W/snmpd.log" 2>&1 &
 obs_track "$!" snmpd
 for ((i = 0; i < 50; i++)); do
-	MIBS= snmpget -v2c -c public -t 0.2 -r 0 "127.0.0.1:$port" 1.3.6.1.2.1.1.5.0 \
+	MIBS='' snmpget -v2c -c public -t 0.2 -r 0 "127.0.0.1:$port" 1.3.6.1.2.1.1.5.0 \
 		>/dev/null 2>&1 && break
 	sleep 0.2
 done

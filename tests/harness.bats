@@ -371,6 +371,7 @@ built_progs() {
 	skip_unless_cmd shellcheck
 	cd "$OBS_ROOT"
 	shellcheck -S warning -s sh tests/run tests/tapsum.sh tests/deps.sh \
-		share/demo/run bench/run .ci/run
-	shellcheck -S warning -s bash tests/helpers.bash
+		tests/*.sh share/demo/run bench/run .ci/run
+	# the benches re-exec themselves with bash
+	shellcheck -S warning -s bash tests/helpers.bash bench/*.sh
 }
