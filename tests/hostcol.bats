@@ -9,7 +9,7 @@ PEERS=${OBS_ROOT}/../shared/peers
 NE_FIX=$PEERS/node_exporter
 DATA=$OBS_ROOT/tests/data/hostcol
 # Every collector hostcol has (the default ones and the others).
-ALL_COLLECTORS="arp conntrack cpu cpufreq diskstats entropy filefd filesystem hwmon interrupts kernel_hung loadavg mdadm meminfo netclass netdev netstat os powersupplyclass pressure processes schedstat sockstat softnet stat textfile thermal_zone time timex udp_queues uname vmstat"
+ALL_COLLECTORS="arp bcache bonding btrfs conntrack cpu cpu_vulnerabilities cpufreq diskstats dmi edac entropy fibrechannel filefd filesystem hwmon infiniband interrupts ipvs kernel_hung loadavg mdadm meminfo netclass netdev netstat nfs nfsd nvme os powersupplyclass pressure processes rapl schedstat selinux sockstat softnet stat tapestats tcpstat textfile thermal_zone time timex udp_queues uname vmstat watchdog xfs zfs"
 
 # fixture_links DIR: the shared copy of the fixtures holds sys.ttar's
 # symlinks as small files naming the target ("../..." without a newline);
@@ -122,7 +122,7 @@ run_on() {
 	cat "$T/report"
 	[ "$rc" -eq 0 ]
 	# One "ok" line per collector compared, none empty.
-	[ "$(grep -c '^ok ' "$T/report")" -eq 29 ]
+	[ "$(grep -c '^ok ' "$T/report")" -eq 46 ]
 	! grep -q '^FAIL' "$T/report"
 }
 
@@ -396,6 +396,160 @@ EOF
 	grep -q '^node_power_supply_online{power_supply="AC"} 0 ' "$T/out"
 	[ "$(success_of "$T/out" powersupplyclass)" = 1 ]
 	[ ! -s "$T/err" ]
+}
+
+@test "corrupt: zfs, nfs, nfsd, xfs, ipvs and btrfs files fail their collector only" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	# A uint64 kstat that is no number; a procN count that does not match
+	# its values; an unknown nfsd line; an xfs line with the wrong count;
+	# ip_vs_stats cut short; a commit_stats line of three fields.
+	damage proc/spl/kstat/zfs/arcstats '6 1 0x01 3 144 1 2\nname type data\nhits 4 12x\n'
+	damage proc/net/rpc/nfs 'net 1 2 3 4\nproc3 22 1 2\n'
+	damage proc/net/rpc/nfsd 'rc 0 6 18622\nbogus 1\n'
+	xfsdev=$(ls "$T/f/sys/fs/xfs" | head -1)
+	damage "sys/fs/xfs/$xfsdev/stats/stats" 'extent_alloc 1 2 3\n'
+	damage proc/net/ip_vs_stats '   Total Incoming\n'
+	btr=$(ls -d "$T"/f/sys/fs/btrfs/*-* | head -1)
+	damage "${btr#"$T/f/"}/commit_stats" 'commits 1 2\n'
+	run_on "$T/f" zfs nfs nfsd xfs ipvs btrfs loadavg
+	[ "$rc" -eq 0 ]
+	for c in zfs nfs nfsd xfs ipvs btrfs; do
+		[ "$(success_of "$T/out" "$c")" = 0 ] || { echo "$c succeeded"; return 1; }
+		grep -q "^hostcol: $c: " "$T/err" || { echo "no message for $c"; return 1; }
+	done
+	[ "$(success_of "$T/out" loadavg)" = 1 ]
+	! grep -q '^node_\(zfs\|nfs\|nfsd\|xfs\|ipvs\|btrfs\)_' "$T/out"
+	# Well-formed again, with the edge cases node_exporter accepts: an
+	# int64 kstat, an nfs proc4 line shorter than today's (the rest 0),
+	# an xfs vnodes line of 8 values, an IPv6 backend.
+	damage proc/spl/kstat/zfs/arcstats '6 1 0x01 3 144 1 2\nname type data\nhits 4 12\nc_min 3 -5\nstr 7 x\n'
+	damage proc/net/rpc/nfs 'net 1 2 3 4\nrpc 5 6 7\nproc4 2 8 9\n'
+	damage proc/net/rpc/nfsd 'th 8 0 0.000 1.5\nwdeleg_getattr 15\n'
+	damage "sys/fs/xfs/$xfsdev/stats/stats" 'vnodes 1 2 3 4 5 6 7 8\nrw 10 20\nxpc 1 2 3\n'
+	damage proc/net/ip_vs_stats 'h\nh\n 1 2 3 A 0\nrest\n'
+	damage proc/net/ip_vs 'Prot LocalAddress:Port\nTCP  [2620:0000:0000:0000:0000:0000:0000:0001]:0050 wlc\n  -> [0000:0000:0000:0000:0000:ffff:c0a8:0001]:0050 Masq 3 4 5\n'
+	run_on "$T/f" zfs nfs nfsd xfs ipvs --collector.ipvs.backend-labels=remote_address,local_address
+	[ "$rc" -eq 0 ]
+	[ ! -s "$T/err" ]
+	grep -v '^#' "$T/out" | grep -v '^node_scrape_' | awk '{ $NF = ""; sub(/ $/, ""); print }' |
+		grep -E '^node_(zfs_arc_|nfs_(rpcs|requests_total\{method="(Null|Read|Write)",proto="4")|nfsd_(server_threads|requests_total\{method="WdelegGetattr")|xfs_(vnode_(active|remove)|read_calls|write_calls)|ipvs_)' >"$T/got"
+	xd="device=\"$xfsdev\""
+	cat >"$T/want" <<EOF
+node_ipvs_backend_connections_active{local_address="2620::1",remote_address="192.168.0.1"} 4
+node_ipvs_backend_connections_inactive{local_address="2620::1",remote_address="192.168.0.1"} 5
+node_ipvs_backend_weight{local_address="2620::1",remote_address="192.168.0.1"} 3
+node_ipvs_connections_total 1
+node_ipvs_incoming_bytes_total 10
+node_ipvs_incoming_packets_total 2
+node_ipvs_outgoing_bytes_total 0
+node_ipvs_outgoing_packets_total 3
+node_nfs_requests_total{method="Null",proto="4"} 8
+node_nfs_requests_total{method="Read",proto="4"} 9
+node_nfs_requests_total{method="Write",proto="4"} 0
+node_nfs_rpcs_total 5
+node_nfsd_requests_total{method="WdelegGetattr",proto="4"} 15
+node_nfsd_server_threads 8
+node_xfs_read_calls_total{$xd} 20
+node_xfs_vnode_active_total{$xd} 1
+node_xfs_vnode_remove_total{$xd} 7
+node_xfs_write_calls_total{$xd} 10
+node_zfs_arc_c_min -5
+node_zfs_arc_hits 12
+EOF
+	diff -u "$T/want" "$T/got"
+	# No ZFS, NFS or IPVS at all: no data (success 0), nothing logged.
+	rm -rf "$T/f/proc/spl" "$T/f/proc/net/rpc" "$T/f/proc/net/ip_vs_stats" "$T/f/sys/fs"
+	run_on "$T/f" zfs nfs nfsd ipvs xfs btrfs
+	[ "$rc" -eq 0 ]
+	for c in zfs nfs nfsd ipvs; do
+		[ "$(success_of "$T/out" "$c")" = 0 ] || { echo "$c succeeded"; return 1; }
+	done
+	[ "$(success_of "$T/out" xfs)" = 1 ]
+	[ "$(success_of "$T/out" btrfs)" = 1 ]
+	[ ! -s "$T/err" ]
+}
+
+@test "corrupt: infiniband, bcache, fibrechannel, edac, watchdog, tape, rapl and nvme files fail their collector only" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	bc=$(ls -d "$T"/f/sys/fs/bcache/*-* | head -1)
+	bc=${bc#"$T/f/"}
+	damage sys/class/infiniband/mlx4_0/ports/1/state 'ACTIVE\n'
+	damage "$bc/bdev0/dirty_data" 'lots\n'
+	damage sys/class/fc_host/host0/statistics/tx_frames 'many\n'
+	damage sys/devices/system/edac/mc/mc0/ce_count '-1\n'
+	damage sys/class/watchdog/watchdog0/timeout '60s\n'
+	tape=$(readlink -f "$T/f/sys/class/scsi_tape/st0")
+	rm -f "$tape/stats/read_cnt" && printf 'x\n' >"$tape/stats/read_cnt"
+	damage sys/class/powercap/intel-rapl:0/energy_uj '1.5\n'
+	rm -f "$T/f/sys/class/nvme/nvme0/serial"
+	run_on "$T/f" infiniband bcache fibrechannel edac watchdog tapestats rapl nvme loadavg
+	[ "$rc" -eq 0 ]
+	for c in infiniband bcache fibrechannel edac watchdog tapestats rapl nvme; do
+		[ "$(success_of "$T/out" "$c")" = 0 ] || { echo "$c succeeded"; return 1; }
+	done
+	for c in infiniband bcache fibrechannel edac watchdog tapestats rapl; do
+		grep -q "^hostcol: $c: " "$T/err" || { echo "no message for $c"; return 1; }
+	done
+	# A missing file is "no NVMe" to node_exporter: no message.
+	! grep -q '^hostcol: nvme' "$T/err"
+	[ "$(success_of "$T/out" loadavg)" = 1 ]
+	! grep -q '^node_\(infiniband\|bcache\|fibrechannel\|edac\|watchdog\|tape\|rapl\|nvme\)_' "$T/out"
+}
+
+@test "bonding, cpu_vulnerabilities, dmi: absent parts and the text node_exporter reads" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	v=$T/f/sys/devices/system/cpu/vulnerabilities
+	rm -rf "$v"
+	mkdir -p "$v"
+	printf 'Mitigation:   Retpolines;  IBPB: conditional\n' >"$v/spectre_v2"
+	printf 'Vulnerable\n' >"$v/mds"
+	printf 'KVM: Mitigation: VMX disabled\n' >"$v/itlb"
+	rm -rf "$T/f/sys/class/dmi/id"
+	mkdir -p "$T/f/sys/class/dmi/id"
+	printf 'Acme\377\376Co\n' >"$T/f/sys/class/dmi/id/sys_vendor"
+	printf 'X1\n' >"$T/f/sys/class/dmi/id/product_name"
+	run_on "$T/f" bonding cpu_vulnerabilities dmi
+	[ "$rc" -eq 0 ]
+	[ ! -s "$T/err" ]
+	grep -v '^#' "$T/out" | grep -v '^node_scrape_' | grep -v '^node_bonding_' | awk '{ $NF = ""; sub(/ $/, ""); print }' >"$T/got"
+	cat >"$T/want" <<'EOF'
+node_cpu_vulnerabilities_info{codename="itlb",mitigation="KVM: Mitigation: VMX disabled",state="unknown"} 1
+node_cpu_vulnerabilities_info{codename="mds",state="vulnerable"} 1
+node_cpu_vulnerabilities_info{codename="spectre_v2",mitigation="Retpolines; IBPB: conditional",state="mitigation"} 1
+node_dmi_info{product_name="X1",system_vendor="Acme�Co"} 1
+EOF
+	diff -u "$T/want" "$T/got"
+	# A slave without its mii_status: no bonding data, nothing logged; no
+	# DMI files: no data either.
+	rm -rf "$T/f/sys/class/net/dmz/slave_eth0" "$T/f/sys/class/net/dmz/lower_eth0"
+	rm -rf "$T/f/sys/class/dmi"
+	run_on "$T/f" bonding dmi
+	[ "$rc" -eq 0 ]
+	[ "$(success_of "$T/out" bonding)" = 0 ]
+	[ "$(success_of "$T/out" dmi)" = 0 ]
+	! grep -q '^node_bonding_\|^node_dmi_' "$T/out"
+	[ ! -s "$T/err" ]
+}
+
+@test "corrupt: binary garbage in the new collectors' files never crashes" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	head -c 65536 /dev/urandom >"$T/garbage"
+	for f in proc/spl/kstat/zfs/arcstats proc/spl/kstat/zfs/pool1/io proc/spl/kstat/zfs/pool1/objset-1 \
+		proc/net/rpc/nfs proc/net/rpc/nfsd proc/net/ip_vs proc/net/ip_vs_stats \
+		sys/class/infiniband/mlx4_0/ports/1/rate sys/class/fc_host/host0/statistics/rx_words \
+		sys/class/watchdog/watchdog0/bootstatus; do
+		rm -f "$T/f/$f"
+		cp "$T/garbage" "$T/f/$f"
+	done
+	run_on "$T/f" zfs nfs nfsd ipvs infiniband fibrechannel watchdog
+	[ "$rc" -eq 0 ]
+	for c in zfs nfs nfsd ipvs infiniband fibrechannel watchdog; do
+		[ "$(success_of "$T/out" "$c")" = 0 ] || { echo "$c succeeded"; return 1; }
+	done
 }
 
 @test "os: /etc/os-release before /usr/lib/os-release, quoting, SUPPORT_END, none at all" {
@@ -738,8 +892,22 @@ EOF
 	hc --path.procfs="$BATS_FILE_TMPDIR/fix/proc" --path.sysfs="$BATS_FILE_TMPDIR/fix/sys" \
 		--path.rootfs="$NE_FIX" "${args[@]}" >"$T/fix.out" 2>"$T/fix.err" && rc=0 || rc=$?
 	[ "$rc" -eq 0 ]
+	# One listening TCP socket at least, for node_tcp_connection_states.
+	"$OBS_PYTHON" -c 'import socket, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+time.sleep(30)' &
+	lpid=$!
+	for i in $(seq 50); do
+		grep -q ' 0100007F:[0-9A-F]* 00000000:0000 0A ' /proc/net/tcp && break
+		sleep 0.1
+	done
 	hc "${args[@]}" >"$T/live.out" 2>"$T/live.err" && rc=0 || rc=$?
+	kill "$lpid"
+	wait "$lpid" || true
 	[ "$rc" -eq 0 ]
+	grep -q '^node_tcp_connection_states{state="listen"} [1-9]' "$T/live.out"
 	sh "$DATA/dashboard-check.sh" "$dash" "$DATA/dashboard-missing.tsv" "$T/fix.out" "$T/live.out" >"$T/report" 2>&1 && rc=0 || rc=$?
 	cat "$T/report"
 	[ "$rc" -eq 0 ]
@@ -756,7 +924,9 @@ EOF
 @test "live: metric names, label names, HELP and TYPE equal node_exporter's, per collector" {
 	skip_unless_bin hostcol
 	skip_unless_cmd "$OBS_NODE_EXPORTER"
-	cols="arp conntrack cpu cpufreq diskstats entropy filefd filesystem hwmon interrupts loadavg mdadm meminfo netclass netdev netstat os powersupplyclass pressure processes schedstat sockstat softnet stat textfile thermal_zone time timex uname udp_queues vmstat"
+	# Not cpu_vulnerabilities and watchdog: node_exporter 1.5 has neither
+	# (the fixtures test compares them with 1.12).
+	cols="arp bcache bonding btrfs conntrack cpu cpufreq diskstats dmi edac entropy fibrechannel filefd filesystem hwmon infiniband interrupts ipvs loadavg mdadm meminfo netclass netdev netstat nfs nfsd nvme os powersupplyclass pressure processes rapl schedstat selinux sockstat softnet stat tapestats tcpstat textfile thermal_zone time timex uname udp_queues vmstat xfs zfs"
 	args=(--collector.disable-defaults --collector.textfile.directory="$T/tf")
 	for c in $cols; do args+=("--collector.$c"); done
 	mkdir -p "$T/tf"
@@ -775,6 +945,39 @@ EOF
 	grep -q '^ok netclass ' "$T/report"
 	grep -q '^ok sockstat ' "$T/report"
 	grep -q '^ok timex ' "$T/report"
+	grep -q '^ok tcpstat ' "$T/report"
+	grep -q '^ok selinux ' "$T/report"
 	# The textfile family came through both.
 	grep -q '^live_job_ok{job="x"} 1 ' "$T/hc.txt"
+}
+
+@test "live: netclass in netlink mode (and with-stats) equals node_exporter's, per collector" {
+	skip_unless_bin hostcol
+	skip_unless_cmd "$OBS_NODE_EXPORTER"
+	args=(--collector.disable-defaults --collector.netclass --collector.netclass.netlink
+		--collector.netclass_rtnl.with-stats --collector.netclass.ignored-devices='^ifb')
+	start_node_exporter "${args[@]}"
+	curl -sf "$NE_URL" >"$T/ne.txt"
+	hc "${args[@]}" >"$T/hc.txt" 2>"$T/hc.err" && rc=0 || rc=$?
+	[ "$rc" -eq 0 ]
+	[ ! -s "$T/hc.err" ]
+	mkdir -p "$T/cmp"
+	sh "$DATA/live-compare.sh" "$T/hc.txt" "$T/ne.txt" "$DATA/live-allowlist-netclass-netlink.tsv" "$T/cmp" >"$T/report" 2>&1 && rc=0 || rc=$?
+	cat "$T/report"
+	[ "$rc" -eq 0 ]
+	grep -q '^ok netclass ' "$T/report"
+	# The link counters of with-stats (gauges, as node_exporter types them).
+	grep -q '^ok netdev ' "$T/report"
+	grep -q '^# TYPE node_network_receive_bytes_total gauge$' "$T/hc.txt"
+	# The netlink mode's own HELP, lo from rtnetlink, ignored devices out.
+	grep -q '^# HELP node_network_info Non-numeric data of <iface>, value is always 1.$' "$T/hc.txt"
+	grep -q '^node_network_up{device="lo"} 0 ' "$T/hc.txt"
+	grep -q '^node_network_iface_id{device="lo"} 1 ' "$T/hc.txt"
+	! grep -q 'device="ifb' "$T/hc.txt"
+	# The same values as node_exporter for what does not move.
+	for m in node_network_iface_id node_network_mtu_bytes node_network_protocol_type node_network_flags node_network_info; do
+		grep "^$m{" "$T/ne.txt" | sed 's/,[a-z]*=""//g; s/{[a-z]*="",/{/' | sort >"$T/want.$m"
+		grep "^$m{" "$T/hc.txt" | sed 's/ [0-9]*$//' | sort >"$T/got.$m"
+		diff -u "$T/want.$m" "$T/got.$m"
+	done
 }

@@ -106,6 +106,11 @@ void filter_free(struct filter *f);
 struct nlmsghdr;
 int netlink_dump(const char *what, int type, const void *body, size_t blen,
 		 int (*each)(const struct nlmsghdr *, void *), void *arg);
+/* The same on a netlink socket of another protocol (NETLINK_SOCK_DIAG). */
+int netlink_dump_proto(const char *what, int proto, int type,
+		       const void *body, size_t blen,
+		       int (*each)(const struct nlmsghdr *, void *),
+		       void *arg);
 int regex_compile(void **re, const char *what, const char *pattern);
 int regex_match(void *re, const char *s, size_t n);
 void regex_free(void *re);
@@ -161,6 +166,8 @@ struct hc {
 
 	const char *netclass_ignored;
 	int netclass_ignore_invalid_speed;
+	int netclass_netlink;		/* links from rtnetlink, not sysfs */
+	int netclass_rtnl_stats;	/* and their counters */
 	void *netclass_ignored_re;
 
 	const char *intr_include, *intr_exclude;
@@ -169,6 +176,28 @@ struct hc {
 
 	const char *ps_ignored;
 	void *ps_ignored_re;
+
+	const char *ib_include, *ib_exclude;
+	struct filter ib_filter;
+
+	const char *ipvs_labels;
+	int ipvs_label_idx[6];
+	int ipvs_nlabels;
+
+	int bcache_priority;
+
+	const char *tape_ignored;
+	void *tape_ignored_re;
+
+	int rapl_zone_label;
+
+	const char *dmi_names[20];
+	char *dmi_values[20];
+	size_t dmi_n;
+	int dmi_failed;
+
+	int selinux_state;	/* 0 not known yet, 1 on, -1 off */
+	char selinux_mnt[4096];
 };
 
 /* A collector: update() adds its samples and returns HC_OK, HC_NODATA
@@ -220,6 +249,7 @@ int arp_update(struct hc *hc, struct out *o);
 int mdadm_update(struct hc *hc, struct out *o);
 int netclass_init(struct hc *hc);
 int netclass_update(struct hc *hc, struct out *o);
+int netclass_rtnl_update(struct hc *hc, struct out *o);
 int os_update(struct hc *hc, struct out *o);
 int kernel_hung_update(struct hc *hc, struct out *o);
 int interrupts_init(struct hc *hc);
@@ -230,6 +260,30 @@ int processes_update(struct hc *hc, struct out *o);
 int sockstat_update(struct hc *hc, struct out *o);
 int timex_update(struct hc *hc, struct out *o);
 int udp_queues_update(struct hc *hc, struct out *o);
+int zfs_update(struct hc *hc, struct out *o);
+int selinux_update(struct hc *hc, struct out *o);
+int tcpstat_update(struct hc *hc, struct out *o);
+int bonding_update(struct hc *hc, struct out *o);
+int nvme_update(struct hc *hc, struct out *o);
+int cpu_vulnerabilities_update(struct hc *hc, struct out *o);
+int rapl_update(struct hc *hc, struct out *o);
+int dmi_init(struct hc *hc);
+int dmi_update(struct hc *hc, struct out *o);
+void dmi_cleanup(struct hc *hc);
+int edac_update(struct hc *hc, struct out *o);
+int watchdog_update(struct hc *hc, struct out *o);
+int tapestats_init(struct hc *hc);
+int tapestats_update(struct hc *hc, struct out *o);
+int fibrechannel_update(struct hc *hc, struct out *o);
+int bcache_update(struct hc *hc, struct out *o);
+int ipvs_init(struct hc *hc);
+int ipvs_update(struct hc *hc, struct out *o);
+int xfs_update(struct hc *hc, struct out *o);
+int btrfs_update(struct hc *hc, struct out *o);
+int nfs_update(struct hc *hc, struct out *o);
+int infiniband_init(struct hc *hc);
+int infiniband_update(struct hc *hc, struct out *o);
+int nfsd_update(struct hc *hc, struct out *o);
 
 /* What the collectors keep across cycles, released at exit. */
 void cpu_cleanup(void);
@@ -268,6 +322,13 @@ int procstat_parse(const char *p, size_t len, char state[64],
 /* /proc/interrupts; hc and o may be NULL (syntax only). */
 int interrupts_parse(const char *p, size_t len, struct hc *hc,
 		     struct out *o);
+/* zfs kstat files: sub is the family prefix (zfs_arc), file the kstat
+ * file's name for HELP; pool and objset files of one pool. */
+int zfs_kstat_parse(const char *p, size_t len, const char *sub,
+		    const char *file, struct out *o);
+int zfs_io_parse(const char *p, size_t len, const char *pool, struct out *o);
+int zfs_objset_parse(const char *p, size_t len, const char *pool,
+		     struct out *o);
 /* os-release into 13 bufs (BUILD_ID ... VERSION_ID, SUPPORT_END). */
 int os_release_parse(const char *p, size_t len, struct buf *v);
 
@@ -297,6 +358,9 @@ int hc_field_u64(const struct field *f, uint64_t *v);
 int hc_field_f64(const struct field *f, double *v);
 /* Go's strconv.ParseInt(s, 0, 64): sign, 0x/0o/0b/0 prefixes. */
 int hc_parse_int0(const char *s, size_t n, int64_t *v);
+/* Go's strconv.ParseUint(s, 0, 64) (procfs' ValueParser): 0x, 0o, 0b
+ * and 0 prefixes, no sign (underscores, which Go allows there, are not). */
+int hc_parse_u64_0(const char *s, size_t n, uint64_t *v);
 /* Go's strconv.ParseFloat grammar for a field, as ParseFloat(s, 64). */
 int hc_parse_f64(const char *s, size_t n, double *v);
 
@@ -316,5 +380,48 @@ int hc_fmt(char *dst, size_t size, const char *fmt, ...)
 
 /* Sorts strings as Go's sort.Strings does (byte order). */
 void hc_sort_strings(char **v, size_t n);
+
+/* /proc/net/rpc/nfs and nfsd; and what both use: a "key v1 v2 ..." line
+ * of unsigned values (at most max), a key test, a procN count check. */
+#define NFS_MAX_VALUES 256
+int nfs_parse(const char *p, size_t len, struct out *o);
+int nfsd_parse(const char *p, size_t len, struct out *o);
+int nfs_values(const char *line, size_t llen, struct field *key,
+	       uint64_t *v, size_t max, size_t *n);
+int nfs_key_is(const struct field *f, const char *s);
+int nfs_proc_ok(const uint64_t *v, size_t n, size_t min);
+/* An InfiniBand port's state file ("4: ACTIVE") and rate file. */
+int infiniband_state_parse(const char *p, size_t len, uint64_t *id);
+int infiniband_rate_parse(const char *p, size_t len, uint64_t *rate);
+/* A btrfs commit_stats file: commits, last, max and total commit ms. */
+int btrfs_commit_parse(const char *p, size_t len, uint64_t v[4]);
+/* An XFS stats file into the values node_exporter reports. */
+#define XFS_NVALUES 39
+int xfs_parse(const char *p, size_t len, double v[XFS_NVALUES]);
+/* /proc/net/ip_vs_stats totals; /proc/net/ip_vs backends, labelled with
+ * the label indexes idx (of local_address, local_port, remote_address,
+ * remote_port, proto, local_mark), into a malloc'd array. */
+#define IPVS_NLABELS 6
+struct ipvs_backend;
+int ipvs_stats_parse(const char *p, size_t len, uint64_t v[5]);
+int ipvs_backends_parse(const char *p, size_t len, const int *idx,
+			size_t nidx, struct ipvs_backend **out, size_t *nout);
+/* bcache's human-readable numbers ("1.2M", 2^10 multiples, fractions in
+ * 1024ths); writeback_rate_debug (rate, target, proportional, integral,
+ * change) and priority_stats (unused, metadata percent). */
+int bcache_dehumanize(const char *s, size_t n, uint64_t *out);
+int bcache_writeback_parse(const char *p, size_t len, double v[5]);
+int bcache_priority_parse(const char *p, size_t len, double v[2]);
+/* A CPU vulnerability file's text into its state and mitigation. */
+int vuln_parse(const char *p, size_t len, const char **state, char *mit,
+	       size_t size);
+/* Invalid UTF-8 runs of s[0..n) made U+FFFD into dst (size > 3). */
+void dmi_valid_utf8(const char *s, size_t n, char *dst, size_t size);
+/* One sock_diag answer (struct inet_diag_msg) added to the sums of
+ * tcpstat.c; -1 if too short. */
+struct tcpstat_sum;
+int tcpstat_msg(const void *p, size_t len, struct tcpstat_sum *s);
+/* SELINUX= of /etc/selinux/config: 1 enforcing, 0 permissive, -1 else. */
+int selinux_config_mode(const char *p, size_t len);
 
 #endif

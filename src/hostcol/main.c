@@ -19,15 +19,24 @@
 
 struct collector collectors[] = {
 	{ "arp", 1, arp_init, arp_update, 0 },
+	{ "bcache", 1, NULL, bcache_update, 0 },
+	{ "bonding", 1, NULL, bonding_update, 0 },
+	{ "btrfs", 1, NULL, btrfs_update, 0 },
 	{ "conntrack", 1, NULL, conntrack_update, 0 },
 	{ "cpu", 1, cpu_init, cpu_update, 0 },
+	{ "cpu_vulnerabilities", 0, NULL, cpu_vulnerabilities_update, 0 },
 	{ "cpufreq", 1, NULL, cpufreq_update, 0 },
 	{ "diskstats", 1, diskstats_init, diskstats_update, 0 },
+	{ "dmi", 1, dmi_init, dmi_update, 0 },
+	{ "edac", 1, NULL, edac_update, 0 },
 	{ "entropy", 1, NULL, entropy_update, 0 },
+	{ "fibrechannel", 1, NULL, fibrechannel_update, 0 },
 	{ "filefd", 1, NULL, filefd_update, 0 },
 	{ "filesystem", 1, filesystem_init, filesystem_update, 0 },
 	{ "hwmon", 1, hwmon_init, hwmon_update, 0 },
+	{ "infiniband", 1, infiniband_init, infiniband_update, 0 },
 	{ "interrupts", 0, interrupts_init, interrupts_update, 0 },
+	{ "ipvs", 1, ipvs_init, ipvs_update, 0 },
 	{ "kernel_hung", 1, NULL, kernel_hung_update, 0 },
 	{ "loadavg", 1, NULL, loadavg_update, 0 },
 	{ "mdadm", 1, NULL, mdadm_update, 0 },
@@ -35,14 +44,21 @@ struct collector collectors[] = {
 	{ "netclass", 1, netclass_init, netclass_update, 0 },
 	{ "netdev", 1, netdev_init, netdev_update, 0 },
 	{ "netstat", 1, netstat_init, netstat_update, 0 },
+	{ "nfs", 1, NULL, nfs_update, 0 },
+	{ "nfsd", 1, NULL, nfsd_update, 0 },
+	{ "nvme", 1, NULL, nvme_update, 0 },
 	{ "os", 1, NULL, os_update, 0 },
 	{ "powersupplyclass", 1, powersupply_init, powersupply_update, 0 },
 	{ "pressure", 1, NULL, pressure_update, 0 },
 	{ "processes", 0, NULL, processes_update, 0 },
+	{ "rapl", 1, NULL, rapl_update, 0 },
 	{ "schedstat", 1, NULL, schedstat_update, 0 },
+	{ "selinux", 1, NULL, selinux_update, 0 },
 	{ "sockstat", 1, NULL, sockstat_update, 0 },
 	{ "softnet", 1, NULL, softnet_update, 0 },
 	{ "stat", 1, NULL, stat_update, 0 },
+	{ "tapestats", 1, tapestats_init, tapestats_update, 0 },
+	{ "tcpstat", 0, NULL, tcpstat_update, 0 },
 	{ "textfile", 1, NULL, textfile_update, 0 },
 	{ "thermal_zone", 1, NULL, thermal_zone_update, 0 },
 	{ "time", 1, NULL, time_update, 0 },
@@ -50,6 +66,9 @@ struct collector collectors[] = {
 	{ "udp_queues", 1, NULL, udp_queues_update, 0 },
 	{ "uname", 1, NULL, uname_update, 0 },
 	{ "vmstat", 1, vmstat_init, vmstat_update, 0 },
+	{ "watchdog", 1, NULL, watchdog_update, 0 },
+	{ "xfs", 1, NULL, xfs_update, 0 },
+	{ "zfs", 1, NULL, zfs_update, 0 },
 };
 const size_t ncollectors = ARRAY_SIZE(collectors);
 
@@ -114,12 +133,25 @@ enum {
 	OPT_INTR_ZEROS,
 	OPT_NO_INTR_ZEROS,
 	OPT_PS_IGNORED,
+	OPT_IB_INCLUDE,
+	OPT_IB_EXCLUDE,
+	OPT_IPVS_LABELS,
+	OPT_BCACHE_PRIORITY,
+	OPT_NO_BCACHE_PRIORITY,
+	OPT_TAPE_IGNORED,
+	OPT_RAPL_ZONE,
+	OPT_NO_RAPL_ZONE,
+	OPT_NETCLASS_NETLINK,
+	OPT_NO_NETCLASS_NETLINK,
+	OPT_NETCLASS_RTNL_STATS,
+	OPT_NO_NETCLASS_RTNL_STATS,
 };
 
 static const struct option fixed_options[] = {
 	{ "collector.arp.device-exclude", required_argument, NULL, OPT_ARP_EXCLUDE },
 	{ "collector.arp.device-include", required_argument, NULL, OPT_ARP_INCLUDE },
 	{ "collector.arp.netlink", no_argument, NULL, OPT_ARP_NETLINK },
+	{ "collector.bcache.priorityStats", no_argument, NULL, OPT_BCACHE_PRIORITY },
 	{ "collector.cpu.guest", no_argument, NULL, OPT_CPU_GUEST },
 	{ "collector.cpu.info", no_argument, NULL, OPT_CPU_INFO },
 	{ "collector.cpu.info.bugs-include", required_argument, NULL, OPT_CPU_BUGS },
@@ -136,27 +168,38 @@ static const struct option fixed_options[] = {
 	{ "collector.hwmon.chip-include", required_argument, NULL, OPT_HWMON_CHIP_INCLUDE },
 	{ "collector.hwmon.sensor-exclude", required_argument, NULL, OPT_HWMON_SENSOR_EXCLUDE },
 	{ "collector.hwmon.sensor-include", required_argument, NULL, OPT_HWMON_SENSOR_INCLUDE },
+	{ "collector.netclass.netlink", no_argument, NULL, OPT_NETCLASS_NETLINK },
+	{ "collector.netclass_rtnl.with-stats", no_argument, NULL, OPT_NETCLASS_RTNL_STATS },
 	{ "collector.netdev.device-exclude", required_argument, NULL, OPT_NETDEV_EXCLUDE },
 	{ "collector.netdev.device-include", required_argument, NULL, OPT_NETDEV_INCLUDE },
 	{ "collector.netdev.enable-detailed-metrics", no_argument, NULL, OPT_NETDEV_DETAILED },
+	{ "collector.infiniband.device-exclude", required_argument, NULL, OPT_IB_EXCLUDE },
+	{ "collector.infiniband.device-include", required_argument, NULL, OPT_IB_INCLUDE },
 	{ "collector.interrupts.include-zeros", no_argument, NULL, OPT_INTR_ZEROS },
 	{ "collector.interrupts.name-exclude", required_argument, NULL, OPT_INTR_EXCLUDE },
 	{ "collector.interrupts.name-include", required_argument, NULL, OPT_INTR_INCLUDE },
+	{ "collector.ipvs.backend-labels", required_argument, NULL, OPT_IPVS_LABELS },
 	{ "collector.netclass.ignore-invalid-speed", no_argument, NULL, OPT_NETCLASS_INVALID_SPEED },
 	{ "collector.netclass.ignored-devices", required_argument, NULL, OPT_NETCLASS_IGNORED },
 	{ "collector.netdev.netlink", no_argument, NULL, OPT_NETDEV_NETLINK },
 	{ "collector.netstat.fields", required_argument, NULL, OPT_NETSTAT_FIELDS },
 	{ "collector.powersupply.ignored-supplies", required_argument, NULL, OPT_PS_IGNORED },
+	{ "collector.rapl.enable-zone-label", no_argument, NULL, OPT_RAPL_ZONE },
 	{ "collector.stat.softirq", no_argument, NULL, OPT_STAT_SOFTIRQ },
+	{ "collector.tapestats.ignored-devices", required_argument, NULL, OPT_TAPE_IGNORED },
 	{ "collector.textfile.directory", required_argument, NULL, OPT_TEXTFILE_DIR },
 	{ "collector.vmstat.fields", required_argument, NULL, OPT_VMSTAT_FIELDS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "no-collector.arp.netlink", no_argument, NULL, OPT_NO_ARP_NETLINK },
+	{ "no-collector.bcache.priorityStats", no_argument, NULL, OPT_NO_BCACHE_PRIORITY },
 	{ "no-collector.cpu.guest", no_argument, NULL, OPT_NO_CPU_GUEST },
 	{ "no-collector.cpu.info", no_argument, NULL, OPT_NO_CPU_INFO },
 	{ "no-collector.interrupts.include-zeros", no_argument, NULL, OPT_NO_INTR_ZEROS },
+	{ "no-collector.netclass.netlink", no_argument, NULL, OPT_NO_NETCLASS_NETLINK },
+	{ "no-collector.netclass_rtnl.with-stats", no_argument, NULL, OPT_NO_NETCLASS_RTNL_STATS },
 	{ "no-collector.netdev.netlink", no_argument, NULL, OPT_NO_NETDEV_NETLINK },
+	{ "no-collector.rapl.enable-zone-label", no_argument, NULL, OPT_NO_RAPL_ZONE },
 	{ "no-collector.stat.softirq", no_argument, NULL, OPT_NO_STAT_SOFTIRQ },
 	{ "path.procfs", required_argument, NULL, OPT_PROCFS },
 	{ "path.rootfs", required_argument, NULL, OPT_ROOTFS },
@@ -524,6 +567,42 @@ int main(int argc, char **argv)
 		case OPT_NO_INTR_ZEROS:
 			hc.intr_include_zeros = 0;
 			break;
+		case OPT_IB_INCLUDE:
+			hc.ib_include = optarg;
+			break;
+		case OPT_IB_EXCLUDE:
+			hc.ib_exclude = optarg;
+			break;
+		case OPT_IPVS_LABELS:
+			hc.ipvs_labels = optarg;
+			break;
+		case OPT_BCACHE_PRIORITY:
+			hc.bcache_priority = 1;
+			break;
+		case OPT_NO_BCACHE_PRIORITY:
+			hc.bcache_priority = 0;
+			break;
+		case OPT_TAPE_IGNORED:
+			hc.tape_ignored = optarg;
+			break;
+		case OPT_RAPL_ZONE:
+			hc.rapl_zone_label = 1;
+			break;
+		case OPT_NO_RAPL_ZONE:
+			hc.rapl_zone_label = 0;
+			break;
+		case OPT_NETCLASS_NETLINK:
+			hc.netclass_netlink = 1;
+			break;
+		case OPT_NO_NETCLASS_NETLINK:
+			hc.netclass_netlink = 0;
+			break;
+		case OPT_NETCLASS_RTNL_STATS:
+			hc.netclass_rtnl_stats = 1;
+			break;
+		case OPT_NO_NETCLASS_RTNL_STATS:
+			hc.netclass_rtnl_stats = 0;
+			break;
 		case OPT_PS_IGNORED:
 			hc.ps_ignored = optarg;
 			break;
@@ -567,6 +646,7 @@ int main(int argc, char **argv)
 		if (collectors[i].enabled && collectors[i].init &&
 		    collectors[i].init(&hc) < 0) {
 			hc_cleanup(&hc);
+			dmi_cleanup(&hc);
 			status = EXIT_CONFIG;
 			goto done;
 		}
@@ -574,6 +654,7 @@ int main(int argc, char **argv)
 	if (sig_init() < 0) {
 		log_errno("cannot install signal handlers");
 		hc_cleanup(&hc);
+		dmi_cleanup(&hc);
 		status = EXIT_RUNTIME;
 		goto done;
 	}
@@ -597,6 +678,7 @@ int main(int argc, char **argv)
 	lineio_writer_free(&w);
 	out_free(&o);
 	hc_cleanup(&hc);
+	dmi_cleanup(&hc);
 	cpu_cleanup();
 	filesystem_cleanup();
 done:

@@ -145,6 +145,8 @@ int netclass_update(struct hc *hc, struct out *o)
 	DIR *d;
 	int rc = HC_OK;
 
+	if (hc->netclass_netlink)
+		return netclass_rtnl_update(hc, o);
 	if (hc_path(base, sizeof(base), hc->sysfs, "class/net") < 0)
 		return HC_FAIL;
 	d = opendir(base);

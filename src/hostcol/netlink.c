@@ -1,4 +1,4 @@
-/* netlink.c: one rtnetlink dump request and its answer, for arp and netdev. */
+/* netlink.c: one netlink dump request and its answer, for arp, netdev (rtnetlink) and tcpstat (sock_diag). */
 #include <errno.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -14,6 +14,15 @@ int
 netlink_dump(const char *what, int type, const void *body, size_t blen,
 	     int (*each)(const struct nlmsghdr *, void *), void *arg)
 {
+	return netlink_dump_proto(what, NETLINK_ROUTE, type, body, blen, each,
+				  arg);
+}
+
+int
+netlink_dump_proto(const char *what, int proto, int type, const void *body,
+		   size_t blen, int (*each)(const struct nlmsghdr *, void *),
+		   void *arg)
+{
 	struct {
 		struct nlmsghdr h;
 		char body[64];
@@ -26,7 +35,7 @@ netlink_dump(const char *what, int type, const void *body, size_t blen,
 		errno = EMSGSIZE;
 		return -1;
 	}
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, proto);
 	if (fd < 0) {
 		log_errno("%s: cannot open a netlink socket", what);
 		return -1;

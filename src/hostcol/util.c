@@ -464,6 +464,9 @@ void hc_cleanup(struct hc *hc)
 	filter_free(&hc->hwmon_sensor_filter);
 	filter_free(&hc->arp_filter);
 	filter_free(&hc->intr_filter);
+	filter_free(&hc->ib_filter);
+	regex_free(hc->tape_ignored_re);
+	hc->tape_ignored_re = NULL;
 	regex_free(hc->ps_ignored_re);
 	hc->ps_ignored_re = NULL;
 	regex_free(hc->netclass_ignored_re);
@@ -529,5 +532,53 @@ int hc_parse_int0(const char *s, size_t n, int64_t *v)
 		*v = acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)acc;
 	else
 		*v = (int64_t)acc;
+	return 0;
+}
+
+int hc_parse_u64_0(const char *s, size_t n, uint64_t *v)
+{
+	uint64_t acc = 0;
+	unsigned base = 10;
+	size_t i = 0;
+
+	if (n > 1 && s[0] == '0') {
+		char c = s[1];
+
+		if (c == 'x' || c == 'X')
+			base = 16, i = 2;
+		else if (c == 'b' || c == 'B')
+			base = 2, i = 2;
+		else if (c == 'o' || c == 'O')
+			base = 8, i = 2;
+		else
+			base = 8, i = 1;
+	}
+	if (i >= n) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (; i < n; i++) {
+		unsigned d;
+		char c = s[i];
+
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			d = 99;
+		if (d >= base) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (acc > (UINT64_MAX - d) / base) {
+			errno = ERANGE;
+			return -1;
+		}
+		acc = acc * base + d;
+	}
+	*v = acc;
 	return 0;
 }

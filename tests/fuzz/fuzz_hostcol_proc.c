@@ -13,6 +13,7 @@
 #include "../../src/hostcol/pressure.c"
 #include "../../src/hostcol/diskstats.c"
 #include "../../src/hostcol/kernel.c"
+#include "../../src/hostcol/netlink.c"
 #include "../../src/hostcol/arp.c"
 #include "../../src/hostcol/sockstat.c"
 #include "../../src/hostcol/mdadm.c"
