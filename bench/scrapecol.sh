@@ -8,10 +8,20 @@
 # usage: [OBS_BIN=DIR] [OBS_BENCH_OUT=DIR] [DURATION=SECONDS] sh bench/scrapecol.sh
 #
 # CPU is utime+stime from /proc/PID/stat over the measured window (after a
-# warm-up of 10 s); peak RSS is VmHWM from /proc/PID/status at the end.
-# For the pipeline both are the sums over its three processes.  Samples
-# delivered are counted in VictoriaMetrics per job (one job per
+# warm-up of 10 s); peak RSS is VmHWM from /proc/PID/status at the end
+# (warm-up included).  For the pipeline both are the sums over its three
+# processes, and each member's figures are printed too.  A sum of peaks
+# is at least the peak of the sum, and each member counts the pages of
+# libc it shares with the others again: both err against the pipeline.
+# Samples delivered are counted in VictoriaMetrics per job (one job per
 # contender), over the measured window.
+#
+# The contenders do the same work: the same target, interval and timeout,
+# the same external label env=bench (relabel -l, -remoteWrite.label,
+# external_labels), the same receiver, a durable queue each (rwsend -q,
+# vmagent's -remoteWrite.tmpDataPath, the agent's WAL), staleness markers
+# and the up and scrape_* series for each; all run at once, so they share
+# the machine's noise.
 
 # Peers start and stop through tests/helpers.bash, which wants bash.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -173,6 +183,8 @@ for p in "${members[@]}"; do m1+=("$(ticks "$p")"); done
 c_va1=$(ticks $va_pid)
 c_pa1=$(ticks $pa_pid)
 m_sc=$(hwm $pipe_pids)
+mm=()
+for p in "${members[@]}"; do mm+=("$(hwm "$p")"); done
 m_va=$(hwm $va_pid)
 m_pa=$(hwm $pa_pid)
 # Let the senders deliver what they scraped in the window.
@@ -204,7 +216,9 @@ awk -v hz="$hz" \
 	if (pb > 0 && pc > 0)
 		printf "ratios (pipeline / other): cpu per sample %.2fx vmagent, %.2fx prometheus agent; peak RSS %.2fx vmagent, %.2fx prometheus agent\n", pa / pb, pa / pc, ma / mb, ma / mc
 }'
-awk -v hz="$hz" -v a="$((m1[0] - m0[0]))" -v b="$((m1[1] - m0[1]))" -v c="$((m1[2] - m0[2]))" 'BEGIN {
+awk -v hz="$hz" -v a="$((m1[0] - m0[0]))" -v b="$((m1[1] - m0[1]))" -v c="$((m1[2] - m0[2]))" \
+	-v ra="${mm[0]}" -v rb="${mm[1]}" -v rc="${mm[2]}" 'BEGIN {
 	printf "pipeline cpu-s by member: scrapecol %.2f, relabel %.2f, rwsend %.2f\n", a / hz, b / hz, c / hz
+	printf "pipeline peak RSS MiB by member: scrapecol %.1f, relabel %.1f, rwsend %.1f\n", ra / 1024, rb / 1024, rc / 1024
 }'
 [ "$n_sc" -gt 0 ] 2>/dev/null || { echo "scrapecol.sh: the pipeline delivered nothing" >&2; cat "$W/sc.err" "$W/rwsend.err" >&2; exit 1; }

@@ -62,6 +62,7 @@ static const unsigned char cls[256] = {
 	[':'] = CL_MSTART | CL_MNAME,
 	['"'] = CL_VSTOP,
 	['\\'] = CL_VSTOP,
+	['\n'] = CL_VSTOP,	/* never in a line split at '\n', but escaped */
 	[0x80 ... 0xff] = CL_VSTOP,
 	[' '] = CL_TSTOP,
 	['\t'] = CL_TSTOP,
@@ -420,6 +421,7 @@ expo_init(struct expo *ex, int openmetrics)
 	ex->eof_seen = 0;
 	ex->family_type = EXPO_UNTYPED;
 	buf_init(&ex->family, OBS_LINE_MAX);
+	ex->plain = 0;
 }
 
 void
@@ -847,11 +849,15 @@ expo_parse_line(struct expo *ex, const char *line, size_t len,
 	rec->has_ts = 0;
 	rec->raw = line;
 	rec->raw_len = len;
+	ex->plain = 0;
 
 	if (!c.om && len > 0 && (cls[(unsigned char)line[0]] & CL_MSTART)) {
 		rec->kind = REC_SAMPLE;
-		if (fast_sample(line, len, rec))
+		if (fast_sample(line, len, rec)) {
+			/* Its grammar has nothing to escape. */
+			ex->plain = 1;
 			return EXPO_SAMPLE;
+		}
 		labels_reset(&rec->labels);
 		rec->kind = REC_COMMENT;
 		rec->value = 0;

@@ -33,6 +33,11 @@ struct expo {
 	int eof_seen;
 	enum expo_type family_type;
 	struct buf family;	/* name from the last # TYPE line */
+	/* 1 when the last EXPO_SAMPLE was plain text: a metric name of
+	 * [a-zA-Z_:][a-zA-Z0-9_:]*, label names of [a-zA-Z_][a-zA-Z0-9_]*,
+	 * no empty value and none with a byte to escape, so a writer may
+	 * copy names and values as they are. */
+	int plain;
 };
 
 void expo_init(struct expo *ex, int openmetrics);

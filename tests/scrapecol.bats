@@ -367,6 +367,35 @@ report() {
 	[ "$(grep -n '^up{' "$T/out" | head -1 | grep -c 'job="fast"')" -eq 1 ]
 }
 
+@test "scrapecol -c: a hung target does not delay the scrapes of another on its interval" {
+	cat >"$T/c.yml" <<-EOF
+	scrape_configs:
+	  - job_name: slow
+	    scrape_interval: 20s
+	    scrape_timeout: 20s
+	    metrics_path: /slow
+	    static_configs: [{targets: ['$ADDR']}]
+	  - job_name: fast
+	    scrape_interval: 1s
+	    metrics_path: /file/m.prom
+	    static_configs: [{targets: ['$ADDR']}]
+	EOF
+	start=$(now_ms)
+	start_sc
+	# The slow target hangs for 30 s, past its 20 s timeout: three
+	# scrapes of the fast one happen meanwhile.
+	wait_lines 1 '^up{.*job="fast"} 1 ' "$T/out"
+	for ((i = 0; i < 8; i++)); do
+		[ "$(grep -c '^up{.*job="fast"} 1 ' "$T/out")" -ge 3 ] && break
+		sleep 1
+	done
+	end=$(now_ms)
+	stop_pid "$SC_PID"
+	[ "$(grep -c '^up{.*job="fast"} 1 ' "$T/out")" -ge 3 ]
+	[ $((end - start)) -lt 15000 ]
+	[ "$(grep -c 'job="slow"' "$T/out")" -eq 0 ]
+}
+
 @test "scrapecol: 200 targets scrape at once, each block whole" {
 	{
 		echo 'scrape_configs:'
@@ -570,6 +599,58 @@ report() {
 	ts2=$(awk '/^d\{.*k="2"\} stale/ { print $3 }' "$T/out")
 	grep -q "^up{$L} 1 $ts2\$" "$T/out"
 	grep -q "parse error at line 1" "$T/err"
+}
+
+# blocks FILE: the scrapes of FILE one to a file FILE.N (N from 1), each
+# with its timestamps as T and its duration as D.
+blocks() {
+	awk -v f="$1" '{
+		l = $0
+		sub(/ [0-9]+$/, " T", l)
+		if (l ~ /^scrape_duration_seconds[{ ]/)
+			sub(/ [^ ]+ T$/, " D T", l)
+		print l >(f "." n + 1)
+		if ($0 ~ /^scrape_series_added[{ ]/) n++
+	}' n=0 "$1"
+}
+
+@test "scrapecol -c: staleness: series out of order, given twice, new; the first of two stands" {
+	printf 'a 1\nb 2\nc 3\nb 9\n' >"$SRV/ord.prom"
+	cat >"$T/c.yml" <<-EOF
+	scrape_configs:
+	  - job_name: ord
+	    scrape_interval: 1s
+	    metrics_path: /file/ord.prom
+	    static_configs: [{targets: ['$ADDR']}]
+	EOF
+	start_sc
+	wait_lines 1 '^scrape_series_added{' "$T/out"
+	printf 'c 3\nx 5\na 1\na 7\n' >"$SRV/ord.tmp"
+	mv "$SRV/ord.tmp" "$SRV/ord.prom"
+	wait_lines 1 '^x{' "$T/out"
+	n=$(grep -c '^scrape_series_added{' "$T/out")
+	wait_lines $((n + 1)) '^scrape_series_added{' "$T/out"
+	stop_pid "$SC_PID"
+	blocks "$T/out"
+	L="instance=\"$ADDR\",job=\"ord\""
+	{
+		printf 'a{%s} 1 T\nb{%s} 2 T\nc{%s} 3 T\n' "$L" "$L" "$L"
+		report 1 4 4 3 "$L"
+	} >"$T/want1"
+	diff -u "$T/want1" "$T/out.1"
+	# The first scrape of the new file (the old one may have been
+	# scraped again before it), and the one after it.
+	k=$(grep -l '^x{' "$T"/out.[0-9]* | sed 's/.*\.//' | sort -n | head -1)
+	{
+		printf 'c{%s} 3 T\nx{%s} 5 T\na{%s} 1 T\nb{%s} stale T\n' "$L" "$L" "$L" "$L"
+		report 1 4 4 1 "$L"
+	} >"$T/want2"
+	diff -u "$T/want2" "$T/out.$k"
+	{
+		printf 'c{%s} 3 T\nx{%s} 5 T\na{%s} 1 T\n' "$L" "$L" "$L"
+		report 1 4 4 0 "$L"
+	} >"$T/want3"
+	diff -u "$T/want3" "$T/out.$((k + 1))"
 }
 
 @test "scrapecol -c: file_sd_configs JSON and YAML, re-read when they change; targets keep their phase" {

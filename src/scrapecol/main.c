@@ -1,6 +1,7 @@
 /* main.c: scrapecol, Prometheus and OpenMetrics endpoints scraped into the line format. */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,27 +37,55 @@ usage(FILE *f)
 	fputs(usage_text, f);
 }
 
-int
-output_block(const struct buf *block)
+/* The whole block from where it lies, without the copy into the
+ * writer's buffer: a scrape's block is already whole lines. */
+static int
+write_chunks(int fd, const char *p, size_t n)
 {
-	const char *p = block->p, *end = block->p + block->len;
-	int rc = 0;
+	while (n > 0) {
+		size_t lim = n < OBS_LINE_ATOMIC ? n : OBS_LINE_ATOMIC, k;
+		const char *nl = memrchr(p, '\n', lim);
+		ssize_t w;
+
+		if (nl == NULL)		/* one line longer than lim */
+			nl = memchr(p + lim, '\n', n - lim);
+		k = nl != NULL ? (size_t)(nl - p) + 1 : n;
+		while (k > 0) {
+			w = write(fd, p, k);
+			if (w < 0) {
+				struct pollfd pfd = { fd, POLLOUT, 0 };
+
+				if (errno == EINTR)
+					continue;
+				if (errno != EAGAIN && errno != EWOULDBLOCK)
+					return -1;
+				(void)poll(&pfd, 1, -1);
+				continue;
+			}
+			p += w;
+			n -= (size_t)w;
+			k -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+int
+output_block(const struct buf *block, unsigned long nlines)
+{
+	int rc;
 
 	pthread_mutex_lock(&sc_out.mu);
 	if (sc_out.failed) {
 		pthread_mutex_unlock(&sc_out.mu);
 		return -1;
 	}
-	while (p < end && rc == 0) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-		rc = lineio_write_raw(&sc_out.w, p, len);
-		p += len + 1;
-	}
+	rc = lineio_flush(&sc_out.w);
 	if (rc == 0)
-		rc = lineio_flush(&sc_out.w);
-	if (rc < 0) {
+		rc = write_chunks(sc_out.w.fd, block->p, block->len);
+	if (rc == 0) {
+		sc_out.w.lines += nlines;
+	} else {
 		log_errno("write to standard output");
 		sc_out.failed = 1;
 	}

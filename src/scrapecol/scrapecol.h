@@ -21,34 +21,47 @@
 /* A response body past this many bytes fails the scrape when the job
  * sets no body_size_limit. */
 #define SC_BODY_MAX (256u << 20)
-/* Bytes of formatted series keys kept per target for staleness, and of
- * one scrape's output: past either the scrape fails. */
-#define SC_KEYS_MAX (1u << 30)
+/* Bytes of one scrape's output, which holds the series keys kept for
+ * staleness: past it the scrape fails. */
 #define SC_BLOCK_MAX (1u << 30)
 
 /*
- * The series of one scrape of a target: each formatted series key
- * (name{labels}, as written) with the hash of its label set, so the next
- * scrape can tell which series went away and write "stale" for them.
+ * One scrape of a target: the block of lines it writes, and its series,
+ * each the key (name{labels}, as written) at an offset in the block, so
+ * the next scrape can tell which series went away and write "stale" for
+ * them.  The keys are never copied: a target keeps two of these, this
+ * scrape's and the last one's.  Entries are in the order written.
+ * Scrapes of a target list their series in the same order, so the last
+ * scrape's entries are matched from a cursor, and the table (entry
+ * indexes + 1, 0 empty) that finds a key by its hash is made only when a
+ * key is out of order or a new series must be told from the others
+ * (ntab: how many entries are in it; hash 0: not made yet).
  */
-struct seen_slot {
+struct seen_entry {
 	uint64_t hash;
-	uint32_t off, len;	/* len 0: empty slot; off may carry SEEN_MARK */
+	uint32_t off, len;	/* off may carry SEEN_MARK */
 };
 #define SEEN_MARK 0x80000000u
 
 struct seen {
-	struct buf keys;
-	struct seen_slot *tab;
-	size_t cap, n;		/* cap is 0 or a power of two */
+	struct buf text;	/* the block; under SEEN_MARK bytes */
+	struct seen_entry *e;
+	size_t n, ecap, marked, next, ntab;
+	uint32_t *tab;
+	size_t cap;		/* 0 or a power of two */
 };
 
 void seen_init(struct seen *s);
-/* 1 when added, 0 when the key was already there, -1 on ENOMEM. */
-int seen_add(struct seen *s, uint64_t hash, const char *key, size_t len);
-/* Marks the key as seen again (1), or says it is not there (0), so the
- * unmarked keys are those that went away. */
-int seen_mark(struct seen *s, uint64_t hash, const char *key, size_t len);
+/* Adds the key text.p[off, off + len): 1 when added, 0 when the key was
+ * already there, -1 on ENOMEM or EMSGSIZE. */
+int seen_add(struct seen *s, size_t off, size_t len);
+/* Adds a key the caller knows is not there yet (0, or -1). */
+int seen_append(struct seen *s, size_t off, size_t len);
+/* Marks the key as seen again: 1, or 2 when it was marked already; 0
+ * when it is not there (so the unmarked keys are those that went away);
+ * -1 on ENOMEM. */
+int seen_mark(struct seen *s, const char *key, size_t len);
+/* Empties the block and the series, keeping the memory. */
 void seen_reset(struct seen *s);
 void seen_free(struct seen *s);
 void seen_swap(struct seen *a, struct seen *b);
@@ -127,9 +140,10 @@ struct output {
 };
 
 extern struct output sc_out;
-/* Writes a block of whole lines under the lock and flushes; -1 on error
- * (reported once, sc_out.failed set). */
-int output_block(const struct buf *block);
+/* Writes a block of nlines whole lines under the lock, each write(2) at
+ * most OBS_LINE_ATOMIC bytes ending at a line end as lineio's writer
+ * does; -1 on error (reported once, sc_out.failed set). */
+int output_block(const struct buf *block, unsigned long nlines);
 
 struct sc_counters {
 	uint64_t scrapes, failures, samples, stale;
@@ -140,6 +154,9 @@ struct target {
 	struct job *job;
 	struct labels labels;	/* all, __address__ and the like included */
 	struct labels pub;	/* what goes on series: no "__" labels */
+	struct buf pubtext;	/* pub as written: name="value" each */
+	uint32_t *pubcut;	/* pub.n + 1 offsets into pubtext */
+	int direct;		/* keys may be written from pubtext */
 	char *url;
 	uint64_t id;		/* labels_hash(labels): identity in a job */
 	int64_t interval_ms, timeout_ms;
@@ -152,10 +169,11 @@ struct target {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	/* owned by the thread */
-	struct seen prev, cur;
+	struct seen prev, cur;	/* cur.text is the block being written */
 	struct record rec, rep;
 	struct expo ex;
-	struct buf block, pending, family, conflicts;
+	struct buf pending, family, conflicts;
+	unsigned long nlines;	/* lines in cur.text */
 	struct http_response resp;
 	struct log_limit limit;
 	int last_failed;	/* the last scrape failed */

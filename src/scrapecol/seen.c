@@ -1,39 +1,40 @@
-/* seen.c: the set of series a target's scrape wrote, for staleness markers. */
+/* seen.c: the block a target's scrape wrote and its series, for staleness markers. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "hash.h"
 #include "scrapecol.h"
 #include "banned.h"
 
 void
 seen_init(struct seen *s)
 {
-	buf_init(&s->keys, SC_KEYS_MAX);
+	buf_init(&s->text, SC_BLOCK_MAX);
+	s->e = NULL;
+	s->n = s->ecap = s->marked = s->next = s->ntab = 0;
 	s->tab = NULL;
 	s->cap = 0;
-	s->n = 0;
 }
 
 void
 seen_reset(struct seen *s)
 {
-	buf_reset(&s->keys);
-	if (s->tab != NULL)
+	buf_reset(&s->text);
+	if (s->ntab > 0)
 		memset(s->tab, 0, s->cap * sizeof(*s->tab));
-	s->n = 0;
+	s->n = s->marked = s->next = s->ntab = 0;
 }
 
 void
 seen_free(struct seen *s)
 {
-	buf_free(&s->keys);
+	buf_free(&s->text);
+	free(s->e);
 	free(s->tab);
-	s->tab = NULL;
-	s->cap = 0;
-	s->n = 0;
+	seen_init(s);
 }
 
 void
@@ -45,93 +46,174 @@ seen_swap(struct seen *a, struct seen *b)
 	*b = t;
 }
 
-/* The slot that holds key, or the empty one where it would go. */
-static struct seen_slot *
+static const char *
+key_of(const struct seen *s, const struct seen_entry *e)
+{
+	return s->text.p + (e->off & ~SEEN_MARK);
+}
+
+static int
+same_key(const struct seen *s, const struct seen_entry *e, const char *key,
+	 size_t len)
+{
+	return e->len == len && memcmp(key_of(s, e), key, len) == 0;
+}
+
+/* Hashes are made only for the table, never 0 (0: not made yet). */
+static uint64_t
+key_hash(const char *key, size_t len)
+{
+	uint64_t h = obs_fnv1a64(key, len);
+
+	return h != 0 ? h : 1;
+}
+
+/* The table slot that holds key, or the empty one where it would go. */
+static uint32_t *
 slot_of(const struct seen *s, uint64_t hash, const char *key, size_t len)
 {
-	size_t mask = s->cap - 1, i = (size_t)hash & mask;
+	size_t mask = s->cap - 1, i = (size_t)(hash ^ hash >> 32) & mask;
 
 	for (;;) {
-		struct seen_slot *sl = &s->tab[i];
+		uint32_t *sl = &s->tab[i];
 
-		if (sl->len == 0)
-			return sl;
-		if (sl->hash == hash && sl->len == len &&
-		    memcmp(s->keys.p + (sl->off & ~SEEN_MARK), key, len) == 0)
+		if (*sl == 0 || (s->e[*sl - 1].hash == hash &&
+		    same_key(s, &s->e[*sl - 1], key, len)))
 			return sl;
 		i = (i + 1) & mask;
 	}
 }
 
+/* Room for one more entry. */
 static int
-grow(struct seen *s)
+grow_entries(struct seen *s)
 {
-	size_t ncap = s->cap ? s->cap * 2 : 1024, i;
-	struct seen_slot *old = s->tab, *nt;
-	size_t ocap = s->cap;
+	size_t ncap = s->ecap ? s->ecap * 2 : 256;
+	struct seen_entry *ne;
 
-	if (ncap > SIZE_MAX / sizeof(*nt)) {
+	if (s->n < s->ecap)
+		return 0;
+	if (ncap > UINT32_MAX || ncap > SIZE_MAX / sizeof(*ne)) {
 		errno = ENOMEM;
 		return -1;
 	}
-	nt = calloc(ncap, sizeof(*nt));
-	if (nt == NULL)
+	ne = realloc(s->e, ncap * sizeof(*ne));
+	if (ne == NULL)
 		return -1;
-	s->tab = nt;
-	s->cap = ncap;
-	for (i = 0; i < ocap; i++) {
-		struct seen_slot *sl;
-
-		if (old[i].len == 0)
-			continue;
-		sl = slot_of(s, old[i].hash,
-		    s->keys.p + (old[i].off & ~SEEN_MARK), old[i].len);
-		*sl = old[i];
-	}
-	free(old);
+	s->e = ne;
+	s->ecap = ncap;
 	return 0;
 }
 
-int
-seen_add(struct seen *s, uint64_t hash, const char *key, size_t len)
+/* Puts every entry in the table, kept at most half full so probes stay
+ * short (4 bytes a slot: cheaper than a fuller table of wider slots). */
+static int
+fill_table(struct seen *s, size_t want)
 {
-	struct seen_slot *sl;
-	size_t off;
+	if (want * 2 > s->cap) {
+		size_t ncap = s->cap ? s->cap : 1024;
+		uint32_t *nt;
 
-	if (len == 0 || len > UINT32_MAX) {
+		while (want * 2 > ncap)
+			ncap *= 2;
+		nt = calloc(ncap, sizeof(*nt));
+		if (nt == NULL)
+			return -1;
+		free(s->tab);
+		s->tab = nt;
+		s->cap = ncap;
+		s->ntab = 0;
+	}
+	for (; s->ntab < s->n; s->ntab++) {
+		struct seen_entry *e = &s->e[s->ntab];
+
+		if (e->hash == 0)
+			e->hash = key_hash(key_of(s, e), e->len);
+		*slot_of(s, e->hash, key_of(s, e), e->len) =
+		    (uint32_t)s->ntab + 1;
+	}
+	return 0;
+}
+
+static int
+check_key(const struct seen *s, size_t off, size_t len)
+{
+	if (len == 0 || off + len > s->text.len) {
 		errno = EINVAL;
 		return -1;
 	}
-	/* At most half full, so probes stay short. */
-	if ((s->n + 1) * 2 > s->cap && grow(s) < 0)
-		return -1;
-	sl = slot_of(s, hash, key, len);
-	if (sl->len != 0)
-		return 0;
-	off = s->keys.len;
 	if (off + len >= SEEN_MARK) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	if (buf_add(&s->keys, key, len) < 0)
+	return 0;
+}
+
+static int
+append(struct seen *s, uint64_t hash, size_t off, size_t len)
+{
+	struct seen_entry *e;
+
+	if (check_key(s, off, len) < 0 || grow_entries(s) < 0)
 		return -1;
-	sl->hash = hash;
-	sl->off = (uint32_t)off;
-	sl->len = (uint32_t)len;
-	s->n++;
+	e = &s->e[s->n++];
+	e->hash = hash;
+	e->off = (uint32_t)off;
+	e->len = (uint32_t)len;
+	return 0;
+}
+
+int
+seen_append(struct seen *s, size_t off, size_t len)
+{
+	return append(s, 0, off, len);
+}
+
+int
+seen_add(struct seen *s, size_t off, size_t len)
+{
+	uint64_t hash;
+	uint32_t *sl;
+
+	if (check_key(s, off, len) < 0 || grow_entries(s) < 0 ||
+	    fill_table(s, s->n + 1) < 0)
+		return -1;
+	hash = key_hash(s->text.p + off, len);
+	sl = slot_of(s, hash, s->text.p + off, len);
+	if (*sl != 0)
+		return 0;
+	if (append(s, hash, off, len) < 0)
+		return -1;
+	*sl = (uint32_t)s->n;
+	s->ntab = s->n;
 	return 1;
 }
 
 int
-seen_mark(struct seen *s, uint64_t hash, const char *key, size_t len)
+seen_mark(struct seen *s, const char *key, size_t len)
 {
-	struct seen_slot *sl;
+	struct seen_entry *e;
+	size_t i;
 
-	if (s->cap == 0 || len == 0)
+	if (s->n == 0 || len == 0)
 		return 0;
-	sl = slot_of(s, hash, key, len);
-	if (sl->len == 0)
-		return 0;
-	sl->off |= SEEN_MARK;
+	i = s->next;
+	if (i >= s->n || !same_key(s, &s->e[i], key, len)) {
+		uint32_t *sl;
+
+		/* Out of order: the table, made now if not yet. */
+		if (fill_table(s, s->n) < 0)
+			return -1;
+		sl = slot_of(s, key_hash(key, len), key, len);
+		if (*sl == 0)
+			return 0;
+		i = *sl - 1;
+	}
+	s->next = i + 1;
+	e = &s->e[i];
+	if (e->off & SEEN_MARK)
+		return 2;
+	e->off |= SEEN_MARK;
+	s->marked++;
 	return 1;
 }

@@ -33,6 +33,51 @@ static const char *const report_names[] = { "up", "scrape_duration_seconds",
 	"scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
 	"scrape_series_added" };
 
+/*
+ * Each of the target's labels as lineio writes it in a series, name="value"
+ * (cut out of the series "x{name="value"}"), so that a plain scraped
+ * series can have its key written by copies (key_direct()).
+ */
+static int
+pub_render(struct target *t)
+{
+	struct labels one;
+	struct buf tmp = BUF_INIT(0);
+	size_t i;
+	int rc = 0;
+
+	t->pubcut = calloc(t->pub.n + 1, sizeof(*t->pubcut));
+	if (t->pubcut == NULL)
+		return -1;
+	t->direct = 1;
+	labels_init(&one);
+	for (i = 0; i < t->pub.n && rc == 0; i++) {
+		const struct label *l = &t->pub.v[i];
+
+		if (l->vlen == 0)
+			t->direct = 0;
+		labels_reset(&one);
+		buf_reset(&tmp);
+		rc = labels_set(&one, LABELS_NAME, sizeof(LABELS_NAME) - 1,
+		    "x", 1);
+		if (rc == 0)
+			rc = labels_set(&one, labels_name(&t->pub, i), l->nlen,
+			    labels_value(&t->pub, i), l->vlen);
+		if (rc == 0)
+			rc = lineio_format_series(&tmp, &one);
+		if (rc == 0 && (tmp.len < 3 || tmp.p[1] != '{')) {
+			t->direct = 0;
+		} else if (rc == 0) {
+			rc = buf_add(&t->pubtext, tmp.p + 2, tmp.len - 3);
+		}
+		/* pubtext's cap keeps it far below UINT32_MAX. */
+		t->pubcut[i + 1] = (uint32_t)t->pubtext.len;
+	}
+	labels_free(&one);
+	buf_free(&tmp);
+	return rc;
+}
+
 struct target *
 target_new(struct job *job, const struct labels *ls, const char *url,
 	   int64_t interval_ms, int64_t timeout_ms)
@@ -49,12 +94,12 @@ target_new(struct job *job, const struct labels *ls, const char *url,
 	t->timeout_ms = timeout_ms;
 	labels_init(&t->labels);
 	labels_init(&t->pub);
+	buf_init(&t->pubtext, 1 << 20);
 	seen_init(&t->prev);
 	seen_init(&t->cur);
 	record_init(&t->rec);
 	record_init(&t->rep);
 	expo_init(&t->ex, 0);
-	buf_init(&t->block, SC_BLOCK_MAX);
 	buf_init(&t->pending, 1 << 20);
 	buf_init(&t->family, 1 << 16);
 	buf_init(&t->conflicts, 1 << 20);
@@ -84,7 +129,7 @@ target_new(struct job *job, const struct labels *ls, const char *url,
 			goto fail;
 	}
 	if (labels_sort(&t->pub) < 0 || labels_copy(&t->rep.labels,
-	    &t->pub) < 0)
+	    &t->pub) < 0 || pub_render(t) < 0)
 		goto fail;
 	return t;
 fail:
@@ -127,28 +172,175 @@ target_client(struct target *t)
 	return 0;
 }
 
-/* Appends rec's line to the block; sets *key and *klen to its series
- * key (the line up to the space before the value). */
-static int
-block_add(struct target *t, const struct record *rec, size_t *koff,
-	  size_t *klen)
-{
-	size_t mark = t->block.len;
-	const char *sp;
+/* " TS\n", the end of a sample line. */
+struct tail {
+	char s[32];
+	size_t len;
+};
 
-	if (lineio_format_record(&t->block, rec) < 0)
-		return -1;
-	if (rec->has_ts) {
-		sp = memrchr(t->block.p + mark, ' ', t->block.len - mark);
-		sp = memrchr(t->block.p + mark, ' ',
-		    (size_t)(sp - (t->block.p + mark)));
-	} else {
-		sp = memrchr(t->block.p + mark, ' ', t->block.len - mark);
+static void
+tail_set(struct tail *tl, int64_t ts)
+{
+	int n = snprintf(tl->s, sizeof(tl->s), " %lld\n", (long long)ts);
+
+	tl->len = n > 0 ? (size_t)n : 0;
+}
+
+/* Byte order of two label names, a prefix first; names are short and
+ * differ early, so a byte loop beats a call to memcmp. */
+static int
+name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t i, n = alen < blen ? alen : blen;
+
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return (unsigned char)a[i] - (unsigned char)b[i];
+	return alen < blen ? -1 : alen > blen;
+}
+
+static int
+label_cmp(const struct labels *a, const struct label *x,
+	  const struct labels *b, const struct label *y)
+{
+	return name_cmp(a->arena.p + x->name, x->nlen, b->arena.p + y->name,
+	    y->nlen);
+}
+
+static int
+is_name_label(const struct labels *ls, size_t i)
+{
+	return ls->v[i].nlen == sizeof(LABELS_NAME) - 1 &&
+	    memcmp(labels_name(ls, i), LABELS_NAME, ls->v[i].nlen) == 0;
+}
+
+/*
+ * Appends the series of ls, a plain set (struct expo's plain) with none
+ * of the target's label names, merged with the target's labels: what
+ * lineio_format_series() writes for the merged set, by copies of the
+ * names and values, which need no escapes, and of pubtext.
+ */
+static int
+key_direct(struct target *t, const struct labels *ls)
+{
+	const struct labels *tl = &t->pub;
+	struct buf *b = &t->cur.text;
+	size_t i, j, nm = SIZE_MAX, need = t->pubtext.len + tl->n + 2;
+	int first = 1;
+	char *p;
+
+	for (i = 0; i < ls->n; i++) {
+		need += (size_t)ls->v[i].nlen + ls->v[i].vlen + 4;
+		if (nm == SIZE_MAX && is_name_label(ls, i))
+			nm = i;
 	}
+	if (nm == SIZE_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (buf_grow(b, need) < 0)
+		return -1;
+	p = b->p + b->len;
+	memcpy(p, labels_value(ls, nm), ls->v[nm].vlen);
+	p += ls->v[nm].vlen;
+	for (i = j = 0; i < ls->n || j < tl->n;) {
+		if (i == nm) {
+			i++;
+			continue;
+		}
+		*p++ = first ? '{' : ',';
+		first = 0;
+		if (j == tl->n || (i < ls->n &&
+		    label_cmp(ls, &ls->v[i], tl, &tl->v[j]) < 0)) {
+			const struct label *l = &ls->v[i++];
+
+			memcpy(p, ls->arena.p + l->name, l->nlen);
+			p += l->nlen;
+			*p++ = '=';
+			*p++ = '"';
+			memcpy(p, ls->arena.p + l->value, l->vlen);
+			p += l->vlen;
+			*p++ = '"';
+		} else {
+			size_t n = t->pubcut[j + 1] - t->pubcut[j];
+
+			memcpy(p, t->pubtext.p + t->pubcut[j], n);
+			p += n;
+			j++;
+		}
+	}
+	if (!first)
+		*p++ = '}';
+	*p = '\0';
+	b->len = (size_t)(p - b->p);
+	return 0;
+}
+
+/* Whether key_direct() may write the series of the scraped set ls: the
+ * job changes no label and none of ls has the name of one of the
+ * target's (else target_labels() decides what wins). */
+static int
+direct_ok(const struct target *t, const struct labels *ls)
+{
+	const struct job *j = t->job;
+	const struct labels *tl = &t->pub;
+	size_t a = 0, b = 0;
+
+	if (!t->direct || t->mrelabel.n > 0 || j->label_limit > 0 ||
+	    j->label_name_length_limit > 0 || j->label_value_length_limit > 0)
+		return 0;
+	while (a < ls->n && b < tl->n) {
+		int c = label_cmp(ls, &ls->v[a], tl, &tl->v[b]);
+
+		if (c == 0)
+			return 0;
+		if (c < 0)
+			a++;
+		else
+			b++;
+	}
+	return 1;
+}
+
+/* Appends the sample line of ls, value v and tail tl to the block (as
+ * lineio_write_sample() writes it; with direct, ls is the scraped set
+ * and key_direct() adds the target's labels); *koff and *klen locate
+ * its series key, the line up to the space before the value. */
+static int
+line_add(struct target *t, const struct labels *ls, int direct, double v,
+	 const struct tail *tl, size_t *koff, size_t *klen)
+{
+	struct buf *b = &t->cur.text;
+	size_t mark = b->len, k;
+
+	if ((direct ? key_direct(t, ls) : lineio_format_series(b, ls)) < 0)
+		return -1;
+	k = b->len;
+	if (buf_grow(b, 1 + VALUE_FMT_MAX + tl->len) < 0) {
+		buf_truncate(b, mark);
+		return -1;
+	}
+	b->p[b->len++] = ' ';
+	b->len += value_format(v, b->p + b->len);
+	memcpy(b->p + b->len, tl->s, tl->len);
+	b->len += tl->len;
+	b->p[b->len] = '\0';
 	*koff = mark;
-	*klen = (size_t)(sp - (t->block.p + mark));
-	if (buf_addch(&t->block, '\n') < 0) {
-		buf_truncate(&t->block, mark);
+	*klen = k - mark;
+	t->nlines++;
+	return 0;
+}
+
+/* Appends a comment or metadata line to out. */
+static int
+comment_add(struct buf *out, const struct record *rec)
+{
+	size_t mark = out->len;
+
+	if (lineio_format_record(out, rec) < 0)
+		return -1;
+	if (buf_addch(out, '\n') < 0) {
+		buf_truncate(out, mark);
 		return -1;
 	}
 	return 0;
@@ -177,7 +369,8 @@ in_family(const char *name, size_t nlen, const struct buf *fam)
 /* # HELP/TYPE/UNIT lines wait until a sample of their family is kept,
  * so a family that metric_relabel_configs drops loses them too. */
 static int
-meta_line(struct target *t, const struct record *rec, int *emitted)
+meta_line(struct target *t, const struct record *rec, int *emitted,
+	  unsigned long *npending)
 {
 	const struct buf *name = &rec->meta_name;
 
@@ -185,19 +378,20 @@ meta_line(struct target *t, const struct record *rec, int *emitted)
 	    memcmp(name->p, t->family.p, name->len) != 0) {
 		buf_reset(&t->family);
 		buf_reset(&t->pending);
+		*npending = 0;
 		*emitted = 0;
 		if (buf_add(&t->family, name->p, name->len) < 0)
 			return -1;
 	}
 	if (*emitted) {
-		if (lineio_format_record(&t->block, rec) < 0 ||
-		    buf_addch(&t->block, '\n') < 0)
+		if (comment_add(&t->cur.text, rec) < 0)
 			return -1;
+		t->nlines++;
 		return 0;
 	}
-	if (lineio_format_record(&t->pending, rec) < 0 ||
-	    buf_addch(&t->pending, '\n') < 0)
+	if (comment_add(&t->pending, rec) < 0)
 		return -1;
+	(*npending)++;
 	return 0;
 }
 
@@ -254,6 +448,52 @@ resolve_conflicts(struct labels *ls, const struct buf *cf, size_t nc)
 	return rc;
 }
 
+/*
+ * The common case of target_labels(): no scraped label has the name of
+ * one of the target's, so both ways of honor_labels agree and the
+ * target's labels go in by one merge of two sorted lists.  1 when done;
+ * 0, ls unchanged, when a name clashes (or the case is not simple);
+ * -1 on ENOMEM.
+ */
+static int
+merge_labels(const struct labels *tl, struct labels *ls)
+{
+	struct label tmp[16];
+	size_t n = ls->n, m = tl->n, i, j, k;
+
+	if (m > ARRAY_SIZE(tmp))
+		return 0;
+	for (i = j = 0; i < n && j < m;) {
+		int c = label_cmp(ls, &ls->v[i], tl, &tl->v[j]);
+
+		if (c == 0 || tl->v[j].vlen == 0)
+			return 0;
+		if (c < 0)
+			i++;
+		else
+			j++;
+	}
+	for (j = 0; j < m; j++) {
+		if (tl->v[j].vlen == 0) {
+			ls->n = n;
+			return 0;
+		}
+		if (labels_push(ls, labels_name(tl, j), tl->v[j].nlen,
+		    labels_value(tl, j), tl->v[j].vlen) < 0) {
+			ls->n = n;
+			return -1;
+		}
+	}
+	memcpy(tmp, ls->v + n, m * sizeof(*tmp));
+	for (i = n, j = m, k = n + m; j > 0;) {
+		if (i > 0 && label_cmp(ls, &ls->v[i - 1], ls, &tmp[j - 1]) > 0)
+			ls->v[--k] = ls->v[--i];
+		else
+			ls->v[--k] = tmp[--j];
+	}
+	return 1;
+}
+
 /* The target's labels on a scraped series, as Prometheus'
  * mutateSampleLabels: with honor_labels the scraped ones win; without,
  * a scraped label that clashes is kept as exported_NAME. */
@@ -263,6 +503,10 @@ target_labels(struct target *t, struct labels *ls)
 	const struct labels *tl = &t->pub;
 	struct buf *cf = &t->conflicts;
 	size_t i, nc = 0;
+	int r = merge_labels(tl, ls);
+
+	if (r != 0)
+		return r < 0 ? -1 : 0;
 
 	buf_reset(cf);
 	for (i = 0; i < tl->n; i++) {
@@ -368,7 +612,7 @@ struct scrape_count {
 	unsigned long scraped, post, added;
 };
 
-/* Parses the body into t->block and t->cur; NULL, or why it failed. */
+/* Parses the body into t->cur; NULL, or why it failed. */
 static const char *
 parse_body(struct target *t, int64_t start, struct scrape_count *cnt,
 	   struct buf *why)
@@ -376,7 +620,9 @@ parse_body(struct target *t, int64_t start, struct scrape_count *cnt,
 	const char *ct = t->resp.content_type, *p = buf_cstr(&t->resp.body);
 	const char *end = p + t->resp.body.len;
 	struct record *rec = &t->rec;
-	unsigned long lineno = 0;
+	struct buf *block = &t->cur.text;
+	unsigned long lineno = 0, npending = 0;
+	struct tail now, own;
 	int om, emitted = 0;
 
 	om = strncasecmp(ct, "application/openmetrics-text", 28) == 0 &&
@@ -385,14 +631,16 @@ parse_body(struct target *t, int64_t start, struct scrape_count *cnt,
 	expo_init(&t->ex, om);
 	buf_reset(&t->family);
 	buf_reset(&t->pending);
+	tail_set(&now, start);
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		const char *err = NULL;
 		size_t errcol = 0, koff, klen;
 		enum expo_result r;
-		uint64_t h;
-		int added, own_ts;
+		const char *name;
+		size_t nlen = 0;
+		int added, m, own_ts, direct;
 
 		lineno++;
 		r = expo_parse_line(&t->ex, p, len, rec, &err, &errcol);
@@ -403,7 +651,7 @@ parse_body(struct target *t, int64_t start, struct scrape_count *cnt,
 			    err);
 			return buf_cstr(why);
 		case EXPO_META:
-			if (meta_line(t, rec, &emitted) < 0)
+			if (meta_line(t, rec, &emitted, &npending) < 0)
 				goto nomem;
 			continue;
 		case EXPO_SAMPLE:
@@ -412,7 +660,10 @@ parse_body(struct target *t, int64_t start, struct scrape_count *cnt,
 			continue;
 		}
 		cnt->scraped++;
-		if (target_labels(t, &rec->labels) < 0)
+		/* The common case: the target's labels are written with
+		 * the key, not set in rec. */
+		direct = t->ex.plain && direct_ok(t, &rec->labels);
+		if (!direct && target_labels(t, &rec->labels) < 0)
 			goto nomem;
 		if (t->mrelabel.n > 0) {
 			int k = relabel_apply(&t->mrelabel, &rec->labels);
@@ -422,36 +673,34 @@ parse_body(struct target *t, int64_t start, struct scrape_count *cnt,
 			if (k == 0 || rec->labels.n == 0)
 				continue;
 		}
-		if (labels_get(&rec->labels, LABELS_NAME, NULL) == NULL)
+		name = labels_get(&rec->labels, LABELS_NAME, &nlen);
+		if (name == NULL)
 			return "missing metric name (__name__ label)";
-		if ((err = check_limits(t, &rec->labels, why)) != NULL)
+		if (!direct &&
+		    (err = check_limits(t, &rec->labels, why)) != NULL)
 			return err;
 		cnt->post++;
 		if (t->job->sample_limit > 0 &&
 		    cnt->post > (unsigned long)t->job->sample_limit)
 			return "sample limit exceeded";
 		own_ts = t->job->honor_timestamps && rec->has_ts;
-		if (!own_ts)
-			rec->ts = start;
-		rec->has_ts = 1;
-		{
-			size_t nlen = 0;
-			const char *name = labels_get(&rec->labels,
-			    LABELS_NAME, &nlen);
-
-			if (!in_family(name, nlen, &t->family)) {
-				buf_reset(&t->family);
-				buf_reset(&t->pending);
-				emitted = 0;
-			} else if (t->pending.len > 0) {
-				if (buf_add(&t->block, t->pending.p,
-				    t->pending.len) < 0)
-					goto nomem;
-				buf_reset(&t->pending);
-				emitted = 1;
-			}
+		if (own_ts)
+			tail_set(&own, rec->ts);
+		if (!in_family(name, nlen, &t->family)) {
+			buf_reset(&t->family);
+			buf_reset(&t->pending);
+			npending = 0;
+			emitted = 0;
+		} else if (t->pending.len > 0) {
+			if (buf_add(block, t->pending.p, t->pending.len) < 0)
+				goto nomem;
+			t->nlines += npending;
+			buf_reset(&t->pending);
+			npending = 0;
+			emitted = 1;
 		}
-		if (block_add(t, rec, &koff, &klen) < 0)
+		if (line_add(t, &rec->labels, direct, rec->value,
+		    own_ts ? &own : &now, &koff, &klen) < 0)
 			goto nomem;
 		if (own_ts) {
 			/* As Prometheus: a series with its own timestamps
@@ -460,16 +709,24 @@ parse_body(struct target *t, int64_t start, struct scrape_count *cnt,
 				cnt->added++;
 			continue;
 		}
-		h = labels_hash(&rec->labels);
-		added = seen_add(&t->cur, h, t->block.p + koff, klen);
+		/* A series of the last scrape, marked once: this scrape
+		 * has not listed it yet, no need to ask cur. */
+		m = seen_mark(&t->prev, block->p + koff, klen);
+		if (m == 1)
+			added = seen_append(&t->cur, koff, klen) == 0 ? 1 : -1;
+		else if (m == 0)
+			added = seen_add(&t->cur, koff, klen);
+		else
+			added = m == 2 ? 0 : -1;
 		if (added < 0)
 			goto nomem;
 		if (added == 0) {
 			/* The same series twice: the first one stands. */
-			buf_truncate(&t->block, koff);
+			buf_truncate(block, koff);
+			t->nlines--;
 			continue;
 		}
-		if (!seen_mark(&t->prev, h, t->block.p + koff, klen))
+		if (m == 0)
 			cnt->added++;
 	}
 	if (om && !t->ex.eof_seen)
@@ -484,20 +741,24 @@ nomem:
 static int
 add_stale(struct target *t, int64_t ts, int all)
 {
+	const struct seen *prev = &t->prev;
+	struct buf *b = &t->cur.text;
+	struct tail tl;
 	size_t i;
 
-	for (i = 0; i < t->prev.cap; i++) {
-		const struct seen_slot *sl = &t->prev.tab[i];
-		const char *key;
+	if (!all && prev->marked == prev->n)
+		return 0;
+	tail_set(&tl, ts);
+	for (i = 0; i < prev->n; i++) {
+		const struct seen_entry *e = &prev->e[i];
 
-		if (sl->len == 0)
+		if ((e->off & SEEN_MARK) && !all)
 			continue;
-		if ((sl->off & SEEN_MARK) && !all)
-			continue;
-		key = t->prev.keys.p + (sl->off & ~SEEN_MARK);
-		if (buf_add(&t->block, key, sl->len) < 0 ||
-		    buf_addf(&t->block, " stale %lld\n", (long long)ts) < 0)
+		if (buf_add(b, prev->text.p + (e->off & ~SEEN_MARK),
+		    e->len) < 0 || buf_add(b, " stale", 6) < 0 ||
+		    buf_add(b, tl.s, tl.len) < 0)
 			return -1;
+		t->nlines++;
 		t->n.stale++;
 	}
 	return 0;
@@ -507,17 +768,16 @@ static int
 add_report(struct target *t, int64_t ts, const double *v)
 {
 	size_t i, koff, klen;
+	struct tail tl;
 
-	t->rep.kind = REC_SAMPLE;
-	t->rep.ts = ts;
-	t->rep.has_ts = 1;
+	tail_set(&tl, ts);
 	for (i = 0; i < ARRAY_SIZE(report_names); i++) {
 		if (labels_set(&t->rep.labels, LABELS_NAME,
 		    sizeof(LABELS_NAME) - 1, report_names[i],
 		    strlen(report_names[i])) < 0)
 			return -1;
-		t->rep.value = v != NULL ? v[i] : value_stale();
-		if (block_add(t, &t->rep, &koff, &klen) < 0)
+		if (line_add(t, &t->rep.labels, 0, v != NULL ? v[i] :
+		    value_stale(), &tl, &koff, &klen) < 0)
 			return -1;
 	}
 	return 0;
@@ -533,8 +793,8 @@ target_scrape(struct target *t)
 	double rep[5];
 	int r;
 
-	buf_reset(&t->block);
 	seen_reset(&t->cur);
+	t->nlines = 0;
 	r = http_request(t->http, "GET", t->url, NULL, 0, NULL, 0, &t->resp);
 	if (r < 0) {
 		if (t->stop)
@@ -555,8 +815,8 @@ target_scrape(struct target *t)
 	if (err != NULL) {
 		/* Nothing of a failed scrape is kept: every series of the
 		 * last one goes stale, as in Prometheus. */
-		buf_reset(&t->block);
 		seen_reset(&t->cur);
+		t->nlines = 0;
 		cnt.added = 0;
 		t->n.failures++;
 		log_limited(&t->limit, "scrape '%s': %s", t->url, err);
@@ -573,9 +833,10 @@ target_scrape(struct target *t)
 	    add_report(t, start, rep) < 0) {
 		log_errno("scrape '%s'", t->url);
 		err = "out of memory";
-		buf_reset(&t->block);
+		seen_reset(&t->cur);
+		t->nlines = 0;
 	}
-	output_block(&t->block);
+	output_block(&t->cur.text, t->nlines);
 	seen_swap(&t->prev, &t->cur);
 	t->last_failed = err != NULL;
 	t->ever_scraped = 1;
@@ -696,22 +957,23 @@ target_stop(struct target *t, int end_stale)
 		/* The target went away: its series end now. */
 		int64_t now = clock_ms();
 
-		buf_reset(&t->block);
 		seen_reset(&t->cur);
+		t->nlines = 0;
 		if (add_stale(t, now, 1) == 0 && add_report(t, now, NULL) == 0)
-			output_block(&t->block);
+			output_block(&t->cur.text, t->nlines);
 	}
 	http_client_free(t->http);
 	http_response_free(&t->resp);
 	relabel_free(&t->mrelabel);
 	labels_free(&t->labels);
 	labels_free(&t->pub);
+	buf_free(&t->pubtext);
+	free(t->pubcut);
 	seen_free(&t->prev);
 	seen_free(&t->cur);
 	record_free(&t->rec);
 	record_free(&t->rep);
 	expo_free(&t->ex);
-	buf_free(&t->block);
 	buf_free(&t->pending);
 	buf_free(&t->family);
 	buf_free(&t->conflicts);

@@ -119,6 +119,31 @@ check_paths(struct expo *ex, const char *line, size_t len,
 	free(shifted);
 }
 
+/* What plain promises a writer that copies names and values. */
+static void
+check_plain(const struct expo *ex, const struct record *rec,
+	    enum expo_result r)
+{
+	const struct labels *ls = &rec->labels;
+	size_t i;
+
+	if (!ex->plain)
+		return;
+	if (r != EXPO_SAMPLE || labels_get(ls, LABELS_NAME, NULL) == NULL)
+		abort();
+	for (i = 0; i < ls->n; i++) {
+		const char *n = labels_name(ls, i), *v = labels_value(ls, i);
+		size_t vl = ls->v[i].vlen;
+
+		if (strcmp(n, LABELS_NAME) == 0 ? !metric_name_valid(v, vl) :
+		    !label_name_valid(n, ls->v[i].nlen))
+			abort();
+		if (vl == 0 || memchr(v, '\\', vl) || memchr(v, '"', vl) ||
+		    memchr(v, '\n', vl))
+			abort();
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -150,12 +175,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_result(r, err, col, len);
 		if (r == EXPO_EOF || r == EXPO_SKIP)
 			abort();	/* OpenMetrics only */
+		check_plain(&prom, &rec, r);
 		check_paths(&prom_blank, copy, len, &rec, r, err, col);
 		check_canon(&rec, r);
 
 		err = NULL;
 		r = expo_parse_line(&om, copy, len, &rec, &err, &col);
 		check_result(r, err, col, len);
+		if (om.plain)
+			abort();
 		check_canon(&rec, r);
 
 		free(copy);

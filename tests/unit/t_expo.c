@@ -509,6 +509,40 @@ main(void)
 		expo_free(&ex);
 	}
 
+	/* plain: a line whose names and values a writer may copy. */
+	{
+		static const struct {
+			const char *line;
+			int om, plain;
+		} v[] = {
+			{ "a{b=\"c\",d=\"\xc3\xa9\"} 1 17", 0, 1 },
+			{ "a{d=\"1\",b=\"2\"} 1", 0, 1 },	/* sorted here */
+			{ "a:b 1", 0, 1 },
+			{ "a{b=\"c\\\"d\"} 1", 0, 0 },	/* an escape */
+			{ "a{b=\"\"} 1", 0, 0 },		/* an empty value */
+			{ "a{\"b.c\"=\"d\"} 1", 0, 0 },	/* a quoted name */
+			{ "a  1", 0, 0 },			/* two blanks */
+			{ "a 1", 1, 0 },			/* OpenMetrics */
+		};
+		const char *err = NULL;
+		size_t col = 0, k;
+
+		for (k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
+			expo_init(&ex, v[k].om);
+			is_int(expo_parse_line(&ex, v[k].line, strlen(v[k].line),
+			    &rec, &err, &col), EXPO_SAMPLE, "plain: %s parses",
+			    v[k].line);
+			is_int(ex.plain, v[k].plain, "plain: %s is %d",
+			    v[k].line, v[k].plain);
+			expo_free(&ex);
+		}
+		expo_init(&ex, 0);
+		expo_parse_line(&ex, "a 1", 3, &rec, &err, &col);
+		expo_parse_line(&ex, "# HELP a b", 10, &rec, &err, &col);
+		is_int(ex.plain, 0, "plain: only for the sample just read");
+		expo_free(&ex);
+	}
+
 	/* The type table, both ways. */
 	is_int(expo_type_parse("counter", 7, 0), EXPO_COUNTER, "type counter");
 	is_int(expo_type_parse("untyped", 7, 0), EXPO_UNTYPED, "type untyped");
