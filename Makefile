@@ -152,3 +152,4 @@ clean:
 	rm -rf build build-asan build-fuzz bin tests/out
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_B) -name '*.d' 2>/dev/null)

@@ -365,6 +365,16 @@ built_progs() {
 	done
 }
 
+@test "every fuzz harness builds with clang and runs its seed corpus clean" {
+	[ -z "${OBS_ASAN:-}" ] || skip "make check does this one"
+	skip_unless_cmd clang
+	make -C "$OBS_ROOT" --no-print-directory -j"$(nproc)" FUZZ_B="$T/fuzz" \
+		fuzz-smoke >"$T/log" 2>&1 || { tail -n 40 "$T/log"; return 1; }
+	n=$(ls "$OBS_ROOT"/tests/fuzz/fuzz_*.c | wc -l)
+	[ "$(grep -c '^fuzz-smoke: .* ok$' "$T/log")" -eq "$n" ] ||
+		{ grep fuzz-smoke "$T/log"; return 1; }
+}
+
 # --- the scripts themselves -----------------------------------------------
 
 @test "the harness, demo, bench and CI scripts pass shellcheck" {
