@@ -45,7 +45,7 @@ MAN8     := $(wildcard man/man8/*.8)
 
 ALL_CFLAGS = $(WARNFLAGS) $(CFLAGS) $(call pkg_cflags,$(LIB_PKGS))
 
-.PHONY: all deps deps-test check check-asan check-run fuzz bench demo install \
+.PHONY: all deps deps-test check check-asan check-run fuzz fuzz-build fuzz-smoke bench demo install \
         uninstall clean units lint
 all: $(PROGS:%=$(BIN)/%)
 
@@ -100,21 +100,50 @@ check-asan: deps-test
 		CFLAGS="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" all units
 	@B=build-asan BIN=build-asan/bin OBS_ASAN=1 sh tests/run
 
-# libFuzzer harnesses, clang only; FUZZ_TIME seconds per harness.
+# libFuzzer harnesses, clang only; FUZZ_TIME seconds per harness.  lib/ is
+# compiled once for all of them; a program's harness #includes its own .c
+# files.  fuzz-smoke only builds each harness and runs its seed corpus
+# (tests/fuzz/corpus/NAME), so make check notices a harness that no longer
+# builds or a seed that crashes.
 FUZZ_TIME ?= 60
 FUZZ_CC   ?= clang
+FUZZ_B     = build-fuzz
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-fuzz: deps
-	@mkdir -p build-fuzz
-	@set -e; for f in $(FUZZ_SRCS); do \
-		n=$$(basename $$f .c); \
-		$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) $(call pkg_cflags,$(LIB_PKGS)) -o build-fuzz/$$n $$f $(LIB_SRCS) \
-			$(call pkg_libs,$(LIB_PKGS)) $(LDLIBS); \
-		mkdir -p build-fuzz/corpus-$$n; \
+FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=$(FUZZ_B)/%.o)
+FUZZ_BINS  = $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_B)/%)
+
+$(FUZZ_B)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS:-fsanitize=fuzzer,%=-fsanitize=fuzzer-no-link,%) $(CPPFLAGS) \
+		$(call pkg_cflags,$(LIB_PKGS)) -MMD -MP -c -o $@ $<
+$(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) $(call pkg_cflags,$(LIB_PKGS) $(PKGS_snmpcol)) \
+		-MMD -MP -o $@ $< $(FUZZ_LIB_OBJS) $(call pkg_libs,$(LIB_PKGS)) $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+# kept between runs: make would take them for intermediates of the chain
+.SECONDARY: $(FUZZ_LIB_OBJS)
+
+fuzz: deps fuzz-build
+	@set -e; for n in $(FUZZ_BINS:$(FUZZ_B)/%=%); do \
+		mkdir -p $(FUZZ_B)/corpus-$$n; \
 		seed=tests/fuzz/corpus/$$n; [ -d $$seed ] || seed=; \
 		echo "fuzz: $$n for $(FUZZ_TIME)s"; \
-		build-fuzz/$$n -max_total_time=$(FUZZ_TIME) -max_len=65536 \
-			build-fuzz/corpus-$$n $$seed; \
+		$(FUZZ_B)/$$n -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+			$(FUZZ_B)/corpus-$$n $$seed; \
+	done
+
+fuzz-smoke: fuzz-build
+	@set -e; for n in $(FUZZ_BINS:$(FUZZ_B)/%=%); do \
+		seed=tests/fuzz/corpus/$$n; \
+		if [ -d $$seed ]; then \
+			$(FUZZ_B)/$$n -runs=0 $$seed 2>$(FUZZ_B)/$$n.log || \
+				{ tail -n 30 $(FUZZ_B)/$$n.log; exit 1; }; \
+		else \
+			$(FUZZ_B)/$$n -runs=200 2>$(FUZZ_B)/$$n.log || \
+				{ tail -n 30 $(FUZZ_B)/$$n.log; exit 1; }; \
+		fi; \
+		echo "fuzz-smoke: $$n ok"; \
 	done
 
 bench: deps-test all
