@@ -25,12 +25,15 @@ B   ?= build
 BIN ?= bin
 
 # pkg-config modules: libobs' own, then each program's extras.
-LIB_PKGS       = yaml-0.1 libpcre2-8 libcurl
+# libcurl is loaded at run time (dlopen, for https and proxies): its
+# headers are used, the library is never linked (DLOPEN_PKGS).
+LIB_PKGS       = yaml-0.1 libpcre2-8 zlib libcurl
+DLOPEN_PKGS    = libcurl
 PKGS_rwsend    = libprotobuf-c snappy
 PKGS_lokipush  = libprotobuf-c snappy
 PKGS_snmpcol   = netsnmp
 pkg_cflags = $(if $(1),$(shell $(PKG_CONFIG) --cflags $(1)))
-pkg_libs   = $(if $(1),$(shell $(PKG_CONFIG) --libs $(1)))
+pkg_libs   = $(if $(filter-out $(DLOPEN_PKGS),$(1)),$(shell $(PKG_CONFIG) --libs $(filter-out $(DLOPEN_PKGS),$(1))))
 
 PROGS    := $(notdir $(wildcard src/*))
 LIB_SRCS := $(wildcard lib/*.c)

@@ -1,4 +1,4 @@
-/* http.h: the suite's one HTTP client, a thin wrapper over libcurl. */
+/* http.h: the suite's one HTTP client: HTTP/1.1 of its own, libcurl (loaded at run time) for TLS and proxies. */
 #ifndef HTTP_H
 #define HTTP_H
 
@@ -8,10 +8,20 @@
 #include "buf.h"
 
 /*
- * A client owns one libcurl easy handle, so the connection to a receiver
- * is kept alive and reused from request to request; a client belongs to
- * one thread at a time (make one per sender thread).  Call
+ * A client keeps its connection to a receiver alive and reuses it from
+ * request to request (a kept connection found closed before any byte of
+ * the answer is replaced and the request sent again, once); a client
+ * belongs to one thread at a time (make one per sender thread).  Call
  * http_global_init() once in main() before any thread starts.
+ *
+ * Plain http:// URLs and unix sockets go over the client's own HTTP/1.1
+ * transport.  https://, a proxy (proxy_url, or http_proxy, HTTP_PROXY,
+ * all_proxy or ALL_PROXY in the environment for a host no_proxy does not
+ * name) and URLs it leaves (user info, dot segments, server_name) go
+ * through libcurl, loaded with dlopen("libcurl.so.4") on the first such
+ * request (OBS_LIBCURL in the environment names another file); when it
+ * cannot be loaded that request fails with an error naming it.  Either
+ * way the same headers go out in the same order.
  *
  * TLS peers are verified by default (system CAs, or ca_file); only
  * insecure_skip_verify turns that off.  server_name sets the name used for
@@ -61,7 +71,9 @@ struct http_opts {
 
 /*
  * What came back.  status is 0 when no HTTP answer arrived (DNS,
- * connect, TLS, timeout): error then holds libcurl's reason.  body holds
+ * connect, TLS, timeout): error then holds the reason, worded as libcurl
+ * words it ("Failed to connect to H port P: ...", "Operation timed out
+ * after N milliseconds ...").  body holds
  * at most max_body bytes of the answer (body_truncated says if more came).
  * retry_after_ms is the Retry-After header as a delay (seconds or an HTTP
  * date), -1 when absent or unparsable.
@@ -78,7 +90,7 @@ struct http_response {
 
 struct http_client;
 
-/* Once per process, before threads: curl_global_init.  -1 on failure. */
+/* Once per process, before threads; does not load libcurl.  -1 on failure. */
 int http_global_init(void);
 void http_global_cleanup(void);
 
