@@ -449,7 +449,8 @@ between() {
 	hi=$(jq "$3" "$2")
 	echo "$3: $lo <= $4 <= $hi (slack ${5:-0})"
 	awk -v lo="$lo" -v hi="$hi" -v v="$4" -v d="${5:-0}" \
-		'BEGIN { exit !(v != "" && lo != "null" && hi != "null" && lo - d <= v && v <= hi + d) }'
+		'BEGIN { e = 1e-9 * (hi < 0 ? -hi : hi) + 1e-12  # float formatting
+		exit !(v != "" && lo != "null" && hi != "null" && lo - d - e <= v && v <= hi + d + e) }'
 }
 
 @test "ctrcol agrees with the Engine API's /containers/ID/stats at the same moment" {
