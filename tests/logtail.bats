@@ -216,6 +216,52 @@ docker_case() {
 		diff - "$T/got"
 }
 
+# Lines as Docker writes them, {"log":..,"stream":..,"time":..}, are read
+# without a JSON tree; any other shape of the same object goes through the
+# JSON parser.  Each text here is written both ways: the two must agree.
+@test "logtail --docker json-file: Docker's own lines and other JSON shapes decode the same" {
+	need_docker
+	id=$(docker_run_test "$PFX-json" "$IMAGE" true)
+	docker wait "$id" >/dev/null
+	/usr/bin/python3 - "$(docker inspect -f '{{.LogPath}}' "$id")" <<-'PY'
+	import json, sys
+	texts = ["plain\n", 'quote " back \\ tab \t cr\r\n', "ctl \x07\x1b[0m del \x7f\n",
+	         "html <a href='x'>&amp;</a>\n", "é 日本 😀 \u2028\n", "nul \x00 b \b f \f\n",
+	         "\n", "x" * 300 + "\n"]
+	raw = [r'pair \ud83d\ude00 lone \ud83d x low \ude00 y \ud83d\ud83d\n',
+	       r'\/slash \u00E9\u00e9 \u0026 \u001B\n']
+	out = open(sys.argv[1], "w", encoding="utf-8", errors="surrogatepass")
+	n = 0
+	def put(body, stream):
+	    global n
+	    t = "2026-01-02T03:04:05.%09dZ" % n
+	    n += 1
+	    out.write('{"log":%s,"stream":"%s","time":"%s"}\n' % (body, stream, t))
+	    t = "2026-01-02T03:04:05.%09dZ" % n
+	    n += 1
+	    out.write('{"time":"%s", "stream":"%s", "log":%s}\n' % (t, stream, body))
+	for i, s in enumerate(texts):
+	    for ea in (True, False):
+	        put(json.dumps(s, ensure_ascii=ea), "stderr" if i % 3 else "stdout")
+	for r in raw:
+	    put('"' + r + '"', "stdout")
+	out.close()
+	PY
+	"$LT" --docker --docker-read json-file --once >"$T/raw" 2>"$T/err"
+	[ ! -s "$T/err" ]
+	grep -a "/$PFX-json\"" "$T/raw" >"$T/mine"
+	# 18 entries, each written both ways
+	[ "$(wc -l <"$T/mine")" -eq 36 ]
+	# pairs: the same stream and text, one nanosecond apart
+	sed 's/ \([0-9]*\) "/ "/' "$T/mine" | awk 'NR % 2 { a = $0; next } $0 != a { print "differ: " a; print "   and: " $0; bad = 1 } END { exit bad }'
+	grep -qF '"pair 😀 lone � x low � y ��"' "$T/mine"
+	grep -qF '"/slash éé & \x1b"' "$T/mine"
+	grep -qF '"ctl \x07\x1b[0m del \x7f"' "$T/mine"
+	grep -qF '"nul \x00 b \x08 f \x0c"' "$T/mine"
+	grep -F '} 1767323045000000006 "quote \" back \\ tab \t cr"' "$T/mine" |
+		grep -qF '__meta_docker_container_log_stream="stderr"'
+}
+
 @test "logtail --docker --positions: stopped and started again, nothing lost or twice" {
 	need_docker
 	for mode in json-file api; do

@@ -243,6 +243,58 @@ PY
 	[ "$(stat obs_lokipush_lines_bad_total "$T/stats")" = 3 ]
 }
 
+# A stream's labels are read once, then kept under the text "{...}" its
+# lines start with; later lines have only their time and text read.  So
+# the whole input in one run must give what each line alone gives, in a
+# run of its own that has nothing kept: the same entries, the same errors.
+@test "lokipush: lines of a stream seen before decode as each line alone" {
+	start_receiver "$T/r"
+	now=$(now_ns)
+	cat >"$T/in" <<-EOF
+	{job="a",s="1"} $now "one"
+	{job="a",s="1"} $((now + 1)) "hex \x41 \x1B \x1b back \\\\ quote \" tab \t"
+	{s="1", job="a"} $((now + 2)) "the same labels written otherwise"
+	{job="a",s="1"}  $((now + 3)) "two blanks"
+	{job="a",s="1"}	$((now + 4)) "a tab"
+	{job="a",s="1"} $((now + 5)) "a blank after" 
+	{job="a",s="1"} $((now + 6)) "bad \q escape"
+	{job="a",s="1"} $((now + 7)) "unterminated
+	{job="a",s="1"} 99999999999999999999 "too late"
+	{job="a",s="1"} $((now + 8)) "end \\"
+	{job="a",s="1"} $((now + 9)) "a "quote" inside"
+	{job="a",s="1"} 0$((now + 10)) "a leading zero"
+	{job="a",s="1"}$((now + 11)) "no blank"
+	{job="a",s="2"} $((now + 12)) "another stream"
+	{job="a",s="}\""} $((now + 13)) "a brace and a quote in a value"
+	{job="a",s="1",e=""} $((now + 14)) "an empty value"
+	{e=""} $((now + 15)) "no labels"
+	{e=""} $((now + 16)) "no labels again"
+	{job="a",s="1"} $((now + 17)) "ünïcödé"
+	{job="a",s="1"} $((now + 18)) ""
+	{job="a",s="1"} $((now + 19)) "last"
+	EOF
+	"$LP" -u "$RCV_URL" --stats-file "$T/stats" <"$T/in" 2>"$T/err"
+	mv "$T/r/entries" "$T/whole"
+	n=0
+	while IFS= read -r line; do
+		n=$((n + 1))
+		printf '%s\n' "$line" | "$LP" -u "$RCV_URL" 2>>"$T/err1" ||
+			true
+	done <"$T/in"
+	[ "$n" -eq 21 ]
+	sort "$T/whole" >"$T/got"
+	sort "$T/r/entries" >"$T/want"
+	diff -u "$T/want" "$T/got"
+	[ "$(wc -l <"$T/got")" -eq 13 ]
+	grep -qxF "{job=\"a\",s=\"1\"} $((now + 1)) \"hex A \\x1b \\x1b back \\\\ quote \\\" tab \\t\"" "$T/got"
+	# the same reports, but for the line numbers
+	sed 's/^lokipush: -:[0-9]*:/lokipush: -:N:/' "$T/err" >"$T/e.got"
+	grep -v 'entries rejected\|could not be' "$T/err1" |
+		sed 's/^lokipush: -:[0-9]*:/lokipush: -:N:/' >"$T/e.want"
+	diff -u "$T/e.want" "$T/e.got"
+	[ "$(stat obs_lokipush_lines_bad_total "$T/stats")" = 8 ]
+}
+
 @test "lokipush -c: the endpoint block: tenant, basic auth from a file, headers" {
 	start_receiver "$T/r"
 	printf 's3cret\n' >"$T/pw"

@@ -590,6 +590,165 @@ check_log() {
 	cmp "$D/docker.log" "$T/out"
 }
 
+# The stream cache: a log entry's label set, as written, decides what the
+# rules do, so later entries of a stream reuse the outcome for the first;
+# their timestamp and line are read as they come, and the stages run on
+# each.  log_oracle CONFIG [OPTION...]: relabel over the whole of streams.log
+# must write the same lines, and count the same, as relabel run on each
+# line alone, where a cache has nothing to remember.
+write_streams_log() {
+	cat >"$T/streams.log" <<-'EOF'
+	{container="web",__meta_x="a"} 1000 "level=info msg=one"
+	{container="web",__meta_x="a"} 1001 "level=info msg=one"
+	{container="web",__meta_x="a"} 1002 "level=error msg=\"two\" \\ \t\r\n"
+	{container="web",__meta_x="b"} 1003 "level=debug DROPME"
+	{container="web",__meta_x="a"}  1004 "two blanks"
+	{container="web",__meta_x="a"}	1005 "a tab"
+	{container="web",__meta_x="a"} 01006 "leading zero"
+	{container="web",__meta_x="a"} 1007 "hex \x41 and \x1B"
+	{container="web",__meta_x="a"} 1008 "esc \x1b[0m del \x7f"
+	{container="web",__meta_x="a"} 1009 "blank after" 
+	{container="web",__meta_x="a"} 1010 "bad \q escape"
+	{container="web",__meta_x="a"} 1011 "unterminated
+	{container="web",__meta_x="a"} 99999999999999999999 "too late"
+	{container="web",__meta_x="a"} 9223372036854775807 "the last ns"
+	{container="web",__meta_x="a"} 1012 "a "quote" inside"
+	{container="web",__meta_x="a"} 1013 "end \"
+	{container="db"} 1014 "level=warn dropped by a rule"
+	{container="db"} 1015 "again"
+	{container="web",__meta_x="b"} 1016 "level=debug keep"
+	{container="web",__meta_x="b"} 1017 "level=debug DROPME again"
+	{"container"="quoted.name"} 1018 "q"
+	{container="x}y"} 1019 "a brace in a value"
+	{container="x\"}y",b="2"} 1020 "an escaped quote in a value"
+	{container="web",__meta_x="a"} 1021 "OUT=replaced level=info"
+	{container="web",__meta_x="a"} 1022 "T=1714557600 level=info"
+	{container="web",__meta_x="a"} 1023 "T=zzz level=info"
+	{} 1024 "no labels"
+	{container="",z="1"} 1025 "an empty value"
+	{container="web",__meta_x="a"} 1026 "level=info msg=one"
+	{container="web",__meta_x="b"} 1027 "level=info"
+	{container="web",__meta_x="a"} 1028 "ünïcödé level=INFO"
+	{container="web",__meta_x="a"}1029 "no blank"
+	{container="web",__meta_x="a"} 1030 "level=info msg=one"
+	{container="web",__meta_x="a"} 1031 "upper \x1B only"
+	EOF
+	cat >"$T/stages.yml" <<-'EOF'
+	relabel_configs:
+	  - source_labels: [container]
+	    regex: db
+	    action: drop
+	  - source_labels: [container]
+	    target_label: service
+	stages:
+	  - static_labels: {host: edge}
+	  - regex: {expression: '(?i)level=(?P<level>\w+)'}
+	  - labels: {level: ""}
+	  - drop: {expression: 'DROPME', drop_counter_reason: dropme}
+	  - regex: {expression: 'OUT=(?P<out>\w+)'}
+	  - output: {source: out}
+	  - regex: {expression: 'T=(?P<t>\w+)'}
+	  - timestamp: {source: t, format: Unix, action_on_failure: skip}
+	EOF
+	cat >"$T/rules.yml" <<-'EOF'
+	relabel_configs:
+	  - source_labels: [container]
+	    regex: db
+	    action: drop
+	  - source_labels: [__meta_x]
+	    target_label: x
+	EOF
+}
+
+log_oracle() {
+	local line n=0 s=0
+	write_streams_log
+	"$R" "$@" --stats-file "$T/s.prom" "$T/streams.log" >"$T/whole" \
+	    2>/dev/null
+	mkdir "$T/alone.d"
+	: >"$T/alone"
+	while IFS= read -r line; do
+		n=$((n + 1))
+		printf '%s\n' "$line" >"$T/line"
+		"$R" "$@" --stats-file "$T/alone.d/$n.prom" "$T/line" \
+		    >>"$T/alone" 2>/dev/null || s=$?
+		[ "$s" -eq 0 ]
+	done <"$T/streams.log"
+	[ "$n" -eq 34 ]
+	diff -u "$T/alone" "$T/whole"
+	cat "$T"/alone.d/*.prom | awk "$sum_stats" >"$T/want"
+	awk "$sum_stats" "$T/s.prom" >"$T/stats"
+	diff -u "$T/want" "$T/stats"
+	grep -qx 'obs_relabel_dropped_total{reason="malformed"} 6' "$T/stats"
+	[ "$(wc -l <"$T/whole")" -ge 20 ]
+}
+
+@test "log stream cache: whole file and each line alone agree (rules and stages)" {
+	log_oracle -c "$T/stages.yml" -l site=home
+	grep -qx 'obs_relabel_dropped_total{reason="rule"} 2' "$T/stats"
+	grep -qx 'obs_relabel_stage_dropped_total{reason="dropme"} 2' "$T/stats"
+	# Every path was taken: a replaced line, a new time, a kept line.
+	grep -q '} 1021 "replaced"$' "$T/whole"
+	grep -q '} 1714557600000000000 "T=1714557600 level=info"$' "$T/whole"
+	grep -qF '{container="web",host="edge",level="info",service="web",site="home"} 1030 "level=info msg=one"' "$T/whole"
+}
+
+@test "log stream cache: whole file and each line alone agree (rules only)" {
+	log_oracle -c "$T/rules.yml"
+	grep -qx 'obs_relabel_dropped_total{reason="rule"} 2' "$T/stats"
+	grep -qF '{container="web",x="a"} 1030 "level=info msg=one"' "$T/whole"
+}
+
+@test "log stream cache: whole file and each line alone agree (no rules)" {
+	log_oracle
+	# Nothing to change: the line as written; internal labels go.
+	grep -qxF '{container="x}y"} 1019 "a brace in a value"' "$T/whole"
+	grep -qxF '{container="web"} 1004 "two blanks"' "$T/whole"
+}
+
+# The stream cache's bounds are fixed (512 streams, 4 MiB): 700 streams
+# seen twice each fill it with as many hits as streams (start over), 2000
+# streams seen once fill it with none (it pauses), then streams seen
+# before.  Pieces of 400 lines, each read by its own relabel, never fill
+# it: they must give the same output and counts.
+@test "log stream cache: starting over and pausing change nothing" {
+	cat >"$T/r.yml" <<-'EOF'
+	relabel_configs:
+	  - source_labels: [i]
+	    regex: '.*7'
+	    action: drop
+	  - source_labels: [i]
+	    target_label: j
+	stages:
+	  - regex: {expression: 'n=(?P<n>\d)'}
+	  - labels: {n: ""}
+	EOF
+	awk 'BEGIN {
+		for (i = 0; i < 700; i++) {
+			printf "{a=\"x\",i=\"%d\"} %d \"n=%d\"\n", i, i + 1, i % 10
+			printf "{a=\"x\",i=\"%d\"} %d \"n=%d again\"\n", i, i + 2, i % 3
+		}
+		for (i = 0; i < 2000; i++)
+			printf "{b=\"y\",i=\"%d\"} %d \"once\"\n", i, i
+		for (i = 0; i < 1000; i++)
+			printf "{a=\"x\",i=\"%d\"} %d \"n=%d\"\n", i % 50, i, i % 7
+	}' >"$T/big"
+	"$R" -c "$T/r.yml" --stats-file "$T/s.prom" "$T/big" >"$T/out"
+	mkdir "$T/p"
+	split -l 400 -a 3 -d "$T/big" "$T/p/in."
+	[ "$(ls "$T/p" | wc -l)" -eq 11 ]
+	for f in "$T"/p/in.*; do
+		"$R" -c "$T/r.yml" --stats-file "$f.prom" "$f" >"$f.out"
+	done
+	cat "$T"/p/in.*[0-9].out >"$T/pieces"
+	cmp "$T/pieces" "$T/out"
+	cat "$T"/p/in.*.prom | awk "$sum_stats" >"$T/want"
+	awk "$sum_stats" "$T/s.prom" >"$T/stats"
+	diff -u "$T/want" "$T/stats"
+	grep -qx 'obs_relabel_lines_in_total 4400' "$T/stats"
+	grep -qx 'obs_relabel_dropped_total{reason="rule"} 440' "$T/stats"
+}
+
 # --- name validation scheme ------------------------------------------------
 
 @test "metric_name_validation_scheme utf8: UTF-8 target labels are written quoted" {

@@ -40,6 +40,7 @@ struct ctr {
 	int64_t part_ts[3];
 	int part_over[3];
 	struct json_doc doc;
+	struct buf dec;		/* the log of a json-file line, decoded */
 	/* API reader */
 	pthread_t thr;
 	int thr_started;
@@ -132,6 +133,8 @@ static int on_json_line(void *arg, const char *line, size_t len, int over)
 	struct dlog_entry e;
 	const char *err;
 
+	if (!over && dlog_parse_json_fast(&c->dec, line, len, &e))
+		return entry(c, e.stream, e.ts, e.log, e.len, e.partial);
 	if (over || dlog_parse_json(&c->doc, line, len, &e, &err) < 0) {
 		atomic_fetch_add(&D.bad_lines, 1);
 		log_limited(&lim, "%s: %s; line skipped", c->f.path,
@@ -360,6 +363,7 @@ static void ctr_free(struct ctr *c)
 	}
 	buf_free(&c->key);
 	buf_free(&c->sbuf);
+	buf_free(&c->dec);
 	json_doc_free(&c->doc);
 	free(c->logpath);
 	free(c);
@@ -386,6 +390,7 @@ static struct ctr *ctr_new(const char *id)
 	memcpy(c->id, id, DOCKER_ID_LEN);
 	buf_init(&c->key, 128);
 	buf_init(&c->sbuf, 2 * OBS_LINE_MAX);
+	buf_init(&c->dec, 0);
 	json_doc_init(&c->doc);
 	for (s = 0; s < 3; s++) {
 		labels_init(&c->ls[s]);

@@ -29,6 +29,14 @@ struct dlog_entry {
 int dlog_parse_json(struct json_doc *doc, const char *line, size_t len,
 		    struct dlog_entry *e, const char **err);
 /*
+ * The same for a line exactly as Docker writes it, {"log":"...",
+ * "stream":"stdout|stderr","time":"..."}, without a JSON tree: the log is
+ * decoded into scratch.  1 with e filled as dlog_parse_json() fills it, 0
+ * for any other line (dlog_parse_json() then reads it).
+ */
+int dlog_parse_json_fast(struct buf *scratch, const char *line, size_t len,
+			 struct dlog_entry *e);
+/*
  * The Engine API's multiplexed stream: frames of an 8-byte header (stream
  * 0 stdin, 1 stdout, 2 stderr; three zero bytes; big-endian payload size)
  * and the payload.  Returns the size of the first whole frame in

@@ -110,9 +110,8 @@ static int rehash(struct lp_batch *b)
 	return 0;
 }
 
-static struct stream *find_stream(struct lp_batch *b)
+static struct stream *find_stream(struct lp_batch *b, uint64_t h)
 {
-	uint64_t h = obs_fnv1a64(b->key.p, b->key.len);
 	struct stream *s;
 	size_t j;
 	long off;
@@ -146,20 +145,48 @@ static struct stream *find_stream(struct lp_batch *b)
 	return s;
 }
 
+uint64_t lp_stream_hash(const char *key, size_t len)
+{
+	return obs_fnv1a64(key, len);
+}
+
 int lp_batch_add(struct lp_batch *b, const struct labels *ls, int64_t ts,
 		 const char *line, size_t len)
 {
-	struct stream *s;
+	buf_reset(&b->key);
+	if (labels_format(&b->key, ls, 0, 1) < 0)
+		return -1;
+	return lp_batch_add_key(b, buf_cstr(&b->key), b->key.len,
+				lp_stream_hash(b->key.p, b->key.len), NULL,
+				ts, line, len);
+}
+
+int lp_batch_add_key(struct lp_batch *b, const char *key, size_t klen,
+		     uint64_t hash, size_t *hint, int64_t ts, const char *line,
+		     size_t len)
+{
+	struct stream *s = NULL;
 	struct entry *e;
 	size_t off;
 
-	buf_reset(&b->key);
-	if (labels_format(&b->key, ls, 0, 1) < 0 || buf_addch(&b->key, 0) < 0)
-		return -1;
-	b->key.len--;
-	s = find_stream(b);
-	if (!s)
-		return -1;
+	if (hint && *hint < b->ns) {
+		s = &b->s[*hint];
+		if (s->hash != hash || s->lablen != klen ||
+		    memcmp(b->arena.p + s->lab, key, klen) != 0)
+			s = NULL;
+	}
+	if (!s) {
+		if (key != b->key.p) {
+			buf_reset(&b->key);
+			if (buf_add(&b->key, key, klen) < 0)
+				return -1;
+		}
+		s = find_stream(b, hash);
+		if (!s)
+			return -1;
+		if (hint)
+			*hint = (size_t)(s - b->s);
+	}
 	if (s->n == s->cap) {
 		size_t c = s->cap ? s->cap * 2 : 8;
 
@@ -228,20 +255,107 @@ static int pack(Logproto__PushRequest *req, struct buf *out)
 	return 0;
 }
 
+/*
+ * The PushRequest is written here, not by protobuf-c: straight from the
+ * arena, without a message tree of the batch.  The bytes are the ones
+ * protobuf-c packs for the same messages (proto3: zero scalars and empty
+ * strings left out, the timestamp message always there), which
+ * lp_record_filter_old() and the tests read back with protobuf-c.
+ */
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static uint8_t *put_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+/* Timestamp{seconds = 1, nanos = 2} of a time in ns (never negative). */
+static size_t ts_len(int64_t ts)
+{
+	uint64_t sec = (uint64_t)(ts / 1000000000), ns = (uint64_t)(ts % 1000000000);
+
+	return (sec ? 1 + varint_len(sec) : 0) + (ns ? 1 + varint_len(ns) : 0);
+}
+
+/* EntryAdapter{timestamp = 1, line = 2}, without its own tag and length. */
+static size_t entry_len(const struct entry *e)
+{
+	size_t t = ts_len(e->ts);
+
+	return 1 + varint_len(t) + t +
+	       (e->len ? 1 + varint_len(e->len) + e->len : 0);
+}
+
+static size_t stream_len(const struct stream *s)
+{
+	size_t n = s->lablen ? 1 + varint_len(s->lablen) + s->lablen : 0, j;
+
+	for (j = 0; j < s->n; j++) {
+		size_t el = entry_len(&s->e[j]);
+
+		n += 1 + varint_len(el) + el;
+	}
+	return n;
+}
+
+static uint8_t *put_stream(uint8_t *p, const struct lp_batch *b,
+			   const struct stream *s)
+{
+	size_t j;
+
+	if (s->lablen) {
+		*p++ = 0x0a;
+		p = put_varint(p, s->lablen);
+		memcpy(p, b->arena.p + s->lab, s->lablen);
+		p += s->lablen;
+	}
+	for (j = 0; j < s->n; j++) {
+		const struct entry *e = &s->e[j];
+		uint64_t sec = (uint64_t)(e->ts / 1000000000);
+		uint64_t ns = (uint64_t)(e->ts % 1000000000);
+
+		*p++ = 0x12;
+		p = put_varint(p, entry_len(e));
+		*p++ = 0x0a;
+		p = put_varint(p, ts_len(e->ts));
+		if (sec) {
+			*p++ = 0x08;
+			p = put_varint(p, sec);
+		}
+		if (ns) {
+			*p++ = 0x10;
+			p = put_varint(p, ns);
+		}
+		if (e->len) {
+			*p++ = 0x12;
+			p = put_varint(p, e->len);
+			memcpy(p, b->arena.p + e->off, e->len);
+			p += e->len;
+		}
+	}
+	return p;
+}
+
 int lp_batch_encode(struct lp_batch *b, struct buf *out)
 {
-	static const Logproto__StreamAdapter sinit =
-		LOGPROTO__STREAM_ADAPTER__INIT;
-	static const Logproto__EntryAdapter einit =
-		LOGPROTO__ENTRY_ADAPTER__INIT;
-	static const Logproto__Timestamp tinit = LOGPROTO__TIMESTAMP__INIT;
-	Logproto__PushRequest req = LOGPROTO__PUSH_REQUEST__INIT;
-	Logproto__StreamAdapter *sa = NULL, **psa = NULL;
-	Logproto__EntryAdapter *ea = NULL, **pea = NULL;
-	Logproto__Timestamp *ta = NULL;
 	struct entry *tmp = NULL;
 	struct lprec_hdr h;
-	size_t i, j, k = 0, maxn = 0;
+	size_t i, maxn = 0, total = 0, *slen = NULL;
+	uint8_t *p;
 	int ret = -1;
 
 	buf_reset(out);
@@ -251,54 +365,36 @@ int lp_batch_encode(struct lp_batch *b, struct buf *out)
 	h.count = (uint32_t)b->entries;
 	h.min_ts = b->min_ts;
 	h.max_ts = b->max_ts;
-	if (buf_add(out, &h, sizeof(h)) < 0)
-		goto out;
 	for (i = 0; i < b->ns; i++)
 		if (b->s[i].n > maxn)
 			maxn = b->s[i].n;
 	/* a stable order of streams, so a test can compare bodies */
 	qsort(b->s, b->ns, sizeof(*b->s), cmp_stream);
-	sa = calloc(b->ns + 1, sizeof(*sa));
-	psa = calloc(b->ns + 1, sizeof(*psa));
-	ea = calloc(b->entries + 1, sizeof(*ea));
-	pea = calloc(b->entries + 1, sizeof(*pea));
-	ta = calloc(b->entries + 1, sizeof(*ta));
 	tmp = calloc(maxn + 1, sizeof(*tmp));
-	if (!sa || !psa || !ea || !pea || !ta || !tmp)
+	slen = calloc(b->ns + 1, sizeof(*slen));
+	if (!tmp || !slen)
 		goto out;
 	for (i = 0; i < b->ns; i++) {
-		struct stream *s = &b->s[i];
-
-		if (s->unsorted)
-			sort_entries(s->e, s->n, tmp);
-		sa[i] = sinit;
-		sa[i].labels = b->arena.p + s->lab;
-		sa[i].n_entries = s->n;
-		sa[i].entries = pea + k;
-		psa[i] = &sa[i];
-		for (j = 0; j < s->n; j++, k++) {
-			struct entry *e = &s->e[j];
-
-			ta[k] = tinit;
-			ta[k].seconds = e->ts / 1000000000;
-			ta[k].nanos = (int32_t)(e->ts % 1000000000);
-			ea[k] = einit;
-			ea[k].timestamp = &ta[k];
-			ea[k].line.data = (uint8_t *)b->arena.p + e->off;
-			ea[k].line.len = e->len;
-			pea[k] = &ea[k];
-		}
+		if (b->s[i].unsorted)
+			sort_entries(b->s[i].e, b->s[i].n, tmp);
+		slen[i] = stream_len(&b->s[i]);
+		total += 1 + varint_len(slen[i]) + slen[i];
 	}
-	req.n_streams = b->ns;
-	req.streams = psa;
-	ret = pack(&req, out);
+	if (buf_grow(out, sizeof(h) + total) < 0)
+		goto out;
+	memcpy(out->p, &h, sizeof(h));
+	p = (uint8_t *)out->p + sizeof(h);
+	for (i = 0; i < b->ns; i++) {
+		*p++ = 0x0a;
+		p = put_varint(p, slen[i]);
+		p = put_stream(p, b, &b->s[i]);
+	}
+	out->len = sizeof(h) + total;
+	out->p[out->len] = '\0';
+	ret = (size_t)((char *)p - out->p) == out->len ? 0 : -1;
 out:
-	free(sa);
-	free(psa);
-	free(ea);
-	free(pea);
-	free(ta);
 	free(tmp);
+	free(slen);
 	batch_clear(b);
 	return ret;
 }

@@ -69,6 +69,16 @@ void lp_batch_free(struct lp_batch *b);
 /* Adds one entry of the stream ls; -1 on ENOMEM/EMSGSIZE. */
 int lp_batch_add(struct lp_batch *b, const struct labels *ls, int64_t ts,
 		 const char *line, size_t len);
+/*
+ * The same for a stream whose labels are formatted already (as
+ * labels_format(ls, 0, 1) writes them) with lp_stream_hash(); hint, if
+ * not NULL, is where the stream was found last time, kept by the caller
+ * (start it at SIZE_MAX).
+ */
+uint64_t lp_stream_hash(const char *key, size_t len);
+int lp_batch_add_key(struct lp_batch *b, const char *key, size_t klen,
+		     uint64_t hash, size_t *hint, int64_t ts, const char *line,
+		     size_t len);
 size_t lp_batch_entries(const struct lp_batch *b);
 size_t lp_batch_bytes(const struct lp_batch *b);	/* line bytes */
 /* Encodes header + PushRequest (streams sorted, entries of a stream in

@@ -1,6 +1,9 @@
 /* main.c: lokipush, which delivers log entries to Loki's push API. */
+#include <sys/stat.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +12,8 @@
 #include "args.h"
 #include "buf.h"
 #include "clock.h"
+#include "expo.h"
+#include "hash.h"
 #include "http.h"
 #include "journal.h"
 #include "labels.h"
@@ -93,6 +98,222 @@ struct global {
 	int sync;
 };
 
+/* ---- the streams seen ---- */
+
+/*
+ * Entries of one stream share their label set, written the same way: so
+ * the labels a stream sends, formatted and hashed, are kept under the
+ * text "{...}" its lines start with, and later lines of it only have
+ * their timestamp and line read.  Bounded: full, it starts over.
+ */
+#define SC_SLOTS 1024u		/* at most half of them used */
+#define SC_MAX_BYTES (4u << 20)
+
+struct sc_ent {
+	char *key;		/* the text, then the labels to send */
+	size_t klen, flen;
+	uint64_t khash, fhash;
+	size_t hint;		/* where lp_batch_add_key() found it */
+};
+
+struct scache {
+	struct sc_ent *tab;
+	size_t used, bytes;
+	struct sc_ent *last[4];
+	struct buf text;
+	struct labels tmp;
+};
+
+static uint64_t sc_hash(const char *s, size_t n)
+{
+	return obs_fnv1a64(s, n);
+}
+
+/* Just past the '}' that ends the label set starting s, quotes skipped;
+ * 0 if none.  For a line the parser takes, where the parser ends it. */
+static size_t lset_end(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < n; i++) {
+		if (s[i] == '}')
+			return i + 1;
+		if (s[i] != '"')
+			continue;
+		for (i++; i < n && s[i] != '"'; i++)
+			if (s[i] == '\\')
+				i++;
+	}
+	return 0;
+}
+
+static void sc_clear(struct scache *c)
+{
+	size_t i;
+
+	for (i = 0; c->tab && i < SC_SLOTS; i++) {
+		free(c->tab[i].key);
+		c->tab[i].key = NULL;
+	}
+	c->used = c->bytes = 0;
+	memset(c->last, 0, sizeof(c->last));
+}
+
+static void sc_free(struct scache *c)
+{
+	sc_clear(c);
+	free(c->tab);
+	c->tab = NULL;
+	buf_free(&c->text);
+	labels_free(&c->tmp);
+}
+
+static struct sc_ent *sc_slot(const struct scache *c, uint64_t h,
+			      const char *key, size_t klen)
+{
+	size_t i = (size_t)h & (SC_SLOTS - 1);
+
+	for (;; i = (i + 1) & (SC_SLOTS - 1)) {
+		struct sc_ent *e = &c->tab[i];
+
+		if (!e->key || (e->khash == h && e->klen == klen &&
+				memcmp(e->key, key, klen) == 0))
+			return e;
+	}
+}
+
+static struct sc_ent *sc_get(struct scache *c, const char *line, size_t len)
+{
+	struct sc_ent *e;
+	size_t k, i;
+
+	/* lines of a few streams interleave: those seen last first */
+	for (i = 0; i < ARRAY_SIZE(c->last) && (e = c->last[i]); i++)
+		if (e->klen < len && memcmp(line, e->key, e->klen) == 0)
+			goto found;
+	if (!c->used || !(k = lset_end(line, len)))
+		return NULL;
+	e = sc_slot(c, sc_hash(line, k), line, k);
+	if (!e->key)
+		return NULL;
+	i = ARRAY_SIZE(c->last) - 1;
+found:
+	memmove(c->last + 1, c->last, i * sizeof(c->last[0]));
+	c->last[0] = e;
+	return e;
+}
+
+/* Keeps the stream of a line that logentry_parse() took, ls its labels. */
+static void sc_put(struct scache *c, const char *line, size_t len,
+		   const struct labels *ls)
+{
+	struct buf f = BUF_INIT(OBS_LINE_MAX);
+	struct sc_ent *e;
+	const char *err;
+	size_t k = lset_end(line, len), pos = 0, col;
+	uint64_t h;
+
+	if (!k || (!c->tab && !(c->tab = calloc(SC_SLOTS, sizeof(*c->tab)))))
+		return;
+	h = sc_hash(line, k);
+	if (sc_slot(c, h, line, k)->key)
+		return;
+	labels_reset(&c->tmp);
+	if (expo_parse_labelset(line, len, &pos, &c->tmp, &err, &col) < 0 ||
+	    pos != k || labels_format(&f, ls, 0, 1) < 0)
+		goto out;
+	if ((c->used + 1) * 2 > SC_SLOTS ||
+	    c->bytes + k + f.len > SC_MAX_BYTES)
+		sc_clear(c);
+	e = sc_slot(c, h, line, k);
+	if (!(e->key = malloc(k + f.len + 1)))
+		goto out;
+	memcpy(e->key, line, k);
+	memcpy(e->key + k, f.p, f.len + 1);
+	e->klen = k;
+	e->flen = f.len;
+	e->khash = h;
+	e->fhash = lp_stream_hash(f.p, f.len);
+	e->hint = SIZE_MAX;
+	c->used++;
+	c->bytes += k + f.len;
+out:
+	buf_free(&f);
+}
+
+static int is_hex(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	       (c >= 'A' && c <= 'F');
+}
+
+static int hexv(int c)
+{
+	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+/*
+ * What follows the label set, ' TS "BODY"' with one blank each and
+ * nothing after: the timestamp, and the body unescaped into out.  -1 on
+ * anything else (then logentry_parse() reads the line, and reports it if
+ * it is bad).
+ */
+static int sc_tail(const char *s, size_t n, int64_t *ts, struct buf *out)
+{
+	static const char imax[] = "9223372036854775807";
+	const char *e = s + n, *q, *b;
+	uint64_t v = 0;
+	size_t nd;
+
+	if (n < 5 || s[0] != ' ' || e[-1] != '"')
+		return -1;
+	for (q = s + 1; q < e && *q >= '0' && *q <= '9'; q++)
+		v = v * 10 + (uint64_t)(*q - '0');
+	nd = (size_t)(q - s - 1);
+	if (!nd || nd > 19 || (nd == 19 && memcmp(s + 1, imax, 19) > 0) ||
+	    e - q < 3 || q[0] != ' ' || q[1] != '"')
+		return -1;
+	*ts = (int64_t)v;
+	b = q + 2;
+	e--;
+	buf_reset(out);
+	if (buf_grow(out, (size_t)(e - b)) < 0)
+		return -1;
+	while (b < e) {
+		const char *bs = memchr(b, '\\', (size_t)(e - b));
+		const char *run_end = bs ? bs : e;
+		int ch;
+
+		/* an unescaped quote ends the body before its end */
+		if (memchr(b, '"', (size_t)(run_end - b)))
+			return -1;
+		memcpy(out->p + out->len, b, (size_t)(run_end - b));
+		out->len += (size_t)(run_end - b);
+		if (!bs)
+			break;
+		if (e - bs < 2)
+			return -1;
+		switch (bs[1]) {
+		case '\\': ch = '\\'; break;
+		case '"': ch = '"'; break;
+		case 'n': ch = '\n'; break;
+		case 'r': ch = '\r'; break;
+		case 't': ch = '\t'; break;
+		case 'x':
+			if (e - bs < 4 || !is_hex(bs[2]) || !is_hex(bs[3]))
+				return -1;
+			ch = hexv(bs[2]) << 4 | hexv(bs[3]);
+			break;
+		default:
+			return -1;
+		}
+		out->p[out->len++] = (char)ch;
+		b = bs + (bs[1] == 'x' ? 4 : 2);
+	}
+	out->p[out->len] = '\0';
+	return 0;
+}
+
 /* ---- the reader ---- */
 
 struct reader {
@@ -109,6 +330,7 @@ struct reader {
 	int journal;
 	int64_t next_stats;
 	struct log_limit lim;
+	struct scache sc;
 };
 
 static void flush_batch(struct reader *rd)
@@ -187,8 +409,12 @@ static void add_line(void *arg, const char *line, size_t len)
 	struct reader *rd = arg;
 	struct lp_endpoint *ep = rd->ep;
 	struct record *rec = &rd->rec;
-	const char *err = NULL;
-	size_t col = 0;
+	const char *err = NULL, *text;
+	struct sc_ent *e;
+	struct buf *tb;
+	size_t col = 0, tlen;
+	int64_t ts;
+	int r;
 
 	if (len == 0 || line[0] == '#')
 		return;
@@ -196,30 +422,44 @@ static void add_line(void *arg, const char *line, size_t len)
 		bad_line(rd, "not a log entry", 0);
 		return;
 	}
-	if (logentry_parse(line, len, rec, &err, &col) < 0) {
-		bad_line(rd, err, col);
-		return;
+	e = len <= OBS_LINE_MAX ? sc_get(&rd->sc, line, len) : NULL;
+	if (e && sc_tail(line + e->klen, len - e->klen, &ts, &rd->sc.text) == 0) {
+		tb = &rd->sc.text;
+	} else {
+		e = NULL;
+		if (logentry_parse(line, len, rec, &err, &col) < 0) {
+			bad_line(rd, err, col);
+			return;
+		}
+		if (rec->labels.n == 0) {
+			bad_line(rd, "a log entry needs at least one label", 0);
+			return;
+		}
+		ts = rec->ts;
+		tb = &rec->text;
+		sc_put(&rd->sc, line, len, &rec->labels);
 	}
-	if (rec->labels.n == 0) {
-		bad_line(rd, "a log entry needs at least one label", 0);
-		return;
-	}
+	text = buf_cstr(tb);
+	tlen = tb->len;
 	atomic_fetch_add(&rd->st.entries_in, 1);
-	atomic_fetch_add(&rd->st.bytes_in, rec->text.len);
-	if (ep->max_age_ms > 0 && rec->ts < clock_ns() - ep->max_age_ms *
-								  1000000) {
+	atomic_fetch_add(&rd->st.bytes_in, tlen);
+	if (ep->max_age_ms > 0 && ts < clock_ns() - ep->max_age_ms * 1000000) {
 		atomic_fetch_add(&rd->st.entries_too_old, 1);
 		return;
 	}
 	/* as Promtail: an entry that would pass batch_size sends first;
 	 * this line stays in the journal, it is not in a batch yet */
 	if (lp_batch_entries(rd->batch) &&
-	    lp_batch_bytes(rd->batch) + rec->text.len > ep->batch_size) {
+	    lp_batch_bytes(rd->batch) + tlen > ep->batch_size) {
 		flush_batch(rd);
 		journal_tend(rd, rd->in.line_off);
 	}
-	if (lp_batch_add(rd->batch, &rec->labels, rec->ts,
-			 buf_cstr(&rec->text), rec->text.len) < 0) {
+	if (e)
+		r = lp_batch_add_key(rd->batch, e->key + e->klen, e->flen,
+				     e->fhash, &e->hint, ts, text, tlen);
+	else
+		r = lp_batch_add(rd->batch, &rec->labels, ts, text, tlen);
+	if (r < 0) {
 		log_errno("cannot add an entry to the batch");
 		atomic_fetch_add(&rd->st.entries_dropped, 1);
 		return;
@@ -258,6 +498,21 @@ static int replay_journal(struct reader *rd)
 	return ret;
 }
 
+/*
+ * Log entries stream through the pipeline faster than one program of it
+ * reads them at times: with the default 64 KiB pipe, the writer sleeps
+ * and is woken every 4 KiB, a pair of context switches each.  A pipe as
+ * large as an unprivileged process may ask for (pipe-max-size, 1 MiB by
+ * default) lets each side run on.  Not a pipe, or a refusal: nothing.
+ */
+static void pipe_widen(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+}
+
 static int read_input(struct reader *rd)
 {
 	int ret;
@@ -267,6 +522,7 @@ static int read_input(struct reader *rd)
 		if (ret < 0 || sig_stop)
 			return ret;
 	}
+	pipe_widen(STDIN_FILENO);
 	jreader_init(&rd->in, STDIN_FILENO, "-", rd->journal ? &rd->jn : NULL);
 	/* offsets count from the start of the journal file */
 	if (rd->journal)
@@ -467,6 +723,12 @@ int main(int argc, char **argv)
 	int c, rc, input_failed, late, endpoint_opts = 0, max_set = 0;
 
 	log_init("lokipush");
+	/* Each batch passes through buffers of its size (the batch, its
+	 * encoding, the queue's copy, the sender's): a fixed mmap threshold
+	 * keeps those mapped on their own, so the queue's copy gives its
+	 * pages back once sent, rather than glibc raising the threshold to
+	 * its size and keeping them in the heap. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	memset(&g, 0, sizeof(g));
 	g.drain_timeout_ms = 30000;
 	g.sync = 1;
@@ -570,6 +832,8 @@ int main(int argc, char **argv)
 	rd.lim = (struct log_limit)LOG_LIMIT_INIT;
 	buf_init(&rd.enc, 0);
 	record_init(&rd.rec);
+	buf_init(&rd.sc.text, OBS_LINE_MAX);
+	labels_init(&rd.sc.tmp);
 	rd.batch = lp_batch_new();
 	if (!rd.batch || lp_sender_open(&ep, g.queue_dir, &qo, &rd.st) < 0 ||
 	    (g.queue_dir && journal_open(&rd.jn, g.queue_dir) < 0) ||
@@ -602,6 +866,7 @@ int main(int argc, char **argv)
 	rc = finish(&rd, input_failed, late);
 	buf_free(&rd.enc);
 	record_free(&rd.rec);
+	sc_free(&rd.sc);
 	lp_batch_free(rd.batch);
 	lp_endpoint_free(&ep);
 	http_global_cleanup();

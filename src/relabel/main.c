@@ -1,7 +1,9 @@
 /* main.c: relabel, Prometheus relabel_configs and log stages on a stream of obs lines. */
+#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "expo.h"
 #include "labels.h"
 #include "lineio.h"
 #include "log.h"
@@ -65,6 +68,7 @@ struct seen_ent {
 	uint32_t key, klen;	/* offsets in the arena; klen 0: a free slot */
 	uint32_t name, nlen;	/* the metric name before relabeling */
 	uint32_t out, olen;	/* SEEN_REWRITE: the series text to write */
+	uint32_t next;		/* 1 + the slot of the series read after it */
 	enum seen_result result;
 };
 
@@ -76,9 +80,47 @@ struct seen {
 	const char *miss;
 	uint64_t miss_hash;
 	struct tail miss_tail;
+	/* Collectors write their series in the same order every cycle: the
+	 * series after the one just read is tried before the table. */
+	size_t prev;			/* 1 + the slot just read, or 0 */
 	unsigned long hits, puts;	/* since the last start over */
 	unsigned long rest, rest_next;	/* lines left to rest, the next rest */
 	int resting;			/* for the line at hand */
+};
+
+/*
+ * Log streams already seen.  The label set of a log entry, "{...}" as
+ * written, alone decides what the rules do to it: so their outcome for
+ * the first entry of a stream is kept under that text, and later entries
+ * of the stream only have their timestamp and line read, and the stages
+ * (which may read the line) run on a copy of the labels kept.  Only
+ * entries whose ' TS "line"' is as lineio writes it take this way.  The
+ * cache is bounded; when full it starts over empty, and rests as the
+ * series cache does if it did not pay.
+ */
+#define LOGC_SLOTS 1024u		/* at most half of them used */
+#define LOGC_MAX_BYTES (4u << 20)	/* keys, labels and heads */
+
+struct lstream {
+	uint64_t hash;
+	char *key;		/* NULL: a free slot */
+	size_t klen;
+	int drop;		/* the rules drop the stream */
+	struct labels ls;	/* stages: the labels after the rules */
+	char *head;		/* no stages: "{...}" to write, NULL: the line */
+	size_t hlen;
+};
+
+struct logc {
+	struct lstream *tab;
+	size_t used, bytes;
+	struct lstream *last[4];	/* most recently used first */
+	struct labels work;	/* the labels the stages change */
+	struct buf text;	/* the line, unescaped */
+	struct buf out;
+	unsigned long hits, puts;
+	unsigned long rest, rest_next;
+	int resting;
 };
 
 /* The metadata of the metric family being read, held until a sample of
@@ -100,6 +142,7 @@ struct relabel_prog {
 	struct record rec;
 	struct family fam;
 	struct seen seen;
+	struct logc logc;
 	struct buf name;		/* the metric name before the rules */
 	const char *stats_path;
 	int64_t next_stats;
@@ -423,6 +466,7 @@ seen_clear(struct seen *c)
 	if (c->tab != NULL)
 		memset(c->tab, 0, c->nslots * sizeof(*c->tab));
 	c->used = 0;
+	c->prev = 0;
 	buf_reset(&c->arena);
 }
 
@@ -476,10 +520,15 @@ seen_grow(struct seen *c)
 		return -1;
 	c->tab = nt;
 	c->nslots = n;
+	c->prev = 0;
 	for (i = 0; i < oldn; i++)
-		if (old[i].klen != 0)
-			*seen_slot(c, old[i].hash, c->arena.p + old[i].key,
-			    old[i].klen) = old[i];
+		if (old[i].klen != 0) {
+			struct seen_ent *e = seen_slot(c, old[i].hash,
+			    c->arena.p + old[i].key, old[i].klen);
+
+			*e = old[i];
+			e->next = 0;	/* slots moved */
+		}
 	free(old);
 	return 0;
 }
@@ -550,6 +599,17 @@ same_bits(double a, double b)
 	return memcmp(&a, &b, sizeof(a)) == 0;
 }
 
+/* Notes that e was read after the entry read before it. */
+static void
+seen_link(struct seen *c, struct seen_ent *e)
+{
+	size_t i = (size_t)(e - c->tab);
+
+	if (c->prev)
+		c->tab[c->prev - 1].next = (uint32_t)(i + 1);
+	c->prev = i + 1;
+}
+
 /*
  * Keeps the outcome for the series of rec (read from rec->raw), with the
  * series text to write for SEEN_REWRITE formatted from ls; returns the
@@ -604,6 +664,7 @@ seen_put(struct relabel_prog *p, const struct record *rec,
 			if (e->klen == 0)
 				c->used++;
 			*e = ent;
+			seen_link(c, e);
 			c->puts++;
 			return e;
 		}
@@ -620,11 +681,23 @@ seen_put(struct relabel_prog *p, const struct record *rec,
 static const struct seen_ent *
 seen_get(struct seen *c, const char *line, const struct tail *t)
 {
-	uint64_t h = seen_hash(line, t->klen);
-	const struct seen_ent *e = seen_slot(c, h, line, t->klen);
+	struct seen_ent *e;
+	uint64_t h;
 
-	if (e->klen)
+	if (c->prev && (e = &c->tab[c->prev - 1])->next) {
+		e = &c->tab[e->next - 1];
+		if (e->klen == t->klen &&
+		    memcmp(c->arena.p + e->key, line, t->klen) == 0) {
+			c->prev = (size_t)(e - c->tab) + 1;
+			return e;
+		}
+	}
+	h = seen_hash(line, t->klen);
+	e = seen_slot(c, h, line, t->klen);
+	if (e->klen) {
+		seen_link(c, e);
 		return e;
+	}
 	c->miss = line;
 	c->miss_hash = h;
 	c->miss_tail = *t;
@@ -706,6 +779,492 @@ seen_take(struct relabel_prog *p, struct lineio_reader *r, const char *line,
 	return 1;
 }
 
+/*
+ * The end of the label set that starts s, just past its '}', found
+ * without parsing (quotes and their escapes skipped); 0 if none.  For a
+ * line the parser takes, this is where the parser ends the set.
+ */
+static size_t
+lset_end(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < n; i++) {
+		if (s[i] == '}')
+			return i + 1;
+		if (s[i] != '"')
+			continue;
+		for (i++; i < n && s[i] != '"'; i++)
+			if (s[i] == '\\')
+				i++;
+	}
+	return 0;
+}
+
+static int
+is_lowhex(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+static int
+lowhex(int c)
+{
+	return c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
+/* Eight bytes at a time: nonzero if a byte of w is b, or less than b. */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+static inline uint64_t
+has_byte(uint64_t w, unsigned char b)
+{
+	w ^= ONES * b;
+	return (w - ONES) & ~w & HIGHS;
+}
+
+static inline uint64_t
+has_less(uint64_t w, unsigned char b)
+{
+	return (w - ONES * b) & ~w & HIGHS;
+}
+
+/* Bytes a log line body does not hold as they are. */
+static const unsigned char tail_stop[256] = {
+	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f] = 1,
+};
+
+/*
+ * Reads what follows the label set of a log entry, ' TS "BODY"', if it
+ * is exactly what lineio writes for its timestamp and line (one blank
+ * each, no leading zero, the escapes logline_escape() makes and no
+ * others); -1 if not.  *esc: the body holds an escape.
+ */
+static int
+log_tail(const char *s, size_t n, int64_t *ts, const char **body,
+	 size_t *blen, int *esc)
+{
+	static const char imax[] = "9223372036854775807";
+	const char *e = s + n, *q;
+	uint64_t v = 0;
+	size_t nd;
+
+	if (n < 5 || s[0] != ' ' || e[-1] != '"')
+		return -1;
+	for (q = s + 1; q < e && *q >= '0' && *q <= '9'; q++)
+		v = v * 10 + (uint64_t)(*q - '0');
+	nd = (size_t)(q - s - 1);
+	if (nd == 0 || nd > 19 || (nd > 1 && s[1] == '0') ||
+	    (nd == 19 && memcmp(s + 1, imax, 19) > 0) ||
+	    e - q < 3 || q[0] != ' ' || q[1] != '"')
+		return -1;
+	*ts = (int64_t)v;
+	*body = q + 2;
+	*blen = (size_t)(e - q - 3);
+	*esc = 0;
+	for (q += 2, e--; q < e; q++) {
+		unsigned char c;
+		uint64_t w;
+		int x;
+
+		while (e - q >= 8) {
+			memcpy(&w, q, 8);
+			if (has_less(w, 0x20) | has_byte(w, '"') |
+			    has_byte(w, '\\') | has_byte(w, 0x7f))
+				break;
+			q += 8;
+		}
+		if (q >= e)
+			break;
+		c = (unsigned char)*q;
+		if (!tail_stop[c])
+			continue;
+		if (c != '\\' || q + 1 >= e)
+			return -1;
+		*esc = 1;
+		switch (*++q) {
+		case '\\': case '"': case 'n': case 'r': case 't':
+			continue;
+		case 'x':
+			if (e - q < 3 || !is_lowhex(q[1]) || !is_lowhex(q[2]))
+				return -1;
+			x = lowhex(q[1]) << 4 | lowhex(q[2]);
+			if ((x >= 0x20 && x != 0x7f) || x == '\n' ||
+			    x == '\r' || x == '\t')
+				return -1;
+			q += 2;
+			continue;
+		default:
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The body of a tail that log_tail() took, unescaped. */
+static int
+log_unescape(struct buf *out, const char *s, size_t n)
+{
+	size_t i, run = 0;
+	int ch;
+
+	buf_reset(out);
+	if (buf_grow(out, n) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const char *bs = memchr(s + i, '\\', n - i);
+
+		if (bs == NULL)
+			break;
+		i = (size_t)(bs - s);
+		switch (s[i + 1]) {
+		case 'n': ch = '\n'; break;
+		case 'r': ch = '\r'; break;
+		case 't': ch = '\t'; break;
+		case 'x': ch = lowhex(s[i + 2]) << 4 | lowhex(s[i + 3]); break;
+		default: ch = s[i + 1]; break;
+		}
+		memcpy(out->p + out->len, s + run, i - run);
+		out->len += i - run;
+		out->p[out->len++] = (char)ch;
+		i += s[i + 1] == 'x' ? 3 : 1;
+		run = i + 1;
+	}
+	memcpy(out->p + out->len, s + run, n - run);
+	out->len += n - run;
+	out->p[out->len] = '\0';
+	return 0;
+}
+
+/* Bytes of label names a writer leaves as they are, and value escapes. */
+static const unsigned char name_byte[256] = {
+	['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['_'] = 1, ['0' ... '9'] = 2,
+};
+
+static const unsigned char value_stop[256] = {
+	['\\'] = 1, ['"'] = 1, ['\n'] = 1,
+};
+
+static char *
+put_escaped(char *d, const char *s, size_t n)
+{
+	size_t i, run = 0;
+	uint64_t w;
+
+	for (i = 0; i < n; i++) {
+		char c;
+
+		while (n - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if (has_byte(w, '\\') | has_byte(w, '"') |
+			    has_byte(w, '\n'))
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
+		c = s[i];
+		if (!value_stop[(unsigned char)c])
+			continue;
+		memcpy(d, s + run, i - run);
+		d += i - run;
+		*d++ = '\\';
+		*d++ = c == '\n' ? 'n' : c;
+		run = i + 1;
+	}
+	memcpy(d, s + run, n - run);
+	return d + n - run;
+}
+
+/* The label set of a log entry as lineio_write_record() writes it. */
+static int
+log_head(struct buf *out, const struct labels *ls)
+{
+	size_t i, j, room = 3;
+	char *d;
+	int first = 1;
+
+	for (i = 0; i < ls->n; i++)
+		room += 2 * ((size_t)ls->v[i].nlen + ls->v[i].vlen) + 6;
+	if (buf_grow(out, room) < 0)
+		return -1;
+	d = out->p + out->len;
+	for (i = 0; i < ls->n; i++) {
+		const char *n = labels_name(ls, i);
+		size_t nlen = ls->v[i].nlen;
+		int plain = nlen > 0 && name_byte[(unsigned char)n[0]] == 1;
+
+		if (ls->v[i].vlen == 0)
+			continue;
+		*d++ = first ? '{' : ',';
+		first = 0;
+		for (j = 0; plain && j < nlen; j++)
+			plain = name_byte[(unsigned char)n[j]] != 0;
+		if (plain) {
+			memcpy(d, n, nlen);
+			d += nlen;
+		} else {
+			*d++ = '"';
+			d = put_escaped(d, n, nlen);
+			*d++ = '"';
+		}
+		*d++ = '=';
+		*d++ = '"';
+		d = put_escaped(d, labels_value(ls, i), ls->v[i].vlen);
+		*d++ = '"';
+	}
+	if (first)
+		*d++ = '{';
+	*d++ = '}';
+	*d = '\0';
+	out->len = (size_t)(d - out->p);
+	return 0;
+}
+
+static void
+lstream_free(struct lstream *e)
+{
+	free(e->key);
+	free(e->head);
+	labels_free(&e->ls);
+	memset(e, 0, sizeof(*e));
+}
+
+static void
+logc_clear(struct logc *c)
+{
+	size_t i;
+
+	for (i = 0; c->tab && i < LOGC_SLOTS; i++)
+		if (c->tab[i].key)
+			lstream_free(&c->tab[i]);
+	c->used = c->bytes = 0;
+	memset(c->last, 0, sizeof(c->last));
+}
+
+static void
+logc_free(struct logc *c)
+{
+	logc_clear(c);
+	free(c->tab);
+	c->tab = NULL;
+	labels_free(&c->work);
+	buf_free(&c->text);
+	buf_free(&c->out);
+}
+
+/* Frees an entry of a failed put, which no lookup returned yet. */
+static void
+logc_forget(struct logc *c, struct lstream *e)
+{
+	lstream_free(e);
+	c->used--;
+}
+
+static struct lstream *
+logc_slot(const struct logc *c, uint64_t h, const char *key, size_t klen)
+{
+	size_t i = (size_t)h & (LOGC_SLOTS - 1);
+
+	for (;; i = (i + 1) & (LOGC_SLOTS - 1)) {
+		struct lstream *e = &c->tab[i];
+
+		if (e->key == NULL || (e->hash == h && e->klen == klen &&
+		    memcmp(e->key, key, klen) == 0))
+			return e;
+	}
+}
+
+/* The stream of a log line, if kept: its key is what the line starts with. */
+static struct lstream *
+logc_get(struct logc *c, const char *line, size_t len)
+{
+	struct lstream *e;
+	size_t k, i;
+
+	/* Lines of a few streams interleave: try those seen last. */
+	for (i = 0; i < ARRAY_SIZE(c->last) && (e = c->last[i]) != NULL; i++)
+		if (e->klen < len && memcmp(line, e->key, e->klen) == 0)
+			goto found;
+	if (c->used == 0 || (k = lset_end(line, len)) == 0)
+		return NULL;
+	e = logc_slot(c, seen_hash(line, k), line, k);
+	if (e->key == NULL)
+		return NULL;
+	i = ARRAY_SIZE(c->last) - 1;
+found:
+	memmove(c->last + 1, c->last, i * sizeof(c->last[0]));
+	c->last[0] = e;
+	return e;
+}
+
+/*
+ * Keeps the outcome of the rules for the stream of rec: dropped (ls
+ * NULL) or the labels they left (kept if there are stages).  Returns the
+ * entry, for logc_done(), or NULL if the line's stream is not kept.
+ */
+static struct lstream *
+logc_put(struct relabel_prog *p, const struct record *rec,
+	 const struct labels *ls)
+{
+	struct logc *c = &p->logc;
+	struct lstream *e;
+	const char *err;
+	size_t k, pos = 0, col, i, size;
+	uint64_t h;
+
+	if (c->resting || (k = lset_end(rec->raw, rec->raw_len)) == 0)
+		return NULL;
+	if (c->tab == NULL &&
+	    (c->tab = calloc(LOGC_SLOTS, sizeof(*c->tab))) == NULL)
+		return NULL;
+	h = seen_hash(rec->raw, k);
+	if (logc_slot(c, h, rec->raw, k)->key != NULL)
+		return NULL;
+	/* Where the parser ends the set, to be sure. */
+	labels_reset(&c->work);
+	if (expo_parse_labelset(rec->raw, rec->raw_len, &pos, &c->work, &err,
+	    &col) < 0 || pos != k)
+		return NULL;
+	size = k + (ls ? ls->arena.len + ls->n * sizeof(struct label) : 0);
+	if ((c->used + 1) * 2 > LOGC_SLOTS || c->bytes + size > LOGC_MAX_BYTES) {
+		if (c->hits < c->puts) {
+			c->rest = c->rest_next;
+			if (c->rest_next < SEEN_REST_MAX)
+				c->rest_next *= 2;
+		} else {
+			c->rest_next = SEEN_REST_MIN;
+		}
+		c->hits = c->puts = 0;
+		logc_clear(c);
+		if (c->rest > 0)
+			return NULL;
+	}
+	e = logc_slot(c, h, rec->raw, k);
+	if ((e->key = malloc(k)) == NULL)
+		return NULL;
+	memcpy(e->key, rec->raw, k);
+	e->klen = k;
+	e->hash = h;
+	e->drop = ls == NULL;
+	labels_init(&e->ls);
+	c->used++;
+	c->puts++;
+	c->bytes += size;
+	if (ls && p->stages) {
+		for (i = 0; i < ls->n; i++)
+			if (labels_push(&e->ls, labels_name(ls, i),
+			    ls->v[i].nlen, labels_value(ls, i),
+			    ls->v[i].vlen) < 0) {
+				/* Left as dropped would be wrong: forget it. */
+				logc_forget(c, e);
+				return NULL;
+			}
+	}
+	return e;
+}
+
+/* Without stages: what to write for the stream, the line (ls NULL) or
+ * the labels ls in front of its tail; the entry is forgotten on ENOMEM. */
+static void
+logc_done(struct relabel_prog *p, struct lstream *e, const struct labels *ls)
+{
+	struct logc *c = &p->logc;
+
+	if (ls == NULL)
+		return;
+	buf_reset(&c->out);
+	if (log_head(&c->out, ls) == 0 &&
+	    (e->head = malloc(c->out.len)) != NULL) {
+		memcpy(e->head, c->out.p, c->out.len);
+		e->hlen = c->out.len;
+		c->bytes += e->hlen;
+		return;
+	}
+	logc_forget(c, e);
+}
+
+/*
+ * A log line of a stream kept: what on_log() would do, from the outcome
+ * kept.  Returns 1 if done (*w the write status), 0 if the line must be
+ * parsed.
+ */
+static int
+log_take(struct relabel_prog *p, struct lineio_reader *r, const char *line,
+	 size_t len, int *w)
+{
+	struct logc *c = &p->logc;
+	const char *body, *tail, *reason = NULL;
+	struct lstream *e;
+	size_t blen, tlen;
+	int64_t ts, ts0;
+	int esc, rc, line_set;
+
+	c->resting = c->rest > 0;
+	if (c->resting) {
+		c->rest--;
+		return 0;
+	}
+	if (len > OBS_LINE_MAX || (e = logc_get(c, line, len)) == NULL)
+		return 0;
+	tail = line + e->klen;
+	tlen = len - e->klen;
+	if (log_tail(tail, tlen, &ts, &body, &blen, &esc) < 0)
+		return 0;
+	r->lines++;
+	p->lines_in++;
+	c->hits++;
+	*w = 0;
+	if (e->drop) {
+		p->dropped[DROP_RULE]++;
+		return 1;
+	}
+	if (p->stages == NULL) {
+		*w = e->head == NULL ? lineio_write_raw(&p->w, line, len) :
+		    lineio_write_joined(&p->w, e->head, e->hlen, tail, tlen);
+		return 1;
+	}
+	ts0 = ts;
+	if (labels_copy(&c->work, &e->ls) < 0 ||
+	    (esc ? log_unescape(&c->text, body, blen) :
+	    (buf_reset(&c->text), buf_add(&c->text, body, blen))) < 0) {
+		*w = -1;
+		return 1;
+	}
+	rc = stages_apply_from(p->stages, &e->ls, &c->work, &ts, &c->text,
+	    &reason, &line_set);
+	if (rc == 0) {
+		p->dropped[DROP_STAGE]++;
+		count_stage(reason);
+		return 1;
+	}
+	if (rc < 0) {
+		*w = -1;
+		return 1;
+	}
+	if (has_internal(&c->work))
+		labels_drop_internal(&c->work);
+	buf_reset(&c->out);
+	if (add_external(p, &c->work) < 0 || log_head(&c->out, &c->work) < 0) {
+		*w = -1;
+		return 1;
+	}
+	if (!line_set && ts == ts0) {
+		*w = lineio_write_joined(&p->w, c->out.p, c->out.len, tail,
+		    tlen);
+		return 1;
+	}
+	if (buf_addf(&c->out, " %" PRId64 " \"", ts) < 0 ||
+	    logline_escape(&c->out, buf_cstr(&c->text), c->text.len) < 0 ||
+	    buf_addch(&c->out, '"') < 0) {
+		*w = -1;
+		return 1;
+	}
+	*w = lineio_write_raw(&p->w, c->out.p, c->out.len);
+	return 1;
+}
+
 static int
 on_sample(struct relabel_prog *p, struct record *rec)
 {
@@ -766,6 +1325,7 @@ static int
 on_log(struct relabel_prog *p, struct record *rec)
 {
 	struct labels *ls = &rec->labels;
+	struct lstream *e;
 	const char *reason = NULL;
 	int changed = 0, r;
 
@@ -777,10 +1337,12 @@ on_log(struct relabel_prog *p, struct record *rec)
 			return -1;
 		if (r == 0) {
 			p->dropped[DROP_RULE]++;
+			(void)logc_put(p, rec, NULL);
 			return 0;
 		}
 	}
 	if (p->stages) {
+		(void)logc_put(p, rec, ls);
 		r = stages_apply(p->stages, ls, &rec->ts, &rec->text, &reason);
 		if (r < 0)
 			return -1;
@@ -800,6 +1362,8 @@ on_log(struct relabel_prog *p, struct record *rec)
 	changed |= r > 0;
 	if (p->rules.n && !changed)
 		changed = labels_cmp(&p->orig, ls) != 0;
+	if (p->stages == NULL && (e = logc_put(p, rec, ls)) != NULL)
+		logc_done(p, e, changed ? ls : NULL);
 	if (!changed)
 		return lineio_write_raw(&p->w, rec->raw, rec->raw_len);
 	return lineio_write_record(&p->w, rec);
@@ -896,7 +1460,8 @@ run_input(struct relabel_prog *p, int fd, const char *name)
 			status = EXIT_RUNTIME;
 			break;
 		}
-		if (!seen_take(p, &r, line, len, &w)) {
+		if (line[0] == '{' ? !log_take(p, &r, line, len, &w) :
+		    !seen_take(p, &r, line, len, &w)) {
 			if (!lineio_parse(&r, line, len, &p->rec))
 				continue;
 			p->lines_in++;
@@ -960,6 +1525,22 @@ run(struct relabel_prog *p, int argc, char **argv)
 	return status;
 }
 
+/*
+ * Lines stream through the pipeline faster than one program of it
+ * reads them at times: with the default 64 KiB pipe, the writer sleeps
+ * and is woken every 4 KiB, a pair of context switches each.  A pipe as
+ * large as an unprivileged process may ask for (pipe-max-size, 1 MiB by
+ * default) lets each side run on.  Not a pipe, or a refusal: nothing.
+ */
+static void
+pipe_widen(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -987,6 +1568,10 @@ main(int argc, char **argv)
 	record_init(&p.rec);
 	buf_init(&p.seen.arena, SEEN_MAX_BYTES);
 	p.seen.rest_next = SEEN_REST_MIN;
+	p.logc.rest_next = SEEN_REST_MIN;
+	labels_init(&p.logc.work);
+	buf_init(&p.logc.text, OBS_LINE_MAX);
+	buf_init(&p.logc.out, 4 * OBS_LINE_MAX + 64);
 	buf_init(&p.name, OBS_LINE_MAX);
 	buf_init(&p.fam.name, OBS_LINE_MAX);
 	buf_init(&p.fam.pending, OBS_LINE_MAX);
@@ -1043,6 +1628,8 @@ main(int argc, char **argv)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
+	pipe_widen(STDIN_FILENO);
+	pipe_widen(STDOUT_FILENO);
 	lineio_writer_init(&p.w, STDOUT_FILENO, "stdout");
 	p.next_stats = clock_mono_ms() + STATS_INTERVAL_MS;
 
@@ -1061,6 +1648,7 @@ out:
 	buf_free(&p.fam.pending);
 	buf_free(&p.name);
 	seen_free(&p.seen);
+	logc_free(&p.logc);
 	free(stage_counts);
 	return status;
 }

@@ -48,6 +48,9 @@ struct stage {
 	pcre2_code *re;
 	pcre2_match_data *md;
 	int jit;
+	/* regex: the named groups, read once at load */
+	PCRE2_SPTR names;
+	uint32_t nnames, name_size;
 	struct gotime *fmts;
 	size_t nfmts;
 	char *location;
@@ -74,7 +77,12 @@ struct fudge {
 struct stages {
 	struct stage *v;
 	size_t n;
+	/* The extracted map: the stream labels as they were when the stages
+	 * began (init), under what the stages extracted since (x). */
+	const struct labels *init;
+	struct labels snap;
 	struct xmap x;
+	int line_set;		/* a stage replaced the line */
 	struct json_doc doc;
 	struct buf tmp;
 	struct gotime rfc3339nano;
@@ -103,15 +111,22 @@ xmap_find(const struct xmap *x, const char *name, size_t nlen)
 	return -1;
 }
 
+/* A value of the extracted map: set by a stage, or a stream label. */
 static const char *
-xmap_get(const struct xmap *x, const char *name, size_t *vlen)
+xmap_get(const struct stages *st, const char *name, size_t *vlen)
 {
-	long i = xmap_find(x, name, strlen(name));
+	size_t nlen = strlen(name);
+	long i = xmap_find(&st->x, name, nlen);
 
+	if (i >= 0) {
+		*vlen = st->x.v[i].vlen;
+		return st->x.arena.p + st->x.v[i].value;
+	}
+	i = labels_find(st->init, name, nlen);
 	if (i < 0)
 		return NULL;
-	*vlen = x->v[i].vlen;
-	return x->arena.p + x->v[i].value;
+	*vlen = st->init->v[i].vlen;
+	return labels_value(st->init, (size_t)i);
 }
 
 /* value may point into the arena itself: buf_add() survives that. */
@@ -255,6 +270,11 @@ compile_re(struct stage *s, const struct ynode *at, const char *key,
 		return -1;
 	}
 	s->jit = pcre2_jit_compile(s->re, PCRE2_JIT_COMPLETE) == 0;
+	if (pcre2_pattern_info(s->re, PCRE2_INFO_NAMECOUNT, &s->nnames) != 0 ||
+	    pcre2_pattern_info(s->re, PCRE2_INFO_NAMEENTRYSIZE,
+	    &s->name_size) != 0 ||
+	    pcre2_pattern_info(s->re, PCRE2_INFO_NAMETABLE, &s->names) != 0)
+		s->nnames = 0;
 	s->md = pcre2_match_data_create_from_pattern(s->re, NULL);
 	if (s->md == NULL) {
 		log_error("out of memory");
@@ -612,6 +632,7 @@ stages_free(struct stages *st)
 	free(st->x.v);
 	buf_free(&st->x.arena);
 	json_doc_free(&st->doc);
+	labels_free(&st->snap);
 	buf_free(&st->tmp);
 	gotime_free(&st->rfc3339nano);
 	free(st->fudge);
@@ -642,6 +663,7 @@ stages_load(struct stages **out, const struct ynode *seq)
 		return -1;
 	}
 	buf_init(&st->x.arena, XMAP_MAX);
+	labels_init(&st->snap);
 	buf_init(&st->tmp, OBS_LINE_MAX);
 	json_doc_init(&st->doc);
 	if (gotime_compile(&st->rfc3339nano, "RFC3339Nano", &err) < 0) {
@@ -675,7 +697,7 @@ source_of(struct stages *st, const struct stage *s, const struct buf *line,
 		*len = line->len;
 		return buf_cstr(line);
 	}
-	return xmap_get(&st->x, s->source, len);
+	return xmap_get(st, s->source, len);
 }
 
 static struct fudge *
@@ -758,6 +780,7 @@ run_docker(struct stages *st, struct labels *ls, int64_t *ts,
 		if (n && log->str[n - 1] == '\n')
 			n--;
 		buf_reset(line);
+		st->line_set = 1;
 		if (buf_add(line, log->str, n) < 0)
 			return -1;
 	}
@@ -808,9 +831,8 @@ run_json(struct stages *st, struct stage *s, struct buf *line, int *drop)
 static int
 run_regex(struct stages *st, struct stage *s, struct buf *line)
 {
-	PCRE2_SPTR table;
 	PCRE2_SIZE *ov;
-	uint32_t count, size, i;
+	uint32_t i;
 	const char *src;
 	size_t len;
 	int rc;
@@ -829,11 +851,8 @@ run_regex(struct stages *st, struct stage *s, struct buf *line)
 		src = buf_cstr(&st->tmp);
 	}
 	ov = pcre2_get_ovector_pointer(s->md);
-	pcre2_pattern_info(s->re, PCRE2_INFO_NAMECOUNT, &count);
-	pcre2_pattern_info(s->re, PCRE2_INFO_NAMEENTRYSIZE, &size);
-	pcre2_pattern_info(s->re, PCRE2_INFO_NAMETABLE, &table);
-	for (i = 0; i < count; i++) {
-		const unsigned char *e = table + (size_t)i * size;
+	for (i = 0; i < s->nnames; i++) {
+		const unsigned char *e = s->names + (size_t)i * s->name_size;
 		uint32_t g = (uint32_t)(e[0] << 8 | e[1]);
 		const char *v = "";
 		size_t vlen = 0;
@@ -855,7 +874,7 @@ run_labels(struct stages *st, struct stage *s, struct labels *ls)
 	size_t i, vlen;
 
 	for (i = 0; i < s->nkv; i++) {
-		const char *v = xmap_get(&st->x, s->kv[i].value, &vlen);
+		const char *v = xmap_get(st, s->kv[i].value, &vlen);
 
 		if (v == NULL || !utf8_valid(v, vlen))
 			continue;
@@ -884,10 +903,12 @@ run_output(struct stages *st, struct stage *s, struct buf *line)
 	const char *v;
 	size_t vlen;
 
-	v = xmap_get(&st->x, s->source, &vlen);
+	v = xmap_get(st, s->source, &vlen);
 	if (v == NULL)
 		return 0;
+	/* v may be a stream label's value: init never points into line. */
 	buf_reset(line);
+	st->line_set = 1;
 	return buf_add(line, v, vlen);
 }
 
@@ -907,7 +928,7 @@ should_drop(struct stages *st, struct stage *s, int64_t ts,
 		buf_reset(&st->tmp);
 		for (i = 0; i < s->nsources; i++) {
 			size_t vlen;
-			const char *v = xmap_get(&st->x, s->sources[i], &vlen);
+			const char *v = xmap_get(st, s->sources[i], &vlen);
 
 			if (v == NULL)
 				return 0;
@@ -930,16 +951,30 @@ int
 stages_apply(struct stages *st, struct labels *ls, int64_t *ts_ns,
 	     struct buf *line, const char **reason)
 {
-	size_t i;
+	int line_set;
 
 	if (st == NULL)
 		return 1;
-	xmap_reset(&st->x);
+	if (labels_copy(&st->snap, ls) < 0)
+		return -1;
+	return stages_apply_from(st, &st->snap, ls, ts_ns, line, reason,
+	    &line_set);
+}
+
+int
+stages_apply_from(struct stages *st, const struct labels *init,
+		  struct labels *ls, int64_t *ts_ns, struct buf *line,
+		  const char **reason, int *line_set)
+{
+	size_t i;
+
+	*line_set = 0;
+	if (st == NULL)
+		return 1;
 	/* Promtail starts the extracted map with the stream labels. */
-	for (i = 0; i < ls->n; i++)
-		if (xmap_set(&st->x, labels_name(ls, i), ls->v[i].nlen,
-		    labels_value(ls, i), ls->v[i].vlen) < 0)
-			return -1;
+	xmap_reset(&st->x);
+	st->init = init;
+	st->line_set = 0;
 	for (i = 0; i < st->n; i++) {
 		struct stage *s = &st->v[i];
 		size_t vlen = 0;
@@ -967,7 +1002,7 @@ stages_apply(struct stages *st, struct labels *ls, int64_t *ts_ns,
 			r = run_static(s, ls);
 			break;
 		case ST_TIMESTAMP:
-			v = xmap_get(&st->x, s->source, &vlen);
+			v = xmap_get(st, s->source, &vlen);
 			set_time(st, s->fmts, s->nfmts, s->location, s->fudge,
 			    v, vlen, ls, ts_ns);
 			break;
@@ -985,5 +1020,6 @@ stages_apply(struct stages *st, struct labels *ls, int64_t *ts_ns,
 		if (r < 0)
 			return -1;
 	}
+	*line_set = st->line_set;
 	return 1;
 }

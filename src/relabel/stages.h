@@ -24,6 +24,15 @@ size_t stages_count(const struct stages *st);
  */
 int stages_apply(struct stages *st, struct labels *ls, int64_t *ts_ns,
 		 struct buf *line, const char **reason);
+/*
+ * stages_apply() for a caller that keeps the stream labels the stages
+ * start from: init (sorted, left as it is) is what the extracted map
+ * begins with, ls a copy of it that the stages change.  *line_set is 1
+ * when a stage replaced the line (docker, output).
+ */
+int stages_apply_from(struct stages *st, const struct labels *init,
+		      struct labels *ls, int64_t *ts_ns, struct buf *line,
+		      const char **reason, int *line_set);
 void stages_free(struct stages *st);
 
 #endif
