@@ -13,13 +13,16 @@
  * The input goes, in a buffer of exactly its size (so ASan sees a read
  * past the end), through the json-file line parser, the time parser, and
  * the frame demultiplexer with the API line splitter, as logtail's API
- * reader chains them; what they return must lie inside the input.
+ * reader chains them; what they return must lie inside the input.  The
+ * json-file fast path must agree with the full parser on every line it
+ * takes.
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct json_doc doc;
+	static struct buf scratch;
 	static int init;
 	char *p = malloc(size ? size : 1);
 	struct dlog_entry e;
@@ -32,9 +35,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (!init) {
 		json_doc_init(&doc);
+		buf_init(&scratch, 0);
 		init = 1;
 	}
 	memcpy(p, data, size);
+	if (dlog_parse_json_fast(&scratch, p, size, &e) == 1) {
+		struct dlog_entry f = e;
+
+		if (dlog_parse_json(&doc, p, size, &e, &err) != 0 ||
+		    e.len != f.len || e.stream != f.stream || e.ts != f.ts ||
+		    e.partial != f.partial ||
+		    (e.len && memcmp(e.log, f.log, e.len) != 0))
+			abort();
+	}
 	if (dlog_parse_json(&doc, p, size, &e, &err) == 0) {
 		volatile char last;
 
