@@ -23,10 +23,12 @@
 # /usr/bin/time, which is the same kernel counters; its input is a file on
 # its standard input (a < redirect), so no feeding process is counted.
 # Peak RSS is VmHWM for the daemons and ru_maxrss (the same high-water mark)
-# for rwsend.  rwsend runs twice: as configured by default (an fdatasync per
-# batch) and with --no-fsync, as vmagent and the Prometheus agent write
-# their queues without a sync per block; "rwsend -h" shows the RSS floor of
-# the shared libraries libcurl brings in.
+# for rwsend.  rwsend runs three times: as configured by default (group
+# commit: each shard's queue is fdatasynced at most once a second), with
+# --fsync-interval 0 (an fdatasync per batch, before it is sent) and with
+# --no-fsync, as vmagent and the Prometheus agent write their queues
+# without a sync per block; "rwsend -h" shows the RSS floor of the shared
+# libraries it loads.
 
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -179,6 +181,9 @@ run_rwsend() {
 gen bench_rwn >"$W/in.rwn"
 run_rwsend rwn --no-fsync
 rn_wall=$rw_wall rn_cpu=$rw_cpu rn_rss=$rw_rss rn_anon=$rw_anon
+gen bench_rws >"$W/in.rws"
+run_rwsend rws --fsync-interval 0
+rs_wall=$rw_wall rs_cpu=$rw_cpu rs_rss=$rw_rss rs_anon=$rw_anon
 run_rwsend rw
 /usr/bin/time -f '%M' -o "$W/rwh.time" "$RW" -h >/dev/null
 rh_rss=$(awk '{ printf "%.1f", $1 / 1024 }' "$W/rwh.time")
@@ -257,6 +262,7 @@ row() { # NAME N WALL CPU RSS ANON [RATE]
 			rate != "" ? rate : sprintf("%.0f", n / w), c, (n ? c / (n / 1e6) : 0), r, a }'
 }
 row "rwsend -q" "$N" "$rw_wall" "$rw_cpu" "$rw_rss" "$rw_anon"
+row "rwsend sync/batch" "$N" "$rs_wall" "$rs_cpu" "$rs_rss" "$rs_anon"
 row "rwsend --no-fsync" "$N" "$rn_wall" "$rn_cpu" "$rn_rss" "$rn_anon"
 printf '%-18s %10s %8s %12s %8s %12s %10.1f %10s\n' "rwsend -h" - - - - - "$rh_rss" -
 row "vmagent (import)" "$N" "$va_wall" "$va_cpu" "$va_rss" "$va_anon"
@@ -272,4 +278,5 @@ ratios() {
 	}'
 }
 ratios rwsend "$rw_wall" "$rw_cpu" "$rw_rss" "$rw_anon"
+ratios "rwsend sync/batch" "$rs_wall" "$rs_cpu" "$rs_rss" "$rs_anon"
 ratios "rwsend --no-fsync" "$rn_wall" "$rn_cpu" "$rn_rss" "$rn_anon"

@@ -19,6 +19,7 @@
 /* Large reads: fewer system calls, and the journal gets the same few. */
 #define READ_CHUNK (256 * 1024)
 #define JOURNAL_COPY (64 * 1024)
+#define GATHER_PIPE (1024 * 1024)
 
 static int write_all(int fd, const char *p, size_t n)
 {
@@ -103,9 +104,10 @@ int journal_append(struct journal *j, const void *p, size_t n)
 /*
  * Drops the first keep_from bytes: the rest goes to a new file renamed over
  * the journal, so a kill at any point leaves the old or the new journal,
- * both holding every byte not yet queued.  No fsync: what is queued was
- * synced by the queue, and the journal guards against a process kill,
- * which the page cache survives.
+ * both holding every byte not yet queued.  No fsync: what is queued is
+ * synced by the queue (at once, or within its group-commit interval), and
+ * the journal guards against a process kill, which the page cache
+ * survives.
  */
 int journal_cut(struct journal *j, int64_t keep_from)
 {
@@ -214,6 +216,26 @@ static void too_long(struct jreader *r)
 	log_limited(&r->limit, "%s:%lu: line too long", r->name, r->lineno);
 }
 
+void jreader_gather(struct jreader *r, int ms)
+{
+	struct stat sb;
+	int cap;
+
+	r->gather_ms = 0;
+	if (ms <= 0 || fstat(r->fd, &sb) < 0 || !S_ISFIFO(sb.st_mode))
+		return;
+	/* best effort: the limit for an unprivileged user may refuse it */
+	if (fcntl(r->fd, F_SETPIPE_SZ, GATHER_PIPE) < 0) {
+		/* the pipe keeps its size */
+	}
+	cap = fcntl(r->fd, F_GETPIPE_SZ);
+	if (cap <= 0)
+		return;
+	r->gather_below = (size_t)cap / 2 < READ_CHUNK / 2 ? (size_t)cap / 2
+							    : READ_CHUNK / 2;
+	r->gather_ms = ms;
+}
+
 /* Reads more after the partial line in[pos..len). */
 static int fill(struct jreader *r)
 {
@@ -240,6 +262,7 @@ static int fill(struct jreader *r)
 	for (;;) {
 		n = read(r->fd, r->in.p + r->in.len, READ_CHUNK);
 		if (n > 0) {
+			r->last_read = (size_t)n;
 			/* in the journal before it is parsed: a line in a
 			 * batch is always in the journal too */
 			if (r->journal)
@@ -391,7 +414,15 @@ int jreader_pump(struct jreader *r, const volatile sig_atomic_t *stop,
 
 			pfd.fd = r->fd;
 			pfd.events = POLLIN;
-			if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR) {
+			rc = poll(&pfd, 1, (int)wait);
+			if (rc < 0 && errno != EINTR) {
+				log_errno("cannot poll '%s'", r->name);
+				return -1;
+			}
+			/* a trickle: let more of it come before reading */
+			if (rc > 0 && r->gather_ms > 0 && !*stop &&
+			    r->last_read < r->gather_below &&
+			    poll(NULL, 0, r->gather_ms) < 0 && errno != EINTR) {
 				log_errno("cannot poll '%s'", r->name);
 				return -1;
 			}

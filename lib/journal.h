@@ -50,6 +50,7 @@ struct jreader {
 	int nonblock;		/* fd is O_NONBLOCK: LINEIO_AGAIN, no poll */
 	int stopping;		/* return what is buffered, read no more */
 	int drop_partial;	/* a last line without newline is dropped */
+	int gather_ms;		/* see jreader_gather() */
 	int64_t line_off;	/* journal offset of the line just returned */
 	struct journal *journal;
 	/* private */
@@ -59,6 +60,8 @@ struct jreader {
 	int eof, skipping;
 	int oflags;		/* fd's flags to put back, -1 none */
 	struct log_limit limit;
+	size_t last_read;	/* bytes the last read(2) got */
+	size_t gather_below;	/* gather after a read smaller than this */
 };
 
 void jreader_init(struct jreader *r, int fd, const char *name,
@@ -82,6 +85,17 @@ void jreader_shift(struct jreader *r, int64_t n);
  */
 void jreader_nonblock(struct jreader *r);
 void jreader_restore(struct jreader *r);
+/*
+ * For a pipe that trickles (a writer's line-sized writes, a few a
+ * millisecond apart): jreader_pump() then waits up to ms after the input
+ * becomes readable, so one read(2), one journal write and one tick take
+ * many writes instead of one each.  It waits only after a read that got
+ * less than half of what the pipe holds (and of the reader's chunk), so a
+ * fast writer is never slowed: the pipe cannot fill while it waits.  The
+ * pipe is first grown (F_SETPIPE_SZ, to 1 MiB if allowed).  No effect on
+ * anything but a pipe.
+ */
+void jreader_gather(struct jreader *r, int ms);
 /*
  * Reads r to its end: each line goes to on_line(arg, line, len); tick(arg)
  * runs every 1024 lines and whenever no input is ready, and returns how

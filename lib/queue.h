@@ -13,7 +13,8 @@
  * to numbered segment files, each record framed with its length, its
  * enqueue time and a CRC-32C, so a torn or corrupt tail after a crash is
  * detected, reported and skipped, never a crash; the head (what was
- * acknowledged) is kept in a small file replaced atomically.  With dir NULL
+ * acknowledged) is kept in a small file rewritten in place, unsynced: a
+ * crash can make it older (records sent again), never newer.  With dir NULL
  * the queue lives in memory with the same bounds.  When a bound forces a
  * drop, the oldest records go, counted in dropped_*.  A queue has one
  * owner (thread) at a time; a lock file keeps a second process out.
@@ -22,7 +23,8 @@ struct queue_opts {
 	uint64_t max_bytes;	/* 0: unbounded */
 	int64_t max_age_ms;	/* 0: unbounded; older records are dropped */
 	size_t segment_bytes;	/* roll to a new segment past this size */
-	int sync;		/* 1: fdatasync after every push (default) */
+	int sync;		/* 1: fdatasync after every push (default),
+				 * or see queue_set_sync_interval() */
 };
 
 struct queue_stats {
@@ -40,6 +42,18 @@ struct queue;
 struct queue *queue_open(const char *dir, const struct queue_opts *opts);
 /* Appends a record; 0, or -1 with errno (ENOSPC, EIO, ...). */
 int queue_push(struct queue *q, const void *data, size_t len, int64_t ts_ms);
+/*
+ * Group commit, for a queue opened with sync: with ms > 0, a push syncs
+ * only when the last fdatasync is at least ms old, else it marks the queue
+ * dirty; queue_sync(q, 0) syncs a dirty queue whose interval passed and
+ * queue_sync(q, 1) a dirty queue now.  The owner calls queue_sync(q, 0)
+ * at least once per interval, so nothing pushed stays unsynced much longer
+ * than that; a segment is synced before the next one starts, and
+ * queue_close() syncs.  ms 0 (the default) syncs every push.  queue_sync
+ * returns 0, or -1 with errno.
+ */
+void queue_set_sync_interval(struct queue *q, int64_t ms);
+int queue_sync(struct queue *q, int force);
 /* Copies the oldest pending record into out (replacing its contents);
  * returns 1, 0 when the queue is empty, -1 on error. */
 int queue_peek(struct queue *q, struct buf *out, int64_t *ts_ms);

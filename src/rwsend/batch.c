@@ -234,6 +234,63 @@ int rw_batch_add(struct rw_batch *b, const struct rw_packed *pk, double v,
 	return 0;
 }
 
+size_t rw_labels_blob_size(const struct rw_packed *pk)
+{
+	Prometheus__PackedTimeSeries t = PROMETHEUS__PACKED_TIME_SERIES__INIT;
+
+	t.n_labels = pk->n;
+	t.labels = pk->lab;
+	return prometheus__packed_time_series__get_packed_size(&t);
+}
+
+size_t rw_labels_blob(const struct rw_packed *pk, uint8_t *out)
+{
+	Prometheus__PackedTimeSeries t = PROMETHEUS__PACKED_TIME_SERIES__INIT;
+
+	t.n_labels = pk->n;
+	t.labels = pk->lab;
+	return prometheus__packed_time_series__pack(&t, out);
+}
+
+/*
+ * Two packed messages of one type back to back are one message with the
+ * fields of both, so a TimeSeries is its kept labels part followed by its
+ * samples field: the key and length of field 2 around the Sample that
+ * protobuf-c packs (two keys, 8 bytes and a varint of at most 10).
+ */
+#define TS_SAMPLES_KEY 0x12	/* field 2, wire type 2 (length-delimited) */
+#define SAMPLE_MAX 20
+
+int rw_batch_add_series(struct rw_batch *b, const struct rw_series *s,
+			double v, int64_t ts)
+{
+	Prometheus__Sample sm = PROMETHEUS__SAMPLE__INIT;
+	size_t slen, n, k;
+	uint8_t *p;
+
+	sm.value = v;
+	sm.timestamp = ts;
+	/* key, length, labels, samples key and length, sample, NUL */
+	if (buf_grow(&b->pb, 1 + 10 + s->llen + 2 + SAMPLE_MAX + 1) < 0)
+		return -1;
+	p = (uint8_t *)b->pb.p + b->pb.len;
+	/* the sample first, at the farthest it can go, to learn its size;
+	 * then moved behind the labels once the lengths are known */
+	slen = prometheus__sample__pack(&sm, p + 1 + 10 + s->llen + 2);
+	n = s->llen + 2 + slen;
+	p[0] = WR_TIMESERIES_KEY;
+	k = 1 + varint_put(p + 1, n);
+	memcpy(p + k, s->lab, s->llen);
+	p[k + s->llen] = TS_SAMPLES_KEY;
+	p[k + s->llen + 1] = (uint8_t)slen;
+	memmove(p + k + s->llen + 2, p + 1 + 10 + s->llen + 2, slen);
+	b->pb.len += k + n;
+	b->pb.p[b->pb.len] = '\0';
+	if (b->n++ == 0 || ts < b->min_ts)
+		b->min_ts = ts;
+	return 0;
+}
+
 static int compress_record(const struct buf *pb, int kind, uint32_t count,
 			   int64_t min_ts, struct buf *out)
 {

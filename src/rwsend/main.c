@@ -23,6 +23,7 @@
 #include "rwsend.h"
 #include "sig.h"
 #include "stats.h"
+#include "value.h"
 #include "banned.h"
 
 #define DEFAULT_DISK_MAX (1024ull << 20)
@@ -36,9 +37,10 @@
 static const char usage_text[] =
 	"usage: rwsend [-hv] [-q DIR] [--drain-timeout DUR] "
 	"[--queue-max-age DUR]\n"
-	"              [--queue-max-bytes SIZE] [--spool always|on-failure]\n"
-	"              [--stats-file PATH] [--no-fsync] -c FILE | -u URL "
-	"[endpoint options]\n"
+	"              [--fsync-interval DUR] [--queue-max-bytes SIZE]\n"
+	"              [--spool always|on-failure] [--stats-file PATH] "
+	"[--no-fsync]\n"
+	"              -c FILE | -u URL [endpoint options]\n"
 	"endpoint options: [--basic-auth-user USER] "
 	"[--basic-auth-password-file FILE]\n"
 	"  [--batch-send-deadline DUR] [--bearer-token-file FILE] "
@@ -59,7 +61,7 @@ static void usage(FILE *f)
 
 /* and the HTTP client flags of args.h (ARGS_HTTP_*) */
 enum {
-	OPT_DEADLINE = 256, OPT_DRAIN, OPT_HEADER, OPT_MAX_BACKOFF,
+	OPT_DEADLINE = 256, OPT_DRAIN, OPT_FSYNC_INTERVAL, OPT_HEADER, OPT_MAX_BACKOFF,
 	OPT_MAX_SAMPLES, OPT_META_INTERVAL, OPT_MIN_BACKOFF, OPT_NAME,
 	OPT_NO_FSYNC, OPT_NO_META, OPT_NO_429, OPT_QMAX_AGE, OPT_QMAX_BYTES,
 	OPT_TIMEOUT, OPT_AGE_LIMIT, OPT_SHARDS, OPT_SPOOL, OPT_STATS,
@@ -76,6 +78,7 @@ static const struct option longopts[] = {
 	{ "cert-file", required_argument, NULL, ARGS_HTTP_CERT },
 	{ "config", required_argument, NULL, 'c' },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
+	{ "fsync-interval", required_argument, NULL, OPT_FSYNC_INTERVAL },
 	{ "header", required_argument, NULL, OPT_HEADER },
 	{ "help", no_argument, NULL, 'h' },
 	{ "insecure-skip-verify", no_argument, NULL, ARGS_HTTP_INSECURE },
@@ -127,6 +130,7 @@ struct reader {
 	unsigned long bad;	/* lines dropped as malformed */
 	struct log_limit lim_bad;
 	struct record rec;	/* the line being read */
+	size_t klen;		/* its series text, 0 if none (add_fast) */
 };
 
 /*
@@ -347,6 +351,12 @@ static int64_t tick(void *arg)
 	if (rw_meta_dirty() || rw_meta_count())
 		rw_meta_flush(rd->eps, rd->nep, now, 0);
 	tend_journal(rd);
+	if (rd->g->queue_dir && rd->g->sync && rd->g->sync_interval_ms > 0) {
+		for (e = 0; e < rd->nep; e++)
+			rw_shards_sync(&rd->eps[e], 0);
+		if (rd->g->sync_interval_ms < next)
+			next = rd->g->sync_interval_ms;
+	}
 	if (rd->g->stats_file && now >= rd->next_stats) {
 		write_stats(rd);
 		rd->next_stats = now + rd->g->stats_interval_ms;
@@ -354,7 +364,188 @@ static int64_t tick(void *arg)
 	return next < 1 ? 1 : next;
 }
 
-static void add_sample(struct reader *rd, struct record *rec)
+/* After a sample went into sh's batch: its journal span, and a flush when
+ * the batch is full. */
+static void sample_added(struct reader *rd, struct rw_endpoint *ep,
+			 struct rw_shard *sh)
+{
+	if (sh->batch.n == 1) {
+		sh->batch.first_mono = clock_mono_ms();
+		sh->batch.jpos = rd->in.line_off;
+	}
+	sh->batch.jlast = rd->in.line_off;
+	if (sh->batch.n >= (size_t)ep->qc.max_samples_per_send ||
+	    sh->batch.pb.len >= RW_BATCH_MAX)
+		flush_shard(rd, sh);
+}
+
+/* The shard of a series, or NULL when a replay queued the line before. */
+static struct rw_shard *shard_of(struct reader *rd, struct rw_endpoint *ep,
+				 uint32_t hash)
+{
+	struct rw_shard *sh = &ep->shards[hash % ep->nshards];
+
+	if (rd->replaying && rd->jabs + rd->in.line_off < sh->batch.queued_to) {
+		/* queued before the kill: counted then */
+		atomic_fetch_sub(&ep->st.samples_in, 1);
+		return NULL;
+	}
+	return sh;
+}
+
+static void add_series(struct reader *rd, struct rw_endpoint *ep,
+		       const struct rw_series *s, double v, int64_t ts,
+		       int64_t now)
+{
+	struct rw_shard *sh;
+
+	/* only this thread writes it: no locked add per sample */
+	atomic_store_explicit(&ep->st.samples_in,
+			      atomic_load_explicit(&ep->st.samples_in,
+						   memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	if (s->dropped) {
+		atomic_fetch_add(&ep->st.samples_relabel_dropped, 1);
+		return;
+	}
+	if (ep->qc.sample_age_limit_ms > 0 &&
+	    ts < now - ep->qc.sample_age_limit_ms) {
+		atomic_fetch_add(&ep->st.samples_too_old, 1);
+		return;
+	}
+	/* a series always goes to the same shard, so its samples stay in
+	 * order */
+	if (!(sh = shard_of(rd, ep, s->hash)))
+		return;
+	if (rw_batch_add_series(&sh->batch, s, v, ts) < 0) {
+		log_errno("endpoint '%s': cannot add a sample", ep->name);
+		atomic_fetch_add(&ep->st.samples_dropped, 1);
+		return;
+	}
+	sample_added(rd, ep, sh);
+}
+
+/*
+ * Where the series text of a sample line ends: after its last '}', which
+ * neither a value nor a timestamp holds, or after the metric name when
+ * there are no labels; 0 when the line is none of these.  The labels a
+ * valid line gives depend on that text alone, so they are kept by it
+ * (series.c).
+ */
+static size_t series_len(const char *line, size_t len)
+{
+	const char *p = memrchr(line, '}', len);
+	size_t i = 0;
+
+	if (p)
+		return (size_t)(p - line) + 1;
+	while (i < len && ((line[i] >= 'a' && line[i] <= 'z') ||
+			   (line[i] >= 'A' && line[i] <= 'Z') ||
+			   (line[i] >= '0' && line[i] <= '9') || line[i] == '_' ||
+			   line[i] == ':'))
+		i++;
+	return i < len && (line[i] == ' ' || line[i] == '\t') ? i : 0;
+}
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Most values are integers: up to 15 digits, with an optional '-', are
+ * exact in a double, the very value value_parse() gives them. */
+static int int_value(const char *s, size_t n, double *v)
+{
+	size_t i = s[0] == '-';
+	int64_t x = 0;
+
+	if (n - i == 0 || n - i > 15)
+		return -1;
+	for (; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		x = x * 10 + (s[i] - '0');
+	}
+	*v = s[0] == '-' ? -(double)x : (double)x;
+	return 0;
+}
+
+/* " VALUE [TS]" after the series text, read as expo_parse_line() reads
+ * it; -1 for anything it would reject or that this path leaves to it. */
+static int parse_tail(const char *s, size_t n, double *v, int64_t *ts,
+		      int *has_ts)
+{
+	size_t i = 0, start;
+	int64_t t = 0;
+
+	while (i < n && is_blank(s[i]))
+		i++;
+	start = i;
+	while (i < n && !is_blank(s[i]) && s[i] != '{')
+		i++;
+	if (i == start || (i < n && s[i] == '{') ||
+	    (int_value(s + start, i - start, v) < 0 &&
+	     value_parse(s + start, i - start, v) < 0))
+		return -1;
+	while (i < n && is_blank(s[i]))
+		i++;
+	*has_ts = i < n;
+	if (i == n)
+		return 0;
+	start = i;
+	while (i < n && s[i] >= '0' && s[i] <= '9') {
+		/* 18 digits cannot overflow; more go the long way */
+		if (i - start == 18)
+			return -1;
+		t = t * 10 + (s[i++] - '0');
+	}
+	if (i == start)
+		return -1;
+	while (i < n && is_blank(s[i]))
+		i++;
+	if (i != n)
+		return -1;
+	*ts = t;
+	return 0;
+}
+
+#define FAST_EP_MAX 8
+
+/* A sample line whose series every endpoint keeps: 1 when it is added, 0
+ * when the line must be parsed (rd->klen then says what to keep). */
+static int add_fast(struct reader *rd, const char *line, size_t len)
+{
+	struct rw_series s[FAST_EP_MAX];
+	size_t e;
+	double v;
+	int64_t ts = 0, now = 0;
+	int has_ts;
+
+	rd->klen = 0;
+	if (len == 0 || line[0] == '#' || line[0] == '{' ||
+	    rd->nep > FAST_EP_MAX)
+		return 0;
+	rd->klen = series_len(line, len);
+	if (rd->klen == 0)
+		return 0;
+	for (e = 0; e < rd->nep; e++)
+		if (!rd->eps[e].sc ||
+		    !rw_scache_get(rd->eps[e].sc, line, rd->klen, &s[e]))
+			return 0;
+	if (parse_tail(line + rd->klen, len - rd->klen, &v, &ts, &has_ts) < 0)
+		return 0;
+	if (rd->need_now || !has_ts)
+		now = clock_ms();
+	if (!has_ts)
+		ts = now;
+	for (e = 0; e < rd->nep; e++)
+		add_series(rd, &rd->eps[e], &s[e], v, ts, now);
+	return 1;
+}
+
+/* A sample the long way: relabeled, packed, and kept for its next line. */
+static void add_sample(struct reader *rd, struct record *rec,
+		       const char *line)
 {
 	int64_t now = 0;
 	size_t e;
@@ -366,59 +557,68 @@ static void add_sample(struct reader *rd, struct record *rec)
 	for (e = 0; e < rd->nep; e++) {
 		struct rw_endpoint *ep = &rd->eps[e];
 		const struct labels *ls = &rec->labels;
+		struct rw_series ser;
 		struct rw_shard *sh;
 		int r;
 
-		atomic_fetch_add(&ep->st.samples_in, 1);
+		/* kept already when only another endpoint missed it */
+		if (rd->klen && ep->sc &&
+		    rw_scache_get(ep->sc, line, rd->klen, &ser)) {
+			add_series(rd, ep, &ser, rec->value, rec->ts, now);
+			continue;
+		}
 		if (ep->has_relabel) {
 			if (labels_copy(&ep->scratch, ls) < 0) {
+				atomic_fetch_add(&ep->st.samples_in, 1);
 				atomic_fetch_add(&ep->st.samples_dropped, 1);
 				continue;
 			}
 			r = relabel_apply(&ep->relabel, &ep->scratch);
 			if (r <= 0 || ep->scratch.n == 0) {
-				atomic_fetch_add(r < 0 ? &ep->st.samples_dropped
-						       : &ep->st
-								 .samples_relabel_dropped,
-						 1);
+				atomic_fetch_add(&ep->st.samples_in, 1);
+				if (r < 0) {
+					atomic_fetch_add(
+						&ep->st.samples_dropped, 1);
+					continue;
+				}
+				if (rd->klen && ep->sc)
+					rw_scache_put(ep->sc, line, rd->klen,
+						      NULL, 1);
+				atomic_fetch_add(
+					&ep->st.samples_relabel_dropped, 1);
 				continue;
 			}
 			ls = &ep->scratch;
 		}
 		if (ep->qc.sample_age_limit_ms > 0 &&
 		    rec->ts < now - ep->qc.sample_age_limit_ms) {
+			atomic_fetch_add(&ep->st.samples_in, 1);
 			atomic_fetch_add(&ep->st.samples_too_old, 1);
 			continue;
 		}
-		/* a series always goes to the same shard, so its samples
-		 * stay in order */
 		if (rw_labels_pack(&rd->pk, ls) < 0) {
 			log_errno("endpoint '%s': cannot add a sample",
 				  ep->name);
+			atomic_fetch_add(&ep->st.samples_in, 1);
 			atomic_fetch_add(&ep->st.samples_dropped, 1);
 			continue;
 		}
-		sh = &ep->shards[rd->pk.hash % ep->nshards];
-		if (rd->replaying &&
-		    rd->jabs + rd->in.line_off < sh->batch.queued_to) {
-			/* queued before the kill: counted then */
-			atomic_fetch_sub(&ep->st.samples_in, 1);
+		if (rd->klen && ep->sc &&
+		    rw_scache_put(ep->sc, line, rd->klen, &rd->pk, 0) == 0 &&
+		    rw_scache_get(ep->sc, line, rd->klen, &ser)) {
+			add_series(rd, ep, &ser, rec->value, rec->ts, now);
 			continue;
 		}
+		atomic_fetch_add(&ep->st.samples_in, 1);
+		if (!(sh = shard_of(rd, ep, rd->pk.hash)))
+			continue;
 		if (rw_batch_add(&sh->batch, &rd->pk, rec->value, rec->ts) < 0) {
 			log_errno("endpoint '%s': cannot add a sample",
 				  ep->name);
 			atomic_fetch_add(&ep->st.samples_dropped, 1);
 			continue;
 		}
-		if (sh->batch.n == 1) {
-			sh->batch.first_mono = clock_mono_ms();
-			sh->batch.jpos = rd->in.line_off;
-		}
-		sh->batch.jlast = rd->in.line_off;
-		if (sh->batch.n >= (size_t)ep->qc.max_samples_per_send ||
-		    sh->batch.pb.len >= RW_BATCH_MAX)
-			flush_shard(rd, sh);
+		sample_added(rd, ep, sh);
 	}
 }
 
@@ -452,10 +652,12 @@ static void add_line(void *arg, const char *line, size_t len)
 	struct reader *rd = arg;
 	struct record *rec = &rd->rec;
 
+	if (add_fast(rd, line, len))
+		return;
 	if (!parse_line(rd, line, len, rec))
 		return;
 	if (rec->kind == REC_SAMPLE) {
-		add_sample(rd, rec);
+		add_sample(rd, rec, line);
 	} else if (rec->kind == REC_COMMENT) {
 		if (rec->meta != META_NONE && rw_meta_note(rec) < 0)
 			log_errno("cannot keep metadata");
@@ -508,6 +710,10 @@ static int read_input(struct reader *rd)
 	if (rd->journal)
 		jreader_shift(&rd->in, -rd->jn.size);
 	jreader_nonblock(&rd->in);
+	/* a pipeline's lines come a write of a few dozen at a time: take
+	 * many writes per read (a batch waits seconds for its deadline
+	 * anyway) */
+	jreader_gather(&rd->in, 50);
 	ret = jreader_pump(&rd->in, &sig_stop, add_line, tick, rd);
 	jreader_restore(&rd->in);
 	return ret;
@@ -776,6 +982,7 @@ int main(int argc, char **argv)
 	g.drain_timeout_ms = 30000;
 	g.stats_interval_ms = 1000;
 	g.sync = 1;
+	g.sync_interval_ms = 1000;
 	rw_endpoint_defaults(&f.ep);
 
 	while ((c = getopt_long(argc, argv, "c:hq:u:v", longopts, NULL)) !=
@@ -799,6 +1006,11 @@ int main(int argc, char **argv)
 		case OPT_DRAIN:
 			if (args_duration("--drain-timeout", optarg, 0,
 					  &g.drain_timeout_ms) < 0)
+				return EXIT_CONFIG;
+			break;
+		case OPT_FSYNC_INTERVAL:
+			if (args_duration("--fsync-interval", optarg, 0,
+					  &g.sync_interval_ms) < 0)
 				return EXIT_CONFIG;
 			break;
 		case OPT_NO_FSYNC:
@@ -930,6 +1142,9 @@ int main(int argc, char **argv)
 			return EXIT_RUNTIME;
 		}
 
+	/* without a cache every line takes the long way */
+	for (e = 0; e < cfg.nep; e++)
+		cfg.ep[e].sc = rw_scache_new();
 	memset(&rd, 0, sizeof(rd));
 	rd.posfd = -1;
 	rd.eps = cfg.ep;
@@ -982,6 +1197,10 @@ int main(int argc, char **argv)
 			close(rd.posfd);
 	}
 	rw_meta_flush(cfg.ep, cfg.nep, clock_mono_ms(), 1);
+	/* on disk now, not after the drain, which may take long */
+	if (g.queue_dir && g.sync)
+		for (e = 0; e < cfg.nep; e++)
+			rw_shards_sync(&cfg.ep[e], 1);
 	rw_senders_drain();
 	late = rw_senders_join(cfg.ep, cfg.nep,
 			       clock_mono_ms() + g.drain_timeout_ms);
@@ -995,6 +1214,8 @@ int main(int argc, char **argv)
 	rc = finish(&cfg, &g, input_failed, late);
 	rw_meta_free();
 	rw_batch_cache_free();
+	for (e = 0; e < cfg.nep; e++)
+		rw_scache_free(cfg.ep[e].sc);
 	rw_config_free(&cfg);
 	http_global_cleanup();
 	return rc;

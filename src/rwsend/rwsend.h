@@ -43,7 +43,12 @@ struct rw_queue_config {
 };
 
 struct rw_stats {
-	atomic_uint_fast64_t samples_in, samples_sent, samples_retried;
+	/* samples_in is the reader's alone; the senders' counters are at
+	 * least a cache line away, so counting a sample does not contend
+	 * (padding, not _Alignas: endpoints come from calloc) */
+	atomic_uint_fast64_t samples_in;
+	char pad_[64 - sizeof(atomic_uint_fast64_t)];
+	atomic_uint_fast64_t samples_sent, samples_retried;
 	atomic_uint_fast64_t samples_failed, samples_dropped;
 	atomic_uint_fast64_t samples_too_old, samples_relabel_dropped;
 	atomic_uint_fast64_t meta_sent, meta_failed;
@@ -73,6 +78,15 @@ struct rw_packed {
 	uint32_t hash;
 	struct buf scratch;	/* the Labels of a set too big to keep */
 };
+
+/* A series as the cache keeps it (series.c). */
+struct rw_series {
+	const unsigned char *lab;	/* the labels part of its TimeSeries */
+	size_t llen;
+	uint32_t hash;			/* its shard hash (rw_packed's) */
+	int dropped;			/* write_relabel_configs drop it */
+};
+struct rw_scache;
 
 struct rw_endpoint;
 
@@ -111,6 +125,7 @@ struct rw_endpoint {
 	int has_relabel;
 	struct labels scratch;
 	/* runtime */
+	struct rw_scache *sc;	/* NULL: no cache (out of memory) */
 	struct rw_shard *shards;
 	size_t nshards;
 	atomic_int legacy_left;	/* legacy queues not yet drained */
@@ -136,6 +151,7 @@ struct rw_global {
 	const char *stats_file;
 	int64_t stats_interval_ms;
 	int sync;
+	int64_t sync_interval_ms;	/* group commit, see queue_sync() */
 };
 
 /* config.c */
@@ -157,6 +173,13 @@ int rw_labels_pack(struct rw_packed *pk, const struct labels *ls);
 void rw_packed_free(struct rw_packed *pk);
 int rw_batch_add(struct rw_batch *b, const struct rw_packed *pk, double v,
 		 int64_t ts);
+/* The labels part of the TimeSeries of pk: its size, and the bytes
+ * (protobuf-c packs a PackedTimeSeries with the labels and no sample). */
+size_t rw_labels_blob_size(const struct rw_packed *pk);
+size_t rw_labels_blob(const struct rw_packed *pk, uint8_t *out);
+/* rw_batch_add for a series kept as its labels part. */
+int rw_batch_add_series(struct rw_batch *b, const struct rw_series *s,
+			double v, int64_t ts);
 /* Encodes the batch as a queue record (header + snappy(WriteRequest))
  * into out and empties the batch. */
 int rw_batch_encode(struct rw_batch *b, struct buf *out);
@@ -166,6 +189,16 @@ int rw_meta_encode(Prometheus__MetricMetadata **m, size_t n, struct buf *out);
  * the samples kept (0: nothing left), -1 on a corrupt record. */
 long rw_record_filter_old(struct buf *rec, int64_t cutoff, uint64_t *dropped,
 			  struct buf *tmp);
+
+/* series.c */
+struct rw_scache *rw_scache_new(void);
+void rw_scache_free(struct rw_scache *c);
+/* 1 with *out (valid until the next put) if key is kept, else 0. */
+int rw_scache_get(struct rw_scache *c, const char *key, size_t klen,
+		  struct rw_series *out);
+/* Keeps key's packed labels, or that relabeling drops it; -1 if too big. */
+int rw_scache_put(struct rw_scache *c, const char *key, size_t klen,
+		  const struct rw_packed *pk, int dropped);
 
 /* meta.c */
 int rw_meta_note(const struct record *rec);
@@ -184,6 +217,9 @@ int rw_shards_start(struct rw_endpoint *ep);
 /* Queues one encoded record on a shard; wakes its sender. */
 int rw_shard_push(struct rw_shard *sh, const void *rec, size_t len,
 		  int64_t now_ms);
+/* Syncs the disk queues whose group-commit interval passed, or (force)
+ * every disk queue with unsynced batches. */
+void rw_shards_sync(struct rw_endpoint *ep, int force);
 void rw_senders_drain(void);
 /* Waits for every sender; returns 1 when the deadline passed first. */
 int rw_senders_join(struct rw_endpoint *eps, size_t nep, int64_t deadline);

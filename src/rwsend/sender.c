@@ -54,6 +54,8 @@ static int mkdir_p(const char *path)
 	return ret;
 }
 
+static int64_t sync_interval_ms;
+
 static struct queue *open_disk(const char *base, const char *leaf,
 			       const struct queue_opts *o)
 {
@@ -62,6 +64,8 @@ static struct queue *open_disk(const char *base, const char *leaf,
 
 	if (buf_addf(&path, "%s/%s", base, leaf) == 0)
 		q = queue_open(buf_cstr(&path), o);
+	if (q)
+		queue_set_sync_interval(q, sync_interval_ms);
 	buf_free(&path);
 	return q;
 }
@@ -127,6 +131,7 @@ int rw_shards_open(struct rw_endpoint *ep, const struct rw_global *g)
 	ep->shards = calloc(ep->nshards, sizeof(*ep->shards));
 	if (!ep->shards)
 		return -1;
+	sync_interval_ms = g->sync_interval_ms;
 	memset(&mo, 0, sizeof(mo));
 	mo.max_bytes = g->queue_max_bytes / ep->nshards;
 	mo.max_age_ms = g->queue_max_age_ms;
@@ -210,6 +215,30 @@ int rw_shard_push(struct rw_shard *sh, const void *rec, size_t len,
 	}
 	atomic_fetch_add(&sh->ep->st.batches_queued, 1);
 	return 0;
+}
+
+void rw_shards_sync(struct rw_endpoint *ep, int force)
+{
+	static struct log_limit lim = LOG_LIMIT_INIT;
+	size_t i;
+
+	for (i = 0; i < ep->nshards; i++) {
+		struct rw_shard *sh = &ep->shards[i];
+		int r, err;
+
+		pthread_mutex_lock(&sh->mu);
+		r = queue_sync(sh->q, force);
+		if (r == 0 && sh->spool)
+			r = queue_sync(sh->spool, force);
+		err = errno;
+		pthread_mutex_unlock(&sh->mu);
+		if (r < 0) {
+			pthread_mutex_lock(&log_mu);
+			log_limited(&lim, "endpoint '%s': cannot sync the "
+				    "queue: %s", ep->name, strerror(err));
+			pthread_mutex_unlock(&log_mu);
+		}
+	}
 }
 
 /* Moves the memory queue into the spool, oldest first (caller locks). */
@@ -423,11 +452,18 @@ static void *sender_main(void *arg)
 					queue_flush(sh->legacy[k]);
 				unsaved = 0;
 			}
+			/* a push, the drain and the abort all signal cv:
+			 * the timeout is for the idle head save, and a
+			 * slow look at the legacy queues of other shards */
 			clock_gettime(CLOCK_MONOTONIC, &t);
-			t.tv_nsec += 200000000L;
-			if (t.tv_nsec >= 1000000000L) {
+			if (unsaved) {
+				t.tv_nsec += 200000000L;
+				if (t.tv_nsec >= 1000000000L) {
+					t.tv_sec++;
+					t.tv_nsec -= 1000000000L;
+				}
+			} else {
 				t.tv_sec++;
-				t.tv_nsec -= 1000000000L;
 			}
 			timedout = pthread_cond_timedwait(&sh->cv, &sh->mu,
 							  &t) == ETIMEDOUT;
@@ -482,6 +518,8 @@ int rw_shards_start(struct rw_endpoint *ep)
 			return -1;
 		}
 		sh->started = 1;
+		/* so top -H and perf tell senders from the reader */
+		pthread_setname_np(sh->thr, "rwsend-sender");
 	}
 	return 0;
 }

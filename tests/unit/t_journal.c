@@ -1,6 +1,8 @@
 /* t_journal.c: unit tests for lib/journal.c, the sender's input journal and its line reader. */
+#include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,83 @@ static int pipe_with(const char *s)
 		return -1;
 	close(p[1]);
 	return p[0];
+}
+
+struct gathered {
+	unsigned long lines, ticks;
+	int bad;
+};
+
+static void count_line(void *arg, const char *line, size_t len)
+{
+	struct gathered *g = arg;
+	char want[32];
+
+	snprintf(want, sizeof(want), "line %lu", g->lines);
+	if (len != strlen(want) || memcmp(line, want, len) != 0)
+		g->bad = 1;
+	g->lines++;
+}
+
+static int64_t count_tick(void *arg)
+{
+	((struct gathered *)arg)->ticks++;
+	return 1000;
+}
+
+/*
+ * A writer that trickles 200 short lines, one write each, 1 ms apart: with
+ * gathering they all arrive, in order, in far fewer reads than writes.
+ */
+static void test_gather(void)
+{
+	static const volatile sig_atomic_t stop;
+	struct gathered g = { 0, 0, 0 };
+	struct jreader r;
+	int p[2], st = -1, fd;
+	pid_t pid;
+
+	fd = open("/dev/null", O_RDONLY);
+	jreader_init(&r, fd, "null", NULL);
+	jreader_gather(&r, 50);
+	is_int(r.gather_ms, 0, "gather: not on a file");
+	jreader_free(&r);
+	close(fd);
+
+	if (pipe(p) < 0) {
+		ok(0, "gather: pipe");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		char b[32];
+		int i, n;
+
+		close(p[0]);
+		for (i = 0; i < 200; i++) {
+			n = snprintf(b, sizeof(b), "line %d\n", i);
+			if (write(p[1], b, (size_t)n) != n)
+				_exit(1);
+			usleep(1000);
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	jreader_init(&r, p[0], "pipe", NULL);
+	jreader_nonblock(&r);
+	jreader_gather(&r, 50);
+	ok(r.gather_ms == 50, "gather: on a pipe");
+	is_int(jreader_pump(&r, &stop, count_line, count_tick, &g), 0,
+	       "gather: pump to the end");
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "gather: the writer wrote all");
+	ok(g.lines == 200 && !g.bad, "gather: every line, in order");
+	/* a read per write would tick about 200 times */
+	ok(g.ticks < 100, "gather: fewer reads than writes");
+	jreader_restore(&r);
+	jreader_free(&r);
+	close(p[0]);
 }
 
 static char *journal_text(void)
@@ -111,5 +190,6 @@ int main(void)
 		unlink(p);
 		rmdir(dir);
 	}
+	test_gather();
 	return done_testing();
 }

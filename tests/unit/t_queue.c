@@ -868,6 +868,108 @@ test_kill(void)
 	buf_free(&rec);
 }
 
+/*
+ * Group commit: pushes between syncs are dirty until queue_sync() or the
+ * next segment or close; what a kill leaves is in the page cache anyway,
+ * so a child killed after unsynced pushes loses nothing.
+ */
+static void
+test_group_commit(void)
+{
+	struct queue_opts o = { 0, 0, 64, 1 };
+	struct buf got = BUF_INIT(0), want = BUF_INIT(0);
+	struct queue *q;
+	char dir[128];
+	pid_t pid;
+	int status = -1;
+
+	newdir(dir, sizeof(dir));
+	q = queue_open(dir, &o);
+	ok(q != NULL, "group commit: open");
+	if (q == NULL)
+		return;
+	queue_set_sync_interval(q, 3600 * 1000);
+	ok(push_n(q, "r", 0, 3, 1) == 0, "group commit: pushes within the interval");
+	ok(queue_sync(q, 0) == 0, "group commit: interval not passed, no error");
+	ok(queue_sync(q, 1) == 0, "group commit: forced sync");
+	ok(push_n(q, "r", 3, 40, 1) == 0 && count_segs(dir) > 1,
+	    "group commit: segments roll while dirty");
+	queue_close(q);
+	q = queue_open(dir, &o);
+	drain(q, 0, &got);
+	list(&want, "r", 0, 40);
+	is_str(buf_cstr(&got), buf_cstr(&want), "group commit: all records after close");
+	queue_close(q);
+
+	newdir(dir, sizeof(dir));
+	pid = fork();
+	if (pid == 0) {
+		q = queue_open(dir, &o);
+		if (q == NULL)
+			_exit(1);
+		queue_set_sync_interval(q, 3600 * 1000);
+		if (push_n(q, "r", 0, 5, 1) < 0)
+			_exit(1);
+		kill(getpid(), SIGKILL);
+		_exit(1);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	    "group commit: child killed after unsynced pushes");
+	q = queue_open(dir, &o);
+	drain(q, 0, &got);
+	list(&want, "r", 0, 5);
+	is_str(buf_cstr(&got), buf_cstr(&want), "group commit: kill -9 loses nothing pushed");
+	queue_close(q);
+	q = queue_open(NULL, &o);
+	queue_set_sync_interval(q, 1000);
+	ok(push_str(q, "m", 1) == 0 && queue_sync(q, 1) == 0,
+	    "group commit: a memory queue has nothing to sync");
+	queue_close(q);
+	buf_free(&got);
+	buf_free(&want);
+}
+
+/* The head is one fixed-width line rewritten in place, whatever was there. */
+static void
+test_head_file(void)
+{
+	struct queue_opts o = { 0, 0, 0, 0 };
+	struct buf got = BUF_INIT(0);
+	struct queue *q;
+	char dir[128], head[160], line[128];
+	FILE *f;
+	size_t n = 0;
+
+	newdir(dir, sizeof(dir));
+	make_queue(dir, 5, &o);
+	snprintf(head, sizeof(head), "%s/head", dir);
+	f = fopen(head, "w");
+	if (f) {
+		fputs("00000000000000000000 0\nand a long tail of garbage that "
+		    "an older writer left behind\n", f);
+		fclose(f);
+	}
+	q = queue_open(dir, &o);
+	ok(q != NULL && queue_ack(q) == 0 && queue_flush(q) == 0,
+	    "head file: ack and save over a long old head");
+	queue_close(q);
+	f = fopen(head, "r");
+	if (f) {
+		n = fread(line, 1, sizeof(line) - 1, f);
+		fclose(f);
+	}
+	line[n] = '\0';
+	is_str(line, "00000000000000000001 00000000000000000024\n",
+	    "head file: one fixed-width line");
+	q = queue_open(dir, &o);
+	drain(q, 0, &got);
+	is_str(buf_cstr(&got), "r001,r002,r003,r004", "head file: read back");
+	queue_close(q);
+	buf_free(&got);
+}
+
 int
 main(void)
 {
@@ -887,6 +989,8 @@ main(void)
 	test_ack_crash();
 	test_write_error();
 	test_kill();
+	test_group_commit();
+	test_head_file();
 	rmtree(base);
 	return done_testing();
 }
