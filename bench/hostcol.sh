@@ -1,14 +1,20 @@
 #!/bin/sh
 # hostcol.sh: CPU time and peak RSS per collection, hostcol against Debian's
 # node_exporter on the same collectors, in the same run: hostcol --interval
-# over N cycles, and N curl scrapes of a node_exporter restricted to the
-# same collectors, one after the other.
+# over N cycles, and N scrapes of a node_exporter restricted to the same
+# collectors on one kept-alive connection (as Prometheus scrapes), paced at
+# hostcol's interval (curl --rate) so that both wake from idle alike every
+# cycle, with node_exporter's own go_*, process_* and promhttp_* metrics
+# off (--web.disable-exporter-metrics) so that both collect and write the
+# same series.
 #
 # usage: [OBS_BIN=DIR] [OBS_BENCH_OUT=DIR] [CYCLES=N] [INTERVAL_MS=MS] sh bench/hostcol.sh
 #
 # CPU is utime+stime from /proc/PID/stat (clock ticks) over the N cycles
-# (after 5 warm-up cycles for node_exporter; hostcol's start-up is counted),
-# divided by N; peak RSS is VmHWM from /proc/PID/status at the end.
+# (after 5 warm-up cycles for node_exporter; hostcol's start-up is counted,
+# and hostcol is stopped with SIGSTOP before it is read so the count of
+# cycles and the ticks agree), divided by N; curl's CPU is not counted.
+# Peak RSS is VmHWM from /proc/PID/status at the end.
 # Targets: 10x less CPU per collection and 5x less RSS than node_exporter.
 
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -16,7 +22,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 OBS_ROOT=${OBS_ROOT:-$(pwd)}
 OBS_BIN=${OBS_BIN:-$OBS_ROOT/bin}
-CYCLES=${CYCLES:-200}
+CYCLES=${CYCLES:-500}
 INTERVAL_MS=${INTERVAL_MS:-50}
 [ -x "$OBS_BIN/hostcol" ] || { echo "hostcol.sh: $OBS_BIN/hostcol is not built" >&2; exit 1; }
 for c in prometheus-node-exporter curl; do
@@ -39,6 +45,7 @@ trap 'exit 130' INT TERM
 cols="cpu cpufreq diskstats filesystem hwmon loadavg meminfo netdev netstat pressure stat textfile thermal_zone time uname vmstat"
 args=(--collector.disable-defaults)
 for c in $cols; do args+=("--collector.$c"); done
+urls=()
 
 ticks() {	# utime+stime of PID, in clock ticks
 	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
@@ -49,13 +56,13 @@ hwm_kb() {
 hz=$(getconf CLK_TCK)
 
 # node_exporter: N scrapes, one after the other.
-start_node_exporter "${args[@]}" || { echo "hostcol.sh: node_exporter did not start" >&2; exit 1; }
+start_node_exporter --web.disable-exporter-metrics "${args[@]}" || { echo "hostcol.sh: node_exporter did not start" >&2; exit 1; }
 for i in 1 2 3 4 5; do curl -sf "$NE_URL" >/dev/null || exit 1; done
+for ((i = 0; i < CYCLES; i++)); do urls+=("$NE_URL"); done
 t0=$(ticks "$NE_PID")
-for ((i = 0; i < CYCLES; i++)); do
-	curl -sf "$NE_URL" >"$W/ne.txt" || { echo "hostcol.sh: scrape failed" >&2; exit 1; }
-done
+curl -sf --rate "$((60000 / INTERVAL_MS))/m" "${urls[@]}" >"$W/ne-all.txt" || { echo "hostcol.sh: scrape failed" >&2; exit 1; }
 t1=$(ticks "$NE_PID")
+curl -sf "$NE_URL" >"$W/ne.txt" || { echo "hostcol.sh: scrape failed" >&2; exit 1; }
 ne_ticks=$((t1 - t0))
 ne_rss=$(hwm_kb "$NE_PID")
 ne_series=$(grep -vc '^#' "$W/ne.txt")
@@ -70,10 +77,12 @@ while [ "$(grep -c '^node_scrape_collector_success{collector="cpu"}' "$W/hc.txt"
 	[ "$SECONDS" -lt "$deadline" ] || { echo "hostcol.sh: hostcol too slow" >&2; kill "$hc_pid"; exit 1; }
 	sleep 0.2
 done
+kill -STOP "$hc_pid"
 hc_ticks=$(ticks "$hc_pid")
 hc_rss=$(hwm_kb "$hc_pid")
 hc_cycles=$(grep -c '^node_scrape_collector_success{collector="cpu"}' "$W/hc.txt")
 kill -TERM "$hc_pid"
+kill -CONT "$hc_pid"
 wait "$hc_pid"
 hc_series=$(awk '!/^#/ { n++ } END { print n }' "$W/hc.txt")
 hc_series=$((hc_series / hc_cycles))

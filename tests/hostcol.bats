@@ -766,6 +766,70 @@ EOF
 	[ ! -s "$T/err" ]
 }
 
+@test "--interval: /proc fields renamed, reordered or new, and textfiles changed between cycles are read anew" {
+	skip_unless_bin hostcol
+	# hostcol remembers field names and filter answers from cycle to
+	# cycle, and keeps its textfile tables: a change must still show.
+	mkdir -p "$T/p/net" "$T/tf"
+	printf 'nr_free_pages 1\npgfault 2\noom_kill 3\n' >"$T/p/vmstat"
+	printf 'TcpExt: ListenDrops\nTcpExt: 1\n' >"$T/p/net/netstat"
+	printf 'Tcp: CurrEstab InSegs\nTcp: 4 5\n' >"$T/p/net/snmp"
+	printf 'a_metric 1\n' >"$T/tf/a.prom"
+	"$(obs_bin hostcol)" --path.procfs="$T/p" --collector.disable-defaults \
+		--collector.vmstat --collector.netstat --collector.textfile \
+		--collector.textfile.directory="$T/tf" --interval=100ms \
+		>"$T/out" 2>"$T/err" &
+	pid=$!
+	cycles() { grep -c '^node_scrape_collector_success{collector="vmstat"} ' "$T/out"; }
+	for i in $(seq 50); do
+		[ "$(cycles)" -ge 1 ] && break
+		sleep 0.1
+	done
+	printf 'pgmajfault 7\nnr_free_pages 1\npswpin 8\n' >"$T/vmstat.new"
+	printf 'TcpExt: ListenOverflows ListenDrops\nTcpExt: 9 10\n' >"$T/netstat.new"
+	printf 'Tcp: InSegs CurrEstab\nTcp: 11 12\n' >"$T/snmp.new"
+	printf 'a_metric 2\n' >"$T/a.new"
+	mv "$T/vmstat.new" "$T/p/vmstat"
+	mv "$T/netstat.new" "$T/p/net/netstat"
+	mv "$T/snmp.new" "$T/p/net/snmp"
+	mv "$T/a.new" "$T/tf/a.prom"
+	printf 'b_metric 3\n' >"$T/tf/b.prom"
+	n=$(cycles)
+	for i in $(seq 50); do
+		[ "$(cycles)" -ge $((n + 3)) ] && break
+		sleep 0.1
+	done
+	kill -TERM "$pid"
+	wait "$pid" && rc=0 || rc=$?
+	[ "$rc" -eq 0 ]
+	[ ! -s "$T/err" ]
+	# The first and the last cycle, by timestamp, without what varies.
+	grep -v -e '^#' -e '^node_scrape_collector_duration' \
+		-e '^node_textfile_mtime_seconds' "$T/out" >"$T/samples"
+	first=$(head -1 "$T/samples" | awk '{ print $NF }')
+	last=$(tail -1 "$T/samples" | awk '{ print $NF }')
+	grep " $first\$" "$T/samples" | sed 's/ [0-9]*$//' >"$T/c1"
+	grep " $last\$" "$T/samples" | sed 's/ [0-9]*$//' >"$T/cn"
+	printf '%s\n' 'a_metric 1' 'node_netstat_TcpExt_ListenDrops 1' \
+		'node_netstat_Tcp_CurrEstab 4' 'node_netstat_Tcp_InSegs 5' \
+		'node_scrape_collector_success{collector="netstat"} 1' \
+		'node_scrape_collector_success{collector="textfile"} 1' \
+		'node_scrape_collector_success{collector="vmstat"} 1' \
+		'node_textfile_scrape_error 0' 'node_vmstat_oom_kill 3' \
+		'node_vmstat_pgfault 2' >"$T/want1"
+	printf '%s\n' 'a_metric 2' 'b_metric 3' \
+		'node_netstat_TcpExt_ListenDrops 10' \
+		'node_netstat_TcpExt_ListenOverflows 9' \
+		'node_netstat_Tcp_CurrEstab 12' 'node_netstat_Tcp_InSegs 11' \
+		'node_scrape_collector_success{collector="netstat"} 1' \
+		'node_scrape_collector_success{collector="textfile"} 1' \
+		'node_scrape_collector_success{collector="vmstat"} 1' \
+		'node_textfile_scrape_error 0' 'node_vmstat_pgmajfault 7' \
+		'node_vmstat_pswpin 8' >"$T/wantn"
+	diff "$T/want1" "$T/c1"
+	diff "$T/wantn" "$T/cn"
+}
+
 @test "--stats-file: cycles, series written, errors by collector, cycle duration, atomically each cycle" {
 	skip_unless_bin hostcol
 	fixture_copy "$T/f"

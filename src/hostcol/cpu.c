@@ -102,7 +102,7 @@ static int cpu_stat(struct hc *hc, struct out *o)
 	int rc = -1;
 
 	if (hc_path(path, sizeof(path), hc->procfs, "stat") < 0 ||
-	    hc_read(path, &b) < 0) {
+	    hc_read_shared(path, &b) < 0) {
 		log_error("cpu: cannot read '%s': %s", path, strerror(errno));
 		goto out;
 	}
@@ -397,6 +397,11 @@ static int cpu_isolated(struct hc *hc, struct out *o)
 		buf_free(&b);
 		return 0;
 	}
+	if (b.len == 0) {
+		/* The usual case: no isolated CPU, nothing to scan. */
+		buf_free(&b);
+		return 0;
+	}
 	set = calloc(CPU_MAX, 1);
 	if (!set || cpu_list_parse(b.p, b.len, set, CPU_MAX) < 0) {
 		log_error("cpu: malformed '%s'", path);
@@ -423,6 +428,7 @@ struct throttle {
 
 static int cpu_throttle(struct hc *hc, struct out *o)
 {
+	const struct names *cp;
 	struct names cpu;
 	struct throttle *t = NULL;
 	size_t nt = 0, i, j;
@@ -430,8 +436,9 @@ static int cpu_throttle(struct hc *hc, struct out *o)
 	int rc = -1;
 
 	if (hc_path(dir, sizeof(dir), hc->sysfs, "devices/system/cpu") < 0 ||
-	    hc_list_prefix(dir, "cpu", &cpu) < 0)
+	    !(cp = hc_list_prefix_shared(dir, "cpu")))
 		return 0;
+	cpu = *cp;
 	t = calloc(2 * cpu.n + 1, sizeof(*t));
 	if (!t)
 		goto out;
@@ -482,12 +489,12 @@ static int cpu_throttle(struct hc *hc, struct out *o)
 	rc = 0;
 out:
 	free(t);
-	hc_names_free(&cpu);
 	return rc;
 }
 
 static int cpu_online(struct hc *hc, struct out *o)
 {
+	const struct names *cp;
 	struct names cpu;
 	char dir[PATH_MAX], path[PATH_MAX + 64];
 	uint64_t v;
@@ -495,8 +502,9 @@ static int cpu_online(struct hc *hc, struct out *o)
 	int rc = 0;
 
 	if (hc_path(dir, sizeof(dir), hc->sysfs, "devices/system/cpu") < 0 ||
-	    hc_list_prefix(dir, "cpu", &cpu) < 0)
+	    !(cp = hc_list_prefix_shared(dir, "cpu")))
 		return 0;
+	cpu = *cp;
 	if (cpu.n == 0)
 		goto out;
 	/* No online file for the first CPU: the kernel has no CPU hotplug. */
@@ -513,7 +521,6 @@ static int cpu_online(struct hc *hc, struct out *o)
 			     cpu.v[i] + 3, NULL);
 	}
 out:
-	hc_names_free(&cpu);
 	return rc;
 }
 
@@ -551,14 +558,16 @@ int cpufreq_update(struct hc *hc, struct out *o)
 	struct buf gov = BUF_INIT(65536), avail = BUF_INIT(65536),
 		   off = BUF_INIT(65536);
 	unsigned char *offline = NULL;
+	const struct names *cp;
 	struct names cpu;
 	char dir[PATH_MAX], path[PATH_MAX + 96];
 	size_t i, j;
 	int rc = HC_FAIL;
 
 	if (hc_path(dir, sizeof(dir), hc->sysfs, "devices/system/cpu") < 0 ||
-	    hc_list_prefix(dir, "cpu", &cpu) < 0)
+	    !(cp = hc_list_prefix_shared(dir, "cpu")))
 		return HC_NODATA;
+	cpu = *cp;
 	offline = calloc(CPU_MAX, 1);
 	if (!offline)
 		goto out;
@@ -633,6 +642,5 @@ out:
 	buf_free(&gov);
 	buf_free(&avail);
 	buf_free(&off);
-	hc_names_free(&cpu);
 	return rc;
 }

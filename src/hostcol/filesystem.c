@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,55 +48,64 @@ int filesystem_init(struct hc *hc)
 }
 
 /*
- * A statfs(2) call handed to a worker thread.  Both the worker and the
- * caller hold a reference; the last to let go frees it, so a caller that
- * gave up on a stuck mount leaves the worker to finish (and free) it in
- * its own time.  Workers stay from cycle to cycle, waiting for jobs; a
- * new one starts only when more jobs wait than workers are idle (so a
- * worker stuck on a dead mount never holds up the others).
+ * statfs(2) calls handed to worker threads.  A cycle queues all its calls
+ * at once and wakes one worker, which answers them in turn and wakes the
+ * cycle once when the last is done: two wake-ups a cycle however many
+ * mounts there are.  While calls wait unstarted, the cycle wakes another
+ * worker (or starts one) every POOL_SPAWN_MS, so a worker stuck on a dead
+ * mount holds up the others that long at most, never past the deadline.
+ * Both the worker and the cycle hold a reference to a call; the last to
+ * let go frees it, so a cycle that gave up on a stuck mount leaves the
+ * worker to finish (and free) it in its own time.  Everything here is
+ * under pool_mu.
  */
 struct statjob {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
 	int refs;
 	int done;
 	int err;
+	uint64_t gen;		/* the cycle that queued it */
 	struct statfs st;
-	char path[PATH_MAX];
-	char mountpoint[PATH_MAX];
+	char *path;
+	char *mountpoint;
 	struct statjob *next;
 };
 
 #define POOL_MAX 64
+#define POOL_SPAWN_MS 5
 
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;	/* workers */
+static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;	/* the cycle */
 static struct statjob *queue_head, *queue_tail;
 static size_t queued, idle, workers;
+static uint64_t cycle_gen;
+static size_t cycle_left;	/* calls of cycle_gen not answered yet */
+
+static void job_unref_locked(struct statjob *j)
+{
+	if (--j->refs == 0) {
+		free(j->path);
+		free(j->mountpoint);
+		free(j);
+	}
+}
 
 static void job_release(struct statjob *j)
 {
-	int last;
-
-	pthread_mutex_lock(&j->mu);
-	last = --j->refs == 0;
-	pthread_mutex_unlock(&j->mu);
-	if (last) {
-		pthread_mutex_destroy(&j->mu);
-		pthread_cond_destroy(&j->cv);
-		free(j);
-	}
+	pthread_mutex_lock(&pool_mu);
+	job_unref_locked(j);
+	pthread_mutex_unlock(&pool_mu);
 }
 
 static void *worker_run(void *arg)
 {
 	(void)arg;
+	pthread_mutex_lock(&pool_mu);
 	for (;;) {
 		struct statjob *j;
 		struct statfs st;
 		int err;
 
-		pthread_mutex_lock(&pool_mu);
 		while (!queue_head) {
 			idle++;
 			pthread_cond_wait(&pool_cv, &pool_mu);
@@ -108,18 +118,20 @@ static void *worker_run(void *arg)
 		queued--;
 		pthread_mutex_unlock(&pool_mu);
 
+		memset(&st, 0, sizeof(st));
 		err = statfs(j->path, &st) < 0 ? errno : 0;
-		pthread_mutex_lock(&j->mu);
+		pthread_mutex_lock(&pool_mu);
 		j->st = st;
 		j->err = err;
 		j->done = 1;
-		pthread_cond_signal(&j->cv);
-		pthread_mutex_unlock(&j->mu);
-		job_release(j);
+		if (j->gen == cycle_gen && cycle_left > 0 && --cycle_left == 0)
+			pthread_cond_signal(&done_cv);
+		job_unref_locked(j);
 	}
 	return NULL;
 }
 
+/* Called with pool_mu held. */
 static int worker_start(void)
 {
 	pthread_attr_t attr;
@@ -144,49 +156,93 @@ static int worker_start(void)
 	return 0;
 }
 
-static struct statjob *job_start(const char *path, const char *mountpoint)
+static struct statjob *job_new(const char *path, const char *mountpoint)
 {
 	struct statjob *j = calloc(1, sizeof(*j));
 
 	if (!j)
 		return NULL;
-	pthread_mutex_init(&j->mu, NULL);
-	pthread_cond_init(&j->cv, NULL);
 	j->refs = 2;
-	hc_fmt(j->path, sizeof(j->path), "%s", path);
-	hc_fmt(j->mountpoint, sizeof(j->mountpoint), "%s", mountpoint);
-	pthread_mutex_lock(&pool_mu);
-	if (queued + 1 > idle && workers < POOL_MAX && worker_start() < 0 &&
-	    workers == 0) {
-		pthread_mutex_unlock(&pool_mu);
-		pthread_mutex_destroy(&j->mu);
-		pthread_cond_destroy(&j->cv);
+	j->path = strdup(path);
+	j->mountpoint = strdup(mountpoint);
+	if (!j->path || !j->mountpoint) {
+		free(j->path);
+		free(j->mountpoint);
 		free(j);
 		return NULL;
 	}
-	if (queue_tail)
-		queue_tail->next = j;
-	else
-		queue_head = j;
-	queue_tail = j;
-	queued++;
-	pthread_cond_signal(&pool_cv);
-	pthread_mutex_unlock(&pool_mu);
 	return j;
 }
 
-/* Waits until the absolute deadline; 1 if the job is done. */
-static int job_wait(struct statjob *j, const struct timespec *deadline)
+/* Queues the cycle's calls (jobs[0..n), NULLs skipped); -1 if no worker
+ * can start. */
+static int jobs_queue(struct statjob **jobs, size_t n)
 {
-	int done;
+	size_t i, k = 0;
 
-	pthread_mutex_lock(&j->mu);
-	while (!j->done)
-		if (pthread_cond_timedwait(&j->cv, &j->mu, deadline) == ETIMEDOUT)
+	pthread_mutex_lock(&pool_mu);
+	if (workers == 0 && worker_start() < 0) {
+		pthread_mutex_unlock(&pool_mu);
+		return -1;
+	}
+	cycle_gen++;
+	for (i = 0; i < n; i++) {
+		struct statjob *j = jobs[i];
+
+		if (!j)
+			continue;
+		j->gen = cycle_gen;
+		j->next = NULL;
+		if (queue_tail)
+			queue_tail->next = j;
+		else
+			queue_head = j;
+		queue_tail = j;
+		queued++;
+		k++;
+	}
+	cycle_left = k;
+	if (k > 0)
+		pthread_cond_signal(&pool_cv);
+	pthread_mutex_unlock(&pool_mu);
+	return 0;
+}
+
+static int ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Waits until the cycle's calls are answered or the absolute deadline. */
+static void jobs_wait(const struct timespec *deadline)
+{
+	pthread_mutex_lock(&pool_mu);
+	while (cycle_left > 0) {
+		struct timespec now, t;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (!ts_before(&now, deadline))
 			break;
-	done = j->done;
-	pthread_mutex_unlock(&j->mu);
-	return done;
+		t = now;
+		t.tv_nsec += POOL_SPAWN_MS * 1000000L;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		if (ts_before(deadline, &t))
+			t = *deadline;
+		if (pthread_cond_timedwait(&done_cv, &pool_mu, &t) != ETIMEDOUT)
+			continue;
+		/* Calls still wait unstarted: a worker is stuck, or busy. */
+		if (cycle_left > 0 && queued > 0) {
+			if (idle > 0)
+				pthread_cond_signal(&pool_cv);
+			else if (workers < POOL_MAX)
+				(void)worker_start();
+		}
+	}
+	pthread_mutex_unlock(&pool_mu);
 }
 
 /* Mounts whose statfs did not answer in time, kept across cycles. */
@@ -220,8 +276,11 @@ static int stuck_add(struct statjob *j)
 	return 0;
 }
 
+static void fs_forget(void);
+
 void filesystem_cleanup(void)
 {
+	fs_forget();
 	while (nstuck > 0)
 		stuck_remove(nstuck - 1);
 	free(stuck);
@@ -399,38 +458,79 @@ static void go_error_text(int err, char *dst, size_t size)
 		dst[0] = (char)(dst[0] - 'A' + 'a');
 }
 
-int filesystem_update(struct hc *hc, struct out *o)
+/*
+ * A cycle's statfs calls are queued before the other collectors run
+ * (filesystem_start) and read when the filesystem collector's turn comes:
+ * by then the worker has answered, and the cycle does not sleep for it.
+ * What the start found waits here for filesystem_update.
+ */
+static struct {
+	int started;
+	int status;		/* 0, or FS_READ, FS_PARSE, FS_THREAD, FS_NOMEM */
+	int err;
+	char path[PATH_MAX];
+	struct mount *m;
+	size_t n;
+	struct statjob **jobs;
+	struct timespec deadline;
+} fs;
+
+enum { FS_READ = 1, FS_PARSE, FS_THREAD, FS_NOMEM };
+
+static void fs_forget(void)
+{
+	size_t i;
+
+	for (i = 0; i < fs.n; i++)
+		if (fs.m[i].job)
+			job_release(fs.m[i].job);
+	free(fs.jobs);
+	mounts_free(fs.m, fs.n);
+	fs.m = NULL;
+	fs.jobs = NULL;
+	fs.n = 0;
+	fs.started = 0;
+	fs.status = 0;
+}
+
+void filesystem_start(struct hc *hc)
 {
 	struct buf b = BUF_INIT(HC_FILE_MAX);
 	struct mount *m = NULL;
 	size_t n = 0, i;
-	char path[PATH_MAX], err[256];
-	struct timespec deadline;
-	int rc = HC_FAIL;
 
-	if (hc_path(path, sizeof(path), hc->procfs, "1/mountinfo") < 0)
-		goto out;
-	if (hc_read(path, &b) < 0) {
-		if (errno == ENOENT &&
-		    hc_path(path, sizeof(path), hc->procfs,
-			    "self/mountinfo") == 0 &&
-		    hc_read(path, &b) == 0)
-			goto parse;
-		log_error("filesystem: cannot read '%s': %s", path,
-			  strerror(errno));
+	fs_forget();
+	fs.started = 1;
+	if (hc_path(fs.path, sizeof(fs.path), hc->procfs, "1/mountinfo") < 0) {
+		fs.status = FS_READ;
+		fs.err = errno;
 		goto out;
 	}
-parse:
+	if (hc_read(fs.path, &b) < 0) {
+		fs.err = errno;
+		if (!(fs.err == ENOENT &&
+		      hc_path(fs.path, sizeof(fs.path), hc->procfs,
+			      "self/mountinfo") == 0 &&
+		      hc_read(fs.path, &b) == 0)) {
+			if (fs.err != ENOENT)
+				errno = fs.err;
+			fs.status = FS_READ;
+			fs.err = errno;
+			goto out;
+		}
+	}
 	if (mountinfo_parse(hc, b.p ? b.p : "", b.len, &m, &n) < 0) {
-		log_error("filesystem: malformed '%s'", path);
+		fs.status = FS_PARSE;
 		goto out;
 	}
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += hc->fs_mount_timeout_ms / 1000;
-	deadline.tv_nsec += (hc->fs_mount_timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
+	fs.m = m;
+	fs.n = n;
+	clock_gettime(CLOCK_REALTIME, &fs.deadline);
+	fs.deadline.tv_sec += hc->fs_mount_timeout_ms / 1000;
+	fs.deadline.tv_nsec += (hc->fs_mount_timeout_ms % 1000) * 1000000;
+	if (fs.deadline.tv_nsec >= 1000000000) {
+		fs.deadline.tv_sec++;
+		fs.deadline.tv_nsec -= 1000000000;
 	}
 	/* Start every statfs first, so stuck mounts cost one deadline in all. */
 	for (i = 0; i < n; i++) {
@@ -446,9 +546,9 @@ parse:
 		if (s >= 0) {
 			int done;
 
-			pthread_mutex_lock(&stuck[s]->mu);
+			pthread_mutex_lock(&pool_mu);
 			done = stuck[s]->done;
-			pthread_mutex_unlock(&stuck[s]->mu);
+			pthread_mutex_unlock(&pool_mu);
 			if (!done) {
 				m[i].timedout = 1;
 				continue;
@@ -459,12 +559,71 @@ parse:
 		}
 		if (hc_path(full, sizeof(full), hc->rootfs, m[i].mountpoint) < 0)
 			continue;
-		m[i].job = job_start(full, m[i].mountpoint);
+		if (!fs.jobs)
+			fs.jobs = calloc(n, sizeof(*fs.jobs));
+		m[i].job = fs.jobs ? job_new(full, m[i].mountpoint) : NULL;
 		if (!m[i].job) {
-			log_errno("filesystem: cannot start a thread");
+			fs.status = FS_NOMEM;
+			fs.err = ENOMEM;
 			goto out;
 		}
+		fs.jobs[i] = m[i].job;
 	}
+	if (fs.jobs && jobs_queue(fs.jobs, n) < 0) {
+		fs.status = FS_THREAD;
+		fs.err = errno;
+		/* Never queued: the workers' references go too. */
+		for (i = 0; i < n; i++)
+			if (fs.jobs[i])
+				job_release(fs.jobs[i]);
+		goto out;
+	}
+out:
+	if (fs.status == FS_NOMEM) {
+		for (i = 0; i < n; i++)
+			if (fs.jobs && fs.jobs[i])
+				job_release(fs.jobs[i]);
+	}
+	buf_free(&b);
+}
+
+int filesystem_update(struct hc *hc, struct out *o)
+{
+	struct mount *m;
+	size_t n, i;
+	char err[256];
+	int rc = HC_FAIL;
+
+	if (!fs.started)
+		filesystem_start(hc);
+	switch (fs.status) {
+	case FS_READ:
+		log_error("filesystem: cannot read '%s': %s", fs.path,
+			  strerror(fs.err));
+		goto out;
+	case FS_PARSE:
+		log_error("filesystem: malformed '%s'", fs.path);
+		goto out;
+	case FS_NOMEM:
+		errno = fs.err;
+		log_errno("filesystem: cannot hold a statfs call");
+		goto out;
+	case FS_THREAD:
+		errno = fs.err;
+		log_errno("filesystem: cannot start a thread");
+		goto out;
+	default:
+		break;
+	}
+	m = fs.m;
+	n = fs.n;
+	if (fs.jobs)
+		jobs_wait(&fs.deadline);
+	pthread_mutex_lock(&pool_mu);
+	for (i = 0; i < n; i++)
+		if (m[i].job && !m[i].job->done)
+			m[i].timedout = 1;
+	pthread_mutex_unlock(&pool_mu);
 	for (i = 0; i < n; i++) {
 		struct statjob *j = m[i].job;
 		const char *deverr = "";
@@ -474,13 +633,12 @@ parse:
 			continue;
 		if (!j && !m[i].timedout)
 			continue;
-		if (j && !job_wait(j, &deadline)) {
+		if (j && m[i].timedout) {
 			log_debug("filesystem: mount point '%s' timed out",
 				  m[i].mountpoint);
 			if (stuck_add(j) < 0)
 				job_release(j);
 			m[i].job = NULL;
-			m[i].timedout = 1;
 		}
 		if (m[i].timedout) {
 			if (emit(o, "node_filesystem_device_error",
@@ -533,10 +691,6 @@ parse:
 	}
 	rc = HC_OK;
 out:
-	for (i = 0; i < n; i++)
-		if (m[i].job)
-			job_release(m[i].job);
-	mounts_free(m, n);
-	buf_free(&b);
+	fs_forget();
 	return rc;
 }

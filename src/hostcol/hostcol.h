@@ -113,6 +113,25 @@ int netlink_dump_proto(const char *what, int proto, int type,
 		       void *arg);
 int regex_compile(void **re, const char *what, const char *pattern);
 int regex_match(void *re, const char *s, size_t n);
+/*
+ * regex_match for subjects that come in the same order every pass (the
+ * field names of a /proc file): begin a pass with re, match each subject,
+ * end the pass.  Answers are kept from the last pass, so a pass like it
+ * runs no pattern.  Buffers start as SEQMATCH_INIT.
+ */
+struct seqmatch {
+	void *re;
+	struct buf prev, cur;
+	size_t pos;
+	int miss;	/* 1 out of step this pass, 2 and too big to keep */
+};
+#define SEQMATCH_INIT { NULL, BUF_INIT(1u << 20), BUF_INIT(1u << 20), 0, 0 }
+void seqmatch_begin(struct seqmatch *sm, void *re);
+int seqmatch_match(struct seqmatch *sm, const char *s, size_t n);
+void seqmatch_end(struct seqmatch *sm);
+void seqmatch_free(struct seqmatch *sm);
+/* A fast hash for in-memory tables (not stable across versions). */
+uint64_t hc_hash(const void *p, size_t n);
 void regex_free(void *re);
 
 /* The options of a run, set by main() from the command line. */
@@ -223,6 +242,8 @@ int diskstats_init(struct hc *hc);
 int diskstats_update(struct hc *hc, struct out *o);
 int filesystem_init(struct hc *hc);
 int filesystem_update(struct hc *hc, struct out *o);
+/* Queues the cycle's statfs calls ahead of filesystem_update's turn. */
+void filesystem_start(struct hc *hc);
 int loadavg_update(struct hc *hc, struct out *o);
 int meminfo_update(struct hc *hc, struct out *o);
 int netdev_init(struct hc *hc);
@@ -288,6 +309,10 @@ int nfsd_update(struct hc *hc, struct out *o);
 /* What the collectors keep across cycles, released at exit. */
 void cpu_cleanup(void);
 void filesystem_cleanup(void);
+void textfile_cleanup(void);
+void netstat_cleanup(void);
+void vmstat_cleanup(void);
+void netlink_cleanup(void);
 /* Frees every pattern and filter of hc, and the shared match data. */
 void hc_cleanup(struct hc *hc);
 
@@ -373,10 +398,23 @@ int hc_list(const char *dir, struct names *out);
 /* Names of dir matching prefix followed by a digit (glob "prefix[0-9]*"). */
 int hc_list_prefix(const char *dir, const char *prefix, struct names *out);
 void hc_names_free(struct names *n);
+/* hc_list_prefix, the listing shared by every caller of the same cycle
+ * (not to be freed); NULL with errno.  hc_cycle_begin starts a cycle. */
+const struct names *hc_list_prefix_shared(const char *dir,
+					  const char *prefix);
+void hc_cycle_begin(void);
+/* hc_read, but a second read of the same path in a cycle gets the bytes
+ * of the first (for a file two collectors read). */
+int hc_read_shared(const char *path, struct buf *b);
 
 /* snprintf that says -1 when it had to cut (and always terminates). */
 int hc_fmt(char *dst, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* a, then bn bytes of b, then c into dst: the length, or -1 (and dst
+ * untouched) when it does not fit; hc_fmt's job without the format. */
+int hc_join3(char *dst, size_t size, const char *a, const char *b,
+	     size_t bn, const char *c);
 
 /* Sorts strings as Go's sort.Strings does (byte order). */
 void hc_sort_strings(char **v, size_t n);

@@ -316,6 +316,11 @@ static int cycle(struct hc *hc, struct out *o, struct lineio_writer *w,
 	size_t i;
 
 	out_reset(o);
+	hc_cycle_begin();
+	for (i = 0; i < ncollectors; i++)
+		if (collectors[i].enabled &&
+		    collectors[i].update == filesystem_update)
+			filesystem_start(hc);
 	for (i = 0; i < ncollectors; i++) {
 		struct collector *c = &collectors[i];
 		struct out_mark m;
@@ -681,6 +686,10 @@ int main(int argc, char **argv)
 	dmi_cleanup(&hc);
 	cpu_cleanup();
 	filesystem_cleanup();
+	textfile_cleanup();
+	netstat_cleanup();
+	vmstat_cleanup();
+	netlink_cleanup();
 done:
 	for (i = 0; optnames && i < 2 * ncollectors; i++)
 		free(optnames[i]);

@@ -95,19 +95,20 @@ int meminfo_parse(const char *p, size_t len, struct out *o)
 		}
 		for (i = 0; i < sizeof(meminfo_fields) / sizeof(meminfo_fields[0]); i++) {
 			const char *k = meminfo_fields[i].key;
+			const char *m = meminfo_fields[i].metric;
 			char name[128], help[128];
 
-			if (strlen(k) != f[0].n - 1 || memcmp(k, f[0].p, f[0].n - 1))
+			if (k[0] != f[0].p[0] || strlen(k) != f[0].n - 1 ||
+			    memcmp(k, f[0].p, f[0].n - 1))
 				continue;
 			/* The HugePages_ counts are not in bytes: the value
 			 * as it stands. */
 			if (strncmp(k, "HugePages_", 10) == 0)
 				bytes = (double)val;
-			hc_fmt(name, sizeof(name), "node_memory_%s",
-				 meminfo_fields[i].metric);
-			hc_fmt(help, sizeof(help),
-				 "Memory information field %s.",
-				 meminfo_fields[i].metric);
+			hc_join3(name, sizeof(name), "node_memory_", m,
+				 strlen(m), "");
+			hc_join3(help, sizeof(help), "Memory information field ",
+				 m, strlen(m), ".");
 			if (out_add(o, name, help, OUT_GAUGE, bytes, NULL) < 0)
 				return -1;
 			break;
@@ -142,32 +143,43 @@ int vmstat_init(struct hc *hc)
 			     hc->vmstat_fields);
 }
 
+/* The answers of --collector.vmstat.fields, name by name. */
+static struct seqmatch vmstat_names = SEQMATCH_INIT;
+
+void vmstat_cleanup(void)
+{
+	seqmatch_free(&vmstat_names);
+}
+
 int vmstat_parse(const char *p, size_t len, void *re, struct out *o)
 {
 	const char *line;
 	size_t llen, pos = 0;
+	int rc = 0;
 
+	seqmatch_begin(&vmstat_names, re);
 	while (hc_line(p, len, &pos, &line, &llen)) {
 		struct field f[3];
 		size_t nf = hc_fields(line, llen, f, 3);
 		char name[256], help[256];
 		double v;
 
-		if (nf < 2 || hc_field_f64(&f[1], &v) < 0)
-			return -1;
-		if (f[0].n > 200)
-			return -1;
-		if (re && !regex_match(re, f[0].p, f[0].n))
+		if (nf < 2 || hc_field_f64(&f[1], &v) < 0 || f[0].n > 200) {
+			rc = -1;
+			break;
+		}
+		if (re && !seqmatch_match(&vmstat_names, f[0].p, f[0].n))
 			continue;
-		hc_fmt(name, sizeof(name), "node_vmstat_%.*s", (int)f[0].n,
-			 f[0].p);
-		hc_fmt(help, sizeof(help),
-			 "/proc/vmstat information field %.*s.", (int)f[0].n,
-			 f[0].p);
-		if (out_add(o, name, help, OUT_UNTYPED, v, NULL) < 0)
-			return -1;
+		hc_join3(name, sizeof(name), "node_vmstat_", f[0].p, f[0].n, "");
+		hc_join3(help, sizeof(help), "/proc/vmstat information field ",
+			 f[0].p, f[0].n, ".");
+		if (out_add(o, name, help, OUT_UNTYPED, v, NULL) < 0) {
+			rc = -1;
+			break;
+		}
 	}
-	return 0;
+	seqmatch_end(&vmstat_names);
+	return rc;
 }
 
 int vmstat_update(struct hc *hc, struct out *o)

@@ -31,8 +31,10 @@ static int emit(struct out *o, const char *dev, const char *key, uint64_t v)
 {
 	char name[128], help[128];
 
-	hc_fmt(name, sizeof(name), "node_network_%s_total", key);
-	hc_fmt(help, sizeof(help), "Network device statistic %s.", key);
+	hc_join3(name, sizeof(name), "node_network_", key, strlen(key),
+		 "_total");
+	hc_join3(help, sizeof(help), "Network device statistic ", key,
+		 strlen(key), ".");
 	return out_add(o, name, help, OUT_COUNTER, (double)v, "device", dev,
 		       NULL);
 }

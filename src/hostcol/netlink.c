@@ -18,6 +18,51 @@ netlink_dump(const char *what, int type, const void *body, size_t blen,
 				  arg);
 }
 
+/*
+ * A socket per protocol stays open from dump to dump (a socket and a
+ * close a cycle less); one whose dump did not end cleanly is closed, so
+ * no half-read answer is ever taken for the next one, and answers to
+ * another sequence number are skipped.
+ */
+#define NL_KEEP 4
+
+static struct {
+	int proto, fd;
+} nl_kept[NL_KEEP];
+static size_t nl_nkept;
+static unsigned nl_seq;
+
+static int nl_socket(int proto)
+{
+	size_t i;
+	int fd;
+
+	for (i = 0; i < nl_nkept; i++)
+		if (nl_kept[i].proto == proto) {
+			fd = nl_kept[i].fd;
+			nl_kept[i] = nl_kept[--nl_nkept];
+			return fd;
+		}
+	return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, proto);
+}
+
+static void nl_keep(int proto, int fd)
+{
+	if (nl_nkept == NL_KEEP) {
+		close(fd);
+		return;
+	}
+	nl_kept[nl_nkept].proto = proto;
+	nl_kept[nl_nkept].fd = fd;
+	nl_nkept++;
+}
+
+void netlink_cleanup(void)
+{
+	while (nl_nkept > 0)
+		close(nl_kept[--nl_nkept].fd);
+}
+
 int
 netlink_dump_proto(const char *what, int proto, int type, const void *body,
 		   size_t blen, int (*each)(const struct nlmsghdr *, void *),
@@ -35,7 +80,7 @@ netlink_dump_proto(const char *what, int proto, int type, const void *body,
 		errno = EMSGSIZE;
 		return -1;
 	}
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, proto);
+	fd = nl_socket(proto);
 	if (fd < 0) {
 		log_errno("%s: cannot open a netlink socket", what);
 		return -1;
@@ -45,7 +90,7 @@ netlink_dump_proto(const char *what, int proto, int type, const void *body,
 	req.h.nlmsg_len = NLMSG_LENGTH(blen);
 	req.h.nlmsg_type = (unsigned short)type;
 	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.h.nlmsg_seq = 1;
+	req.h.nlmsg_seq = ++nl_seq;
 	memset(&sa, 0, sizeof(sa));
 	sa.nl_family = AF_NETLINK;
 	if (sendto(fd, &req, req.h.nlmsg_len, 0, (struct sockaddr *)&sa,
@@ -69,6 +114,8 @@ netlink_dump_proto(const char *what, int proto, int type, const void *body,
 		len = (int)n;
 		for (h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, (unsigned)len);
 		     h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_seq != req.h.nlmsg_seq)
+				continue;
 			if (h->nlmsg_type == NLMSG_DONE) {
 				done = 1;
 				break;
@@ -84,6 +131,9 @@ netlink_dump_proto(const char *what, int proto, int type, const void *body,
 	}
 	rc = 0;
 out:
-	close(fd);
+	if (rc == 0 && done)
+		nl_keep(proto, fd);
+	else
+		close(fd);
 	return rc;
 }

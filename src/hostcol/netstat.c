@@ -11,11 +11,10 @@
 
 #define NS_NAME_MAX 128
 
+/* Names and values point into the files' bytes, which outlive the list. */
 struct ns_entry {
-	char proto[NS_NAME_MAX];
-	char name[NS_NAME_MAX];
-	const char *val;
-	size_t vlen;
+	const char *proto, *name, *val;
+	size_t plen, nlen, vlen;
 	int file;
 	int dead;
 };
@@ -26,15 +25,20 @@ struct ns_list {
 };
 
 /* A protocol read again from a later file replaces the earlier one, as
- * node_exporter's map merge does. */
-static void ns_drop_proto(struct ns_list *l, const char *proto, int file)
+ * node_exporter's map merge does; the same protocol twice in one file
+ * (same too), the last one wins. */
+static void ns_drop_proto(struct ns_list *l, const char *proto, size_t plen,
+			  int file, int same_file)
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
-		if (!l->v[i].dead && l->v[i].file < file &&
-		    strcmp(l->v[i].proto, proto) == 0)
-			l->v[i].dead = 1;
+	for (i = 0; i < l->n; i++) {
+		struct ns_entry *e = &l->v[i];
+
+		if (!e->dead && (same_file ? e->file == file : e->file < file) &&
+		    e->plen == plen && memcmp(e->proto, proto, plen) == 0)
+			e->dead = 1;
+	}
 }
 
 static int ns_push(struct ns_list *l, const char *proto, size_t plen,
@@ -46,7 +50,7 @@ static int ns_push(struct ns_list *l, const char *proto, size_t plen,
 	if (plen >= NS_NAME_MAX || nlen >= NS_NAME_MAX)
 		return -1;
 	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
+		size_t cap = l->cap ? l->cap * 2 : 512;
 		struct ns_entry *nv = realloc(l->v, cap * sizeof(*nv));
 
 		if (!nv)
@@ -55,10 +59,10 @@ static int ns_push(struct ns_list *l, const char *proto, size_t plen,
 		l->cap = cap;
 	}
 	e = &l->v[l->n++];
-	memcpy(e->proto, proto, plen);
-	e->proto[plen] = '\0';
-	memcpy(e->name, name, nlen);
-	e->name[nlen] = '\0';
+	e->proto = proto;
+	e->plen = strnlen(proto, plen);
+	e->name = name;
+	e->nlen = nlen;
 	e->val = val;
 	e->vlen = vlen;
 	e->file = file;
@@ -91,8 +95,7 @@ static int parse_pairs(const char *p, size_t len, struct ns_list *l, int file)
 {
 	static struct field names[NS_FIELDS_MAX + 1], vals[NS_FIELDS_MAX + 1];
 	const char *line, *vline;
-	size_t llen, vlen, pos = 0, nn, nv, i;
-	char proto[NS_NAME_MAX];
+	size_t llen, vlen, pos = 0, nn, nv, i, plen;
 
 	while (hc_line(p, len, &pos, &line, &llen)) {
 		if (!hc_line(p, len, &pos, &vline, &vlen)) {
@@ -105,16 +108,13 @@ static int parse_pairs(const char *p, size_t len, struct ns_list *l, int file)
 			return -1;
 		if (names[0].n < 1 || names[0].n > NS_NAME_MAX)
 			return -1;
-		memcpy(proto, names[0].p, names[0].n - 1);
-		proto[names[0].n - 1] = '\0';
-		ns_drop_proto(l, proto, file);
-		/* The same protocol twice in one file: the last one wins. */
-		for (i = 0; i < l->n; i++)
-			if (!l->v[i].dead && l->v[i].file == file &&
-			    strcmp(l->v[i].proto, proto) == 0)
-				l->v[i].dead = 1;
+		/* The protocol is the name before the colon; like the copy
+		 * this replaced, it ends at the first NUL. */
+		plen = strnlen(names[0].p, names[0].n - 1);
+		ns_drop_proto(l, names[0].p, plen, file, 0);
+		ns_drop_proto(l, names[0].p, plen, file, 1);
 		for (i = 1; i < nn; i++)
-			if (ns_push(l, proto, names[0].n - 1, names[i].p,
+			if (ns_push(l, names[0].p, plen, names[i].p,
 				    names[i].n, vals[i].p, vals[i].n, file) < 0)
 				return -1;
 	}
@@ -125,7 +125,7 @@ static int parse_snmp6(const char *p, size_t len, struct ns_list *l, int file)
 {
 	const char *line;
 	size_t llen, pos = 0, i;
-	char seen[64][NS_NAME_MAX];
+	struct field seen[64];
 	size_t nseen = 0;
 
 	while (hc_line(p, len, &pos, &line, &llen)) {
@@ -143,13 +143,14 @@ static int parse_snmp6(const char *p, size_t len, struct ns_list *l, int file)
 		if (plen >= NS_NAME_MAX)
 			return -1;
 		for (i = 0; i < nseen; i++)
-			if (strlen(seen[i]) == plen &&
-			    memcmp(seen[i], f[0].p, plen) == 0)
+			if (seen[i].n == plen &&
+			    memcmp(seen[i].p, f[0].p, plen) == 0)
 				known = 1;
 		if (!known && nseen < 64) {
-			memcpy(seen[nseen], f[0].p, plen);
-			seen[nseen][plen] = '\0';
-			ns_drop_proto(l, seen[nseen], file);
+			seen[nseen].p = f[0].p;
+			seen[nseen].n = plen;
+			ns_drop_proto(l, f[0].p, strnlen(f[0].p, plen), file,
+				      0);
 			nseen++;
 		}
 		if (ns_push(l, f[0].p, plen, f[0].p + plen, f[0].n - plen,
@@ -159,6 +160,9 @@ static int parse_snmp6(const char *p, size_t len, struct ns_list *l, int file)
 	return 0;
 }
 
+/* The answers of --collector.netstat.fields, name by name. */
+static struct seqmatch netstat_names = SEQMATCH_INIT;
+
 int netstat_parse(const char *netstat, size_t nlen, const char *snmp,
 		  size_t slen, const char *snmp6, size_t s6len, void *re,
 		  struct out *o)
@@ -167,6 +171,7 @@ int netstat_parse(const char *netstat, size_t nlen, const char *snmp,
 	int rc = -1;
 	size_t i;
 
+	seqmatch_begin(&netstat_names, re);
 	if (parse_pairs(netstat, nlen, &l, 0) < 0 ||
 	    parse_pairs(snmp, slen, &l, 1) < 0 ||
 	    (snmp6 && parse_snmp6(snmp6, s6len, &l, 2) < 0))
@@ -183,13 +188,15 @@ int netstat_parse(const char *netstat, size_t nlen, const char *snmp,
 		if (hc_parse_f64(e->val, e->vlen, &v) < 0)
 			goto out;
 		/* Joined by hand: this runs for every field of three files
-		 * each cycle, and most fail the pattern. */
-		pl = strlen(e->proto);
-		nl = strlen(e->name);
+		 * each cycle, and most fail the pattern.  Names end at a
+		 * NUL, as the copies did that this replaced. */
+		pl = e->plen;
+		nl = strnlen(e->name, e->nlen);
 		memcpy(key, e->proto, pl);
 		key[pl] = '_';
-		memcpy(key + pl + 1, e->name, nl + 1);
-		if (re && !regex_match(re, key, pl + 1 + nl))
+		memcpy(key + pl + 1, e->name, nl);
+		key[pl + 1 + nl] = '\0';
+		if (re && !seqmatch_match(&netstat_names, key, pl + 1 + nl))
 			continue;
 		memcpy(name, "node_netstat_", 13);
 		memcpy(name + 13, key, pl + nl + 2);
@@ -202,8 +209,14 @@ int netstat_parse(const char *netstat, size_t nlen, const char *snmp,
 	}
 	rc = 0;
 out:
+	seqmatch_end(&netstat_names);
 	free(l.v);
 	return rc;
+}
+
+void netstat_cleanup(void)
+{
+	seqmatch_free(&netstat_names);
 }
 
 int netstat_init(struct hc *hc)

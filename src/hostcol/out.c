@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hash.h"
 #include "hostcol.h"
 #include "labels.h"
 #include "lineio.h"
@@ -23,7 +22,7 @@ static size_t fam_slots;
 
 static uint64_t name_hash(const char *s)
 {
-	return obs_fnv1a64(s, strlen(s));
+	return hc_hash(s, strlen(s));
 }
 
 void out_init(struct out *o)
@@ -403,9 +402,7 @@ static void cache_free(void)
 
 static uint64_t bytes_hash(const char *p, size_t n)
 {
-	uint64_t h = obs_fnv1a64(p, n);
-
-	return h ^ (h >> 29);
+	return hc_hash(p, n);
 }
 
 static int cache_grow_slots(void)
@@ -436,12 +433,22 @@ static long series_id(struct out *o, const struct out_sample *s)
 	uint64_t h;
 	size_t j;
 
+	/* One copy into the key, not a buf_add a field: this runs for every
+	 * sample of every cycle. */
 	buf_reset(&keybuf);
-	if (buf_add(&keybuf, &s->fam, sizeof(s->fam)) < 0 ||
-	    buf_add(&keybuf, &s->kind, sizeof(s->kind)) < 0 ||
-	    buf_add(&keybuf, &s->bound, sizeof(s->bound)) < 0 ||
-	    buf_add(&keybuf, o->arena.p + s->off, s->llen) < 0)
+	if (buf_grow(&keybuf, sizeof(s->fam) + sizeof(s->kind) +
+				  sizeof(s->bound) + s->llen) < 0)
 		return -1;
+	memcpy(keybuf.p, &s->fam, sizeof(s->fam));
+	memcpy(keybuf.p + sizeof(s->fam), &s->kind, sizeof(s->kind));
+	memcpy(keybuf.p + sizeof(s->fam) + sizeof(s->kind), &s->bound,
+	       sizeof(s->bound));
+	if (s->llen)
+		memcpy(keybuf.p + sizeof(s->fam) + sizeof(s->kind) +
+			       sizeof(s->bound),
+		       o->arena.p + s->off, s->llen);
+	keybuf.len = sizeof(s->fam) + sizeof(s->kind) + sizeof(s->bound) +
+		     s->llen;
 	h = bytes_hash(keybuf.p, keybuf.len);
 	if ((ncache + 1) * 2 > cache_slots && cache_grow_slots() < 0)
 		return -1;

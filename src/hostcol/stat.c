@@ -89,7 +89,7 @@ int stat_update(struct hc *hc, struct out *o)
 	int rc = HC_OK;
 
 	if (hc_path(path, sizeof(path), hc->procfs, "stat") < 0 ||
-	    hc_read(path, &b) < 0) {
+	    hc_read_shared(path, &b) < 0) {
 		log_error("stat: cannot read '%s': %s", path, strerror(errno));
 		buf_free(&b);
 		return HC_FAIL;

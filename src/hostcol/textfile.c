@@ -443,17 +443,43 @@ nomem:
 
 #define TF_FILES_MAX 4096
 
+/* The per-file tables are as long as the cap and zeroed once: clearing
+ * them every cycle cost more than the rest of the collector. */
+static struct tf_file *tf_files;
+static char **tf_paths;
+static double *tf_mtimes;
+
+void textfile_cleanup(void)
+{
+	free(tf_files);
+	free(tf_paths);
+	free(tf_mtimes);
+	tf_files = NULL;
+	tf_paths = NULL;
+	tf_mtimes = NULL;
+}
+
 int textfile_update(struct hc *hc, struct out *o)
 {
 	struct tf_state st = { NULL, 0, 0 };
-	struct tf_file *files = calloc(TF_FILES_MAX, sizeof(*files));
-	char **paths = calloc(TF_FILES_MAX, sizeof(*paths));
-	double *mtimes = calloc(TF_FILES_MAX, sizeof(*mtimes));
+	struct tf_file *files;
+	char **paths;
+	double *mtimes;
 	size_t nfiles = 0, i, k, d;
 	int errored = 0, rc = HC_FAIL;
 
-	if (!files || !paths || !mtimes)
-		goto out;
+	if (hc->ntextfile_dirs > 0 && !tf_files) {
+		tf_files = calloc(TF_FILES_MAX, sizeof(*tf_files));
+		tf_paths = calloc(TF_FILES_MAX, sizeof(*tf_paths));
+		tf_mtimes = calloc(TF_FILES_MAX, sizeof(*tf_mtimes));
+		if (!tf_files || !tf_paths || !tf_mtimes) {
+			textfile_cleanup();
+			return HC_FAIL;
+		}
+	}
+	files = tf_files;
+	paths = tf_paths;
+	mtimes = tf_mtimes;
 	for (d = 0; d < hc->ntextfile_dirs; d++) {
 		const char *pat = hc->textfile_dirs[d];
 		glob_t g;
@@ -520,6 +546,8 @@ out:
 	for (i = 0; i < nfiles; i++) {
 		tf_file_free(&files[i]);
 		free(paths[i]);
+		paths[i] = NULL;
+		mtimes[i] = 0;
 	}
 	for (i = 0; i < st.n; i++) {
 		free(st.v[i].name);
@@ -527,8 +555,5 @@ out:
 		free(st.v[i].files);
 	}
 	free(st.v);
-	free(files);
-	free(paths);
-	free(mtimes);
 	return rc;
 }

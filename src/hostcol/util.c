@@ -9,6 +9,7 @@
 #include <math.h>
 #include <pcre2.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,22 @@ int hc_fmt(char *dst, size_t size, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= size)
 		return -1;
 	return n;
+}
+
+int hc_join3(char *dst, size_t size, const char *a, const char *b,
+	     size_t bn, const char *c)
+{
+	size_t an = strlen(a), cn = strlen(c);
+
+	if (an + bn + cn >= size) {
+		if (size > 0)
+			dst[0] = '\0';
+		return -1;
+	}
+	memcpy(dst, a, an);
+	memcpy(dst + an, b, bn);
+	memcpy(dst + an + bn, c, cn + 1);
+	return (int)(an + bn + cn);
 }
 
 int hc_path(char *dst, size_t size, const char *root, const char *rel)
@@ -71,6 +88,7 @@ int hc_path(char *dst, size_t size, const char *root, const char *rel)
 struct fd_slot {
 	char *path;
 	int fd;
+	int sysfs;
 };
 
 static struct fd_slot fd_cache[FD_CACHE_SLOTS];
@@ -78,7 +96,7 @@ static size_t fd_cached;
 
 static size_t path_slot(const char *path)
 {
-	return (size_t)(obs_fnv1a64(path, strlen(path)) % FD_CACHE_SLOTS);
+	return (size_t)(hc_hash(path, strlen(path)) % FD_CACHE_SLOTS);
 }
 
 static struct fd_slot *fd_find(const char *path)
@@ -112,6 +130,7 @@ static void fd_keep(const char *path, int fd)
 			return;
 	}
 	fd_cache[i].fd = dup(fd);
+	fd_cache[i].sysfs = sf.f_type == SYSFS_MAGIC;
 	if (fd_cache[i].fd >= 0)
 		fd_cached++;
 }
@@ -137,9 +156,15 @@ void hc_fd_cache_free(void)
 	fd_cached = 0;
 }
 
-/* Reads fd to its end into b: from offset 0 with pread(2) when at0 (a
- * kept fd, which saves an lseek a read), else from where it stands. */
-static int read_fd_at(int fd, struct buf *b, int at0)
+/*
+ * Reads fd to its end into b: from offset 0 with pread(2) when at0 (a
+ * kept fd, which saves an lseek a read), else from where it stands.  A
+ * sysfs attribute is one page at most and a read returns all of it, so
+ * a short read there is the end (kernfs reads at most a page a call, and
+ * a shorter answer is the whole value): that saves the read that would
+ * find the end.
+ */
+static int read_fd_at(int fd, struct buf *b, int at0, int sysfs)
 {
 	ssize_t r;
 
@@ -161,6 +186,8 @@ static int read_fd_at(int fd, struct buf *b, int at0)
 			errno = EFBIG;
 			return -1;
 		}
+		if (sysfs && r < 4096)
+			break;
 	}
 	b->p[b->len] = '\0';
 	return 0;
@@ -173,7 +200,7 @@ int hc_read(const char *path, struct buf *b)
 
 	buf_reset(b);
 	if (s) {
-		if (read_fd_at(s->fd, b, 1) == 0)
+		if (read_fd_at(s->fd, b, 1, s->sysfs) == 0)
 			return 0;
 		/* Gone (a device unplugged): read it afresh. */
 		fd_drop(s);
@@ -182,7 +209,7 @@ int hc_read(const char *path, struct buf *b)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if (read_fd_at(fd, b, 0) < 0) {
+	if (read_fd_at(fd, b, 0, 0) < 0) {
 		saved = errno;
 		close(fd);
 		errno = saved;
@@ -366,6 +393,99 @@ int hc_list_prefix(const char *dir, const char *prefix, struct names *out)
 	return list(dir, prefix, out);
 }
 
+/*
+ * Listings shared within a cycle: /sys/devices/system/cpu is read by the
+ * cpu collector twice and by cpufreq.  hc_cycle_begin() forgets them.
+ */
+#define LIST_CACHE 4
+
+static struct {
+	char *dir, *prefix;
+	struct names names;
+	int rc, err;
+	int valid;
+} list_cache[LIST_CACHE];
+
+static void list_cache_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < LIST_CACHE; i++) {
+		free(list_cache[i].dir);
+		free(list_cache[i].prefix);
+		hc_names_free(&list_cache[i].names);
+		list_cache[i].dir = list_cache[i].prefix = NULL;
+		list_cache[i].valid = 0;
+	}
+}
+
+/* /proc/stat is read by the cpu and the stat collectors: once a cycle
+ * (generating it sums every interrupt of every CPU). */
+static struct buf shared_read = BUF_INIT(HC_FILE_MAX);
+static char *shared_path;
+
+void hc_cycle_begin(void)
+{
+	list_cache_clear();
+	free(shared_path);
+	shared_path = NULL;
+}
+
+int hc_read_shared(const char *path, struct buf *b)
+{
+	if (shared_path && strcmp(shared_path, path) == 0) {
+		buf_reset(b);
+		return shared_read.len ?
+			buf_add(b, shared_read.p, shared_read.len) : 0;
+	}
+	if (hc_read(path, b) < 0)
+		return -1;
+	free(shared_path);
+	shared_path = NULL;
+	buf_reset(&shared_read);
+	if (b->len && buf_add(&shared_read, b->p, b->len) < 0)
+		return 0;	/* read again next time: no harm */
+	shared_path = strdup(path);
+	return 0;
+}
+
+const struct names *hc_list_prefix_shared(const char *dir, const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; i < LIST_CACHE; i++) {
+		if (!list_cache[i].valid)
+			break;
+		if (strcmp(list_cache[i].dir, dir) == 0 &&
+		    strcmp(list_cache[i].prefix, prefix) == 0) {
+			if (list_cache[i].rc < 0) {
+				errno = list_cache[i].err;
+				return NULL;
+			}
+			return &list_cache[i].names;
+		}
+	}
+	if (i == LIST_CACHE) {
+		list_cache_clear();
+		i = 0;
+	}
+	list_cache[i].dir = strdup(dir);
+	list_cache[i].prefix = strdup(prefix);
+	if (!list_cache[i].dir || !list_cache[i].prefix) {
+		free(list_cache[i].dir);
+		free(list_cache[i].prefix);
+		list_cache[i].dir = list_cache[i].prefix = NULL;
+		errno = ENOMEM;
+		return NULL;
+	}
+	list_cache[i].rc = list(dir, prefix, &list_cache[i].names);
+	list_cache[i].err = errno;
+	list_cache[i].valid = 1;
+	if (list_cache[i].rc < 0)
+		return NULL;
+	return &list_cache[i].names;
+}
+
 void hc_names_free(struct names *n)
 {
 	size_t i;
@@ -423,6 +543,98 @@ void regex_free(void *re)
 	pcre2_code_free((pcre2_code *)re);
 }
 
+uint64_t hc_hash(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+
+	/* Eight bytes a step: FNV-1a's byte steps showed in profiles. */
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 29);
+}
+
+/*
+ * A seqmatch remembers the subjects of the last pass, in order, with
+ * their answers: field names come in the same order every cycle, so a
+ * pass mostly compares each name with the next one remembered (memory
+ * read in sequence, which stays fast when the caches went cold between
+ * cycles) instead of running the pattern or probing a table.
+ */
+void seqmatch_begin(struct seqmatch *sm, void *re)
+{
+	if (sm->re != re) {
+		buf_reset(&sm->prev);
+		sm->re = re;
+	}
+	buf_reset(&sm->cur);
+	sm->pos = 0;
+	sm->miss = 0;
+}
+
+int seqmatch_match(struct seqmatch *sm, const char *s, size_t n)
+{
+	size_t pn;
+	char m;
+
+	if (!sm->miss && sm->pos + sizeof(pn) + 1 <= sm->prev.len) {
+		const char *p = sm->prev.p + sm->pos;
+
+		memcpy(&pn, p, sizeof(pn));
+		if (pn == n && sm->pos + sizeof(pn) + 1 + n <= sm->prev.len &&
+		    memcmp(p + sizeof(pn) + 1, s, n) == 0) {
+			sm->pos += sizeof(pn) + 1 + n;
+			return p[sizeof(pn)];
+		}
+	}
+	/* Out of step: the rest of this pass is matched anew, and the
+	 * pass so far is what the next one compares with. */
+	if (!sm->miss) {
+		sm->miss = 1;
+		if (sm->pos > 0 && buf_add(&sm->cur, sm->prev.p, sm->pos) < 0)
+			sm->miss = 2;
+	}
+	m = regex_match(sm->re, s, n) ? 1 : 0;
+	if (sm->miss == 1 &&
+	    (buf_add(&sm->cur, &n, sizeof(n)) < 0 ||
+	     buf_add(&sm->cur, &m, 1) < 0 || buf_add(&sm->cur, s, n) < 0))
+		sm->miss = 2;	/* too much to keep: the next pass starts over */
+	return m;
+}
+
+void seqmatch_end(struct seqmatch *sm)
+{
+	struct buf t;
+
+	/* In step to the end: the remembered pass stays. */
+	if (!sm->miss && sm->pos == sm->prev.len)
+		return;
+	if (!sm->miss)
+		buf_truncate(&sm->prev, sm->pos);	/* a shorter pass */
+	if (sm->miss == 2)
+		buf_reset(&sm->cur);
+	if (sm->miss) {
+		t = sm->prev;
+		sm->prev = sm->cur;
+		sm->cur = t;
+	}
+}
+
+void seqmatch_free(struct seqmatch *sm)
+{
+	buf_free(&sm->prev);
+	buf_free(&sm->cur);
+	sm->re = NULL;
+	sm->pos = 0;
+	sm->miss = 0;
+}
+
 int filter_init(struct filter *f, const char *what, const char *exclude,
 		const char *include)
 {
@@ -476,6 +688,10 @@ void hc_cleanup(struct hc *hc)
 	pcre2_match_data_free(shared_md);
 	shared_md = NULL;
 	hc_fd_cache_free();
+	list_cache_clear();
+	free(shared_path);
+	shared_path = NULL;
+	buf_free(&shared_read);
 }
 
 int hc_parse_int0(const char *s, size_t n, int64_t *v)
