@@ -1,9 +1,11 @@
 /* journal.c: the sender's input journal, and a line reader that feeds it. */
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +16,17 @@
 #include "lineio.h"
 #include "log.h"
 #include "obs.h"
+#include "parse.h"
 #include "banned.h"
 
 /* Large reads: fewer system calls, and the journal gets the same few. */
 #define READ_CHUNK (256 * 1024)
 #define JOURNAL_COPY (64 * 1024)
 #define GATHER_PIPE (1024 * 1024)
+/* "#obs-journal " and 20 digits and a newline: a comment to the line
+ * format, so no older journal's input starts with it */
+#define BASE_TAG "#obs-journal "
+#define BASE_LEN 34
 
 static int write_all(int fd, const char *p, size_t n)
 {
@@ -37,6 +44,26 @@ static int write_all(int fd, const char *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+static void base_line(char *out, int64_t base)
+{
+	snprintf(out, BASE_LEN + 1, BASE_TAG "%020lld\n", (long long)base);
+}
+
+/* The base line at the start of fd, if there is one. */
+static int base_read(int fd, int64_t size, int64_t *base)
+{
+	char b[BASE_LEN];
+	int64_t v;
+
+	if (size < BASE_LEN || pread(fd, b, BASE_LEN, 0) != BASE_LEN ||
+	    memcmp(b, BASE_TAG, sizeof(BASE_TAG) - 1) != 0 ||
+	    b[BASE_LEN - 1] != '\n' ||
+	    parse_i64(b + sizeof(BASE_TAG) - 1, 20, 0, INT64_MAX, &v) < 0)
+		return 0;
+	*base = v;
+	return 1;
 }
 
 int journal_open(struct journal *j, const char *dir)
@@ -74,6 +101,11 @@ int journal_open(struct journal *j, const char *dir)
 		goto fail;
 	}
 	j->size = (int64_t)sb.st_size;
+	if (base_read(j->fd, j->size, &j->base)) {
+		j->has_base = 1;
+		j->hdr = BASE_LEN;
+		j->size -= BASE_LEN;
+	}
 	buf_free(&lock);
 	return 0;
 fail:
@@ -82,11 +114,45 @@ fail:
 	return -1;
 }
 
+void journal_set_base(struct journal *j, int64_t base)
+{
+	if (!j->has_base)
+		j->base = base;
+}
+
 int journal_append(struct journal *j, const void *p, size_t n)
 {
-	if (j->fd < 0)
+	char line[BASE_LEN + 1];
+	struct iovec iov[2];
+	ssize_t w = BASE_LEN;
+
+	if (j->fd < 0 || n == 0)
 		return 0;
-	if (write_all(j->fd, p, n) < 0) {
+	/* an empty journal gets its base with its first bytes (a kill in
+	 * between leaves the base alone, which is what it says) */
+	if (j->size == 0 && j->hdr == 0) {
+		base_line(line, j->base);
+		iov[0].iov_base = line;
+		iov[0].iov_len = BASE_LEN;
+		iov[1].iov_base = (void *)(uintptr_t)p;
+		iov[1].iov_len = n;
+		do
+			w = writev(j->fd, iov, 2);
+		while (w < 0 && errno == EINTR);
+		if (w >= BASE_LEN) {
+			j->hdr = BASE_LEN;
+			j->has_base = 1;
+			j->size += w - BASE_LEN;
+			p = (const char *)p + (w - BASE_LEN);
+			n -= (size_t)(w - BASE_LEN);
+			if (n == 0)
+				return 0;
+		}
+	}
+	/* a base line cut short: given up like any failed append */
+	if (w < BASE_LEN || write_all(j->fd, p, n) < 0) {
+		if (w >= 0 && w < BASE_LEN)
+			errno = ENOSPC;
 		log_errno("cannot write journal '%s'; lines read from now "
 			  "on are lost if the sender is killed before they are "
 			  "queued",
@@ -111,7 +177,7 @@ int journal_append(struct journal *j, const void *p, size_t n)
  */
 int journal_cut(struct journal *j, int64_t keep_from)
 {
-	char *chunk = NULL;
+	char *chunk = NULL, line[BASE_LEN + 1];
 	int64_t off;
 	int fd;
 
@@ -123,13 +189,17 @@ int journal_cut(struct journal *j, int64_t keep_from)
 		  O_RDWR | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		goto fail;
-	if (j->size > keep_from && !(chunk = malloc(JOURNAL_COPY)))
-		goto fail;
+	if (j->size > keep_from) {
+		base_line(line, j->base + keep_from);
+		if (!(chunk = malloc(JOURNAL_COPY)) ||
+		    write_all(fd, line, BASE_LEN) < 0)
+			goto fail;
+	}
 	for (off = keep_from; off < j->size;) {
 		size_t n = j->size - off < JOURNAL_COPY
 				   ? (size_t)(j->size - off)
 				   : JOURNAL_COPY;
-		ssize_t r = pread(j->fd, chunk, n, off);
+		ssize_t r = pread(j->fd, chunk, n, off + j->hdr);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -148,6 +218,9 @@ int journal_cut(struct journal *j, int64_t keep_from)
 	close(j->fd);
 	j->fd = fd;
 	j->size -= keep_from;
+	j->base += keep_from;
+	j->hdr = j->size > 0 ? BASE_LEN : 0;
+	j->has_base = 1;
 	return 0;
 fail:
 	log_errno("cannot rewrite journal '%s'", buf_cstr(&j->path));
@@ -167,6 +240,10 @@ int journal_reader(struct journal *j)
 	if (j->fd < 0 || j->size == 0)
 		return -1;
 	fd = open(buf_cstr(&j->path), O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && j->hdr > 0 && lseek(fd, j->hdr, SEEK_SET) < 0) {
+		close(fd);
+		fd = -1;
+	}
 	if (fd < 0)
 		log_errno("cannot read journal '%s'", buf_cstr(&j->path));
 	return fd;

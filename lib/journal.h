@@ -16,11 +16,22 @@
  * start what is left is replayed before standard input.  So a kill -9
  * loses nothing that was read: what was only in a batch being built is in
  * the journal.  A lock file (DIR/journal.lock) keeps a second process out.
+ *
+ * Offsets count input bytes from the first byte ever journaled, across
+ * cuts: a journal holding input starts with a line "#obs-journal BASE\n"
+ * (BASE, 20 digits, the input offset of its first byte), written with the
+ * bytes it describes, so a cut moves the base and drops the bytes in one
+ * rename.  A journal cut to nothing is empty, without a base: its owner
+ * keeps the base elsewhere, saved before the cut (rwsend's journal.pos).
+ * A journal from an older version, without the line, has no base either.
  */
 struct journal {
 	int fd, lockfd;
 	struct buf path, tmp;
-	int64_t size;
+	int64_t size;		/* input bytes held, without the base line */
+	int64_t base;		/* input offset of the first byte held */
+	int has_base;		/* base came from the file */
+	int hdr;		/* bytes of the base line in the file, 0 none */
 	int failed;		/* an append failed: the journal is closed */
 };
 
@@ -28,9 +39,13 @@ struct journal {
 int journal_open(struct journal *j, const char *dir);
 /* Appends n bytes; -1 (reported once, the journal is closed) on error. */
 int journal_append(struct journal *j, const void *p, size_t n);
-/* Keeps only the bytes from offset keep_from on (rewritten, renamed). */
+/* Sets the base of a journal without one (see has_base). */
+void journal_set_base(struct journal *j, int64_t base);
+/* Keeps only the bytes from offset keep_from on (rewritten, renamed);
+ * base moves on by keep_from. */
 int journal_cut(struct journal *j, int64_t keep_from);
-/* A read-only descriptor on the journal to replay, or -1 if empty. */
+/* A read-only descriptor on the journal's input (after its base line) to
+ * replay, or -1 if empty. */
 int journal_reader(struct journal *j);
 /* Closes; remove 1 deletes the file (everything in it was queued). */
 void journal_close(struct journal *j, int remove);

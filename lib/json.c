@@ -197,34 +197,33 @@ utf8_put(char *dst, unsigned cp)
 	return 4;
 }
 
-/*
- * Decodes the string body s[0..n) (escapes checked by the caller's scan)
- * into dst, which holds at least n + 1 bytes: no escape decodes longer
- * than it is written.  Returns the decoded length, or -1 with *bad at the
- * offending offset.
- */
-static long
-string_decode(const char *s, size_t n, char *dst, size_t *bad)
+/* Bytes a JSON string does not hold as they are. */
+static const unsigned char json_stop[256] = {
+	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
+long
+json_unescape(char *dst, const char *s, size_t n, size_t *end)
 {
 	size_t i = 0, o = 0;
 
 	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
+		size_t run = i;
 		unsigned cp, lo;
 
-		if (c != '\\') {
-			if (c < 0x20) {
-				*bad = i;
-				return -1;
-			}
-			dst[o++] = (char)c;
+		while (i < n && !json_stop[(unsigned char)s[i]])
 			i++;
-			continue;
+		memcpy(dst + o, s + run, i - run);
+		o += i - run;
+		if (i >= n || (unsigned char)s[i] < 0x20)
+			break;
+		if (s[i] == '"') {
+			dst[o] = '\0';
+			*end = i;
+			return (long)o;
 		}
-		if (i + 1 >= n) {
-			*bad = i;
-			return -1;
-		}
+		if (i + 1 >= n)
+			break;
 		switch (s[i + 1]) {
 		case '"': dst[o++] = '"'; i += 2; continue;
 		case '\\': dst[o++] = '\\'; i += 2; continue;
@@ -236,13 +235,11 @@ string_decode(const char *s, size_t n, char *dst, size_t *bad)
 		case 't': dst[o++] = '\t'; i += 2; continue;
 		case 'u': break;
 		default:
-			*bad = i;
+			*end = i;
 			return -1;
 		}
-		if (n - i < 6 || hex4(s + i + 2, &cp) < 0) {
-			*bad = i;
-			return -1;
-		}
+		if (n - i < 6 || hex4(s + i + 2, &cp) < 0)
+			break;
 		i += 6;
 		if (cp >= 0xd800 && cp < 0xdc00) {
 			if (n - i >= 6 && s[i] == '\\' && s[i + 1] == 'u' &&
@@ -259,8 +256,8 @@ string_decode(const char *s, size_t n, char *dst, size_t *bad)
 		}
 		o += utf8_put(dst + o, cp);
 	}
-	dst[o] = '\0';
-	return (long)o;
+	*end = i;
+	return -1;
 }
 
 /* Reads a string at p->pos (on the quote) into a NUL-terminated arena copy. */
@@ -283,7 +280,8 @@ parse_string(struct parser *p, const char **out, size_t *outlen)
 	dst = arena_alloc(p->d, i - start + 1);
 	if (dst == NULL)
 		return fail(p, "out of memory");
-	n = string_decode(p->s + start, i - start, dst, &bad);
+	/* The scan and the decoder skip escapes alike: they end at i. */
+	n = json_unescape(dst, p->s + start, i - start + 1, &bad);
 	if (n < 0) {
 		p->pos = start + bad;
 		return fail(p, (unsigned char)p->s[start + bad] < 0x20 ?
@@ -665,7 +663,7 @@ path_quoted(const char *s, size_t len, size_t *i, struct json_step *st,
 		*bad = start;
 		return -1;
 	}
-	n = string_decode(s + start, j - start, st->key, bad);
+	n = json_unescape(st->key, s + start, j - start + 1, bad);
 	if (n < 0) {
 		*bad += start;
 		free(st->key);

@@ -78,6 +78,15 @@ const struct json *json_at(const struct json *arr, long i);
 int json_write(struct buf *out, const struct json *v);
 /* Appends s as a quoted JSON string (\uXXXX for other control bytes). */
 int json_quote(struct buf *out, const char *s, size_t n);
+/*
+ * Decodes one JSON string as json_parse() does, from s (just past its
+ * opening quote) up to its closing quote, reading nothing at or past
+ * s + n, into dst, which holds at least n bytes: nothing decodes longer
+ * than it is written.  Returns the decoded length, NUL-terminated in dst,
+ * with *end the offset of the closing quote; or -1 with *end the offset
+ * of the control byte or bad escape that stopped it (n: no closing quote).
+ */
+long json_unescape(char *dst, const char *s, size_t n, size_t *end);
 
 /*
  * Paths: the part of JMESPath that names one value, as Promtail's json

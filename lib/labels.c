@@ -182,19 +182,6 @@ name_cmp(const char *a, size_t alen, const char *b, size_t blen)
 	return alen < blen ? -1 : alen > blen;
 }
 
-/* Label names are short and mostly differ early: a byte loop beats the
- * call to memcmp. */
-static inline int
-short_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
-	size_t i, n = alen < blen ? alen : blen;
-
-	for (i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return (unsigned char)a[i] - (unsigned char)b[i];
-	return alen < blen ? -1 : alen > blen;
-}
-
 static int
 label_cmp_r(const void *x, const void *y, void *arg)
 {
@@ -205,7 +192,8 @@ label_cmp_r(const void *x, const void *y, void *arg)
 	/* Names are NUL-terminated: the first bytes decide most comparisons. */
 	if (an[0] != bn[0])
 		return an[0] - bn[0];
-	return short_cmp((const char *)an, a->nlen, (const char *)bn, b->nlen);
+	return labels_name_cmp((const char *)an, a->nlen, (const char *)bn,
+	    b->nlen);
 }
 
 int
@@ -261,8 +249,9 @@ labels_lower(const struct labels *ls, const char *name, size_t nlen)
 			const struct label *l = &ls->v[lo];
 			unsigned char f = (unsigned char)ls->arena.p[l->name];
 
-			if (f > c || (f == c && short_cmp(ls->arena.p + l->name,
-			    l->nlen, name, nlen) >= 0))
+			if (f > c || (f == c &&
+			    labels_name_cmp(ls->arena.p + l->name, l->nlen,
+			    name, nlen) >= 0))
 				break;
 		}
 		return lo;
@@ -272,7 +261,8 @@ labels_lower(const struct labels *ls, const char *name, size_t nlen)
 		size_t mid = lo + (hi - lo) / 2;
 		const struct label *l = &ls->v[mid];
 
-		if (short_cmp(ls->arena.p + l->name, l->nlen, name, nlen) < 0)
+		if (labels_name_cmp(ls->arena.p + l->name, l->nlen, name,
+		    nlen) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -286,7 +276,7 @@ labels_find(const struct labels *ls, const char *name, size_t nlen)
 	size_t i = labels_lower(ls, name, nlen);
 
 	if (i < ls->n && ls->v[i].nlen == nlen &&
-	    short_cmp(ls->arena.p + ls->v[i].name, nlen, name, nlen) == 0)
+	    labels_name_cmp(ls->arena.p + ls->v[i].name, nlen, name, nlen) == 0)
 		return (long)i;
 	return -1;
 }
@@ -304,7 +294,7 @@ labels_set(struct labels *ls, const char *name, size_t nlen,
 {
 	size_t i = labels_lower(ls, name, nlen);
 	int found = i < ls->n && ls->v[i].nlen == nlen &&
-	    short_cmp(ls->arena.p + ls->v[i].name, nlen, name, nlen) == 0;
+	    labels_name_cmp(ls->arena.p + ls->v[i].name, nlen, name, nlen) == 0;
 	struct label l;
 
 	if (vlen == 0) {

@@ -73,6 +73,20 @@ static inline int labels_push_ref(struct labels *ls, size_t name, size_t nlen,
 	l->vlen = (uint32_t)vlen;
 	return 0;
 }
+/*
+ * Byte order of two label names, a prefix first (<0, 0, >0).  Names are
+ * short and mostly differ early: a byte loop beats the call to memcmp.
+ */
+static inline int labels_name_cmp(const char *a, size_t alen, const char *b,
+				  size_t blen)
+{
+	size_t i, n = alen < blen ? alen : blen;
+
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return (unsigned char)a[i] - (unsigned char)b[i];
+	return alen < blen ? -1 : alen > blen;
+}
 /* Sorts by name; -1 with errno EEXIST if a name occurs twice. */
 int labels_sort(struct labels *ls);
 /* Sets name to value in a sorted set (vlen 0 deletes); -1 on ENOMEM. */

@@ -257,17 +257,34 @@ hexval(int ch)
 	return -1;
 }
 
+/* Room for n more bytes and the NUL, as buf_add() makes it, without a
+ * call while there is. */
+static inline int
+room(struct buf *b, size_t n)
+{
+	return b->cap - b->len > n ? 0 : buf_grow(b, n);
+}
+
 /* The body of a log line, unescaped; *bad is where a bad escape starts. */
 static int
 unescape_at(struct buf *out, const char *s, size_t n, size_t *bad)
 {
-	size_t i, run = 0, start = out->len;
+	size_t i = 0, start = out->len;
 
-	for (i = 0; i < n; i++) {
-		int ch, h1, h2;
+	for (;;) {
+		const char *bs = i < n ? memchr(s + i, '\\', n - i) : NULL;
+		size_t run = (bs != NULL ? (size_t)(bs - s) : n) - i;
+		int ch, h1, h2, elen = 2;
 
-		if (s[i] != '\\')
-			continue;
+		if (bs == NULL) {
+			if (room(out, run) < 0)
+				goto fail;
+			memcpy(out->p + out->len, s + i, run);
+			out->len += run;
+			out->p[out->len] = '\0';
+			return 0;
+		}
+		i += run;
 		if (i + 1 >= n)
 			goto inval;
 		switch (s[i + 1]) {
@@ -281,18 +298,18 @@ unescape_at(struct buf *out, const char *s, size_t n, size_t *bad)
 			    (h2 = hexval(s[i + 3])) < 0)
 				goto inval;
 			ch = h1 << 4 | h2;
+			elen = 4;
 			break;
 		default:
 			goto inval;
 		}
-		if (buf_add(out, s + run, i - run) < 0 || buf_addch(out, ch) < 0)
+		if (room(out, run + 1) < 0)
 			goto fail;
-		i += s[i + 1] == 'x' ? 3 : 1;
-		run = i + 1;
+		memcpy(out->p + out->len, s + i - run, run);
+		out->len += run;
+		out->p[out->len++] = (char)ch;
+		i += (size_t)elen;
 	}
-	if (buf_add(out, s + run, n - run) < 0)
-		goto fail;
-	return 0;
 inval:
 	*bad = i;
 	errno = EINVAL;
@@ -344,6 +361,96 @@ logline_escape(struct buf *out, const char *s, size_t n)
 fail:
 	buf_truncate(out, start);
 	return -1;
+}
+
+size_t
+logentry_labels_end(const char *line, size_t len)
+{
+	size_t i;
+
+	for (i = 1; i < len; i++) {
+		if (line[i] == '}')
+			return i + 1;
+		if (line[i] != '"')
+			continue;
+		for (i++; i < len && line[i] != '"'; i++)
+			if (line[i] == '\\')
+				i++;
+	}
+	return 0;
+}
+
+static int
+is_lowhex(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/* Bytes a log line body does not hold as they are. */
+static const unsigned char tail_stop[256] = {
+	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f] = 1,
+};
+
+int
+logentry_tail(const char *s, size_t n, int64_t *ts, const char **body,
+	      size_t *blen, int *esc)
+{
+	static const char imax[] = "9223372036854775807";
+	const char *e = s + n, *q;
+	uint64_t v = 0;
+	size_t nd;
+
+	if (n < 5 || s[0] != ' ' || e[-1] != '"')
+		return -1;
+	for (q = s + 1; q < e && *q >= '0' && *q <= '9'; q++)
+		v = v * 10 + (uint64_t)(*q - '0');
+	nd = (size_t)(q - s - 1);
+	if (nd == 0 || nd > 19 || (nd > 1 && s[1] == '0') ||
+	    (nd == 19 && memcmp(s + 1, imax, 19) > 0) ||
+	    e - q < 3 || q[0] != ' ' || q[1] != '"')
+		return -1;
+	*ts = (int64_t)v;
+	*body = q + 2;
+	*blen = (size_t)(e - q - 3);
+	*esc = 0;
+	for (q += 2, e--; q < e; q++) {
+		unsigned char c;
+		uint64_t w;
+		int x;
+
+		while (e - q >= 8) {
+			memcpy(&w, q, 8);
+			if (lineio_word_has_below(w, 0x20) |
+			    lineio_word_has(w, '"') | lineio_word_has(w, '\\') |
+			    lineio_word_has(w, 0x7f))
+				break;
+			q += 8;
+		}
+		while (q < e && !tail_stop[(unsigned char)*q])
+			q++;
+		if (q >= e)
+			break;
+		c = (unsigned char)*q;
+		if (c != '\\' || q + 1 >= e)
+			return -1;
+		*esc = 1;
+		switch (*++q) {
+		case '\\': case '"': case 'n': case 'r': case 't':
+			continue;
+		case 'x':
+			if (e - q < 3 || !is_lowhex(q[1]) || !is_lowhex(q[2]))
+				return -1;
+			x = hexval(q[1]) << 4 | hexval(q[2]);
+			if ((x >= 0x20 && x != 0x7f) || x == '\n' ||
+			    x == '\r' || x == '\t')
+				return -1;
+			q += 2;
+			continue;
+		default:
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int

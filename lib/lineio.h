@@ -96,6 +96,42 @@ int logline_escape(struct buf *out, const char *s, size_t n);
 int logline_unescape(struct buf *out, const char *s, size_t n);
 
 /*
+ * Fast paths for a reader that keeps what it learnt of a stream under the
+ * text of its label set, "{...}" as written, and reads only the rest of
+ * later lines; what they reject, logentry_parse() reads.
+ *
+ * logentry_labels_end() returns the length of the label set that starts
+ * line, up to and with its '}', found without parsing (quoted parts and
+ * their escapes skipped), or 0 if none ends it.  For a line that
+ * logentry_parse() takes, the parser ends the set there too.
+ *
+ * logentry_tail() reads what follows the set, ' TS "BODY"', if it is
+ * exactly what lineio_write_log() writes (one blank each, no leading
+ * zero, only the escapes logline_escape() makes): 0 with *ts, the body
+ * as written (without its quotes) and *esc 1 if it holds an escape, so
+ * that logline_unescape() is needed; -1 for anything else.
+ */
+size_t logentry_labels_end(const char *line, size_t len);
+int logentry_tail(const char *s, size_t n, int64_t *ts, const char **body,
+		  size_t *blen, int *esc);
+
+/* Eight bytes at a time, for such scanners: nonzero if a byte of w is b
+ * (lineio_word_has), or below b (lineio_word_has_below). */
+#define LINEIO_ONES UINT64_C(0x0101010101010101)
+#define LINEIO_HIGHS UINT64_C(0x8080808080808080)
+
+static inline uint64_t lineio_word_has(uint64_t w, unsigned char b)
+{
+	w ^= LINEIO_ONES * b;
+	return (w - LINEIO_ONES) & ~w & LINEIO_HIGHS;
+}
+
+static inline uint64_t lineio_word_has_below(uint64_t w, unsigned char b)
+{
+	return (w - LINEIO_ONES * b) & ~w & LINEIO_HIGHS;
+}
+
+/*
  * The writer buffers whole lines and writes them with write(2) calls of at
  * most OBS_LINE_ATOMIC bytes that each end at a line end, so writers that
  * share a pipe never interleave; a single line longer than that goes out

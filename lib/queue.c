@@ -32,10 +32,6 @@
 #define SEG_DEFAULT	(8u * 1024 * 1024)
 #define SEG_NAME_LEN	24	/* 20 digits and ".seg" */
 #define CHUNK		(64 * 1024)
-/* The head file is rewritten after this many acks or this long, whichever
- * comes first: a crash re-sends at most what was acked since. */
-#define HEAD_EVERY_ACKS	1000
-#define HEAD_EVERY_MS	1000
 #define DROP_WARN_MS	10000
 
 static const unsigned char rec_magic[4] = { 0x8f, 'o', 'b', 'q' };
@@ -76,6 +72,7 @@ struct queue {
 	off_t saved_off;
 	unsigned acks_unsaved;
 	int64_t saved_mono;
+	int open_head;		/* the head has not moved since queue_open */
 	int headfd;		/* the head file, opened at its first save */
 	int head_sized;		/* it was cut to one line */
 	int64_t sync_ms;	/* group commit interval, 0: none */
@@ -382,13 +379,14 @@ head_read(struct queue *q, uint64_t *id, off_t *off)
 }
 
 /*
- * The head is rewritten in place: one pwrite(2) of a fixed-width line (the
- * offset zero-padded too, so a shorter line never leaves the end of a
- * longer one), neither synced nor renamed.  A kill cannot tear a write
- * that small; after a power loss the head may be older than the last
- * save, which sends records again, never loses one.  Saved every second
- * or so, a rename and two syncs each time cost more than the rest of an
- * idle sender.
+ * The head is rewritten in place after every ack: one pwrite(2) of a
+ * fixed-width line (the offset zero-padded too, so a shorter line never
+ * leaves the end of a longer one), neither synced nor renamed.  A kill
+ * cannot tear a write that small, and the page cache keeps it, so after a
+ * kill -9 only the record in flight is sent again; after a power loss the
+ * head may be older than the last save, which sends records again, never
+ * loses one.  A rename and two syncs per ack would cost more than the rest
+ * of the sender.
  */
 
 static int
@@ -434,10 +432,7 @@ head_save(struct queue *q)
 static void
 head_maybe_save(struct queue *q)
 {
-	if (q->acks_unsaved == 0)
-		return;
-	if (q->acks_unsaved >= HEAD_EVERY_ACKS ||
-	    clock_mono_ms() - q->saved_mono >= HEAD_EVERY_MS)
+	if (q->acks_unsaved > 0)
 		head_save(q);
 }
 
@@ -617,6 +612,7 @@ head_advance(struct queue *q)
 	}
 	q->head_off += (off_t)n;
 	q->head_ok = 0;
+	q->open_head = 0;
 	q->acks_unsaved++;
 	if (q->head_off >= s->end && q->nsegs > 1)
 		seg_pop(q);
@@ -647,6 +643,7 @@ drop_oldest(struct queue *q, int whole, uint64_t *nrec, uint64_t *nbytes)
 	if (whole && q->nsegs > 1) {
 		*nrec += q->segs[0].records;
 		*nbytes += q->segs[0].bytes;
+		q->open_head = 0;
 		seg_pop(q);
 		q->acks_unsaved++;
 		return 1;
@@ -825,6 +822,7 @@ queue_scan(struct queue *q)
 		return -1;
 	if (head_load(q) < 0)
 		return -1;
+	q->open_head = q->head_ok;
 	return 0;
 }
 
@@ -1109,6 +1107,23 @@ queue_ack(struct queue *q)
 	head_load(q);
 	head_maybe_save(q);
 	return 0;
+}
+
+int
+queue_head_from_open(const struct queue *q)
+{
+	return q->dir != NULL && q->open_head && q->head_ok;
+}
+
+void
+queue_tail(struct queue *q, uint64_t *seg, int64_t *end)
+{
+	*seg = 0;
+	*end = 0;
+	if (q->dir != NULL && q->nsegs > 0) {
+		*seg = q->segs[q->nsegs - 1].id;
+		*end = (int64_t)q->segs[q->nsegs - 1].end;
+	}
 }
 
 void

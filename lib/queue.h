@@ -59,10 +59,29 @@ int queue_sync(struct queue *q, int force);
 int queue_peek(struct queue *q, struct buf *out, int64_t *ts_ms);
 /* Removes the oldest record (after the receiver acknowledged it). */
 int queue_ack(struct queue *q);
-/* Writes the head file now.  Acks are saved every 1000 acks or every second
- * (at the next ack) and at close; after a crash the acks not yet saved are
- * delivered again: duplicates, never losses.  0, or -1 with errno. */
+/* Writes the head file now.  Every ack saves it too, by one unsynced
+ * pwrite that a kill -9 cannot undo, so after a crash only the record
+ * being delivered is delivered again (after a power loss, what was acked
+ * since the page cache last reached the disk): duplicates, never losses.
+ * 0, or -1 with errno. */
 int queue_flush(struct queue *q);
+/*
+ * 1 when the record queue_peek() gives is the one the head file pointed
+ * to at queue_open(): a run killed while delivering it may have had it
+ * delivered, its ack not saved, so a receiver may refuse it as a
+ * duplicate.  0 once the head moved, and for a memory queue.
+ */
+int queue_head_from_open(const struct queue *q);
+/*
+ * Where the next record pushed goes: the last segment's number and the
+ * end of its records ((0, 0) with no segment, and for a memory queue).
+ * A record pushed after a call made at (seg, end) is in the queue at the
+ * next queue_open() exactly when that gives a later segment with records
+ * in it, or the same segment with a later end: a push cut short is cut
+ * off at open.  So a program can tell, after a crash, whether a push it
+ * recorded the intent of landed.
+ */
+void queue_tail(struct queue *q, uint64_t *seg, int64_t *end);
 void queue_stats(const struct queue *q, struct queue_stats *st);
 /* Flushes and closes; pending records stay for the next queue_open. */
 int queue_close(struct queue *q);

@@ -375,6 +375,26 @@ PY
 	[ ! -e "$T/q/journal" ]
 }
 
+@test "lokipush: killed between a batch's push and the journal cut: the replay queues only what the queue lacks" {
+	entries 300 3 >"$T/in"
+	# the test hook kills lokipush right after its first batch is
+	# queued, before the journal is cut: the journal holds all 300
+	dead=$(free_port)
+	OBS_LOKIPUSH_TEST_CRASH=after-queue-append "$LP" \
+		-u "http://127.0.0.1:$dead/loki/api/v1/push" -q "$T/q" \
+		--batch-size 4KiB <"$T/in" 2>"$T/err" && st=0 || st=$?
+	[ "$st" -eq 137 ]
+	[ "$(wc -c <"$T/q/journal")" -ge "$(wc -c <"$T/in")" ]
+	start_receiver "$T/r"
+	"$LP" -u "$RCV_URL" -q "$T/q" </dev/null 2>"$T/err2" && st=0 || st=$?
+	cat "$T/err2"
+	[ "$st" -eq 0 ]
+	grep -q "^lokipush: warning: replaying [0-9]* bytes of input that an earlier run read but did not queue, from '$T/q/journal'\$" "$T/err2"
+	# every entry once: the first batch is not queued a second time
+	sort "$T/in" | cmp - <(sort "$T/r/entries")
+	[ ! -e "$T/q/journal" ]
+}
+
 @test "lokipush: SIGTERM sends the pending batch and exits 0" {
 	start_receiver "$T/r"
 	lp_fifo -u "$RCV_URL" --batch-wait 1h

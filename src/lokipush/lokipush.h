@@ -100,6 +100,8 @@ void lp_sender_drain(void);
 /* Waits for the sender; 1 when the deadline passed first. */
 int lp_sender_join(int64_t deadline_mono);
 void lp_sender_qstats(struct queue_stats *st);
+/* queue_tail() of the queue. */
+void lp_sender_tail(uint64_t *seg, int64_t *end);
 /* Closes the queue; returns the records left only in memory. */
 uint64_t lp_sender_close(void);
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,24 +130,6 @@ static uint64_t sc_hash(const char *s, size_t n)
 	return obs_fnv1a64(s, n);
 }
 
-/* Just past the '}' that ends the label set starting s, quotes skipped;
- * 0 if none.  For a line the parser takes, where the parser ends it. */
-static size_t lset_end(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 1; i < n; i++) {
-		if (s[i] == '}')
-			return i + 1;
-		if (s[i] != '"')
-			continue;
-		for (i++; i < n && s[i] != '"'; i++)
-			if (s[i] == '\\')
-				i++;
-	}
-	return 0;
-}
-
 static void sc_clear(struct scache *c)
 {
 	size_t i;
@@ -191,7 +174,7 @@ static struct sc_ent *sc_get(struct scache *c, const char *line, size_t len)
 	for (i = 0; i < ARRAY_SIZE(c->last) && (e = c->last[i]); i++)
 		if (e->klen < len && memcmp(line, e->key, e->klen) == 0)
 			goto found;
-	if (!c->used || !(k = lset_end(line, len)))
+	if (!c->used || !(k = logentry_labels_end(line, len)))
 		return NULL;
 	e = sc_slot(c, sc_hash(line, k), line, k);
 	if (!e->key)
@@ -210,7 +193,7 @@ static void sc_put(struct scache *c, const char *line, size_t len,
 	struct buf f = BUF_INIT(OBS_LINE_MAX);
 	struct sc_ent *e;
 	const char *err;
-	size_t k = lset_end(line, len), pos = 0, col;
+	size_t k = logentry_labels_end(line, len), pos = 0, col;
 	uint64_t h;
 
 	if (!k || (!c->tab && !(c->tab = calloc(SC_SLOTS, sizeof(*c->tab)))))
@@ -241,77 +224,23 @@ out:
 	buf_free(&f);
 }
 
-static int is_hex(int c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	       (c >= 'A' && c <= 'F');
-}
-
-static int hexv(int c)
-{
-	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
-
 /*
- * What follows the label set, ' TS "BODY"' with one blank each and
- * nothing after: the timestamp, and the body unescaped into out.  -1 on
- * anything else (then logentry_parse() reads the line, and reports it if
- * it is bad).
+ * What follows the label set, ' TS "BODY"', when it is as lineio writes
+ * it: the timestamp, and the body unescaped into out.  -1 on anything
+ * else (then logentry_parse() reads the line, and reports it if it is
+ * bad).
  */
 static int sc_tail(const char *s, size_t n, int64_t *ts, struct buf *out)
 {
-	static const char imax[] = "9223372036854775807";
-	const char *e = s + n, *q, *b;
-	uint64_t v = 0;
-	size_t nd;
+	const char *body;
+	size_t blen;
+	int esc;
 
-	if (n < 5 || s[0] != ' ' || e[-1] != '"')
+	if (logentry_tail(s, n, ts, &body, &blen, &esc) < 0)
 		return -1;
-	for (q = s + 1; q < e && *q >= '0' && *q <= '9'; q++)
-		v = v * 10 + (uint64_t)(*q - '0');
-	nd = (size_t)(q - s - 1);
-	if (!nd || nd > 19 || (nd == 19 && memcmp(s + 1, imax, 19) > 0) ||
-	    e - q < 3 || q[0] != ' ' || q[1] != '"')
-		return -1;
-	*ts = (int64_t)v;
-	b = q + 2;
-	e--;
 	buf_reset(out);
-	if (buf_grow(out, (size_t)(e - b)) < 0)
-		return -1;
-	while (b < e) {
-		const char *bs = memchr(b, '\\', (size_t)(e - b));
-		const char *run_end = bs ? bs : e;
-		int ch;
-
-		/* an unescaped quote ends the body before its end */
-		if (memchr(b, '"', (size_t)(run_end - b)))
-			return -1;
-		memcpy(out->p + out->len, b, (size_t)(run_end - b));
-		out->len += (size_t)(run_end - b);
-		if (!bs)
-			break;
-		if (e - bs < 2)
-			return -1;
-		switch (bs[1]) {
-		case '\\': ch = '\\'; break;
-		case '"': ch = '"'; break;
-		case 'n': ch = '\n'; break;
-		case 'r': ch = '\r'; break;
-		case 't': ch = '\t'; break;
-		case 'x':
-			if (e - bs < 4 || !is_hex(bs[2]) || !is_hex(bs[3]))
-				return -1;
-			ch = hexv(bs[2]) << 4 | hexv(bs[3]);
-			break;
-		default:
-			return -1;
-		}
-		out->p[out->len++] = (char)ch;
-		b = bs + (bs[1] == 'x' ? 4 : 2);
-	}
-	out->p[out->len] = '\0';
-	return 0;
+	return esc ? logline_unescape(out, body, blen) :
+		     buf_add(out, body, blen);
 }
 
 /* ---- the reader ---- */
@@ -328,12 +257,81 @@ struct reader {
 	struct jreader in;
 	struct journal jn;
 	int journal;
+	int posfd;		/* DIR/journal.pos, see pos_save() */
+	int crash_after_append;	/* test hook, see main() */
 	int64_t next_stats;
 	struct log_limit lim;
 	struct scache sc;
 };
 
-static void flush_batch(struct reader *rd)
+/*
+ * The journal is cut after each batch is queued; a kill between the push
+ * and the cut would make the next run queue the batch's entries again.
+ * So DIR/journal.pos, rewritten in place by one pwrite(2) that a kill
+ * cannot tear, holds before each push the input offset the cut after it
+ * goes to and where the queue ends (queue_tail()); the next run finds in
+ * the queue whether that push landed and then makes the cut first.  It
+ * also keeps the base for the next journal, so input offsets never go
+ * back and an intent of an older journal matches nothing.
+ */
+#define POS_MAGIC 0x6c77736fu	/* "osw" "l" */
+
+struct lp_pos {
+	uint32_t magic, pad;
+	int64_t next_base;	/* base of a journal made afresh */
+	int64_t cut_to;		/* the intent: input offset, 0 none */
+	uint64_t seg;		/* queue_tail() before the push */
+	int64_t end;
+};
+
+static void pos_save(struct reader *rd, int64_t cut_to)
+{
+	struct lp_pos p = { POS_MAGIC, 0, 0, cut_to, 0, 0 };
+
+	if (rd->posfd < 0)
+		return;
+	p.next_base = rd->jn.base + rd->jn.size;
+	if (cut_to > 0)
+		lp_sender_tail(&p.seg, &p.end);
+	if (pwrite(rd->posfd, &p, sizeof(p), 0) != (ssize_t)sizeof(p)) {
+		log_errno("cannot write '%s.pos'; a replay may send entries "
+			  "twice",
+			  buf_cstr(&rd->jn.path));
+		close(rd->posfd);
+		rd->posfd = -1;
+	}
+}
+
+/* Opens DIR/journal.pos, gives the journal its base and makes the cut
+ * that a push which landed before a kill was to be followed by. */
+static void pos_load(struct reader *rd)
+{
+	struct buf path = BUF_INIT(4096);
+	struct lp_pos p;
+	uint64_t seg;
+	int64_t end;
+
+	if (buf_addf(&path, "%s.pos", buf_cstr(&rd->jn.path)) == 0)
+		rd->posfd = open(buf_cstr(&path), O_RDWR | O_CREAT | O_CLOEXEC,
+				 0600);
+	if (rd->posfd < 0)
+		log_errno("cannot open '%s'; a replay may send entries twice",
+			  buf_cstr(&path));
+	buf_free(&path);
+	if (rd->posfd < 0 ||
+	    pread(rd->posfd, &p, sizeof(p), 0) != (ssize_t)sizeof(p) ||
+	    p.magic != POS_MAGIC || p.next_base < 0)
+		return;
+	journal_set_base(&rd->jn, p.next_base);
+	if (p.cut_to <= rd->jn.base || rd->jn.size == 0)
+		return;
+	lp_sender_tail(&seg, &end);
+	if ((seg == p.seg && end > p.end) || (seg > p.seg && end > 0))
+		journal_cut(&rd->jn, p.cut_to - rd->jn.base);
+}
+
+/* Queues the batch; the caller then cuts the journal at cut. */
+static void flush_batch(struct reader *rd, int64_t cut)
 {
 	size_t n = lp_batch_entries(rd->batch);
 
@@ -344,8 +342,12 @@ static void flush_batch(struct reader *rd)
 		atomic_fetch_add(&rd->st.entries_dropped, n);
 		return;
 	}
+	if (rd->journal && cut > 0)
+		pos_save(rd, rd->jn.base + cut);
 	if (lp_sender_push(rd->enc.p, rd->enc.len, clock_ms()) < 0)
 		atomic_fetch_add(&rd->st.entries_dropped, n);
+	else if (rd->crash_after_append)
+		raise(SIGKILL);
 }
 
 /* Cuts what is queued off the journal after each batch: what is left is
@@ -380,7 +382,7 @@ static int64_t tick(void *arg)
 		int64_t left = rd->first_mono + rd->ep->batch_wait_ms - now;
 
 		if (left <= 0) {
-			flush_batch(rd);
+			flush_batch(rd, jreader_next(&rd->in));
 			journal_tend(rd, jreader_next(&rd->in));
 		} else if (left < next) {
 			next = left;
@@ -451,7 +453,7 @@ static void add_line(void *arg, const char *line, size_t len)
 	 * this line stays in the journal, it is not in a batch yet */
 	if (lp_batch_entries(rd->batch) &&
 	    lp_batch_bytes(rd->batch) + tlen > ep->batch_size) {
-		flush_batch(rd);
+		flush_batch(rd, rd->in.line_off);
 		journal_tend(rd, rd->in.line_off);
 	}
 	if (e)
@@ -469,7 +471,7 @@ static void add_line(void *arg, const char *line, size_t len)
 		rd->jpos = rd->in.line_off;
 	}
 	if (lp_batch_bytes(rd->batch) >= ep->batch_size) {
-		flush_batch(rd);
+		flush_batch(rd, jreader_next(&rd->in));
 		journal_tend(rd, jreader_next(&rd->in));
 	}
 }
@@ -488,7 +490,7 @@ static int replay_journal(struct reader *rd)
 	jreader_init(&rd->in, fd, buf_cstr(&rd->jn.path), NULL);
 	rd->in.drop_partial = 1;
 	ret = jreader_pump(&rd->in, &sig_stop, add_line, tick, rd);
-	flush_batch(rd);
+	flush_batch(rd, ret == 0 ? jreader_next(&rd->in) : 0);
 	if (ret == 0 && journal_cut(&rd->jn, jreader_next(&rd->in)) == 0)
 		jreader_shift(&rd->in, jreader_next(&rd->in));
 	bad = rd->in.bad;
@@ -829,6 +831,16 @@ int main(int argc, char **argv)
 	qo.sync = g.sync;
 	rd.ep = &ep;
 	rd.g = &g;
+	rd.posfd = -1;
+	/* A test-only hook, as git and SQLite have: tests/lokipush.bats
+	 * kills lokipush between a batch's push and the journal cut after
+	 * it.  Not for users, so not in the man page. */
+	{
+		const char *crash = getenv("OBS_LOKIPUSH_TEST_CRASH");
+
+		rd.crash_after_append =
+			crash && strcmp(crash, "after-queue-append") == 0;
+	}
 	rd.lim = (struct log_limit)LOG_LIMIT_INIT;
 	buf_init(&rd.enc, 0);
 	record_init(&rd.rec);
@@ -847,16 +859,23 @@ int main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	rd.journal = g.queue_dir != NULL;
+	if (rd.journal)
+		pos_load(&rd);
 	input_failed = read_input(&rd) < 0;
 
 	/* EOF or a signal: queue the batch, then wait for the receiver */
-	flush_batch(&rd);
+	flush_batch(&rd, rd.journal ? jreader_next(&rd.in) : 0);
 	if (rd.journal) {
 		int64_t need = jreader_next(&rd.in);
 
 		if (need < rd.jn.size)
 			journal_cut(&rd.jn, need);
+		/* the base for the next journal, before this one goes */
+		else if (!rd.jn.failed)
+			pos_save(&rd, 0);
 		journal_close(&rd.jn, need >= rd.jn.size && !rd.jn.failed);
+		if (rd.posfd >= 0)
+			close(rd.posfd);
 	}
 	lp_sender_drain();
 	late = lp_sender_join(clock_mono_ms() + g.drain_timeout_ms);

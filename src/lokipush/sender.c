@@ -90,6 +90,13 @@ static void deadline(struct timespec *t, int64_t ms)
 	}
 }
 
+void lp_sender_tail(uint64_t *seg, int64_t *end)
+{
+	pthread_mutex_lock(&S.mu);
+	queue_tail(S.q, seg, end);
+	pthread_mutex_unlock(&S.mu);
+}
+
 int lp_sender_push(const void *rec, size_t len, int64_t now_ms)
 {
 	int ret;

@@ -50,6 +50,13 @@ static const char *const drop_names[] = { "rule", "invalid_name", "malformed",
 #define SEEN_REST_MIN (1ul << 20)	/* lines */
 #define SEEN_REST_MAX (1ul << 26)
 
+/* How a cache pays, since it last started over, and how long it rests. */
+struct cache_pay {
+	unsigned long hits, puts;
+	unsigned long rest, rest_next;	/* lines left to rest, the next rest */
+	int resting;			/* for the line at hand */
+};
+
 enum seen_result { SEEN_RAW, SEEN_REWRITE, SEEN_DROP_RULE, SEEN_DROP_NAME };
 
 /* What follows the key of a sample line. */
@@ -83,9 +90,7 @@ struct seen {
 	/* Collectors write their series in the same order every cycle: the
 	 * series after the one just read is tried before the table. */
 	size_t prev;			/* 1 + the slot just read, or 0 */
-	unsigned long hits, puts;	/* since the last start over */
-	unsigned long rest, rest_next;	/* lines left to rest, the next rest */
-	int resting;			/* for the line at hand */
+	struct cache_pay pay;
 };
 
 /*
@@ -118,9 +123,7 @@ struct logc {
 	struct labels work;	/* the labels the stages change */
 	struct buf text;	/* the line, unescaped */
 	struct buf out;
-	unsigned long hits, puts;
-	unsigned long rest, rest_next;
-	int resting;
+	struct cache_pay pay;
 };
 
 /* The metadata of the metric family being read, held until a sample of
@@ -470,18 +473,35 @@ seen_clear(struct seen *c)
 	buf_reset(&c->arena);
 }
 
+/* 1 if the cache rests for the line at hand. */
+static int
+pay_resting(struct cache_pay *y)
+{
+	y->resting = y->rest > 0;
+	if (y->resting)
+		y->rest--;
+	return y->resting;
+}
+
+/* At a start over: rests if the cache did not pay, each time longer. */
+static void
+pay_start_over(struct cache_pay *y)
+{
+	if (y->hits < y->puts) {
+		y->rest = y->rest_next;
+		if (y->rest_next < SEEN_REST_MAX)
+			y->rest_next *= 2;
+	} else {
+		y->rest_next = SEEN_REST_MIN;
+	}
+	y->hits = y->puts = 0;
+}
+
 /* Starts over when full, and rests if the cache did not pay. */
 static void
 seen_full(struct seen *c)
 {
-	if (c->hits < c->puts) {
-		c->rest = c->rest_next;
-		if (c->rest_next < SEEN_REST_MAX)
-			c->rest_next *= 2;
-	} else {
-		c->rest_next = SEEN_REST_MIN;
-	}
-	c->hits = c->puts = 0;
+	pay_start_over(&c->pay);
 	seen_clear(c);
 }
 
@@ -626,7 +646,7 @@ seen_put(struct relabel_prog *p, const struct record *rec,
 	size_t klen, mark;
 	int tries;
 
-	if (c->resting)
+	if (c->pay.resting)
 		return NULL;
 	if (c->miss == rec->raw)
 		t = c->miss_tail;
@@ -641,7 +661,7 @@ seen_put(struct relabel_prog *p, const struct record *rec,
 	for (tries = 0; tries < 2; tries++) {
 		if ((c->used + 1) * 2 > c->nslots && seen_grow(c) < 0)
 			seen_full(c);
-		if (c->rest > 0)
+		if (c->pay.rest > 0)
 			return NULL;
 		if (c->nslots == 0)
 			return NULL;
@@ -665,13 +685,13 @@ seen_put(struct relabel_prog *p, const struct record *rec,
 				c->used++;
 			*e = ent;
 			seen_link(c, e);
-			c->puts++;
+			c->pay.puts++;
 			return e;
 		}
 		/* Full: start over once. */
 		buf_truncate(&c->arena, mark);
 		seen_full(c);
-		if (c->rest > 0)
+		if (c->pay.rest > 0)
 			return NULL;
 	}
 	return NULL;
@@ -735,18 +755,15 @@ seen_take(struct relabel_prog *p, struct lineio_reader *r, const char *line,
 	int mine;
 
 	p->seen.miss = NULL;
-	p->seen.resting = p->seen.rest > 0;
-	if (p->seen.resting) {
-		p->seen.rest--;
+	if (pay_resting(&p->seen.pay))
 		return 0;
-	}
 	if (p->seen.nslots == 0 || len > OBS_LINE_MAX || line[0] == '#' ||
 	    line[0] == '{' || split_line(line, len, &t) < 0 ||
 	    (e = seen_get(&p->seen, line, &t)) == NULL)
 		return 0;
 	r->lines++;
 	p->lines_in++;
-	p->seen.hits++;
+	p->seen.pay.hits++;
 	a = p->seen.arena.p;
 	*w = 0;
 	mine = family_sample(p, a + e->name, e->nlen);
@@ -779,164 +796,6 @@ seen_take(struct relabel_prog *p, struct lineio_reader *r, const char *line,
 	return 1;
 }
 
-/*
- * The end of the label set that starts s, just past its '}', found
- * without parsing (quotes and their escapes skipped); 0 if none.  For a
- * line the parser takes, this is where the parser ends the set.
- */
-static size_t
-lset_end(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 1; i < n; i++) {
-		if (s[i] == '}')
-			return i + 1;
-		if (s[i] != '"')
-			continue;
-		for (i++; i < n && s[i] != '"'; i++)
-			if (s[i] == '\\')
-				i++;
-	}
-	return 0;
-}
-
-static int
-is_lowhex(int c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
-static int
-lowhex(int c)
-{
-	return c <= '9' ? c - '0' : c - 'a' + 10;
-}
-
-/* Eight bytes at a time: nonzero if a byte of w is b, or less than b. */
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-
-static inline uint64_t
-has_byte(uint64_t w, unsigned char b)
-{
-	w ^= ONES * b;
-	return (w - ONES) & ~w & HIGHS;
-}
-
-static inline uint64_t
-has_less(uint64_t w, unsigned char b)
-{
-	return (w - ONES * b) & ~w & HIGHS;
-}
-
-/* Bytes a log line body does not hold as they are. */
-static const unsigned char tail_stop[256] = {
-	[0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f] = 1,
-};
-
-/*
- * Reads what follows the label set of a log entry, ' TS "BODY"', if it
- * is exactly what lineio writes for its timestamp and line (one blank
- * each, no leading zero, the escapes logline_escape() makes and no
- * others); -1 if not.  *esc: the body holds an escape.
- */
-static int
-log_tail(const char *s, size_t n, int64_t *ts, const char **body,
-	 size_t *blen, int *esc)
-{
-	static const char imax[] = "9223372036854775807";
-	const char *e = s + n, *q;
-	uint64_t v = 0;
-	size_t nd;
-
-	if (n < 5 || s[0] != ' ' || e[-1] != '"')
-		return -1;
-	for (q = s + 1; q < e && *q >= '0' && *q <= '9'; q++)
-		v = v * 10 + (uint64_t)(*q - '0');
-	nd = (size_t)(q - s - 1);
-	if (nd == 0 || nd > 19 || (nd > 1 && s[1] == '0') ||
-	    (nd == 19 && memcmp(s + 1, imax, 19) > 0) ||
-	    e - q < 3 || q[0] != ' ' || q[1] != '"')
-		return -1;
-	*ts = (int64_t)v;
-	*body = q + 2;
-	*blen = (size_t)(e - q - 3);
-	*esc = 0;
-	for (q += 2, e--; q < e; q++) {
-		unsigned char c;
-		uint64_t w;
-		int x;
-
-		while (e - q >= 8) {
-			memcpy(&w, q, 8);
-			if (has_less(w, 0x20) | has_byte(w, '"') |
-			    has_byte(w, '\\') | has_byte(w, 0x7f))
-				break;
-			q += 8;
-		}
-		if (q >= e)
-			break;
-		c = (unsigned char)*q;
-		if (!tail_stop[c])
-			continue;
-		if (c != '\\' || q + 1 >= e)
-			return -1;
-		*esc = 1;
-		switch (*++q) {
-		case '\\': case '"': case 'n': case 'r': case 't':
-			continue;
-		case 'x':
-			if (e - q < 3 || !is_lowhex(q[1]) || !is_lowhex(q[2]))
-				return -1;
-			x = lowhex(q[1]) << 4 | lowhex(q[2]);
-			if ((x >= 0x20 && x != 0x7f) || x == '\n' ||
-			    x == '\r' || x == '\t')
-				return -1;
-			q += 2;
-			continue;
-		default:
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* The body of a tail that log_tail() took, unescaped. */
-static int
-log_unescape(struct buf *out, const char *s, size_t n)
-{
-	size_t i, run = 0;
-	int ch;
-
-	buf_reset(out);
-	if (buf_grow(out, n) < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		const char *bs = memchr(s + i, '\\', n - i);
-
-		if (bs == NULL)
-			break;
-		i = (size_t)(bs - s);
-		switch (s[i + 1]) {
-		case 'n': ch = '\n'; break;
-		case 'r': ch = '\r'; break;
-		case 't': ch = '\t'; break;
-		case 'x': ch = lowhex(s[i + 2]) << 4 | lowhex(s[i + 3]); break;
-		default: ch = s[i + 1]; break;
-		}
-		memcpy(out->p + out->len, s + run, i - run);
-		out->len += i - run;
-		out->p[out->len++] = (char)ch;
-		i += s[i + 1] == 'x' ? 3 : 1;
-		run = i + 1;
-	}
-	memcpy(out->p + out->len, s + run, n - run);
-	out->len += n - run;
-	out->p[out->len] = '\0';
-	return 0;
-}
-
 /* Bytes of label names a writer leaves as they are, and value escapes. */
 static const unsigned char name_byte[256] = {
 	['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['_'] = 1, ['0' ... '9'] = 2,
@@ -957,8 +816,8 @@ put_escaped(char *d, const char *s, size_t n)
 
 		while (n - i >= 8) {
 			memcpy(&w, s + i, 8);
-			if (has_byte(w, '\\') | has_byte(w, '"') |
-			    has_byte(w, '\n'))
+			if (lineio_word_has(w, '\\') | lineio_word_has(w, '"') |
+			    lineio_word_has(w, '\n'))
 				break;
 			i += 8;
 		}
@@ -1087,7 +946,7 @@ logc_get(struct logc *c, const char *line, size_t len)
 	for (i = 0; i < ARRAY_SIZE(c->last) && (e = c->last[i]) != NULL; i++)
 		if (e->klen < len && memcmp(line, e->key, e->klen) == 0)
 			goto found;
-	if (c->used == 0 || (k = lset_end(line, len)) == 0)
+	if (c->used == 0 || (k = logentry_labels_end(line, len)) == 0)
 		return NULL;
 	e = logc_slot(c, seen_hash(line, k), line, k);
 	if (e->key == NULL)
@@ -1114,7 +973,8 @@ logc_put(struct relabel_prog *p, const struct record *rec,
 	size_t k, pos = 0, col, i, size;
 	uint64_t h;
 
-	if (c->resting || (k = lset_end(rec->raw, rec->raw_len)) == 0)
+	if (c->pay.resting ||
+	    (k = logentry_labels_end(rec->raw, rec->raw_len)) == 0)
 		return NULL;
 	if (c->tab == NULL &&
 	    (c->tab = calloc(LOGC_SLOTS, sizeof(*c->tab))) == NULL)
@@ -1129,16 +989,9 @@ logc_put(struct relabel_prog *p, const struct record *rec,
 		return NULL;
 	size = k + (ls ? ls->arena.len + ls->n * sizeof(struct label) : 0);
 	if ((c->used + 1) * 2 > LOGC_SLOTS || c->bytes + size > LOGC_MAX_BYTES) {
-		if (c->hits < c->puts) {
-			c->rest = c->rest_next;
-			if (c->rest_next < SEEN_REST_MAX)
-				c->rest_next *= 2;
-		} else {
-			c->rest_next = SEEN_REST_MIN;
-		}
-		c->hits = c->puts = 0;
+		pay_start_over(&c->pay);
 		logc_clear(c);
-		if (c->rest > 0)
+		if (c->pay.rest > 0)
 			return NULL;
 	}
 	e = logc_slot(c, h, rec->raw, k);
@@ -1150,7 +1003,7 @@ logc_put(struct relabel_prog *p, const struct record *rec,
 	e->drop = ls == NULL;
 	labels_init(&e->ls);
 	c->used++;
-	c->puts++;
+	c->pay.puts++;
 	c->bytes += size;
 	if (ls && p->stages) {
 		for (i = 0; i < ls->n; i++)
@@ -1201,20 +1054,17 @@ log_take(struct relabel_prog *p, struct lineio_reader *r, const char *line,
 	int64_t ts, ts0;
 	int esc, rc, line_set;
 
-	c->resting = c->rest > 0;
-	if (c->resting) {
-		c->rest--;
+	if (pay_resting(&c->pay))
 		return 0;
-	}
 	if (len > OBS_LINE_MAX || (e = logc_get(c, line, len)) == NULL)
 		return 0;
 	tail = line + e->klen;
 	tlen = len - e->klen;
-	if (log_tail(tail, tlen, &ts, &body, &blen, &esc) < 0)
+	if (logentry_tail(tail, tlen, &ts, &body, &blen, &esc) < 0)
 		return 0;
 	r->lines++;
 	p->lines_in++;
-	c->hits++;
+	c->pay.hits++;
 	*w = 0;
 	if (e->drop) {
 		p->dropped[DROP_RULE]++;
@@ -1226,9 +1076,10 @@ log_take(struct relabel_prog *p, struct lineio_reader *r, const char *line,
 		return 1;
 	}
 	ts0 = ts;
+	buf_reset(&c->text);
 	if (labels_copy(&c->work, &e->ls) < 0 ||
-	    (esc ? log_unescape(&c->text, body, blen) :
-	    (buf_reset(&c->text), buf_add(&c->text, body, blen))) < 0) {
+	    (esc ? logline_unescape(&c->text, body, blen) :
+	    buf_add(&c->text, body, blen)) < 0) {
 		*w = -1;
 		return 1;
 	}
@@ -1567,8 +1418,8 @@ main(int argc, char **argv)
 	labels_init(&cli);
 	record_init(&p.rec);
 	buf_init(&p.seen.arena, SEEN_MAX_BYTES);
-	p.seen.rest_next = SEEN_REST_MIN;
-	p.logc.rest_next = SEEN_REST_MIN;
+	p.seen.pay.rest_next = SEEN_REST_MIN;
+	p.logc.pay.rest_next = SEEN_REST_MIN;
 	labels_init(&p.logc.work);
 	buf_init(&p.logc.text, OBS_LINE_MAX);
 	buf_init(&p.logc.out, 4 * OBS_LINE_MAX + 64);

@@ -50,6 +50,7 @@ struct rw_stats {
 	char pad_[64 - sizeof(atomic_uint_fast64_t)];
 	atomic_uint_fast64_t samples_sent, samples_retried;
 	atomic_uint_fast64_t samples_failed, samples_dropped;
+	atomic_uint_fast64_t samples_resent_refused;	/* see deliver() */
 	atomic_uint_fast64_t samples_too_old, samples_relabel_dropped;
 	atomic_uint_fast64_t meta_sent, meta_failed;
 	atomic_uint_fast64_t batches_queued, batches_sent, batches_failed;
@@ -68,6 +69,9 @@ struct rw_batch {
 	int64_t queued_to;	/* input offset (from the first byte ever
 				 * journaled) below which this shard's
 				 * samples are all queued */
+	int64_t pend_to;	/* queued_to once the push in hand lands */
+	uint64_t pend_seg;	/* queue_tail() before that push */
+	int64_t pend_end;
 	int64_t min_ts;
 };
 

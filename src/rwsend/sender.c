@@ -280,8 +280,30 @@ static void wait_ms(struct rw_shard *sh, int64_t ms)
 	pthread_mutex_unlock(&sh->mu);
 }
 
-static int deliver(struct rw_shard *sh, int64_t *retry_after)
+/*
+ * A receiver's reason for refusing samples it has already: Prometheus'
+ * "out of order sample", "duplicate sample for timestamp" and "out of
+ * bounds" (too old), Mimir's wordings of the same.
+ */
+static int refused_as_had(const char *why)
 {
+	static const char *const had[] = {
+		"out of order", "out-of-order", "duplicate sample",
+		"out of bounds", "too old",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(had); i++)
+		if (strcasestr(why, had[i]))
+			return 1;
+	return 0;
+}
+
+/* resent: the record a run killed while delivering it may have had
+ * delivered (queue_head_from_open()). */
+static int deliver(struct rw_shard *sh, int resent, int64_t *retry_after)
+{
+	static atomic_int told;
 	static struct log_limit lim_retry = LOG_LIMIT_INIT;
 	static struct log_limit lim_drop = LOG_LIMIT_INIT;
 	struct rw_endpoint *ep = sh->ep;
@@ -358,6 +380,20 @@ static int deliver(struct rw_shard *sh, int64_t *retry_after)
 		pthread_mutex_unlock(&log_mu);
 		*retry_after = r.retry_after_ms;
 		ret = SEND_RETRY;
+	} else if (resent && !meta && r.status == 400 &&
+		   (http_response_reason(&r, why, sizeof(why)),
+		    refused_as_had(why))) {
+		/* a duplicate of its delivery before the crash, not a loss */
+		if (atomic_exchange(&told, 1) == 0) {
+			pthread_mutex_lock(&log_mu);
+			log_error("endpoint '%s': %u samples sent again after a "
+				  "restart were refused as the receiver has "
+				  "them (%s); not a failure",
+				  ep->name, h.count, why);
+			pthread_mutex_unlock(&log_mu);
+		}
+		atomic_fetch_add(&ep->st.samples_resent_refused, h.count);
+		ret = SEND_DROP;
 	} else {
 		http_response_reason(&r, why, sizeof(why));
 		pthread_mutex_lock(&log_mu);
@@ -427,7 +463,7 @@ static void *sender_main(void *arg)
 		struct queue *src = NULL;
 		struct queue_stats st;
 		int64_t ts, retry_after;
-		int wait, res, timedout = 0;
+		int wait, res, resent = 0, timedout = 0;
 
 		pthread_mutex_lock(&sh->mu);
 		for (;;) {
@@ -436,8 +472,10 @@ static void *sender_main(void *arg)
 			if (rw_abort)
 				break;
 			src = next_source(sh, &ts, &wait);
-			if (src)
+			if (src) {
+				resent = queue_head_from_open(src);
 				break;
+			}
 			if (!wait && atomic_load(&draining))
 				break;
 			/* Idle for a whole wait: record what was acknowledged
@@ -472,7 +510,7 @@ static void *sender_main(void *arg)
 		if (!src)
 			break;
 
-		res = deliver(sh, &retry_after);
+		res = deliver(sh, resent, &retry_after);
 		pthread_mutex_lock(&sh->mu);
 		if (res != SEND_RETRY) {
 			queue_ack(src);

@@ -186,25 +186,12 @@ tail_set(struct tail *tl, int64_t ts)
 	tl->len = n > 0 ? (size_t)n : 0;
 }
 
-/* Byte order of two label names, a prefix first; names are short and
- * differ early, so a byte loop beats a call to memcmp. */
-static int
-name_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
-	size_t i, n = alen < blen ? alen : blen;
-
-	for (i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return (unsigned char)a[i] - (unsigned char)b[i];
-	return alen < blen ? -1 : alen > blen;
-}
-
 static int
 label_cmp(const struct labels *a, const struct label *x,
 	  const struct labels *b, const struct label *y)
 {
-	return name_cmp(a->arena.p + x->name, x->nlen, b->arena.p + y->name,
-	    y->nlen);
+	return labels_name_cmp(a->arena.p + x->name, x->nlen,
+	    b->arena.p + y->name, y->nlen);
 }
 
 static int

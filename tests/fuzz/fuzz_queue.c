@@ -68,6 +68,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct queue_opts o = { 0, 0, 1024, 0 };
+	uint64_t seg0, seg1;
+	int64_t end0, end1;
 	struct buf rec = BUF_INIT(0);
 	struct queue_stats st;
 	struct queue *q;
@@ -125,10 +127,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	queue_stats(q, &st);
 	check(st.records == 0 && st.bytes == 0);
 
+	/* the senders tell from the tail whether a push landed */
+	queue_tail(q, &seg0, &end0);
 	check(queue_push(q, "after", 5, 42) == 0);
+	queue_tail(q, &seg1, &end1);
+	check((seg1 == seg0 && end1 > end0) || (seg1 > seg0 && end1 > 0));
 	check(queue_close(q) == 0);
 	q = queue_open(dir, &o);
 	check(q != NULL);
+	queue_tail(q, &seg0, &end0);
+	check(seg0 == seg1 && end0 == end1);
+	check(queue_head_from_open(q) == 1);
 	check(queue_peek(q, &rec, &ts) == 1 && rec.len == 5 &&
 	    memcmp(rec.p, "after", 5) == 0 && ts == 42);
 	check(queue_ack(q) == 0 && queue_peek(q, &rec, &ts) == 0);

@@ -106,6 +106,19 @@ static void test_gather(void)
 	close(p[0]);
 }
 
+static void write_journal(const char *text)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, text, strlen(text)) < 0)
+		perror(path);
+	if (fd >= 0)
+		close(fd);
+}
+
 static char *journal_text(void)
 {
 	char path[256], *data = NULL;
@@ -124,6 +137,7 @@ int main(void)
 	const char *line;
 	size_t len;
 	char *t;
+	char buf[64];
 	int fd, rc;
 
 	log_init("t_journal");
@@ -154,8 +168,10 @@ int main(void)
 	is_int(j.size, 9, "the journal keeps 9 bytes");
 	is_int(r.line_off, 0, "offsets follow the cut");
 	t = journal_text();
-	is_str(t, "two\nthree", "the journal holds what is not queued");
+	is_str(t, "#obs-journal 00000000000000000004\ntwo\nthree",
+	       "the journal holds what is not queued, after its base");
 	free(t);
+	is_int(j.base, 4, "the cut moved the base");
 
 	rc = jreader_read(&r, &line, &len);
 	ok(rc == LINEIO_OK && len == 5 && memcmp(line, "three", 5) == 0,
@@ -176,6 +192,44 @@ int main(void)
 	jreader_free(&r);
 	close(fd);
 
+	journal_close(&j, 0);
+	ok(journal_open(&j, dir) == 0 && j.has_base && j.base == 4 &&
+	       j.size == 9,
+	   "a reopened journal has its base from the file");
+	fd = journal_reader(&j);
+	ok(fd >= 0 && read(fd, buf, sizeof(buf)) == 9 &&
+	       memcmp(buf, "two\nthree", 9) == 0,
+	   "the replay starts after the base line");
+	if (fd >= 0)
+		close(fd);
+	ok(journal_cut(&j, 9) == 0 && j.size == 0 && j.base == 13,
+	   "a cut of everything moves the base");
+	t = journal_text();
+	is_str(t, "", "a journal cut to nothing is empty, without a base");
+	free(t);
+	journal_close(&j, 0);
+	ok(journal_open(&j, dir) == 0 && !j.has_base && j.base == 0,
+	   "an empty journal has no base");
+	journal_set_base(&j, 13);
+	ok(journal_append(&j, "four\n", 5) == 0 && j.size == 5 && j.base == 13,
+	   "the first append to an empty journal");
+	t = journal_text();
+	is_str(t, "#obs-journal 00000000000000000013\nfour\n",
+	       "writes the base the owner set with it");
+	free(t);
+	journal_set_base(&j, 99);
+	is_int(j.base, 13, "the base in the file wins over the owner's");
+	journal_close(&j, 0);
+	write_journal("five\n");
+	ok(journal_open(&j, dir) == 0 && !j.has_base && j.size == 5,
+	   "an older journal, without a base line: all of it is input");
+	journal_set_base(&j, 20);
+	ok(journal_cut(&j, 2) == 0 && j.base == 22,
+	   "its first cut gives it a base");
+	t = journal_text();
+	is_str(t, "#obs-journal 00000000000000000022\nve\n",
+	       "written with the bytes kept");
+	free(t);
 	journal_close(&j, 1);
 	t = journal_text();
 	ok(t == NULL && errno == ENOENT, "close with remove deletes the journal");
