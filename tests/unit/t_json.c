@@ -242,10 +242,30 @@ test_paths(void)
 	json_path_free(&p);
 }
 
+static void
+test_unescape(void)
+{
+	char dst[32];
+	size_t end;
+
+	/* the decoded length, NUL-terminated; *end at the closing quote */
+	ok(json_unescape(dst, "ab\\\"c\"x", 7, &end) == 4 && end == 5 &&
+	   strcmp(dst, "ab\"c") == 0, "json_unescape: an escaped quote, then the closing one");
+	ok(json_unescape(dst, "\\u00e9\"", 7, &end) == 2 && end == 6 &&
+	   strcmp(dst, "\xc3\xa9") == 0, "json_unescape: \\u00e9 is UTF-8");
+	ok(json_unescape(dst, "abc", 3, &end) == -1 && end == 3,
+	   "json_unescape: no closing quote: -1, end n");
+	ok(json_unescape(dst, "a\x01b\"", 4, &end) == -1 && end == 1,
+	   "json_unescape: a raw control byte: -1 at its offset");
+	ok(json_unescape(dst, "a\\qb\"", 5, &end) == -1 && end == 1,
+	   "json_unescape: a bad escape: -1 at its offset");
+}
+
 int
 main(void)
 {
 	json_doc_init(&doc);
+	test_unescape();
 	test_values();
 	test_strings();
 	test_errors();

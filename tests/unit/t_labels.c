@@ -401,6 +401,15 @@ test_cut(void)
 	labels_free(&ls);
 }
 
+static void
+test_name_cmp(void)
+{
+	ok(labels_name_cmp("a", 1, "ab", 2) < 0, "labels_name_cmp: a prefix sorts first");
+	ok(labels_name_cmp("ab", 2, "a", 1) > 0, "labels_name_cmp: the longer after its prefix");
+	ok(labels_name_cmp("ab", 2, "ab", 2) == 0, "labels_name_cmp: equal names");
+	ok(labels_name_cmp("b", 1, "a\xff", 2) > 0, "labels_name_cmp: bytewise, first difference decides");
+}
+
 int
 main(void)
 {
@@ -408,5 +417,6 @@ main(void)
 	test_escape();
 	test_sets();
 	test_cut();
+	test_name_cmp();
 	return done_testing();
 }

@@ -865,6 +865,30 @@ test_epipe(void)
 	close(p[1]);
 }
 
+static void
+test_logentry_fast(void)
+{
+	static const char l1[] = "{a=\"}\"} 1 \"x\"";
+	const char *body;
+	size_t blen;
+	int64_t ts;
+	int esc;
+
+	ok(logentry_labels_end(l1, sizeof(l1) - 1) == 7,
+	   "logentry_labels_end: a } inside quotes does not end the set");
+	ok(logentry_labels_end("{a=\"x\" 1 \"y\"", 14) == 0,
+	   "logentry_labels_end: no } ends it: 0");
+	ok(logentry_tail(" 5 \"a\\x01\"", 10, &ts, &body, &blen, &esc) == 0 &&
+	   ts == 5 && blen == 5 && esc == 1 && memcmp(body, "a\\x01", 5) == 0,
+	   "logentry_tail: the canonical tail, with an escape");
+	ok(logentry_tail(" 05 \"a\"", 7, &ts, &body, &blen, &esc) == -1,
+	   "logentry_tail: a leading zero is not canonical");
+	ok(logentry_tail(" 5 \"\\x41\"", 9, &ts, &body, &blen, &esc) == -1,
+	   "logentry_tail: an escaped printable byte is not canonical");
+	ok(logentry_tail(" 5 \"a\x7f\"", 6, &ts, &body, &blen, &esc) == -1,
+	   "logentry_tail: a raw DEL is not canonical");
+}
+
 int
 main(void)
 {
@@ -893,5 +917,6 @@ main(void)
 	test_boundaries();
 	test_slow_reader();
 	test_epipe();
+	test_logentry_fast();
 	return done_testing();
 }
