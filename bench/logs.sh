@@ -82,6 +82,7 @@ PY
 entries=$(wc -l <"$logpath")
 
 # The sink: reads each body, answers 204.
+rm -f "$W/port"	# a port left by an earlier run is dead
 "$PY" - "$W/port" <<'PY' &
 import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):
