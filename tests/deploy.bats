@@ -4,7 +4,8 @@
 # Prometheus receiver config, its alert rules and their promtool unit
 # tests, the per-program systemd units and the cron example, and the
 # Grafana dashboards, whose every PromQL expression is run against a real
-# Prometheus fed by the suite's own pipeline under obsd.
+# Prometheus fed by the suite's own pipeline under obsd (and by the
+# homelab's snmp pipeline, polling an snmpd that plays the Synology NAS).
 #
 # Nothing here touches any address but 127.0.0.1: configs that name the
 # homelab's addresses are checked in copies that point at loopback.
@@ -200,6 +201,49 @@ concrete() {
 run_query() {
 	curl -sS --max-time 10 -o "$2" -w '%{http_code}' -G \
 		--data-urlencode "query=$1" "$PROM_URL/api/v1/query"
+}
+
+# nas_start: an snmpd on 127.0.0.1 (UDP, a free port) playing the
+# homelab's Synology NAS: tests/data/snmpcol/pass.py serves the values of
+# tests/data/deploy/nas.txt for Synology's subtree and for IF-MIB (snmpd's
+# own interface tables, this host's, are not loaded), with the community
+# of the example's snmp-auths.yml.  Sets NAS_PORT.
+nas_start() {
+	local dir attempt port pid i root
+	local pass="$OBS_ROOT/tests/data/snmpcol/pass.py"
+	dir="$(obs_tmpdir)/nas.$$.$RANDOM"
+	mkdir -p "$dir/persist" || return 1
+	{
+		echo 'rocommunity CHANGE-ME 127.0.0.1'
+		for root in .1.3.6.1.4.1.6574 .1.3.6.1.2.1.2 .1.3.6.1.2.1.31; do
+			echo "pass_persist $root $OBS_PYTHON $pass $root $DD/nas.txt"
+		done
+		echo 'sysName nas'
+		echo 'sysLocation test rack'
+	} >"$dir/snmpd.conf"
+	for ((attempt = 0; attempt < 3; attempt++)); do
+		port=$(free_port) || return 1
+		SNMP_PERSISTENT_DIR="$dir/persist" MIBS="" "${OBS_SNMPD:-snmpd}" -f -Lo -C \
+			-c "$dir/snmpd.conf" -p "$dir/pid" -I -smux,interface,ifTable,ifXTable \
+			"udp:127.0.0.1:$port" </dev/null >"$dir/snmpd-$port.log" 2>&1 \
+			3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+		pid=$!
+		obs_track "$pid" snmpd
+		for ((i = 0; i < OBS_PEER_WAIT * 5; i++)); do
+			obs_alive "$pid" || break
+			# an answer from pass.py: its subtree is up too
+			if MIBS="" snmpget -v2c -c CHANGE-ME -t 0.2 -r 0 "127.0.0.1:$port" \
+			    1.3.6.1.4.1.6574.1.1.0 >/dev/null 2>&1; then
+				NAS_PORT=$port
+				return 0
+			fi
+			sleep 0.2
+		done
+		stop_pid "$pid"
+	done
+	echo "nas_start: snmpd did not answer on 127.0.0.1:$port; its log:" >&2
+	tail -n 20 "$dir"/snmpd-*.log >&2
+	return 1
 }
 
 # ---- the homelab example -------------------------------------------------
@@ -663,6 +707,94 @@ run_query() {
 	done
 	cat "$T/empty"
 	[ "$m" -ge 4 ]
+	[ ! -s "$T/empty" ]
+}
+
+@test "the dashboards' SNMP expressions return data from snmpcol" {
+	need_feed
+	skip_unless_bin snmpcol
+	skip_unless_cmd "${OBS_SNMPD:-snmpd}"
+	skip_unless_cmd snmpget
+	nas_start
+	nas=127.0.0.1:$NAS_PORT
+	# The homelab's snmp pipeline (observability.yml) under obsd, its
+	# /etc/obs a copy in which the NAS is this snmpd, polled every second
+	# (rate() wants two samples), and rwsend writes to this Prometheus.
+	mkdir -p "$T/etc/secrets" "$T/var"
+	cp "$OBS_ROOT/share/snmp/snmp.yml" "$HL/relabel-metrics.yml" "$T/etc/"
+	cp "$HL/secrets/snmp-auths.yml.example" "$T/etc/secrets/snmp-auths.yml"
+	sed -e "s/^\(  - target: \).*/\1$nas/" -e 's/^interval: .*/interval: 1s/' \
+		"$HL/snmp-targets.yml" >"$T/etc/snmp-targets.yml"
+	grep -qF "target: $nas" "$T/etc/snmp-targets.yml"
+	grep -qx 'interval: 1s' "$T/etc/snmp-targets.yml"
+	sed "s#^\(  - url: \).*#\1$PROM_RW_URL#" "$HL/rwsend.yml" >"$T/etc/rwsend.yml"
+	grep -qF "url: $PROM_RW_URL" "$T/etc/rwsend.yml"
+	{
+		echo pipelines:
+		sed -n '/^  snmp:$/,/^$/p' "$HL/observability.yml"
+	} | sed -e "s#/etc/obs/#$T/etc/#g" -e "s#/var/lib/obs/#$T/var/#g" \
+		-e 's/host_ip=[0-9.]*/host_ip=127.0.0.1/' >"$T/obsd.yml"
+	cat "$T/obsd.yml"
+	grep -q "snmpcol -c $T/etc/snmp.yml" "$T/obsd.yml"
+	run grep -E '(^|[ =])/(etc|var/lib)/obs|192\.168' "$T/obsd.yml"
+	[ "$status" -eq 1 ]
+	PATH="$OBS_BIN:$PATH" "$OBS_BIN/obsd" -c "$T/obsd.yml" --run-dir "$T/var" \
+		--stats-dir "$T/var" --stop-timeout 3s --backoff-max 2s \
+		</dev/null >/dev/null 2>"$T/obsd.err" 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+	obs_track "$!" obsd
+	# Two samples of every counter the dashboards rate(), at most 90 s.
+	for m in storageIONReadX storageIONWrittenX ifHCInOctets ifHCOutOctets; do
+		for ((i = 0; i < 180; i++)); do
+			n=$(prom_query "min(count_over_time($m{instance=\"$nas\"}[1m]))" 2>/dev/null |
+				jq -r '.data.result[0].value[1] // 0')
+			[ "${n:-0}" -ge 2 ] && break
+			sleep 0.5
+		done
+		if [ "${n:-0}" -lt 2 ]; then
+			echo "no 2 samples of $m{instance=\"$nas\"}; obsd's log:" >&2
+			tail -n 30 "$T/obsd.err" >&2
+			return 1
+		fi
+	done
+	# The target's labels and the seed's came through relabel.
+	prom_wait_value "count(systemStatus{instance=\"$nas\",source=\"snmp\",device=\"nas\",cluster=\"homelab\",collector=\"obs\",host=\"observability\",host_ip=\"127.0.0.1\"})" 1
+	# An SNMP expression names a metric of snmp.yml, or source="snmp".
+	names=$(sed -n 's/^    - name: \([A-Za-z][A-Za-z0-9_]*\)$/\1/p' "$OBS_ROOT/share/snmp/snmp.yml" |
+		sort -u | paste -sd'|')
+	[ -n "$names" ]
+	re="(^|[^A-Za-z0-9_:])($names)([^A-Za-z0-9_:]|\$)|source=\"snmp\""
+	n=0 s=0
+	: >"$T/empty"
+	for f in "$GF"/*.json; do
+		while IFS= read -r -d '' expr; do
+			[ "$(basename "$f")" = synology.json ] && s=$((s + 1))
+			if ! [[ $expr =~ $re ]]; then
+				[ "$(basename "$f")" != synology.json ] ||
+					echo "synology.json: names no series of snmp.yml: $expr" >>"$T/empty"
+				continue
+			fi
+			q=${expr//\$\{instance\}/$nas}
+			q=$(concrete "${q//\$instance/$nas}")
+			code=$(run_query "$q" "$T/a.json")
+			[ "$code" = 200 ]
+			# every query names the NAS's instance, but aggregations
+			# drop it: label_values(M, instance) must list it
+			sel='.data.result | length'
+			# shellcheck disable=SC2016 # jq's $i
+			[[ $expr =~ ^label_values\( ]] &&
+				sel='[.data.result[] | select(.metric.instance == $i)] | length'
+			if [ "$(jq --arg i "$nas" "$sel" "$T/a.json")" -eq 0 ]; then
+				echo "$(basename "$f"): no data for: $q" >>"$T/empty"
+			fi
+			echo "$(basename "$f"): $q"
+			[ "$(basename "$f")" = synology.json ] && n=$((n + 1))
+		done < <(dash_exprs "$f")
+	done
+	cat "$T/empty"
+	# every expression of synology.json is an SNMP one, and was run
+	echo "synology.json: $n of $s expressions"
+	[ "$n" -ge 16 ]
+	[ "$n" -eq "$s" ]
 	[ ! -s "$T/empty" ]
 }
 
