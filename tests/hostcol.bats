@@ -747,6 +747,100 @@ EOF
 	[ "$(grep -c 'slowstatfs: slow call' "$T/err")" -eq 1 ]
 }
 
+@test "--interval: procfs and sysfs files kept open between cycles still show each change" {
+	skip_unless_bin hostcol
+	skip_unless_cmd unshare
+	skip_unless_cmd ip
+	[ "$(id -u)" -eq 0 ] || skip "needs root for mount and network namespaces"
+	# In namespaces of its own, so that no mount or link of the machine
+	# changes: a tmpfs mounted and unmounted between cycles must come and
+	# go in /proc/1/mountinfo, lo's mtu changed must show in a sysfs
+	# attribute, and the fork count of /proc/stat must grow.
+	cat >"$T/inner.sh" <<'EOF'
+set -u
+bin=$1 T=$2
+mkdir -p "$T/sys" "$T/mnt" || exit 1
+mount -t sysfs sysfs "$T/sys" || exit 1
+: >"$T/out"
+"$bin" --path.sysfs="$T/sys" --collector.disable-defaults \
+	--collector.filesystem --collector.netclass --collector.stat \
+	--interval=100ms >"$T/out" 2>"$T/err" &
+pid=$!
+cycles() { grep -c '^node_scrape_collector_success{collector="stat"} ' "$T/out"; }
+wait_cycles() {
+	i=0
+	while [ "$(cycles)" -lt "$1" ] && [ "$i" -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+wait_cycles 2
+mount -t tmpfs -o size=1m tmpfs "$T/mnt" || exit 1
+ip link set lo mtu 1280 || exit 1
+for i in 1 2 3 4 5; do /bin/true; done
+n=$(cycles); wait_cycles $((n + 3))
+umount "$T/mnt" || exit 1
+n=$(cycles); wait_cycles $((n + 3))
+kill -TERM "$pid"
+wait "$pid"
+EOF
+	rc=0
+	unshare --mount --net --pid --fork --mount-proc \
+		sh "$T/inner.sh" "$(obs_bin hostcol)" "$T" || rc=$?
+	[ "$rc" -eq 0 ]
+	[ ! -s "$T/err" ]
+	grep '^node_scrape_collector_success{collector="stat"} ' "$T/out" |
+		awk '{ print $NF }' >"$T/cycles"
+	[ "$(wc -l <"$T/cycles")" -ge 8 ]
+	first=$(head -1 "$T/cycles")
+	last=$(tail -1 "$T/cycles")
+	grep " $first\$" "$T/out" >"$T/c1"
+	grep " $last\$" "$T/out" >"$T/cn"
+	size="node_filesystem_size_bytes{device=\"tmpfs\",fstype=\"tmpfs\",mountpoint=\"$T/mnt\"} 1.048576e+06 "
+	! grep -qF "$size" "$T/c1"
+	grep -qF "$size" "$T/out"
+	! grep -qF "$size" "$T/cn"
+	grep -q '^node_network_mtu_bytes{device="lo"} 65536 ' "$T/c1"
+	grep -q '^node_network_mtu_bytes{device="lo"} 1280 ' "$T/cn"
+	f1=$(awk '$1 == "node_forks_total" { print $2 }' "$T/c1")
+	fn=$(awk '$1 == "node_forks_total" { print $2 }' "$T/cn")
+	[ -n "$f1" ] && [ -n "$fn" ]
+	awk -v a="$f1" -v b="$fn" 'BEGIN { exit !(b >= a + 5) }'
+}
+
+@test "--interval: descriptors of processes gone are closed, not kept up to the cap" {
+	skip_unless_bin hostcol
+	skip_unless_cmd unshare
+	[ "$(id -u)" -eq 0 ] || skip "needs root for a pid namespace"
+	# In a pid namespace of its own, /proc lists few processes, so the
+	# /proc/<pid>/stat of each short-lived one is read (and kept open);
+	# once they are gone, their descriptors must go too.
+	cat >"$T/inner.sh" <<'EOF'
+bin=$1 T=$2
+"$bin" --collector.disable-defaults --collector.processes --interval=10ms \
+	>"$T/out" 2>"$T/err" &
+pid=$!
+for j in $(seq 25); do
+	pids=
+	for i in $(seq 40); do
+		sleep 0.05 &
+		pids="$pids $!"
+	done
+	wait $pids
+done
+sleep 0.5
+ls "/proc/$pid/fd" | wc -l >"$T/fds"
+kill -TERM "$pid"
+wait "$pid"
+EOF
+	rc=0
+	unshare --pid --fork --mount-proc sh "$T/inner.sh" "$(obs_bin hostcol)" "$T" || rc=$?
+	[ "$rc" -eq 0 ]
+	[ ! -s "$T/err" ]
+	[ "$(grep -c '^node_scrape_collector_success{collector="processes"} 1 ' "$T/out")" -ge 20 ]
+	[ "$(cat "$T/fds")" -lt 40 ]
+}
+
 # --- cycles ---------------------------------------------------------------
 
 @test "--interval: one flushed cycle per interval until SIGTERM, exit 0" {

@@ -80,7 +80,9 @@ int hc_path(char *dst, size_t size, const char *root, const char *rel)
  * again from offset 0: that saves the path walk of open(2), and seq_file
  * keeps the buffer it had to grow for a big file (/proc/net/netstat).
  * Regular files (fixtures, textfiles) are never kept, so a replaced file
- * is always read anew.
+ * is always read anew.  A descriptor not read in a whole cycle (a process
+ * gone, an interface removed) is closed when the next one begins, so the
+ * cap holds what is read now, not what was once.
  */
 #define FD_CACHE_SLOTS 1024
 #define FD_CACHE_MAX 384
@@ -89,10 +91,12 @@ struct fd_slot {
 	char *path;
 	int fd;
 	int sysfs;
+	unsigned long used;	/* the last cycle that read it */
 };
 
 static struct fd_slot fd_cache[FD_CACHE_SLOTS];
 static size_t fd_cached;
+static unsigned long fd_cycle;
 
 static size_t path_slot(const char *path)
 {
@@ -114,16 +118,20 @@ static struct fd_slot *fd_find(const char *path)
 static void fd_keep(const char *path, int fd)
 {
 	struct statfs sf;
-	size_t i;
+	size_t i, n;
 
 	if (fd_cached >= FD_CACHE_MAX || fstatfs(fd, &sf) < 0 ||
 	    (sf.f_type != PROC_SUPER_MAGIC && sf.f_type != SYSFS_MAGIC))
 		return;
 	i = path_slot(path);
 	/* Deleted slots keep their path (fd -1) so probing goes on past
-	 * them; they are reused for the same path only. */
-	while (fd_cache[i].path && strcmp(fd_cache[i].path, path) != 0)
+	 * them; they are reused for the same path only, and fd_sweep()
+	 * clears them every cycle, so a free slot is always found. */
+	for (n = 0; n < FD_CACHE_SLOTS && fd_cache[i].path &&
+		    strcmp(fd_cache[i].path, path) != 0; n++)
 		i = (i + 1) % FD_CACHE_SLOTS;
+	if (n == FD_CACHE_SLOTS || (fd_cache[i].path && fd_cache[i].fd >= 0))
+		return;
 	if (!fd_cache[i].path) {
 		fd_cache[i].path = strdup(path);
 		if (!fd_cache[i].path)
@@ -131,8 +139,46 @@ static void fd_keep(const char *path, int fd)
 	}
 	fd_cache[i].fd = dup(fd);
 	fd_cache[i].sysfs = sf.f_type == SYSFS_MAGIC;
+	fd_cache[i].used = fd_cycle;
 	if (fd_cache[i].fd >= 0)
 		fd_cached++;
+}
+
+/* At a cycle's start: closes what the cycle before did not read, and
+ * rebuilds the table without it and without deleted slots. */
+static void fd_sweep(void)
+{
+	static struct fd_slot live[FD_CACHE_MAX];
+	struct fd_slot *s;
+	size_t i, j, n = 0, stale = 0;
+
+	for (i = 0; i < FD_CACHE_SLOTS; i++)
+		if (fd_cache[i].path &&
+		    (fd_cache[i].fd < 0 || fd_cache[i].used != fd_cycle))
+			stale++;
+	if (stale == 0)
+		return;
+	for (i = 0; i < FD_CACHE_SLOTS; i++) {
+		s = &fd_cache[i];
+		if (!s->path)
+			continue;
+		if (s->fd >= 0 && s->used == fd_cycle && n < FD_CACHE_MAX) {
+			live[n++] = *s;
+		} else {
+			if (s->fd >= 0)
+				close(s->fd);
+			free(s->path);
+		}
+		s->path = NULL;
+		s->fd = -1;
+	}
+	for (j = 0; j < n; j++) {
+		i = path_slot(live[j].path);
+		while (fd_cache[i].path)
+			i = (i + 1) % FD_CACHE_SLOTS;
+		fd_cache[i] = live[j];
+	}
+	fd_cached = n;
 }
 
 static void fd_drop(struct fd_slot *s)
@@ -200,8 +246,10 @@ int hc_read(const char *path, struct buf *b)
 
 	buf_reset(b);
 	if (s) {
-		if (read_fd_at(s->fd, b, 1, s->sysfs) == 0)
+		if (read_fd_at(s->fd, b, 1, s->sysfs) == 0) {
+			s->used = fd_cycle;
 			return 0;
+		}
 		/* Gone (a device unplugged): read it afresh. */
 		fd_drop(s);
 		buf_reset(b);
@@ -426,6 +474,8 @@ static char *shared_path;
 
 void hc_cycle_begin(void)
 {
+	fd_sweep();
+	fd_cycle++;
 	list_cache_clear();
 	free(shared_path);
 	shared_path = NULL;
