@@ -869,6 +869,7 @@ static void
 test_logentry_fast(void)
 {
 	static const char l1[] = "{a=\"}\"} 1 \"x\"";
+	static const char l2[] = "{a=\"x\" 1 \"y\"";
 	const char *body;
 	size_t blen;
 	int64_t ts;
@@ -876,7 +877,7 @@ test_logentry_fast(void)
 
 	ok(logentry_labels_end(l1, sizeof(l1) - 1) == 7,
 	   "logentry_labels_end: a } inside quotes does not end the set");
-	ok(logentry_labels_end("{a=\"x\" 1 \"y\"", 14) == 0,
+	ok(logentry_labels_end(l2, sizeof(l2) - 1) == 0,
 	   "logentry_labels_end: no } ends it: 0");
 	ok(logentry_tail(" 5 \"a\\x01\"", 10, &ts, &body, &blen, &esc) == 0 &&
 	   ts == 5 && blen == 5 && esc == 1 && memcmp(body, "a\\x01", 5) == 0,
