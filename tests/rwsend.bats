@@ -619,6 +619,37 @@ sec_of() {
 	[ "${last##* }" -gt 1700000000000 ]
 }
 
+@test "rwsend: the series cache: series sharing their text, in another order, read the same" {
+	start_receiver "$T/r"
+	# The cache keeps a series' text as what it shares with the series
+	# before it and the rest, and finds it by hash when the order
+	# changes: in order, reversed, then diagonally (the series after
+	# the one found then ends as the next line does, but for a), each
+	# series must carry its own labels.
+	awk 'BEGIN {
+		for (i = 0; i < 40; i++)
+			s[i] = (i < 20 ? "t_p" : "t_pq") "{a=\"" int(i / 8) "\",b=\"" i % 8 "\",c=\"" (i % 3 ? "y" : "yy") "\"}"
+		t = 1000
+		for (i = 0; i < 40; i++) print s[i], i, t++
+		for (i = 39; i >= 0; i--) print s[i], i, t++
+		for (i = 0; i < 40; i++) print s[(i % 5) * 8 + i % 8], (i % 5) * 8 + i % 8, t++
+	}' >"$T/in"
+	"$RW" -u "$RCV_URL" --shards 1 --no-metadata <"$T/in" >"$T/out" 2>"$T/err" &&
+		st=0 || st=$?
+	[ "$st" -eq 0 ]
+	[ ! -s "$T/out" ]
+	[ ! -s "$T/err" ]
+	decode "$T/r/1.pb" | awk '/^    name: / { n = $2; next }
+		/^    value: "/ { l = l n "=" $2 ","; next }
+		/^  samples / { v = 0; next }
+		/^    value: / { v = $2; next }
+		/^    timestamp: / { print l, v, $2; l = "" }' >"$T/got"
+	sed 's/^\([a-z_]*\){a=\("[^"]*"\),b=\("[^"]*"\),c=\("[^"]*"\)}/"__name__"="\1","a"=\2,"b"=\3,"c"=\4,/' \
+		"$T/in" >"$T/want"
+	[ "$(wc -l <"$T/want")" -eq 120 ]
+	diff -u "$T/want" "$T/got"
+}
+
 @test "rwsend: malformed lines are reported and skipped, the rest delivered" {
 	start_receiver "$T/r"
 	printf 't_m 1 1000\nnot a sample\nt_m{a="1" 2 2000\n{job="x"} 1 "log"\nt_m 3 3000' >"$T/in"

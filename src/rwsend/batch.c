@@ -16,11 +16,14 @@ void rw_batch_init(struct rw_batch *b)
 {
 	memset(b, 0, sizeof(*b));
 	buf_init(&b->pb, RW_BATCH_MAX + (2u << 20));
+	buf_init(&b->z, snappy_max_compressed_length(RW_BATCH_MAX +
+						     (2u << 20)) + 16);
 }
 
 void rw_batch_free(struct rw_batch *b)
 {
 	buf_free(&b->pb);
+	buf_free(&b->z);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -206,6 +209,58 @@ static size_t varint_put(uint8_t *p, size_t v)
 	return n;
 }
 
+/*
+ * A batch is compressed as it grows, a fragment at a time, so each shard
+ * holds its batch compressed and at most a fragment of it packed.  Snappy
+ * compresses its input in independent fragments of 64 KiB whose copies
+ * never reach back past the fragment's start: the elements of fragments
+ * compressed one by one, behind the length of the whole, are the block
+ * snappy_compress makes of the whole (decoders accept either).
+ */
+#define Z_FRAG (64u << 10)
+
+/* Appends snappy's elements for len bytes at p to z (without the length
+ * snappy puts first). */
+static int z_append(struct buf *z, const char *p, size_t len)
+{
+	size_t clen = snappy_max_compressed_length(len), k = 0;
+
+	if (buf_grow(z, clen + 1) < 0)
+		return -1;
+	if (snappy_compress(len ? p : "", len, z->p + z->len, &clen) !=
+	    SNAPPY_OK) {
+		errno = EINVAL;
+		return -1;
+	}
+	while (k < clen && ((unsigned char)z->p[z->len + k] & 0x80))
+		k++;
+	k++;			/* the length's last byte */
+	if (k > clen) {
+		errno = EINVAL;
+		return -1;
+	}
+	memmove(z->p + z->len, z->p + z->len + k, clen - k);
+	z->len += clen - k;
+	z->p[z->len] = '\0';
+	return 0;
+}
+
+/* Compresses the batch's whole fragments; keeps the rest packed.  Out of
+ * memory it keeps more packed, which the record compresses at the end. */
+static int batch_spill(struct rw_batch *b)
+{
+	size_t off = 0;
+
+	while (b->pb.len - off >= Z_FRAG &&
+	       z_append(&b->z, b->pb.p + off, Z_FRAG) == 0)
+		off += Z_FRAG;
+	if (off) {
+		buf_consume(&b->pb, off);
+		b->zin += off;
+	}
+	return 0;
+}
+
 int rw_batch_add(struct rw_batch *b, const struct rw_packed *pk, double v,
 		 int64_t ts)
 {
@@ -231,7 +286,7 @@ int rw_batch_add(struct rw_batch *b, const struct rw_packed *pk, double v,
 	b->pb.p[b->pb.len] = '\0';
 	if (b->n++ == 0 || ts < b->min_ts)
 		b->min_ts = ts;
-	return 0;
+	return b->pb.len >= Z_FRAG ? batch_spill(b) : 0;
 }
 
 size_t rw_labels_blob_size(const struct rw_packed *pk)
@@ -288,7 +343,7 @@ int rw_batch_add_series(struct rw_batch *b, const struct rw_series *s,
 	b->pb.p[b->pb.len] = '\0';
 	if (b->n++ == 0 || ts < b->min_ts)
 		b->min_ts = ts;
-	return 0;
+	return b->pb.len >= Z_FRAG ? batch_spill(b) : 0;
 }
 
 static int compress_record(const struct buf *pb, int kind, uint32_t count,
@@ -327,19 +382,42 @@ static int pack_request(const Prometheus__WriteRequest *wr, struct buf *pb)
 	return 0;
 }
 
+/* The record of a batch: the header, the length of the whole request,
+ * the fragments compressed so far, then the rest. */
+static int batch_record(struct rw_batch *b, struct buf *out)
+{
+	struct rwrec_hdr h;
+	uint8_t len[10];
+	size_t k = varint_put(len, b->zin + b->pb.len);
+
+	memset(&h, 0, sizeof(h));
+	h.magic = RWREC_MAGIC;
+	h.kind = RWREC_SAMPLES;
+	h.count = (uint32_t)b->n;
+	h.min_ts = b->min_ts;
+	buf_reset(out);
+	if (buf_add(out, &h, sizeof(h)) < 0 || buf_add(out, len, k) < 0 ||
+	    buf_add(out, b->z.p ? b->z.p : "", b->z.len) < 0)
+		return -1;
+	return z_append(out, b->pb.p, b->pb.len);
+}
+
 int rw_batch_encode(struct rw_batch *b, struct buf *out)
 {
 	int ret;
 
-	ret = compress_record(&b->pb, RWREC_SAMPLES, (uint32_t)b->n, b->min_ts,
-			      out);
+	ret = batch_record(b, out);
 	b->n = 0;
 	b->min_ts = 0;
 	b->first_mono = 0;
+	b->zin = 0;
 	buf_reset(&b->pb);
+	buf_reset(&b->z);
 	/* Keep the capacity for the next batch, but not a huge one-off. */
 	if (b->pb.cap > (8u << 20))
 		buf_free(&b->pb);
+	if (b->z.cap > (8u << 20))
+		buf_free(&b->z);
 	return ret;
 }
 

@@ -432,7 +432,7 @@ static void sample_added(struct reader *rd, struct rw_endpoint *ep,
 	}
 	sh->batch.jlast = rd->in.line_off;
 	if (sh->batch.n >= (size_t)ep->qc.max_samples_per_send ||
-	    sh->batch.pb.len >= RW_BATCH_MAX)
+	    sh->batch.zin + sh->batch.pb.len >= RW_BATCH_MAX)
 		flush_shard(rd, sh);
 }
 

@@ -62,7 +62,9 @@ struct rw_stats {
 /* A pending batch: built by the reader thread only. */
 struct rw_batch {
 	size_t n;		/* samples */
-	struct buf pb;		/* their WriteRequest, packed */
+	struct buf pb;		/* their WriteRequest, packed, from byte zin */
+	struct buf z;		/* its first zin bytes, snappy-compressed */
+	size_t zin;
 	int64_t first_mono;	/* when the first sample came */
 	int64_t jpos;		/* journal offset of its first sample's line */
 	int64_t jlast;		/* ... and of its last sample's line */
@@ -197,7 +199,7 @@ long rw_record_filter_old(struct buf *rec, int64_t cutoff, uint64_t *dropped,
 /* series.c */
 struct rw_scache *rw_scache_new(void);
 void rw_scache_free(struct rw_scache *c);
-/* 1 with *out (valid until the next put) if key is kept, else 0. */
+/* 1 with *out (valid until the next get or put) if key is kept, else 0. */
 int rw_scache_get(struct rw_scache *c, const char *key, size_t klen,
 		  struct rw_series *out);
 /* Keeps key's packed labels, or that relabeling drops it; -1 if too big. */
