@@ -744,34 +744,41 @@ void hc_cleanup(struct hc *hc)
 	buf_free(&shared_read);
 }
 
-int hc_parse_int0(const char *s, size_t n, int64_t *v)
+/*
+ * Go's strconv base 0 prefixes (0x, 0b, 0o, a leading 0 for octal) from
+ * s[*i], moving *i past them; the base.
+ */
+static unsigned base0_prefix(const char *s, size_t n, size_t *i)
 {
-	uint64_t acc = 0, lim;
-	unsigned base = 10;
-	size_t i = 0;
-	int neg = 0;
+	char c;
 
-	if (i < n && (s[i] == '+' || s[i] == '-'))
-		neg = s[i++] == '-';
-	if (i + 1 < n && s[i] == '0') {
-		char c = s[i + 1];
+	if (*i + 1 >= n || s[*i] != '0')
+		return 10;
+	c = s[*i + 1];
+	*i += 2;
+	if (c == 'x' || c == 'X')
+		return 16;
+	if (c == 'b' || c == 'B')
+		return 2;
+	if (c == 'o' || c == 'O')
+		return 8;
+	*i -= 1;	/* "0" then digits: octal, the 0 its prefix */
+	return 8;
+}
 
-		if (c == 'x' || c == 'X')
-			base = 16, i += 2;
-		else if (c == 'b' || c == 'B')
-			base = 2, i += 2;
-		else if (c == 'o' || c == 'O')
-			base = 8, i += 2;
-		else
-			base = 8, i += 1;
-	}
+/* The digits s[i..n) in base, at most lim: 0 with *out, or -1 with errno
+ * EINVAL (no digit, or one outside the base) or ERANGE. */
+static int base_digits(const char *s, size_t i, size_t n, unsigned base,
+		       uint64_t lim, uint64_t *out)
+{
+	uint64_t acc = 0;
+
 	if (i >= n) {
-		/* "0x" alone is no number; a lone "0" was taken above only
-		 * when a digit followed. */
+		/* "0x" alone is no number; a lone "0" took the octal
+		 * prefix only when a digit followed. */
 		errno = EINVAL;
 		return -1;
 	}
-	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 	for (; i < n; i++) {
 		unsigned d;
 		char c = s[i];
@@ -794,6 +801,23 @@ int hc_parse_int0(const char *s, size_t n, int64_t *v)
 		}
 		acc = acc * base + d;
 	}
+	*out = acc;
+	return 0;
+}
+
+int hc_parse_int0(const char *s, size_t n, int64_t *v)
+{
+	uint64_t acc, lim;
+	unsigned base;
+	size_t i = 0;
+	int neg = 0;
+
+	if (i < n && (s[i] == '+' || s[i] == '-'))
+		neg = s[i++] == '-';
+	base = base0_prefix(s, n, &i);
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	if (base_digits(s, i, n, base, lim, &acc) < 0)
+		return -1;
 	if (neg)
 		*v = acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)acc;
 	else
@@ -803,48 +827,8 @@ int hc_parse_int0(const char *s, size_t n, int64_t *v)
 
 int hc_parse_u64_0(const char *s, size_t n, uint64_t *v)
 {
-	uint64_t acc = 0;
-	unsigned base = 10;
 	size_t i = 0;
+	unsigned base = base0_prefix(s, n, &i);
 
-	if (n > 1 && s[0] == '0') {
-		char c = s[1];
-
-		if (c == 'x' || c == 'X')
-			base = 16, i = 2;
-		else if (c == 'b' || c == 'B')
-			base = 2, i = 2;
-		else if (c == 'o' || c == 'O')
-			base = 8, i = 2;
-		else
-			base = 8, i = 1;
-	}
-	if (i >= n) {
-		errno = EINVAL;
-		return -1;
-	}
-	for (; i < n; i++) {
-		unsigned d;
-		char c = s[i];
-
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			d = (unsigned)(c - 'A' + 10);
-		else
-			d = 99;
-		if (d >= base) {
-			errno = EINVAL;
-			return -1;
-		}
-		if (acc > (UINT64_MAX - d) / base) {
-			errno = ERANGE;
-			return -1;
-		}
-		acc = acc * base + d;
-	}
-	*v = acc;
-	return 0;
+	return base_digits(s, i, n, base, UINT64_MAX, v);
 }
