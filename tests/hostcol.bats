@@ -428,7 +428,7 @@ EOF
 	damage proc/net/rpc/nfsd 'th 8 0 0.000 1.5\nwdeleg_getattr 15\n'
 	damage "sys/fs/xfs/$xfsdev/stats/stats" 'vnodes 1 2 3 4 5 6 7 8\nrw 10 20\nxpc 1 2 3\n'
 	damage proc/net/ip_vs_stats 'h\nh\n 1 2 3 A 0\nrest\n'
-	damage proc/net/ip_vs 'Prot LocalAddress:Port\nTCP  [2620:0000:0000:0000:0000:0000:0000:0001]:0050 wlc\n  -> [0000:0000:0000:0000:0000:ffff:c0a8:0001]:0050 Masq 3 4 5\n'
+	damage proc/net/ip_vs 'Prot LocalAddress:Port\nTCP  [2620:0000:0000:0000:0000:0000:0000:0001]:0050 wlc\n  -> [0000:0000:0000:0000:0000:ffff:7f00:0001]:0050 Masq 3 4 5\n'
 	run_on "$T/f" zfs nfs nfsd xfs ipvs --collector.ipvs.backend-labels=remote_address,local_address
 	[ "$rc" -eq 0 ]
 	[ ! -s "$T/err" ]
@@ -436,9 +436,9 @@ EOF
 		grep -E '^node_(zfs_arc_|nfs_(rpcs|requests_total\{method="(Null|Read|Write)",proto="4")|nfsd_(server_threads|requests_total\{method="WdelegGetattr")|xfs_(vnode_(active|remove)|read_calls|write_calls)|ipvs_)' >"$T/got"
 	xd="device=\"$xfsdev\""
 	cat >"$T/want" <<EOF
-node_ipvs_backend_connections_active{local_address="2620::1",remote_address="192.168.0.1"} 4
-node_ipvs_backend_connections_inactive{local_address="2620::1",remote_address="192.168.0.1"} 5
-node_ipvs_backend_weight{local_address="2620::1",remote_address="192.168.0.1"} 3
+node_ipvs_backend_connections_active{local_address="2620::1",remote_address="127.0.0.1"} 4
+node_ipvs_backend_connections_inactive{local_address="2620::1",remote_address="127.0.0.1"} 5
+node_ipvs_backend_weight{local_address="2620::1",remote_address="127.0.0.1"} 3
 node_ipvs_connections_total 1
 node_ipvs_incoming_bytes_total 10
 node_ipvs_incoming_packets_total 2

@@ -766,11 +766,11 @@ static void test_libcurl(void)
 	setenv("no_proxy", "example.org", 1);
 	c = client("obs-test/1", 5000);
 	http_response_init(&r);
-	rc = http_request(c, "GET", "http://10.0.0.1:9/via", NULL, 0, NULL,
+	rc = http_request(c, "GET", "http://obs-test.invalid:9/via", NULL, 0, NULL,
 			  0, &r);
 	ok(rc == 0 && r.status == 200 && r.body.len == 5,
 	   "proxy: answered by the proxy (%s)", r.error);
-	ok(got_count(&s, "GET http://10.0.0.1:9/via HTTP/1.1\r\n") == 1,
+	ok(got_count(&s, "GET http://obs-test.invalid:9/via HTTP/1.1\r\n") == 1,
 	   "proxy: the absolute URL asked of it");
 	script_stop(&s, t);
 	is_int(maps_have("libcurl"), 1, "libcurl mapped once needed");
