@@ -140,17 +140,12 @@ int fibrechannel_update(struct hc *hc, struct out *o)
 	struct out_mark m = out_mark(o);
 	char class[PATH_MAX];
 	size_t i;
-	int rc = HC_OK;
+	int rc;
 
-	if (hc_path(class, sizeof(class), hc->sysfs, "class/fc_host") < 0)
-		return HC_FAIL;
-	if (hc_list(class, &hosts) < 0) {
-		if (errno == ENOENT)
-			return HC_NODATA;
-		log_error("fibrechannel: cannot list '%s': %s", class,
-			  strerror(errno));
-		return HC_FAIL;
-	}
+	rc = hc_list_class(hc, "fc_host", "fibrechannel", class, sizeof(class),
+			   &hosts);
+	if (rc != HC_OK)
+		return rc;
 	for (i = 0; i < hosts.n && rc == HC_OK; i++)
 		rc = fc_host(class, hosts.v[i], o);
 	if (rc != HC_OK)

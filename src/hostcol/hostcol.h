@@ -395,6 +395,10 @@ struct names {
 	size_t n;
 };
 int hc_list(const char *dir, struct names *out);
+/* The devices of sysfs' class/CLASS, its path in dir (size bytes): HC_OK,
+ * HC_NODATA when the class is absent, HC_FAIL logged as coll's error. */
+int hc_list_class(const struct hc *hc, const char *cls, const char *coll,
+		  char *dir, size_t size, struct names *out);
 /* Names of dir matching prefix followed by a digit (glob "prefix[0-9]*"). */
 int hc_list_prefix(const char *dir, const char *prefix, struct names *out);
 void hc_names_free(struct names *n);

@@ -345,17 +345,12 @@ int infiniband_update(struct hc *hc, struct out *o)
 	struct out_mark m = out_mark(o);
 	char class[PATH_MAX];
 	size_t i;
-	int rc = HC_OK;
+	int rc;
 
-	if (hc_path(class, sizeof(class), hc->sysfs, "class/infiniband") < 0)
-		return HC_FAIL;
-	if (hc_list(class, &devs) < 0) {
-		if (errno == ENOENT)
-			return HC_NODATA;
-		log_error("infiniband: cannot list '%s': %s", class,
-			  strerror(errno));
-		return HC_FAIL;
-	}
+	rc = hc_list_class(hc, "infiniband", "infiniband", class, sizeof(class),
+			   &devs);
+	if (rc != HC_OK)
+		return rc;
 	for (i = 0; i < devs.n && rc == HC_OK; i++)
 		rc = ib_device(hc, class, devs.v[i], o, &b);
 	if (rc != HC_OK)

@@ -436,6 +436,23 @@ int hc_list(const char *dir, struct names *out)
 	return list(dir, NULL, out);
 }
 
+int hc_list_class(const struct hc *hc, const char *cls, const char *coll,
+		  char *dir, size_t size, struct names *out)
+{
+	char rel[64];
+
+	if (snprintf(rel, sizeof(rel), "class/%s", cls) >= (int)sizeof(rel) ||
+	    hc_path(dir, size, hc->sysfs, rel) < 0)
+		return HC_FAIL;
+	if (hc_list(dir, out) < 0) {
+		if (errno == ENOENT)
+			return HC_NODATA;
+		log_error("%s: cannot list '%s': %s", coll, dir, strerror(errno));
+		return HC_FAIL;
+	}
+	return HC_OK;
+}
+
 int hc_list_prefix(const char *dir, const char *prefix, struct names *out)
 {
 	return list(dir, prefix, out);
