@@ -248,7 +248,10 @@ docker_case() {
 	out.close()
 	PY
 	"$LT" --docker --docker-read json-file --once >"$T/raw" 2>"$T/err"
-	[ ! -s "$T/err" ]
+	# Nothing about this container; other containers of a shared engine
+	# may come and go while it reads (their warnings name them).
+	if grep -q "${id:0:12}" "$T/err"; then return 1; fi
+	if grep -v "^logtail: .*container '[0-9a-f]\{12\}'" "$T/err"; then return 1; fi
 	grep -a "/$PFX-json\"" "$T/raw" >"$T/mine"
 	# 18 entries, each written both ways
 	[ "$(wc -l <"$T/mine")" -eq 36 ]
