@@ -13,6 +13,8 @@
 # processes, and each member's figures are printed too.  A sum of peaks
 # is at least the peak of the sum, and each member counts the pages of
 # libc it shares with the others again: both err against the pipeline.
+# So the peak PSS, sampled each second of the window for every contender,
+# is printed too: shared pages split among the processes sharing them.
 # Samples delivered are counted in VictoriaMetrics per job (one job per
 # contender), over the measured window.
 #
@@ -175,7 +177,25 @@ m0=()
 for p in "${members[@]}"; do m0+=("$(ticks "$p")"); done
 c_va0=$(ticks $va_pid)
 c_pa0=$(ticks $pa_pid)
-sleep "$DURATION"
+# PSS, sampled each second of the window, splits the pages the pipeline's
+# members share (libc, the programs' text) among them: the memory the
+# pipeline really takes, next to the sum of peak RSS that counts them
+# once per member.  A 1 Hz sample can miss a peak, alike for each.
+pss() {		# PID...: Pss in kB, summed
+	t=0
+	for p; do
+		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup")
+		t=$((t + v))
+	done
+	echo "$t"
+}
+s_sc=0 s_va=0 s_pa=0
+for ((i = 0; i < DURATION; i++)); do
+	sleep 1
+	v=$(pss $pipe_pids); [ "$v" -gt "$s_sc" ] && s_sc=$v
+	v=$(pss $va_pid); [ "$v" -gt "$s_va" ] && s_va=$v
+	v=$(pss $pa_pid); [ "$v" -gt "$s_pa" ] && s_pa=$v
+done
 t1=$(date +%s)
 c_sc1=$(ticks $pipe_pids)
 m1=()
@@ -206,7 +226,8 @@ echo "target: $series series, scraped every 1s for ${DURATION}s by each (after $
 awk -v hz="$hz" \
 	-v a="$((c_sc1 - c_sc0))" -v b="$((c_va1 - c_va0))" -v c="$((c_pa1 - c_pa0))" \
 	-v na="$n_sc" -v nb="$n_va" -v nc="$n_pa" \
-	-v ma="$m_sc" -v mb="$m_va" -v mc="$m_pa" 'BEGIN {
+	-v ma="$m_sc" -v mb="$m_va" -v mc="$m_pa" \
+	-v sa="$s_sc" -v sb="$s_va" -v sc="$s_pa" 'BEGIN {
 	printf "%-34s %12s %10s %16s %12s\n", "contender", "samples", "cpu-s", "cpu-s/M samples", "peak RSS MiB"
 	ca = a / hz; cb = b / hz; cc = c / hz
 	pa = na > 0 ? ca / na * 1e6 : 0; pb = nb > 0 ? cb / nb * 1e6 : 0; pc = nc > 0 ? cc / nc * 1e6 : 0
@@ -215,6 +236,8 @@ awk -v hz="$hz" \
 	printf "%-34s %12d %10.2f %16.3f %12.1f\n", "prometheus --enable-feature=agent", nc, cc, pc, mc / 1024
 	if (pb > 0 && pc > 0)
 		printf "ratios (pipeline / other): cpu per sample %.2fx vmagent, %.2fx prometheus agent; peak RSS %.2fx vmagent, %.2fx prometheus agent\n", pa / pb, pa / pc, ma / mb, ma / mc
+	if (sb > 0 && sc > 0)
+		printf "sampled peak PSS MiB: pipeline %.1f, vmagent %.1f, prometheus agent %.1f; ratios %.2fx vmagent, %.2fx prometheus agent\n", sa / 1024, sb / 1024, sc / 1024, sa / sb, sa / sc
 }'
 awk -v hz="$hz" -v a="$((m1[0] - m0[0]))" -v b="$((m1[1] - m0[1]))" -v c="$((m1[2] - m0[2]))" \
 	-v ra="${mm[0]}" -v rb="${mm[1]}" -v rc="${mm[2]}" 'BEGIN {
