@@ -395,8 +395,22 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	struct http_response *r = c->cur;
 	size_t len = size * n, room;
 
-	if (c->o.on_data)
+	if (c->o.on_data) {
+		/* The status and type are known before the body, as
+		   the native transport has them (a scraper judges the
+		   body by them as it streams). */
+		if (r->status == 0) {
+			char *ct = NULL;
+
+			cx.easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE,
+					&r->status);
+			if (cx.easy_getinfo(c->curl, CURLINFO_CONTENT_TYPE,
+					    &ct) == CURLE_OK && ct)
+				snprintf(r->content_type,
+					 sizeof(r->content_type), "%s", ct);
+		}
 		return c->o.on_data(p, len, c->o.on_data_arg);
+	}
 
 	room = r->body.len < c->o.max_body ? c->o.max_body - r->body.len : 0;
 	if (len > room)

@@ -59,11 +59,15 @@ struct http_opts {
 	/* when set, connect to this unix socket instead of the URL's host
 	   (the Docker Engine API: "/var/run/docker.sock") */
 	const char *unix_socket_path;
-	/* streaming (the Docker /logs?follow=1 and /events endpoints):
-	   when on_data is set, the body goes to it as it arrives instead
-	   of into the response (max_body does not apply); a return other
-	   than n ends the request with an error.  stream_no_timeout drops
-	   the whole-request timeout (the connect timeout stays). */
+	/* streaming (the Docker /logs?follow=1 and /events endpoints,
+	   scrapecol's bodies): when on_data is set, the body goes to it
+	   as it arrives instead of into the response (max_body does not
+	   apply), decoded when accept_encoding asked for that; the
+	   response's status and content_type are set before the first
+	   call; only the final answer's body comes (not that of a
+	   redirect followed).  A return other than n ends the request
+	   with an error.  stream_no_timeout drops the whole-request
+	   timeout (the connect timeout stays). */
 	size_t (*on_data)(const char *p, size_t n, void *arg);
 	void *on_data_arg;
 	int stream_no_timeout;

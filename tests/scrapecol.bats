@@ -300,6 +300,9 @@ report() {
 	[ "$st" -eq 1 ]
 	grep -qx "up{instance=\"$taddr\",job=\"ca\"} 1 [0-9]*" "$T/out"
 	grep -qx "up{instance=\"$taddr\",job=\"insecure\"} 1 [0-9]*" "$T/out"
+	# the bodies read over TLS (libcurl) are parsed as they arrive too
+	grep -qx "a_total{instance=\"$taddr\",job=\"ca\",x=\"2\"} 4 [0-9]*" "$T/out"
+	grep -qx "scrape_samples_scraped{instance=\"$taddr\",job=\"insecure\"} $(grep -vc '^#' "$SRV/m.prom") [0-9]*" "$T/out"
 	grep -qx "up{instance=\"$taddr\",job=\"noname\"} 0 [0-9]*" "$T/out"
 	grep -qx "up{instance=\"$taddr\",job=\"noca\"} 0 [0-9]*" "$T/out"
 	[ "$(wc -l <"$T/err")" -eq 2 ]
@@ -328,6 +331,20 @@ report() {
 	"$SC" "$BASE/file/crlf.prom" >"$T/out" 2>"$T/err" && st=0 || st=$?
 	[ "$st" -eq 1 ]
 	grep -q "parse error at line 1" "$T/err"
+}
+
+@test "scrapecol: values come out as read, whatever form they are kept in until written" {
+	printf 'v{k="a"} 0\nv{k="b"} -0\nv{k="c"} NaN\nv{k="d"} +Inf\nv{k="e"} -Inf\nv{k="f"} 1e-300\nv{k="g"} 9007199254740993\nv{k="h"} -42\nv{k="i"} 0.1\nv{k="j"} 0.5\nv{k="k"} 1.5e10\nv{k="l"} -3.5e-07\nv{k="m"} 3.4028235e38\nv{k="n"} 1e39\nv{k="o"} -9223372036854775808\nv{k="p"} 1.7976931348623157e308\nv{k="q"} 4.9e-324\n' >"$SRV/vals.prom"
+	"$SC" "$BASE/file/vals.prom" >"$T/out" 2>"$T/err"
+	[ ! -s "$T/err" ]
+	L="instance=\"$ADDR\",job=\"scrapecol\""
+	for kv in a:0 b:-0 c:NaN d:+Inf e:-Inf f:1e-300 g:9.007199254740992e+15 \
+	    h:-42 i:0.1 j:0.5 k:1.5e+10 l:-3.5e-07 m:3.4028235e+38 n:1e+39 \
+	    o:-9.223372036854776e+18 p:1.7976931348623157e+308 q:5e-324; do
+		printf 'v{%s,k="%s"} %s T\n' "$L" "${kv%%:*}" "${kv#*:}"
+	done >"$T/want"
+	grep '^v{' "$T/out" | sed 's/ [0-9]*$/ T/' >"$T/got"
+	diff -u "$T/want" "$T/got"
 }
 
 @test "scrapecol --stats-file: its own counters per job" {
@@ -651,6 +668,52 @@ blocks() {
 		report 1 4 4 0 "$L"
 	} >"$T/want3"
 	diff -u "$T/want3" "$T/out.$((k + 1))"
+}
+
+@test "scrapecol -c: a series read again is the same series however it is written; a series with another label is not" {
+	printf 'm{a="1"} 1\nm{a="2"} 2\nn 3\no{} 4\np{instance="x"} 5\nr{a="x\\"y"} 6\ns{a="1",b="2"} 7\nu{a="1"} 8\n' >"$SRV/again.prom"
+	cat >"$T/c.yml" <<-EOF
+	scrape_configs:
+	  - job_name: again
+	    scrape_interval: 1s
+	    metrics_path: /file/again.prom
+	    static_configs: [{targets: ['$ADDR']}]
+	EOF
+	start_sc
+	wait_lines 1 '^scrape_series_added{' "$T/out"
+	# The same series as trailing comma, braces or none, labels out of
+	# order; u another one (a label more, one changed); m{a="3"} new.
+	printf 'm{a="1"} 10\nm{a="2",} 20\nn{} 30\no 40\np{instance="x"} 50\nr{a="x\\"y"} 60\ns{b="2",a="1"} 70\nu{a="1",b="1"} 80\nu{a="2"} 90\nm{a="3"} 100\n' >"$SRV/again.tmp"
+	mv "$SRV/again.tmp" "$SRV/again.prom"
+	wait_lines 1 '^m{a="3"' "$T/out"
+	n=$(grep -c '^scrape_series_added{' "$T/out")
+	wait_lines $((n + 1)) '^scrape_series_added{' "$T/out"
+	stop_pid "$SC_PID"
+	blocks "$T/out"
+	L="instance=\"$ADDR\",job=\"again\""
+	{
+		printf 'm{a="1",%s} 1 T\nm{a="2",%s} 2 T\nn{%s} 3 T\no{%s} 4 T\n' "$L" "$L" "$L" "$L"
+		printf 'p{exported_instance="x",%s} 5 T\nr{a="x\\"y",%s} 6 T\n' "$L" "$L"
+		printf 's{a="1",b="2",%s} 7 T\nu{a="1",%s} 8 T\n' "$L" "$L"
+		report 1 8 8 8 "$L"
+	} >"$T/want1"
+	diff -u "$T/want1" "$T/out.1"
+	k=$(grep -l '^m{a="3"' "$T"/out.[0-9]* | sed 's/.*\.//' | sort -n | head -1)
+	for i in "$k" $((k + 1)); do
+		{
+			printf 'm{a="1",%s} 10 T\nm{a="2",%s} 20 T\nn{%s} 30 T\no{%s} 40 T\n' "$L" "$L" "$L" "$L"
+			printf 'p{exported_instance="x",%s} 50 T\nr{a="x\\"y",%s} 60 T\n' "$L" "$L"
+			printf 's{a="1",b="2",%s} 70 T\nu{a="1",b="1",%s} 80 T\n' "$L" "$L"
+			printf 'u{a="2",%s} 90 T\nm{a="3",%s} 100 T\n' "$L" "$L"
+			if [ "$i" = "$k" ]; then
+				printf 'u{a="1",%s} stale T\n' "$L"
+				report 1 10 10 3 "$L"
+			else
+				report 1 10 10 0 "$L"
+			fi
+		} >"$T/want2"
+		diff -u "$T/want2" "$T/out.$i"
+	done
 }
 
 @test "scrapecol -c: file_sd_configs JSON and YAML, re-read when they change; targets keep their phase" {

@@ -37,8 +37,8 @@ usage(FILE *f)
 	fputs(usage_text, f);
 }
 
-/* The whole block from where it lies, without the copy into the
- * writer's buffer: a scrape's block is already whole lines. */
+/* Whole lines from where they lie, without the copy into the
+ * writer's buffer. */
 static int
 write_chunks(int fd, const char *p, size_t n)
 {
@@ -70,27 +70,34 @@ write_chunks(int fd, const char *p, size_t n)
 	return 0;
 }
 
-int
-output_block(const struct buf *block, unsigned long nlines)
+void
+output_begin(void)
 {
-	int rc;
-
 	pthread_mutex_lock(&sc_out.mu);
-	if (sc_out.failed) {
-		pthread_mutex_unlock(&sc_out.mu);
-		return -1;
-	}
-	rc = lineio_flush(&sc_out.w);
-	if (rc == 0)
-		rc = write_chunks(sc_out.w.fd, block->p, block->len);
-	if (rc == 0) {
-		sc_out.w.lines += nlines;
-	} else {
+	if (!sc_out.failed && lineio_flush(&sc_out.w) < 0) {
 		log_errno("write to standard output");
 		sc_out.failed = 1;
 	}
+}
+
+int
+output_lines(const char *p, size_t n, unsigned long nlines)
+{
+	if (sc_out.failed)
+		return -1;
+	if (write_chunks(sc_out.w.fd, p, n) < 0) {
+		log_errno("write to standard output");
+		sc_out.failed = 1;
+		return -1;
+	}
+	sc_out.w.lines += nlines;
+	return 0;
+}
+
+void
+output_end(void)
+{
 	pthread_mutex_unlock(&sc_out.mu);
-	return rc;
 }
 
 /* The ad-hoc job of URL operands: the URL as given, job -j, instance

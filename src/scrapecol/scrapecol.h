@@ -21,50 +21,134 @@
 /* A response body past this many bytes fails the scrape when the job
  * sets no body_size_limit. */
 #define SC_BODY_MAX (256u << 20)
-/* Bytes of one scrape's output, which holds the series keys kept for
- * staleness: past it the scrape fails. */
+
+/* Bytes of one scrape's kept lines (see struct seen): past it the
+ * scrape fails. */
 #define SC_BLOCK_MAX (1u << 30)
 
 /*
- * One scrape of a target: the block of lines it writes, and its series,
- * each the key (name{labels}, as written) at an offset in the block, so
- * the next scrape can tell which series went away and write "stale" for
- * them.  The keys are never copied: a target keeps two of these, this
- * scrape's and the last one's.  Entries are in the order written.
- * Scrapes of a target list their series in the same order, so the last
- * scrape's entries are matched from a cursor, and the table (entry
- * indexes + 1, 0 empty) that finds a key by its hash is made only when a
- * key is out of order or a new series must be told from the others
- * (ntab: how many entries are in it; hash 0: not made yet).
+ * A series key decoded: its text and where its segments start.  A key
+ * is cut into segments after its '{' and after each ',' outside quotes,
+ * so the keys of one family differ in a few segments only.
  */
-struct seen_entry {
-	uint64_t hash;
-	uint32_t off, len;	/* off may carry SEEN_MARK */
+struct seen_key {
+	struct buf text;
+	uint32_t *seg;		/* nseg + 1 offsets into text */
+	size_t nseg, segcap;
 };
-#define SEEN_MARK 0x80000000u
 
+/* A reader of a struct seen's records, in order. */
+struct seen_iter {
+	size_t pos;		/* offset of the next record */
+	size_t idx;		/* samples read so far */
+	struct seen_key k[2];	/* k[cur]: the last key read, decoded in */
+	int cur;		/* place when it can, else into the other */
+};
+
+/* What seen_next() read. */
+struct seen_rec {
+	int kind;		/* SEEN_COMMENT, SEEN_SAMPLE or SEEN_OWN_TS */
+	const char *text;	/* the comment line, or the key */
+	size_t len;
+	double value;
+	int64_t ts;		/* SEEN_OWN_TS only */
+	size_t idx;		/* samples: 0, 1, ... in order */
+	size_t enc, enclen;	/* samples: where the key's code lies */
+	const uint32_t *seg;	/* samples: the key's segments */
+	size_t nseg;
+};
+#define SEEN_COMMENT 'C'
+#define SEEN_SAMPLE 'S'		/* tracked for staleness */
+#define SEEN_OWN_TS 'O'		/* its own timestamp: not tracked */
+
+struct seen_slot {
+	uint32_t hash, idx1;	/* idx1: sample index + 1; 0 empty */
+};
+
+/*
+ * The lines one scrape of a target keeps until it is written (nothing
+ * of a scrape that fails goes out) and then for the next scrape, which
+ * writes "stale" for its series that went away.  The lines are records
+ * in enc: a comment as it is; a sample as its value (an integer as a
+ * varint, one a float holds as such in 4 bytes), its timestamp when it
+ * has its own, and its key coded against the key of the sample
+ * before (segments the same as there are copied, the others written
+ * after the prefix they share), every SEEN_RESTART-th key whole so any
+ * key can be read from the nearest such one.  A scrape lists its series
+ * in the order of the last one, mostly: the last scrape is read along
+ * from a cursor, and the code of a key found there in step is copied as
+ * it is.  Tables that find a key by its hash are made only for keys out
+ * of order (all of the last scrape's, with their text for as long as
+ * that scrape is the last one: a target that lists its series in
+ * another order each time costs memory like the text of its series)
+ * and new series (this scrape's new ones, to tell a series given
+ * twice).
+ */
+#define SEEN_RESTART 64
 struct seen {
-	struct buf text;	/* the block; under SEEN_MARK bytes */
-	struct seen_entry *e;
-	size_t n, ecap, marked, next, ntab;
-	uint32_t *tab;
-	size_t cap;		/* 0 or a power of two */
+	struct buf enc;
+	size_t n;		/* samples */
+	size_t marked;		/* samples marked seen again */
+	unsigned char *mark;	/* a bit per sample */
+	size_t markcap;		/* bytes */
+	uint32_t *restart;	/* enc offset of sample i * SEEN_RESTART */
+	size_t nrestart, restartcap;
+	struct seen_slot *tab;
+	size_t cap, ntab;	/* cap: 0 or a power of two */
+	int taball;		/* tab holds every tracked sample */
+	/* with taball: the keys as text (ktext at koff[i], klen[i]), so
+	 * a lookup out of order compares them at once */
+	struct buf ktext;
+	uint32_t *koff, *klen;
+	size_t kcap;
+	struct seen_key last;	/* the key of the last sample added */
+	struct seen_key scratch;
+	/* read as the last scrape */
+	struct seen_iter rd, ra;	/* the cursor; random access */
+	int peeked;		/* rd's next tracked sample is in peek */
+	int rdstale;		/* rd's last key is cur's (put_in_step()) */
+	struct seen_rec peek;
+	int step;		/* the last sample added was read at step_idx */
+	size_t step_idx;
 };
 
 void seen_init(struct seen *s);
-/* Adds the key text.p[off, off + len): 1 when added, 0 when the key was
- * already there, -1 on ENOMEM or EMSGSIZE. */
-int seen_add(struct seen *s, size_t off, size_t len);
-/* Adds a key the caller knows is not there yet (0, or -1). */
-int seen_append(struct seen *s, size_t off, size_t len);
-/* Marks the key as seen again: 1, or 2 when it was marked already; 0
- * when it is not there (so the unmarked keys are those that went away);
- * -1 on ENOMEM. */
-int seen_mark(struct seen *s, const char *key, size_t len);
-/* Empties the block and the series, keeping the memory. */
+/* Empties the records, keeping the memory (but for the keys' text made
+ * for lookups out of order). */
 void seen_reset(struct seen *s);
 void seen_free(struct seen *s);
 void seen_swap(struct seen *a, struct seen *b);
+/* Drops tables that only served the scrape that built s. */
+void seen_trim(struct seen *s);
+
+/* Appends a comment line (without its newline); -1 on ENOMEM/EMSGSIZE. */
+int seen_comment(struct seen *s, const char *line, size_t len);
+/*
+ * Appends the sample of series key[0..len) to cur, prev being the last
+ * scrape: with has_ts, a sample of its own timestamp ts, never tracked;
+ * else one tracked for staleness, marked in prev when prev has it.
+ * Returns 1 for a series prev did not have (or has_ts), 2 for one it
+ * had, 0 when cur has the series already (nothing added: the first one
+ * stands), -1 on ENOMEM or EMSGSIZE.
+ */
+int seen_put(struct seen *cur, struct seen *prev, const char *key,
+	     size_t len, double v, int has_ts, int64_t ts);
+
+/* The next tracked sample of prev at its cursor (NULL if none), and
+ * its taking as the sample put, of value v: what seen_put() returns for
+ * its key. */
+const struct seen_rec *seen_peek(struct seen *cur, struct seen *prev);
+int seen_take(struct seen *cur, struct seen *prev, double v);
+
+void seen_iter_init(struct seen_iter *it);
+void seen_iter_free(struct seen_iter *it);
+/* Reads records from the start. */
+void seen_iter_rewind(struct seen_iter *it);
+/* The next record: 1, 0 at the end, -1 if enc is damaged.  The key is
+ * valid until the next call. */
+int seen_next(const struct seen *s, struct seen_iter *it, struct seen_rec *r);
+/* 1 if prev's sample idx was marked seen again. */
+int seen_marked(const struct seen *s, size_t idx);
 
 /* One query parameter of a job (params: a list of values per name). */
 struct sc_param {
@@ -94,6 +178,7 @@ struct sd_files {
 };
 
 struct target;
+struct scrape;
 
 /* One scrape_configs entry. */
 struct job {
@@ -140,10 +225,14 @@ struct output {
 };
 
 extern struct output sc_out;
-/* Writes a block of nlines whole lines under the lock, each write(2) at
- * most OBS_LINE_ATOMIC bytes ending at a line end as lineio's writer
- * does; -1 on error (reported once, sc_out.failed set). */
-int output_block(const struct buf *block, unsigned long nlines);
+/* A scrape's lines go out between output_begin() and output_end(),
+ * under the lock, so they stay together: output_lines() writes whole
+ * lines, each write(2) at most OBS_LINE_ATOMIC bytes ending at a line
+ * end as lineio's writer does; -1 on error (reported once,
+ * sc_out.failed set). */
+void output_begin(void);
+int output_lines(const char *p, size_t n, unsigned long nlines);
+void output_end(void);
 
 struct sc_counters {
 	uint64_t scrapes, failures, samples, stale;
@@ -169,11 +258,16 @@ struct target {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	/* owned by the thread */
-	struct seen prev, cur;	/* cur.text is the block being written */
+	struct seen prev, cur;	/* cur: the scrape under way */
+	struct seen_iter it;
 	struct record rec, rep;
 	struct expo ex;
 	struct buf pending, family, conflicts;
-	unsigned long nlines;	/* lines in cur.text */
+	struct buf key;		/* the series key being made */
+	struct buf line;	/* the body's line cut by a chunk's end */
+	struct buf out;		/* lines on their way to stdout */
+	struct scrape *sx;	/* the scrape under way */
+	unsigned long nlines;	/* lines written of this scrape */
 	struct http_response resp;
 	struct log_limit limit;
 	int last_failed;	/* the last scrape failed */

@@ -97,6 +97,10 @@ target_new(struct job *job, const struct labels *ls, const char *url,
 	buf_init(&t->pubtext, 1 << 20);
 	seen_init(&t->prev);
 	seen_init(&t->cur);
+	seen_iter_init(&t->it);
+	buf_init(&t->key, SC_BLOCK_MAX / 2);
+	buf_init(&t->line, SC_BODY_MAX);
+	buf_init(&t->out, SC_BLOCK_MAX / 2);
 	record_init(&t->rec);
 	record_init(&t->rep);
 	expo_init(&t->ex, 0);
@@ -138,6 +142,8 @@ fail:
 	return NULL;
 }
 
+static size_t body_data(const char *p, size_t n, void *arg);
+
 /* The client is made here, not in target_new, so the cancel flag and
  * the timeout are the target's own. */
 static int
@@ -158,10 +164,11 @@ target_client(struct target *t)
 	o.connect_timeout_ms = t->timeout_ms;
 	o.headers = hdrs;
 	o.n_headers = 2;
-	o.max_body = t->job->body_size_limit ? t->job->body_size_limit :
-	    SC_BODY_MAX;
+	/* The body is parsed as it arrives (body_data() keeps the
+	 * limit). */
+	o.on_data = body_data;
+	o.on_data_arg = t;
 	o.accept_encoding = "gzip";
-	o.max_body_abort = 1;
 	o.cancel = &t->stop;
 	t->http = http_client_new(&o);
 	if (t->http == NULL)
@@ -211,7 +218,7 @@ static int
 key_direct(struct target *t, const struct labels *ls)
 {
 	const struct labels *tl = &t->pub;
-	struct buf *b = &t->cur.text;
+	struct buf *b = &t->key;
 	size_t i, j, nm = SIZE_MAX, need = t->pubtext.len + tl->n + 2;
 	int first = 1;
 	char *p;
@@ -289,33 +296,19 @@ direct_ok(const struct target *t, const struct labels *ls)
 	return 1;
 }
 
-/* Appends the sample line of ls, value v and tail tl to the block (as
- * lineio_write_sample() writes it; with direct, ls is the scraped set
- * and key_direct() adds the target's labels); *koff and *klen locate
- * its series key, the line up to the space before the value. */
+/* Adds the sample of ls and value v to the scrape (with direct, ls is
+ * the scraped set and key_direct() adds the target's labels): what
+ * seen_put() returns. */
 static int
-line_add(struct target *t, const struct labels *ls, int direct, double v,
-	 const struct tail *tl, size_t *koff, size_t *klen)
+series_put(struct target *t, const struct labels *ls, int direct, double v,
+	   int has_ts, int64_t ts)
 {
-	struct buf *b = &t->cur.text;
-	size_t mark = b->len, k;
-
-	if ((direct ? key_direct(t, ls) : lineio_format_series(b, ls)) < 0)
+	buf_reset(&t->key);
+	if ((direct ? key_direct(t, ls) : lineio_format_series(&t->key,
+	    ls)) < 0)
 		return -1;
-	k = b->len;
-	if (buf_grow(b, 1 + VALUE_FMT_MAX + tl->len) < 0) {
-		buf_truncate(b, mark);
-		return -1;
-	}
-	b->p[b->len++] = ' ';
-	b->len += value_format(v, b->p + b->len);
-	memcpy(b->p + b->len, tl->s, tl->len);
-	b->len += tl->len;
-	b->p[b->len] = '\0';
-	*koff = mark;
-	*klen = k - mark;
-	t->nlines++;
-	return 0;
+	return seen_put(&t->cur, &t->prev, t->key.p, t->key.len, v, has_ts,
+	    ts);
 }
 
 /* Appends a comment or metadata line to out. */
@@ -330,6 +323,24 @@ comment_add(struct buf *out, const struct record *rec)
 		buf_truncate(out, mark);
 		return -1;
 	}
+	return 0;
+}
+
+/* The lines of pending (each ending in '\n') go to the scrape. */
+static int
+pending_put(struct target *t)
+{
+	const char *p = t->pending.p, *end = p + t->pending.len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (seen_comment(&t->cur, p, len) < 0)
+			return -1;
+		p += len + 1;
+	}
+	buf_reset(&t->pending);
 	return 0;
 }
 
@@ -371,9 +382,10 @@ meta_line(struct target *t, const struct record *rec, int *emitted,
 			return -1;
 	}
 	if (*emitted) {
-		if (comment_add(&t->cur.text, rec) < 0)
+		buf_reset(&t->key);
+		if (comment_add(&t->key, rec) < 0 ||
+		    seen_comment(&t->cur, t->key.p, t->key.len - 1) < 0)
 			return -1;
-		t->nlines++;
 		return 0;
 	}
 	if (comment_add(&t->pending, rec) < 0)
@@ -599,18 +611,23 @@ struct scrape_count {
 	unsigned long scraped, post, added;
 };
 
-/* Parses the body into t->cur; NULL, or why it failed. */
-static const char *
-parse_body(struct target *t, int64_t start, struct scrape_count *cnt,
-	   struct buf *why)
+/* One scrape under way: the body is parsed as it arrives. */
+struct scrape {
+	int64_t start;
+	struct scrape_count cnt;
+	struct buf why;
+	const char *err;	/* the body's: the rest is read past */
+	unsigned long lineno, npending;
+	int emitted;
+	int begun, skip, too_big;
+	uint64_t bytes, limit;
+};
+
+static void
+body_begin(struct target *t)
 {
-	const char *ct = t->resp.content_type, *p = buf_cstr(&t->resp.body);
-	const char *end = p + t->resp.body.len;
-	struct record *rec = &t->rec;
-	struct buf *block = &t->cur.text;
-	unsigned long lineno = 0, npending = 0;
-	struct tail now, own;
-	int om, emitted = 0;
+	const char *ct = t->resp.content_type;
+	int om;
 
 	om = strncasecmp(ct, "application/openmetrics-text", 28) == 0 &&
 	    (ct[28] == '\0' || ct[28] == ';' || ct[28] == ' ');
@@ -618,217 +635,514 @@ parse_body(struct target *t, int64_t start, struct scrape_count *cnt,
 	expo_init(&t->ex, om);
 	buf_reset(&t->family);
 	buf_reset(&t->pending);
-	tail_set(&now, start);
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		const char *err = NULL;
-		size_t errcol = 0, koff, klen;
-		enum expo_result r;
-		const char *name;
-		size_t nlen = 0;
-		int added, m, own_ts, direct;
+	buf_reset(&t->line);
+	t->sx->begun = 1;
+}
 
-		lineno++;
-		r = expo_parse_line(&t->ex, p, len, rec, &err, &errcol);
-		p += len + (nl != NULL);
-		switch (r) {
-		case EXPO_ERROR:
-			buf_addf(why, "parse error at line %lu: %s", lineno,
-			    err);
-			return buf_cstr(why);
-		case EXPO_META:
-			if (meta_line(t, rec, &emitted, &npending) < 0)
-				goto nomem;
-			continue;
-		case EXPO_SAMPLE:
-			break;
-		default:
-			continue;
-		}
-		cnt->scraped++;
-		/* The common case: the target's labels are written with
-		 * the key, not set in rec. */
-		direct = t->ex.plain && direct_ok(t, &rec->labels);
-		if (!direct && target_labels(t, &rec->labels) < 0)
-			goto nomem;
-		if (t->mrelabel.n > 0) {
-			int k = relabel_apply(&t->mrelabel, &rec->labels);
+/* A sample of family name: its pending # lines go first, or it starts
+ * another family. */
+static int
+family_step(struct target *t, const char *name, size_t nlen)
+{
+	struct scrape *x = t->sx;
 
-			if (k < 0)
-				goto nomem;
-			if (k == 0 || rec->labels.n == 0)
-				continue;
-		}
-		name = labels_get(&rec->labels, LABELS_NAME, &nlen);
-		if (name == NULL)
-			return "missing metric name (__name__ label)";
-		if (!direct &&
-		    (err = check_limits(t, &rec->labels, why)) != NULL)
-			return err;
-		cnt->post++;
-		if (t->job->sample_limit > 0 &&
-		    cnt->post > (unsigned long)t->job->sample_limit)
-			return "sample limit exceeded";
-		own_ts = t->job->honor_timestamps && rec->has_ts;
-		if (own_ts)
-			tail_set(&own, rec->ts);
-		if (!in_family(name, nlen, &t->family)) {
-			buf_reset(&t->family);
-			buf_reset(&t->pending);
-			npending = 0;
-			emitted = 0;
-		} else if (t->pending.len > 0) {
-			if (buf_add(block, t->pending.p, t->pending.len) < 0)
-				goto nomem;
-			t->nlines += npending;
-			buf_reset(&t->pending);
-			npending = 0;
-			emitted = 1;
-		}
-		if (line_add(t, &rec->labels, direct, rec->value,
-		    own_ts ? &own : &now, &koff, &klen) < 0)
-			goto nomem;
-		if (own_ts) {
-			/* As Prometheus: a series with its own timestamps
-			 * is not tracked for staleness. */
-			if (!t->ever_scraped)
-				cnt->added++;
-			continue;
-		}
-		/* A series of the last scrape, marked once: this scrape
-		 * has not listed it yet, no need to ask cur. */
-		m = seen_mark(&t->prev, block->p + koff, klen);
-		if (m == 1)
-			added = seen_append(&t->cur, koff, klen) == 0 ? 1 : -1;
-		else if (m == 0)
-			added = seen_add(&t->cur, koff, klen);
-		else
-			added = m == 2 ? 0 : -1;
-		if (added < 0)
-			goto nomem;
-		if (added == 0) {
-			/* The same series twice: the first one stands. */
-			buf_truncate(block, koff);
-			t->nlines--;
-			continue;
-		}
-		if (m == 0)
-			cnt->added++;
+	if (!in_family(name, nlen, &t->family)) {
+		buf_reset(&t->family);
+		buf_reset(&t->pending);
+		x->npending = 0;
+		x->emitted = 0;
+	} else if (t->pending.len > 0) {
+		if (pending_put(t) < 0)
+			return -1;
+		x->npending = 0;
+		x->emitted = 1;
 	}
-	if (om && !t->ex.eof_seen)
-		return "data does not end with # EOF";
+	return 0;
+}
+
+static int
+mname_start(unsigned char c)
+{
+	return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '_' ||
+	    c == ':';
+}
+
+/*
+ * Whether the series the line s[0..n) begins with, name or name{pairs},
+ * is the series key k (segments k->seg: "name{", then each label pair
+ * with the ',' or '}' after it) without the target's labels, byte for
+ * byte: then the series of the line is k.  (k's pairs are labels as
+ * lineio writes them, which read back as the same labels; those not the
+ * target's are the line's, none with the name of a target label, as k
+ * names each once; with no metric_relabel_configs, k is the sorted
+ * union of the line's and the target's.)  *end: where the series ends.
+ */
+static int
+series_is(const struct target *t, const char *s, size_t n,
+	  const struct seen_rec *k, size_t *end, size_t *nlen)
+{
+	const char *kt = k->text;
+	size_t ri, ki, j = 0, np = t->pub.n, l0 = k->seg[1];
+	int rdone;
+
+	if (k->nseg == 1 && kt[l0 - 1] != '}') {	/* k has no labels */
+		if (np != 0 || l0 >= n || memcmp(s, kt, l0) != 0)
+			return 0;
+		*nlen = l0;
+		*end = l0 + (s[l0] == '{' && l0 + 1 < n && s[l0 + 1] == '}' ?
+		    2 : 0);
+		return 1;
+	}
+	if (kt[l0 - 1] != '{' || l0 > n || memcmp(s, kt, l0 - 1) != 0 ||
+	    (s[l0 - 1] != '{' && s[l0 - 1] != ' '))
+		return 0;
+	*nlen = l0 - 1;
+	ri = l0;
+	rdone = s[l0 - 1] == ' ' || (ri < n && s[ri] == '}');
+	*end = s[l0 - 1] == ' ' ? l0 - 1 : ri + 1;
+	for (ki = 1; ki < k->nseg; ki++) {
+		const char *p = kt + k->seg[ki];
+		size_t kl = k->seg[ki + 1] - k->seg[ki] - 1;
+
+		if (j < np && kl == t->pubcut[j + 1] - t->pubcut[j] &&
+		    memcmp(p, t->pubtext.p + t->pubcut[j], kl) == 0) {
+			j++;
+			continue;
+		}
+		if (rdone || n - ri <= kl || memcmp(s + ri, p, kl) != 0)
+			return 0;
+		ri += kl;
+		if (s[ri] == '}') {
+			rdone = 1;
+			*end = ri + 1;
+		} else if (s[ri] != ',') {
+			return 0;
+		}
+		ri++;
+	}
+	return j == np && rdone;
+}
+
+/*
+ * The common case of a text-format body: the line's series is the next
+ * one of the last scrape (series_is()) and the rest is " VALUE [TS]" as
+ * expo's fast path reads it, so the line needs no parse of its labels
+ * and no key made.  1 when it was taken (*err: NULL, or why the scrape
+ * fails); 0, nothing changed, when the line goes the general way.
+ */
+static int
+line_again(struct target *t, const char *s, size_t n, const char **err)
+{
+	struct scrape *x = t->sx;
+	const struct job *j = t->job;
+	const struct seen_rec *pk;
+	const char *cut;
+	size_t e = 0, v, i, nlen = 0;
+	double val;
+
+	/* (The series the last scrape kept passed the limits of the job
+	 * it was scraped for, which a reload may have changed.) */
+	if (t->ex.openmetrics || t->mrelabel.n > 0 || !t->direct ||
+	    j->label_limit > 0 || j->label_name_length_limit > 0 ||
+	    j->label_value_length_limit > 0 || t->prev.n == 0 || n == 0 ||
+	    !mname_start((unsigned char)s[0]))
+		return 0;
+	pk = seen_peek(&t->cur, &t->prev);
+	if (pk == NULL || pk->nseg == 0 ||
+	    !series_is(t, s, n, pk, &e, &nlen) || e >= n || s[e] != ' ')
+		return 0;
+	e++;
+	cut = memchr(s + e, ' ', n - e);
+	v = cut != NULL ? (size_t)(cut - s) : n;
+	if (v == e || value_parse(s + e, v - e, &val) < 0)
+		return 0;
+	if (v < n) {	/* a timestamp: digits only, as expo reads them */
+		if (j->honor_timestamps || n - v - 1 > 18 || n == v + 1)
+			return 0;
+		for (i = v + 1; i < n; i++)
+			if (s[i] < '0' || s[i] > '9')
+				return 0;
+	}
+	*err = NULL;
+	x->cnt.scraped++;
+	x->cnt.post++;
+	if (j->sample_limit > 0 &&
+	    x->cnt.post > (unsigned long)j->sample_limit) {
+		*err = "sample limit exceeded";
+		return 1;
+	}
+	if (family_step(t, s, nlen) < 0 ||
+	    seen_take(&t->cur, &t->prev, val) < 0)
+		*err = errno == EMSGSIZE ? "scrape output over 1 GiB" :
+		    "out of memory";
+	return 1;
+}
+
+/* One line of the body into t->cur; NULL, or why the scrape fails. */
+static const char *
+body_line(struct target *t, const char *p, size_t len)
+{
+	struct scrape *x = t->sx;
+	struct scrape_count *cnt = &x->cnt;
+	struct record *rec = &t->rec;
+	const char *err = NULL;
+	size_t errcol = 0;
+	enum expo_result r;
+	const char *name;
+	size_t nlen = 0;
+	int added, own_ts, direct;
+
+	x->lineno++;
+	if (line_again(t, p, len, &err))
+		return err;
+	r = expo_parse_line(&t->ex, p, len, rec, &err, &errcol);
+	switch (r) {
+	case EXPO_ERROR:
+		buf_addf(&x->why, "parse error at line %lu: %s", x->lineno,
+		    err);
+		return buf_cstr(&x->why);
+	case EXPO_META:
+		if (meta_line(t, rec, &x->emitted, &x->npending) < 0)
+			goto nomem;
+		return NULL;
+	case EXPO_SAMPLE:
+		break;
+	default:
+		return NULL;
+	}
+	cnt->scraped++;
+	/* The common case: the target's labels are written with
+	 * the key, not set in rec. */
+	direct = t->ex.plain && direct_ok(t, &rec->labels);
+	if (!direct && target_labels(t, &rec->labels) < 0)
+		goto nomem;
+	if (t->mrelabel.n > 0) {
+		int k = relabel_apply(&t->mrelabel, &rec->labels);
+
+		if (k < 0)
+			goto nomem;
+		if (k == 0 || rec->labels.n == 0)
+			return NULL;
+	}
+	name = labels_get(&rec->labels, LABELS_NAME, &nlen);
+	if (name == NULL)
+		return "missing metric name (__name__ label)";
+	if (!direct && (err = check_limits(t, &rec->labels, &x->why)) != NULL)
+		return err;
+	cnt->post++;
+	if (t->job->sample_limit > 0 &&
+	    cnt->post > (unsigned long)t->job->sample_limit)
+		return "sample limit exceeded";
+	own_ts = t->job->honor_timestamps && rec->has_ts;
+	if (family_step(t, name, nlen) < 0)
+		goto nomem;
+	/* As Prometheus: a series with its own timestamps is not
+	 * tracked for staleness.  The same series twice: the first one
+	 * stands. */
+	added = series_put(t, &rec->labels, direct, rec->value, own_ts,
+	    rec->ts);
+	if (added < 0)
+		goto nomem;
+	if (own_ts) {
+		if (!t->ever_scraped)
+			cnt->added++;
+	} else if (added == 1) {
+		cnt->added++;
+	}
 	return NULL;
 nomem:
 	return errno == EMSGSIZE ? "scrape output over 1 GiB" : "out of memory";
 }
 
+/* The body as it arrives (http's on_data): cut into lines, the last
+ * one cut by the end of a chunk kept until the rest comes. */
+static size_t
+body_data(const char *p, size_t n, void *arg)
+{
+	struct target *t = arg;
+	struct scrape *x = t->sx;
+	size_t left = n;
+
+	if (!x->begun) {
+		x->skip = t->resp.status != 200;
+		body_begin(t);
+	}
+	if (x->skip)
+		return n;
+	x->bytes += n;
+	if (x->bytes > x->limit) {
+		x->too_big = 1;
+		return 0;
+	}
+	while (left > 0 && x->err == NULL) {
+		const char *nl = memchr(p, '\n', left);
+		size_t len = nl != NULL ? (size_t)(nl - p) : left;
+
+		if (nl == NULL || t->line.len > 0) {
+			if (buf_add(&t->line, p, len) < 0) {
+				x->err = "out of memory";
+				break;
+			}
+			if (nl == NULL)
+				break;
+			x->err = body_line(t, t->line.p, t->line.len);
+			buf_reset(&t->line);
+		} else {
+			x->err = body_line(t, p, len);
+		}
+		p += len + 1;
+		left -= len + 1;
+	}
+	return n;
+}
+
+/* The body ended well: its last line, and the end OpenMetrics wants. */
+static const char *
+body_end(struct target *t)
+{
+	struct scrape *x = t->sx;
+
+	if (!x->begun)
+		body_begin(t);
+	if (x->err == NULL && t->line.len > 0) {
+		x->err = body_line(t, t->line.p, t->line.len);
+		buf_reset(&t->line);
+	}
+	if (x->err == NULL && t->ex.openmetrics && !t->ex.eof_seen)
+		x->err = "data does not end with # EOF";
+	return x->err;
+}
+
+/* Lines go out through t->out, at most OBS_LINE_ATOMIC bytes a write
+ * (a longer line alone). */
+static int
+out_flush(struct target *t, size_t n, unsigned long lines)
+{
+	int rc = 0;
+
+	if (n > 0)
+		rc = output_lines(t->out.p, n, lines);
+	buf_consume(&t->out, n);
+	t->nlines += lines;
+	return rc;
+}
+
+/* The line just added to t->out from mark on: what came before goes
+ * out first when both would not fit one write. */
+static int
+out_line(struct target *t, size_t mark, unsigned long *pending)
+{
+	int rc = 0;
+
+	if (t->out.len > OBS_LINE_ATOMIC && mark > 0) {
+		rc = out_flush(t, mark, *pending);
+		*pending = 0;
+	}
+	(*pending)++;
+	if (t->out.len >= OBS_LINE_ATOMIC) {
+		rc |= out_flush(t, t->out.len, *pending);
+		*pending = 0;
+	}
+	return rc;
+}
+
+/* KEY VALUE TAIL into t->out. */
+static int
+out_sample(struct target *t, const char *key, size_t klen, const char *val,
+	   size_t vlen, double v, const struct tail *tl,
+	   unsigned long *pending)
+{
+	struct buf *b = &t->out;
+	size_t mark = b->len;
+
+	if (buf_grow(b, klen + 1 + VALUE_FMT_MAX + tl->len) < 0)
+		return -1;
+	memcpy(b->p + b->len, key, klen);
+	b->len += klen;
+	b->p[b->len++] = ' ';
+	if (val != NULL) {
+		memcpy(b->p + b->len, val, vlen);
+		b->len += vlen;
+	} else {
+		b->len += value_format(v, b->p + b->len);
+	}
+	memcpy(b->p + b->len, tl->s, tl->len);
+	b->len += tl->len;
+	b->p[b->len] = '\0';
+	return out_line(t, mark, pending);
+}
+
+/* This scrape's lines. */
+static int
+out_scrape(struct target *t, int64_t ts, unsigned long *pending)
+{
+	struct seen_iter *it = &t->it;
+	struct seen_rec r;
+	struct tail now, own;
+	int k;
+
+	tail_set(&now, ts);
+	seen_iter_rewind(it);
+	while ((k = seen_next(&t->cur, it, &r)) > 0) {
+		if (r.kind == SEEN_COMMENT) {
+			size_t mark = t->out.len;
+
+			if (buf_add(&t->out, r.text, r.len) < 0 ||
+			    buf_addch(&t->out, '\n') < 0)
+				return -1;
+			if (out_line(t, mark, pending) < 0)
+				return -1;
+			continue;
+		}
+		if (r.kind == SEEN_OWN_TS)
+			tail_set(&own, r.ts);
+		if (out_sample(t, r.text, r.len, NULL, 0, r.value,
+		    r.kind == SEEN_OWN_TS ? &own : &now, pending) < 0)
+			return -1;
+	}
+	if (k < 0)
+		errno = EINVAL;
+	return k;
+}
+
 /* "KEY stale TS" for every series of prev this scrape did not mark, or
  * for all of them. */
 static int
-add_stale(struct target *t, int64_t ts, int all)
+out_stale(struct target *t, int64_t ts, int all, unsigned long *pending)
 {
 	const struct seen *prev = &t->prev;
-	struct buf *b = &t->cur.text;
+	struct seen_iter *it = &t->it;
+	struct seen_rec r;
 	struct tail tl;
-	size_t i;
+	int k;
 
 	if (!all && prev->marked == prev->n)
 		return 0;
 	tail_set(&tl, ts);
-	for (i = 0; i < prev->n; i++) {
-		const struct seen_entry *e = &prev->e[i];
-
-		if ((e->off & SEEN_MARK) && !all)
+	seen_iter_rewind(it);
+	while ((k = seen_next(prev, it, &r)) > 0) {
+		if (r.kind != SEEN_SAMPLE || (!all && seen_marked(prev, r.idx)))
 			continue;
-		if (buf_add(b, prev->text.p + (e->off & ~SEEN_MARK),
-		    e->len) < 0 || buf_add(b, " stale", 6) < 0 ||
-		    buf_add(b, tl.s, tl.len) < 0)
+		if (out_sample(t, r.text, r.len, "stale", 5, 0, &tl,
+		    pending) < 0)
 			return -1;
-		t->nlines++;
 		t->n.stale++;
+	}
+	if (k < 0)
+		errno = EINVAL;
+	return k;
+}
+
+static int
+out_report(struct target *t, int64_t ts, const double *v,
+	   unsigned long *pending)
+{
+	struct tail tl;
+	size_t i;
+
+	tail_set(&tl, ts);
+	for (i = 0; i < ARRAY_SIZE(report_names); i++) {
+		buf_reset(&t->key);
+		if (labels_set(&t->rep.labels, LABELS_NAME,
+		    sizeof(LABELS_NAME) - 1, report_names[i],
+		    strlen(report_names[i])) < 0 ||
+		    lineio_format_series(&t->key, &t->rep.labels) < 0)
+			return -1;
+		if (out_sample(t, t->key.p, t->key.len, NULL, 0,
+		    v != NULL ? v[i] : value_stale(), &tl, pending) < 0)
+			return -1;
 	}
 	return 0;
 }
 
-static int
-add_report(struct target *t, int64_t ts, const double *v)
+/* Writes what the scrape keeps (unless it failed), the stale markers
+ * and the report, together. */
+static void
+out_all(struct target *t, int64_t ts, int failed, const double *rep)
 {
-	size_t i, koff, klen;
-	struct tail tl;
+	unsigned long pending = 0;
+	int rc;
 
-	tail_set(&tl, ts);
-	for (i = 0; i < ARRAY_SIZE(report_names); i++) {
-		if (labels_set(&t->rep.labels, LABELS_NAME,
-		    sizeof(LABELS_NAME) - 1, report_names[i],
-		    strlen(report_names[i])) < 0)
-			return -1;
-		if (line_add(t, &t->rep.labels, 0, v != NULL ? v[i] :
-		    value_stale(), &tl, &koff, &klen) < 0)
-			return -1;
-	}
-	return 0;
+	t->nlines = 0;
+	buf_reset(&t->out);
+	output_begin();
+	rc = failed ? 0 : out_scrape(t, ts, &pending);
+	if (rc >= 0)
+		rc = out_stale(t, ts, failed, &pending);
+	if (rc >= 0)
+		rc = out_report(t, ts, rep, &pending);
+	if (rc < 0 && !sc_out.failed)	/* a failed stdout was told */
+		log_errno("scrape '%s': output", t->url);
+	if (out_flush(t, t->out.len, pending) < 0)
+		rc = -1;
+	output_end();
+	buf_reset(&t->out);
 }
 
 int
 target_scrape(struct target *t)
 {
-	struct scrape_count cnt = { 0, 0, 0 };
-	struct buf why = BUF_INIT(4096);
+	struct scrape x;
 	const char *err = NULL;
 	int64_t start = clock_ms(), mono = mono_ns();
 	double rep[5];
 	int r;
 
+	memset(&x, 0, sizeof(x));
+	buf_init(&x.why, 4096);
+	x.start = start;
+	x.limit = t->job->body_size_limit ? t->job->body_size_limit :
+	    SC_BODY_MAX;
+	t->line.max = x.limit < SIZE_MAX / 2 ? (size_t)x.limit : SIZE_MAX / 2;
+	t->sx = &x;
 	seen_reset(&t->cur);
-	t->nlines = 0;
 	r = http_request(t->http, "GET", t->url, NULL, 0, NULL, 0, &t->resp);
 	if (r < 0) {
 		if (t->stop)
 			goto out;
-		buf_addstr(&why, t->resp.error);
-		err = buf_cstr(&why);
-	} else if (t->resp.body_truncated) {
-		err = "body size limit exceeded";
+		if (x.too_big) {
+			err = "body size limit exceeded";
+		} else {
+			buf_reset(&x.why);
+			buf_addstr(&x.why, t->resp.error);
+			err = buf_cstr(&x.why);
+		}
 	} else if (t->resp.status != 200) {
-		buf_addf(&why, "server returned HTTP status %ld %s",
+		buf_reset(&x.why);
+		buf_addf(&x.why, "server returned HTTP status %ld %s",
 		    t->resp.status, status_text(t->resp.status));
-		while (why.len > 0 && why.p[why.len - 1] == ' ')
-			buf_truncate(&why, why.len - 1);
-		err = buf_cstr(&why);
+		while (x.why.len > 0 && x.why.p[x.why.len - 1] == ' ')
+			buf_truncate(&x.why, x.why.len - 1);
+		err = buf_cstr(&x.why);
 	} else {
-		err = parse_body(t, start, &cnt, &why);
+		err = body_end(t);
 	}
+	buf_reset(&t->line);
 	if (err != NULL) {
 		/* Nothing of a failed scrape is kept: every series of the
 		 * last one goes stale, as in Prometheus. */
 		seen_reset(&t->cur);
-		t->nlines = 0;
-		cnt.added = 0;
+		x.cnt.added = 0;
 		t->n.failures++;
 		log_limited(&t->limit, "scrape '%s': %s", t->url, err);
 	}
 	t->n.scrapes++;
 	if (err == NULL)
-		t->n.samples += cnt.post;
+		t->n.samples += x.cnt.post;
 	rep[0] = err == NULL ? 1 : 0;
 	rep[1] = (double)(mono_ns() - mono) / 1e9;
-	rep[2] = (double)cnt.scraped;
-	rep[3] = (double)cnt.post;
-	rep[4] = (double)cnt.added;
-	if (add_stale(t, start, err != NULL) < 0 ||
-	    add_report(t, start, rep) < 0) {
-		log_errno("scrape '%s'", t->url);
-		err = "out of memory";
-		seen_reset(&t->cur);
-		t->nlines = 0;
-	}
-	output_block(&t->cur.text, t->nlines);
+	rep[2] = (double)x.cnt.scraped;
+	rep[3] = (double)x.cnt.post;
+	rep[4] = (double)x.cnt.added;
+	out_all(t, start, err != NULL, rep);
 	seen_swap(&t->prev, &t->cur);
+	seen_trim(&t->prev);
+	seen_reset(&t->cur);	/* what only the last scrape needed goes */
 	t->last_failed = err != NULL;
 	t->ever_scraped = 1;
 out:
-	buf_free(&why);
+	t->sx = NULL;
+	buf_free(&x.why);
 	return err == NULL ? 0 : -1;
 }
 
@@ -945,9 +1259,7 @@ target_stop(struct target *t, int end_stale)
 		int64_t now = clock_ms();
 
 		seen_reset(&t->cur);
-		t->nlines = 0;
-		if (add_stale(t, now, 1) == 0 && add_report(t, now, NULL) == 0)
-			output_block(&t->cur.text, t->nlines);
+		out_all(t, now, 1, NULL);
 	}
 	http_client_free(t->http);
 	http_response_free(&t->resp);
@@ -958,6 +1270,10 @@ target_stop(struct target *t, int end_stale)
 	free(t->pubcut);
 	seen_free(&t->prev);
 	seen_free(&t->cur);
+	seen_iter_free(&t->it);
+	buf_free(&t->key);
+	buf_free(&t->line);
+	buf_free(&t->out);
 	record_free(&t->rec);
 	record_free(&t->rep);
 	expo_free(&t->ex);
