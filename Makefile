@@ -29,8 +29,8 @@ BIN ?= bin
 # headers are used, the library is never linked (DLOPEN_PKGS).
 LIB_PKGS       = yaml-0.1 libpcre2-8 zlib libcurl
 DLOPEN_PKGS    = libcurl
-PKGS_rwsend    = libprotobuf-c snappy
-PKGS_lokipush  = libprotobuf-c snappy
+PKGS_rwsend    = libprotobuf-c
+PKGS_lokipush  = libprotobuf-c
 PKGS_snmpcol   = netsnmp
 pkg_cflags = $(if $(1),$(shell $(PKG_CONFIG) --cflags $(1)))
 pkg_libs   = $(if $(filter-out $(DLOPEN_PKGS),$(1)),$(shell $(PKG_CONFIG) --libs $(filter-out $(DLOPEN_PKGS),$(1))))

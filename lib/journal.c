@@ -19,8 +19,10 @@
 #include "parse.h"
 #include "banned.h"
 
-/* Large reads: fewer system calls, and the journal gets the same few. */
-#define READ_CHUNK (256 * 1024)
+/* Reads of 64 KiB: few system calls (the journal gets the same few), and
+ * a buffer that stays small beside the sender's other memory (256 KiB
+ * saved some 2% CPU reading a file flat out, nothing at a pipe's pace). */
+#define READ_CHUNK (64 * 1024)
 #define JOURNAL_COPY (64 * 1024)
 #define GATHER_PIPE (1024 * 1024)
 /* "#obs-journal " and 20 digits and a newline: a comment to the line

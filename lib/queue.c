@@ -31,7 +31,7 @@
 #define REC_MAX		(64u * 1024 * 1024)
 #define SEG_DEFAULT	(8u * 1024 * 1024)
 #define SEG_NAME_LEN	24	/* 20 digits and ".seg" */
-#define CHUNK		(64 * 1024)
+#define CHUNK		(16 * 1024)	/* checksum and resync reads */
 #define DROP_WARN_MS	10000
 
 static const unsigned char rec_magic[4] = { 0x8f, 'o', 'b', 'q' };

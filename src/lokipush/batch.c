@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <snappy-c.h>
-
 #include "buf.h"
 #include "expo.h"
 #include "hash.h"
@@ -13,6 +11,7 @@
 #include "labels.h"
 #include "lokipush.h"
 #include "obs.h"
+#include "snappy.h"
 
 #include "push.pb-c.h"
 #include "banned.h"
@@ -559,12 +558,12 @@ int lp_record_body(const struct buf *rec, enum lp_format f, struct buf *out)
 	}
 	if (rec->len < sizeof(h))
 		return -1;
-	n = snappy_max_compressed_length(rec->len - sizeof(h));
+	if (rec->len - sizeof(h) > SNAPPY_LEN_MAX)
+		return -1;
+	n = snappy_max_encoded_length(rec->len - sizeof(h));
 	if (buf_grow(out, n + 1) < 0)
 		return -1;
-	if (snappy_compress(rec->p + sizeof(h), rec->len - sizeof(h), out->p,
-			    &n) != SNAPPY_OK)
-		return -1;
+	n = snappy_encode(rec->p + sizeof(h), rec->len - sizeof(h), out->p);
 	out->len = n;
 	out->p[n] = '\0';
 	return 0;

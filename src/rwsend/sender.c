@@ -17,6 +17,9 @@
 #include "banned.h"
 
 volatile int rw_abort;
+/* A record buffer larger than this is freed when its sender waits. */
+#define REC_KEEP (16u << 10)
+
 /* log_limited keeps its counts in the limit: one sender at a time */
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int draining;
@@ -490,6 +493,13 @@ static void *sender_main(void *arg)
 					queue_flush(sh->legacy[k]);
 				unsaved = 0;
 			}
+			/* idle for a whole wait, a shard holds no record: the
+			 * pages of one, mapped apart (see main), go back (not
+			 * between batches that come fast: page faults) */
+			if (timedout && sh->rec.cap > REC_KEEP)
+				buf_free(&sh->rec);
+			if (timedout && sh->tmp.cap > REC_KEEP)
+				buf_free(&sh->tmp);
 			/* a push, the drain and the abort all signal cv:
 			 * the timeout is for the idle head save, and a
 			 * slow look at the legacy queues of other shards */
