@@ -12,7 +12,7 @@ set -u
 
 pkgs_build='make gcc clang pkg-config libyaml-dev libpcre2-dev
 	libcurl4-openssl-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler
-	libsnappy-dev libsnmp-dev mandoc'
+	libsnmp-dev mandoc'
 # libclang-rt-14-dev: clang's sanitizer and libFuzzer runtimes; procps:
 # ps and pkill, for bats' per-test timeout; shellcheck for harness.bats;
 # openssl makes scrapecol's TLS test certificates.  The real peers of
