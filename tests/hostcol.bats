@@ -808,6 +808,48 @@ EOF
 	awk -v a="$f1" -v b="$fn" 'BEGIN { exit !(b >= a + 5) }'
 }
 
+@test "--interval: a mount table read once shows a superblock turned read-only from another namespace" {
+	skip_unless_bin hostcol
+	skip_unless_cmd unshare
+	[ "$(id -u)" -eq 0 ] || skip "needs root for mount namespaces"
+	# hostcol parses /proc/1/mountinfo again only when poll(2) says the
+	# namespace changed.  A remount of the superblock from another
+	# namespace (as the kernel's errors=remount-ro would do) signals
+	# nothing there; the read-only flag must still show, from statfs.
+	cat >"$T/inner.sh" <<'EOF'
+set -u
+bin=$1 T=$2
+mkdir -p "$T/mnt" || exit 1
+mount -t tmpfs -o size=1m tmpfs "$T/mnt" || exit 1
+: >"$T/out"
+"$bin" --collector.disable-defaults --collector.filesystem \
+	--collector.filesystem.mount-points-include="^$T/mnt\$" \
+	--interval=100ms >"$T/out" 2>"$T/err" &
+pid=$!
+cycles() { grep -c '^node_filesystem_readonly' "$T/out"; }
+wait_cycles() {
+	i=0
+	while [ "$(cycles)" -lt "$1" ] && [ "$i" -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+wait_cycles 2
+unshare --mount sh -c "mount -o remount,ro '$T/mnt'" || exit 1
+n=$(cycles); wait_cycles $((n + 3))
+kill -TERM "$pid"
+wait "$pid"
+EOF
+	rc=0
+	unshare --mount --pid --fork --mount-proc \
+		sh "$T/inner.sh" "$(obs_bin hostcol)" "$T" || rc=$?
+	[ "$rc" -eq 0 ]
+	[ ! -s "$T/err" ]
+	grep '^node_filesystem_readonly' "$T/out" | awk '{ print $2 }' | uniq >"$T/ro"
+	printf '0\n1\n' >"$T/want"
+	diff "$T/want" "$T/ro"
+}
+
 @test "--interval: descriptors of processes gone are closed, not kept up to the cap" {
 	skip_unless_bin hostcol
 	skip_unless_cmd unshare

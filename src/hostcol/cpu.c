@@ -1,4 +1,5 @@
 /* cpu.c: the cpu collector (/proc/stat, /proc/cpuinfo, cpu topology in sysfs) and the cpufreq collector. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -426,6 +427,27 @@ struct throttle {
 	int kind;	/* 0 core, 1 package */
 };
 
+/* hc_read_u64 for a file that most machines lack (hc_read_fixed). */
+static int read_u64_fixed(const char *path, uint64_t *v)
+{
+	struct buf b = BUF_INIT(65536);
+	size_t s = 0, e;
+	int rc = -1;
+
+	if (hc_read_fixed(path, &b) == 0) {
+		const char *p = b.p ? b.p : "";
+
+		e = b.len;
+		while (e > 0 && isspace((unsigned char)p[e - 1]))
+			e--;
+		while (s < e && isspace((unsigned char)p[s]))
+			s++;
+		rc = parse_u64(p + s, e - s, 0, UINT64_MAX, v);
+	}
+	buf_free(&b);
+	return rc;
+}
+
 static int cpu_throttle(struct hc *hc, struct out *o)
 {
 	const struct names *cp;
@@ -433,6 +455,7 @@ static int cpu_throttle(struct hc *hc, struct out *o)
 	struct throttle *t = NULL;
 	size_t nt = 0, i, j;
 	char dir[PATH_MAX], path[PATH_MAX + 64], a[24], b[24];
+	char cpath[PATH_MAX + 64], ppath[PATH_MAX + 64];
 	int rc = -1;
 
 	if (hc_path(dir, sizeof(dir), hc->sysfs, "devices/system/cpu") < 0 ||
@@ -446,6 +469,16 @@ static int cpu_throttle(struct hc *hc, struct out *o)
 		uint64_t pkg, core, cnt;
 		int have_core = 0, have_pkg = 0;
 
+		/* Without throttle counters (most VMs) the topology is not
+		 * wanted: only a CPU with a counter is written. */
+		hc_fmt(cpath, sizeof(cpath),
+			 "%s/%s/thermal_throttle/core_throttle_count", dir,
+			 cpu.v[i]);
+		hc_fmt(ppath, sizeof(ppath),
+			 "%s/%s/thermal_throttle/package_throttle_count", dir,
+			 cpu.v[i]);
+		if (hc_absent(cpath) && hc_absent(ppath))
+			continue;
 		hc_fmt(path, sizeof(path), "%s/%s/topology/physical_package_id",
 			 dir, cpu.v[i]);
 		if (hc_read_u64(path, &pkg) < 0)
@@ -461,15 +494,9 @@ static int cpu_throttle(struct hc *hc, struct out *o)
 			if (t[j].kind == 1 && t[j].package == pkg)
 				have_pkg = 1;
 		}
-		hc_fmt(path, sizeof(path),
-			 "%s/%s/thermal_throttle/core_throttle_count", dir,
-			 cpu.v[i]);
-		if (!have_core && hc_read_u64(path, &cnt) == 0)
+		if (!have_core && read_u64_fixed(cpath, &cnt) == 0)
 			t[nt++] = (struct throttle){ pkg, core, cnt, 0 };
-		hc_fmt(path, sizeof(path),
-			 "%s/%s/thermal_throttle/package_throttle_count", dir,
-			 cpu.v[i]);
-		if (!have_pkg && hc_read_u64(path, &cnt) == 0)
+		if (!have_pkg && read_u64_fixed(ppath, &cnt) == 0)
 			t[nt++] = (struct throttle){ pkg, 0, cnt, 1 };
 	}
 	for (i = 0; i < nt; i++) {
@@ -509,7 +536,7 @@ static int cpu_online(struct hc *hc, struct out *o)
 		goto out;
 	/* No online file for the first CPU: the kernel has no CPU hotplug. */
 	hc_fmt(path, sizeof(path), "%s/%s/online", dir, cpu.v[0]);
-	if (access(path, F_OK) < 0)
+	if (!hc_exists_fixed(path))
 		goto out;
 	for (i = 0; i < cpu.n && rc == 0; i++) {
 		hc_fmt(path, sizeof(path), "%s/%s/online", dir, cpu.v[i]);
@@ -585,7 +612,7 @@ int cpufreq_update(struct hc *hc, struct out *o)
 		    offline[id])
 			continue;
 		hc_fmt(path, sizeof(path), "%s/%s/cpufreq", dir, cpu.v[i]);
-		if (access(path, F_OK) < 0)
+		if (!hc_exists_fixed(path))
 			continue;
 		for (j = 0; j < sizeof(freq_files) / sizeof(freq_files[0]); j++) {
 			uint64_t v;

@@ -224,8 +224,15 @@ int diskstats_parse(const char *p, size_t len, struct hc *hc, struct out *o)
 	struct stat st;
 	const char *line;
 	size_t llen, pos = 0;
-	int have_udev = hc->udev && stat(hc->udev, &st) == 0 &&
-			S_ISDIR(st.st_mode);
+	int have_udev = 0;
+
+	/* Most containers and many VMs have no udev database. */
+	if (hc->udev && !hc_absent(hc->udev)) {
+		if (stat(hc->udev, &st) == 0)
+			have_udev = S_ISDIR(st.st_mode);
+		else if (errno == ENOENT)
+			hc_note_absent(hc->udev);
+	}
 
 	while (hc_line(p, len, &pos, &line, &llen)) {
 		struct field f[20];

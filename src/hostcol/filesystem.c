@@ -1,14 +1,19 @@
 /* filesystem.c: the filesystem collector (mountinfo, and statfs in a thread per mount with a deadline). */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <time.h>
+#include <unistd.h>
+#include <linux/magic.h>
 
 #include "hostcol.h"
 #include "log.h"
@@ -71,6 +76,8 @@ struct statjob {
 };
 
 #define POOL_MAX 64
+/* statfs(2) says f_flags are filled in (Linux 2.6.36 on). */
+#define ST_VALID_FLAG 0x0020
 #define POOL_SPAWN_MS 5
 
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -202,9 +209,11 @@ static int jobs_queue(struct statjob **jobs, size_t n)
 		k++;
 	}
 	cycle_left = k;
+	pthread_mutex_unlock(&pool_mu);
+	/* Signalled unlocked, so the worker it wakes does not block on
+	 * pool_mu at once (two futex calls fewer a cycle). */
 	if (k > 0)
 		pthread_cond_signal(&pool_cv);
-	pthread_mutex_unlock(&pool_mu);
 	return 0;
 }
 
@@ -276,20 +285,14 @@ static int stuck_add(struct statjob *j)
 	return 0;
 }
 
-static void fs_forget(void);
-
-void filesystem_cleanup(void)
-{
-	fs_forget();
-	while (nstuck > 0)
-		stuck_remove(nstuck - 1);
-	free(stuck);
-	stuck = NULL;
-}
-
 struct mount {
 	char *device, *mountpoint, *fstype, *major, *minor;
+	char *full;		/* rootfs + mountpoint, for statfs */
 	int ro;
+	int dup;		/* a line seen before: node_exporter skips it */
+	int ignored;		/* by the mount point or fs type filter */
+	int rdonly;		/* statfs' ST_RDONLY last seen, -1 not yet */
+	/* This cycle's: */
 	int skip;
 	struct statjob *job;
 	int timedout;
@@ -352,6 +355,7 @@ static void mounts_free(struct mount *m, size_t n)
 		free(m[i].fstype);
 		free(m[i].major);
 		free(m[i].minor);
+		free(m[i].full);
 	}
 	free(m);
 }
@@ -397,6 +401,7 @@ static int mountinfo_parse(struct hc *hc, const char *p, size_t len,
 		}
 		e = &m[n];
 		memset(e, 0, sizeof(*e));
+		e->rdonly = -1;
 		n++;
 		mp = dupn(f[4].p, f[4].n);
 		e->device = dupn(f[sep + 2].p, f[sep + 2].n);
@@ -432,7 +437,19 @@ static int mountinfo_parse(struct hc *hc, const char *p, size_t len,
 			    strcmp(m[i].fstype, e->fstype) == 0 &&
 			    strcmp(m[i].major, e->major) == 0 &&
 			    strcmp(m[i].minor, e->minor) == 0)
-				e->skip = 1;
+				e->dup = 1;
+		if (!e->dup) {
+			char full[PATH_MAX];
+
+			e->ignored =
+				filter_ignored(&hc->fs_mp_filter, e->mountpoint) ||
+				filter_ignored(&hc->fs_type_filter, e->fstype);
+			if (!e->ignored &&
+			    hc_path(full, sizeof(full), hc->rootfs,
+				    e->mountpoint) == 0 &&
+			    !(e->full = strdup(full)))
+				goto bad;
+		}
 	}
 	*out = m;
 	*nout = n;
@@ -468,63 +485,215 @@ static struct {
 	int started;
 	int status;		/* 0, or FS_READ, FS_PARSE, FS_THREAD, FS_NOMEM */
 	int err;
-	char path[PATH_MAX];
-	struct mount *m;
-	size_t n;
 	struct statjob **jobs;
+	size_t njobs;
 	struct timespec deadline;
 } fs;
 
 enum { FS_READ = 1, FS_PARSE, FS_THREAD, FS_NOMEM };
 
+/*
+ * The mount table: /proc/1/mountinfo stays open and is parsed again only
+ * when it changed.  A mount or unmount in the namespace (a remount too)
+ * makes poll(2) on it say POLLPRI (proc(5)), so a cycle asks poll with no
+ * timeout and reads nothing when the table is as it was; every mount is
+ * still statfs'd every cycle, as node_exporter does.  A superblock turned
+ * read-only by the kernel (errors=remount-ro) touches no namespace: its
+ * statfs ST_RDONLY flips, and that makes the cycle read the table anew
+ * for the read-only flags.  A file that is not procfs' (a fixture under
+ * --path.procfs) cannot be polled and is read every cycle.
+ */
+static struct {
+	int fd;			/* kept procfs mountinfo, or -1 */
+	int stale;		/* read it again at the next cycle */
+	struct mount *m;	/* the table last parsed */
+	size_t n;
+	char path[PATH_MAX];
+} mi = { -1, 0, NULL, 0, "" };
+
+static void mi_forget(void)
+{
+	if (mi.fd >= 0)
+		close(mi.fd);
+	mi.fd = -1;
+	mounts_free(mi.m, mi.n);
+	mi.m = NULL;
+	mi.n = 0;
+}
+
+/* Reads fd from offset 0 to its end into b. */
+static int read_all(int fd, struct buf *b)
+{
+	ssize_t r;
+
+	buf_reset(b);
+	for (;;) {
+		if (b->cap - b->len < 4096 + 1 && buf_grow(b, 8192) < 0)
+			return -1;
+		r = pread(fd, b->p + b->len, b->cap - b->len - 1,
+			  (off_t)b->len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		b->len += (size_t)r;
+	}
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+/* Opens mi.path: 1/mountinfo, or self/mountinfo where there is no 1
+ * (procfs of another pid namespace). -1 with errno. */
+static int mi_open(struct hc *hc)
+{
+	int fd;
+
+	if (hc_path(mi.path, sizeof(mi.path), hc->procfs, "1/mountinfo") < 0)
+		return -1;
+	fd = open(mi.path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	if (hc_path(mi.path, sizeof(mi.path), hc->procfs,
+		    "self/mountinfo") < 0) {
+		/* Say what failed about the first. */
+		(void)hc_path(mi.path, sizeof(mi.path), hc->procfs,
+			      "1/mountinfo");
+		errno = ENOENT;
+		return -1;
+	}
+	return open(mi.path, O_RDONLY | O_CLOEXEC);
+}
+
+/* Reads and parses the table into *m, *n: 0, or FS_READ (fs.err set) or
+ * FS_PARSE.  Keeps the descriptor when it is procfs'. */
+static int mi_load(struct hc *hc, struct mount **m, size_t *n)
+{
+	struct buf b = BUF_INIT(HC_FILE_MAX);
+	int fd = mi.fd, rc = 0, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		if (fd < 0 && (fd = mi_open(hc)) < 0) {
+			fs.err = errno;
+			rc = FS_READ;
+			break;
+		}
+		if (read_all(fd, &b) == 0)
+			break;
+		fs.err = errno;
+		rc = FS_READ;
+		close(fd);
+		if (fd == mi.fd)
+			mi.fd = -1;
+		fd = -1;
+	}
+	if (rc == 0 || fd >= 0) {
+		struct statfs sf;
+
+		rc = 0;
+		if (fd != mi.fd) {
+			if (fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC)
+				mi.fd = fd;
+			else
+				close(fd);
+		}
+		if (mountinfo_parse(hc, b.p ? b.p : "", b.len, m, n) < 0)
+			rc = FS_PARSE;
+	}
+	buf_free(&b);
+	return rc;
+}
+
+/* The table of this cycle in mi.m: read again only if it changed. */
+static int mi_current(struct hc *hc)
+{
+	struct mount *m;
+	size_t n;
+	int rc;
+
+	if (mi.fd >= 0 && !mi.stale && mi.m) {
+		struct pollfd p = { mi.fd, POLLPRI, 0 };
+
+		if (poll(&p, 1, 0) == 0)
+			return 0;
+	}
+	rc = mi_load(hc, &m, &n);
+	if (rc != 0) {
+		mi_forget();
+		return rc;
+	}
+	mounts_free(mi.m, mi.n);
+	mi.m = m;
+	mi.n = n;
+	mi.stale = 0;
+	return 0;
+}
+
+/*
+ * A mount's statfs said its read-only flag changed (or differs from the
+ * table just read): the superblock may have turned read-only behind the
+ * namespace's back.  Reads the table now and takes its read-only flags
+ * when it lists the same mounts; else the next cycle reads it whole.
+ */
+static void mi_refresh_ro(struct hc *hc)
+{
+	struct mount *m;
+	size_t n, i;
+
+	if (mi_load(hc, &m, &n) != 0) {
+		mi.stale = 1;
+		return;
+	}
+	if (n != mi.n)
+		mi.stale = 1;
+	for (i = 0; i < n && !mi.stale; i++)
+		if (strcmp(m[i].mountpoint, mi.m[i].mountpoint) != 0 ||
+		    strcmp(m[i].device, mi.m[i].device) != 0)
+			mi.stale = 1;
+	for (i = 0; i < n && !mi.stale; i++)
+		mi.m[i].ro = m[i].ro;
+	mounts_free(m, n);
+}
+
 static void fs_forget(void)
 {
 	size_t i;
 
-	for (i = 0; i < fs.n; i++)
-		if (fs.m[i].job)
-			job_release(fs.m[i].job);
-	free(fs.jobs);
-	mounts_free(fs.m, fs.n);
-	fs.m = NULL;
-	fs.jobs = NULL;
-	fs.n = 0;
+	for (i = 0; i < mi.n; i++)
+		if (mi.m[i].job) {
+			job_release(mi.m[i].job);
+			mi.m[i].job = NULL;
+		}
 	fs.started = 0;
 	fs.status = 0;
 }
 
 void filesystem_start(struct hc *hc)
 {
-	struct buf b = BUF_INIT(HC_FILE_MAX);
-	struct mount *m = NULL;
-	size_t n = 0, i;
+	struct mount *m;
+	size_t n, i;
+	int any = 0;
 
 	fs_forget();
 	fs.started = 1;
-	if (hc_path(fs.path, sizeof(fs.path), hc->procfs, "1/mountinfo") < 0) {
-		fs.status = FS_READ;
-		fs.err = errno;
-		goto out;
-	}
-	if (hc_read(fs.path, &b) < 0) {
-		fs.err = errno;
-		if (!(fs.err == ENOENT &&
-		      hc_path(fs.path, sizeof(fs.path), hc->procfs,
-			      "self/mountinfo") == 0 &&
-		      hc_read(fs.path, &b) == 0)) {
-			if (fs.err != ENOENT)
-				errno = fs.err;
-			fs.status = FS_READ;
-			fs.err = errno;
-			goto out;
+	fs.status = mi_current(hc);
+	if (fs.status)
+		return;
+	m = mi.m;
+	n = mi.n;
+	if (fs.njobs < n) {
+		struct statjob **nj = realloc(fs.jobs, n * sizeof(*nj));
+
+		if (!nj) {
+			fs.status = FS_NOMEM;
+			fs.err = ENOMEM;
+			return;
 		}
+		fs.jobs = nj;
+		fs.njobs = n;
 	}
-	if (mountinfo_parse(hc, b.p ? b.p : "", b.len, &m, &n) < 0) {
-		fs.status = FS_PARSE;
-		goto out;
-	}
-	fs.m = m;
-	fs.n = n;
 	clock_gettime(CLOCK_REALTIME, &fs.deadline);
 	fs.deadline.tv_sec += hc->fs_mount_timeout_ms / 1000;
 	fs.deadline.tv_nsec += (hc->fs_mount_timeout_ms % 1000) * 1000000;
@@ -532,17 +701,17 @@ void filesystem_start(struct hc *hc)
 		fs.deadline.tv_sec++;
 		fs.deadline.tv_nsec -= 1000000000;
 	}
+	memset(fs.jobs, 0, n * sizeof(*fs.jobs));
 	/* Start every statfs first, so stuck mounts cost one deadline in all. */
 	for (i = 0; i < n; i++) {
 		long s;
-		char full[PATH_MAX];
 
-		if (m[i].skip || filter_ignored(&hc->fs_mp_filter, m[i].mountpoint) ||
-		    filter_ignored(&hc->fs_type_filter, m[i].fstype)) {
-			m[i].skip = 1;
+		m[i].job = NULL;
+		m[i].timedout = 0;
+		m[i].skip = m[i].dup || m[i].ignored;
+		if (m[i].skip)
 			continue;
-		}
-		s = stuck_find(m[i].mountpoint);
+		s = nstuck ? stuck_find(m[i].mountpoint) : -1;
 		if (s >= 0) {
 			int done;
 
@@ -557,19 +726,18 @@ void filesystem_start(struct hc *hc)
 				  m[i].mountpoint);
 			stuck_remove((size_t)s);
 		}
-		if (hc_path(full, sizeof(full), hc->rootfs, m[i].mountpoint) < 0)
+		if (!m[i].full)
 			continue;
-		if (!fs.jobs)
-			fs.jobs = calloc(n, sizeof(*fs.jobs));
-		m[i].job = fs.jobs ? job_new(full, m[i].mountpoint) : NULL;
+		m[i].job = job_new(m[i].full, m[i].mountpoint);
 		if (!m[i].job) {
 			fs.status = FS_NOMEM;
 			fs.err = ENOMEM;
 			goto out;
 		}
 		fs.jobs[i] = m[i].job;
+		any = 1;
 	}
-	if (fs.jobs && jobs_queue(fs.jobs, n) < 0) {
+	if (any && jobs_queue(fs.jobs, n) < 0) {
 		fs.status = FS_THREAD;
 		fs.err = errno;
 		/* Never queued: the workers' references go too. */
@@ -581,10 +749,9 @@ void filesystem_start(struct hc *hc)
 out:
 	if (fs.status == FS_NOMEM) {
 		for (i = 0; i < n; i++)
-			if (fs.jobs && fs.jobs[i])
+			if (fs.jobs[i])
 				job_release(fs.jobs[i]);
 	}
-	buf_free(&b);
 }
 
 int filesystem_update(struct hc *hc, struct out *o)
@@ -598,11 +765,11 @@ int filesystem_update(struct hc *hc, struct out *o)
 		filesystem_start(hc);
 	switch (fs.status) {
 	case FS_READ:
-		log_error("filesystem: cannot read '%s': %s", fs.path,
+		log_error("filesystem: cannot read '%s': %s", mi.path,
 			  strerror(fs.err));
 		goto out;
 	case FS_PARSE:
-		log_error("filesystem: malformed '%s'", fs.path);
+		log_error("filesystem: malformed '%s'", mi.path);
 		goto out;
 	case FS_NOMEM:
 		errno = fs.err;
@@ -615,15 +782,37 @@ int filesystem_update(struct hc *hc, struct out *o)
 	default:
 		break;
 	}
-	m = fs.m;
-	n = fs.n;
-	if (fs.jobs)
-		jobs_wait(&fs.deadline);
+	m = mi.m;
+	n = mi.n;
+	for (i = 0; i < n; i++)
+		if (m[i].job) {
+			jobs_wait(&fs.deadline);
+			break;
+		}
 	pthread_mutex_lock(&pool_mu);
 	for (i = 0; i < n; i++)
 		if (m[i].job && !m[i].job->done)
 			m[i].timedout = 1;
 	pthread_mutex_unlock(&pool_mu);
+	/* Read-only flags that statfs saw change: the table is read anew. */
+	if (mi.fd >= 0) {
+		int flip = 0;
+
+		for (i = 0; i < n; i++) {
+			struct statjob *j = m[i].job;
+			int now;
+
+			if (!j || m[i].timedout || j->err ||
+			    !(j->st.f_flags & ST_VALID_FLAG))
+				continue;
+			now = (j->st.f_flags & ST_RDONLY) != 0;
+			if (m[i].rdonly < 0 ? now != m[i].ro : now != m[i].rdonly)
+				flip = 1;
+			m[i].rdonly = now;
+		}
+		if (flip)
+			mi_refresh_ro(hc);
+	}
 	for (i = 0; i < n; i++) {
 		struct statjob *j = m[i].job;
 		const char *deverr = "";
@@ -693,4 +882,17 @@ int filesystem_update(struct hc *hc, struct out *o)
 out:
 	fs_forget();
 	return rc;
+}
+
+void filesystem_cleanup(void)
+{
+	fs_forget();
+	mi_forget();
+	free(fs.jobs);
+	fs.jobs = NULL;
+	fs.njobs = 0;
+	while (nstuck > 0)
+		stuck_remove(nstuck - 1);
+	free(stuck);
+	stuck = NULL;
 }

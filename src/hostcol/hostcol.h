@@ -44,6 +44,7 @@ struct out {
 	size_t nfams, capfams;
 	struct out_sample *s;
 	size_t n, cap;
+	size_t seen;		/* samples of s[] ever filled in (hints) */
 	struct buf arena;
 	struct labels ls;	/* scratch for writing */
 	struct buf metabuf;	/* scratch for # HELP and # TYPE lines */
@@ -365,6 +366,8 @@ int hc_path(char *dst, size_t size, const char *root, const char *rel);
  * and sysfs stay open for the next cycle (hc_fd_cache_free closes them). */
 void hc_fd_cache_free(void);
 int hc_read(const char *path, struct buf *b);
+/* hc_read for a procfs file that one show() makes whole (util.c). */
+int hc_read_whole(const char *path, struct buf *b);
 /* Reads a sysfs value, trimmed of surrounding white space. */
 int hc_read_str(const char *path, struct buf *b);
 int hc_read_u64(const char *path, uint64_t *v);
@@ -407,8 +410,19 @@ void hc_names_free(struct names *n);
 const struct names *hc_list_prefix_shared(const char *dir,
 					  const char *prefix);
 void hc_cycle_begin(void);
-/* hc_read, but a second read of the same path in a cycle gets the bytes
- * of the first (for a file two collectors read). */
+/* hc_read_whole, access(F_OK) and hc_list for files whose presence is a
+ * property of the kernel and its drivers: a miss (ENOENT) is remembered
+ * for a while (util.c), so a cycle does not look for them again; a
+ * directory of sysfs listed so stays open (rewound each time). */
+int hc_read_fixed(const char *path, struct buf *b);
+int hc_exists_fixed(const char *path);
+int hc_list_fixed(const char *dir, const char *prefix, struct names *out);
+/* Whether path is known missing now (no system call); a path found
+ * missing, for hc_absent to remember. */
+int hc_absent(const char *path);
+void hc_note_absent(const char *path);
+/* hc_read_whole, but a second read of the same path in a cycle gets the
+ * bytes of the first (for a file two collectors read: /proc/stat). */
 int hc_read_shared(const char *path, struct buf *b);
 
 /* snprintf that says -1 when it had to cut (and always terminates). */

@@ -482,7 +482,7 @@ int hwmon_update(struct hc *hc, struct out *o)
 
 	if (hc_path(root, sizeof(root), hc->sysfs, "class/hwmon") < 0)
 		return HC_FAIL;
-	if (hc_list(root, &ls) < 0) {
+	if (hc_list_fixed(root, NULL, &ls) < 0) {
 		if (errno == ENOENT)
 			return HC_NODATA;
 		log_error("hwmon: cannot list '%s': %s", root, strerror(errno));

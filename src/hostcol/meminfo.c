@@ -70,10 +70,25 @@ static const struct {
 	{ "HugePages_Total", "HugePages_Total" },
 };
 
+#define MEMINFO_NFIELDS (sizeof(meminfo_fields) / sizeof(meminfo_fields[0]))
+#define MEMINFO_HINTS 128
+
+/* The field each line matched last time: /proc/meminfo keeps its order,
+ * so a line is checked against one name, not searched for. */
+static unsigned char meminfo_hint[MEMINFO_HINTS];
+
+static int meminfo_key_is(size_t i, const struct field *f)
+{
+	const char *k = meminfo_fields[i].key;
+
+	return k[0] == f->p[0] && strlen(k) == f->n - 1 &&
+	       memcmp(k, f->p, f->n - 1) == 0;
+}
+
 int meminfo_parse(const char *p, size_t len, struct out *o)
 {
 	const char *line;
-	size_t llen, pos = 0, i;
+	size_t llen, pos = 0, i, lineno = 0;
 
 	while (hc_line(p, len, &pos, &line, &llen)) {
 		struct field f[4];
@@ -93,14 +108,21 @@ int meminfo_parse(const char *p, size_t len, struct out *o)
 				return -1;
 			bytes = 1024.0 * (double)val;
 		}
-		for (i = 0; i < sizeof(meminfo_fields) / sizeof(meminfo_fields[0]); i++) {
+		i = lineno < MEMINFO_HINTS ? meminfo_hint[lineno] : 0;
+		if (i >= MEMINFO_NFIELDS || !meminfo_key_is(i, &f[0])) {
+			for (i = 0; i < MEMINFO_NFIELDS; i++)
+				if (meminfo_key_is(i, &f[0]))
+					break;
+			if (lineno < MEMINFO_HINTS)
+				meminfo_hint[lineno] = (unsigned char)
+					(i < MEMINFO_NFIELDS ? i : 255);
+		}
+		lineno++;
+		if (i < MEMINFO_NFIELDS) {
 			const char *k = meminfo_fields[i].key;
 			const char *m = meminfo_fields[i].metric;
 			char name[128], help[128];
 
-			if (k[0] != f[0].p[0] || strlen(k) != f[0].n - 1 ||
-			    memcmp(k, f[0].p, f[0].n - 1))
-				continue;
 			/* The HugePages_ counts are not in bytes: the value
 			 * as it stands. */
 			if (strncmp(k, "HugePages_", 10) == 0)
@@ -111,7 +133,6 @@ int meminfo_parse(const char *p, size_t len, struct out *o)
 				 m, strlen(m), ".");
 			if (out_add(o, name, help, OUT_GAUGE, bytes, NULL) < 0)
 				return -1;
-			break;
 		}
 	}
 	return 0;
@@ -124,7 +145,7 @@ int meminfo_update(struct hc *hc, struct out *o)
 	int rc = HC_OK;
 
 	if (hc_path(path, sizeof(path), hc->procfs, "meminfo") < 0 ||
-	    hc_read(path, &b) < 0) {
+	    hc_read_whole(path, &b) < 0) {
 		log_error("meminfo: cannot read '%s': %s", path, strerror(errno));
 		buf_free(&b);
 		return HC_FAIL;
@@ -223,7 +244,7 @@ int loadavg_update(struct hc *hc, struct out *o)
 	int rc = HC_FAIL;
 
 	if (hc_path(path, sizeof(path), hc->procfs, "loadavg") < 0 ||
-	    hc_read(path, &b) < 0) {
+	    hc_read_whole(path, &b) < 0) {
 		log_error("loadavg: cannot read '%s': %s", path, strerror(errno));
 	} else if (loadavg_parse(b.p ? b.p : "", b.len, load) < 0) {
 		log_error("loadavg: malformed '%s'", path);

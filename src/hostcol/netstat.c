@@ -13,8 +13,16 @@
 
 /* Names and values point into the files' bytes, which outlive the list. */
 struct ns_entry {
-	const char *proto, *name, *val;
-	size_t plen, nlen, vlen;
+	const char *name, *val;
+	size_t nlen, vlen;
+	size_t blk;		/* the run of one protocol it came in */
+};
+
+/* Entries come in runs of one protocol (a line pair of netstat or snmp),
+ * and a run is dropped whole: the drops look at runs, not entries. */
+struct ns_block {
+	const char *proto;
+	size_t plen;
 	int file;
 	int dead;
 };
@@ -22,6 +30,8 @@ struct ns_entry {
 struct ns_list {
 	struct ns_entry *v;
 	size_t n, cap;
+	struct ns_block *b;
+	size_t nb, capb;
 };
 
 /* A protocol read again from a later file replaces the earlier one, as
@@ -32,22 +42,52 @@ static void ns_drop_proto(struct ns_list *l, const char *proto, size_t plen,
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++) {
-		struct ns_entry *e = &l->v[i];
+	for (i = 0; i < l->nb; i++) {
+		struct ns_block *b = &l->b[i];
 
-		if (!e->dead && (same_file ? e->file == file : e->file < file) &&
-		    e->plen == plen && memcmp(e->proto, proto, plen) == 0)
-			e->dead = 1;
+		if (!b->dead && (same_file ? b->file == file : b->file < file) &&
+		    b->plen == plen && memcmp(b->proto, proto, plen) == 0)
+			b->dead = 1;
 	}
 }
 
-static int ns_push(struct ns_list *l, const char *proto, size_t plen,
-		   const char *name, size_t nlen, const char *val, size_t vlen,
-		   int file)
+/* Entries pushed after this belong to a run of proto in file (the last
+ * run, if it is of the same protocol and file, goes on). */
+static int ns_block(struct ns_list *l, const char *proto, size_t plen,
+		    int file)
+{
+	struct ns_block *b;
+
+	plen = strnlen(proto, plen);
+	if (l->nb > 0) {
+		b = &l->b[l->nb - 1];
+		if (!b->dead && b->file == file && b->plen == plen &&
+		    memcmp(b->proto, proto, plen) == 0)
+			return 0;
+	}
+	if (l->nb == l->capb) {
+		size_t cap = l->capb ? l->capb * 2 : 32;
+		struct ns_block *nb = realloc(l->b, cap * sizeof(*nb));
+
+		if (!nb)
+			return -1;
+		l->b = nb;
+		l->capb = cap;
+	}
+	b = &l->b[l->nb++];
+	b->proto = proto;
+	b->plen = plen;
+	b->file = file;
+	b->dead = 0;
+	return 0;
+}
+
+static int ns_push(struct ns_list *l, const char *name, size_t nlen,
+		   const char *val, size_t vlen)
 {
 	struct ns_entry *e;
 
-	if (plen >= NS_NAME_MAX || nlen >= NS_NAME_MAX)
+	if (nlen >= NS_NAME_MAX || l->nb == 0)
 		return -1;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 512;
@@ -59,14 +99,11 @@ static int ns_push(struct ns_list *l, const char *proto, size_t plen,
 		l->cap = cap;
 	}
 	e = &l->v[l->n++];
-	e->proto = proto;
-	e->plen = strnlen(proto, plen);
 	e->name = name;
 	e->nlen = nlen;
 	e->val = val;
 	e->vlen = vlen;
-	e->file = file;
-	e->dead = 0;
+	e->blk = l->nb - 1;
 	return 0;
 }
 
@@ -74,17 +111,20 @@ static int ns_push(struct ns_list *l, const char *proto, size_t plen,
 static size_t split_space(const char *p, size_t len, struct field *f,
 			  size_t max)
 {
-	size_t n = 0, start = 0, i;
+	size_t n = 0, start = 0;
 
-	for (i = 0; i <= len; i++) {
-		if (i == len || p[i] == ' ') {
-			if (n == max)
-				return max + 1;
-			f[n].p = p + start;
-			f[n].n = i - start;
-			n++;
-			start = i + 1;
-		}
+	for (;;) {
+		const char *sp = memchr(p + start, ' ', len - start);
+		size_t end = sp ? (size_t)(sp - p) : len;
+
+		if (n == max)
+			return max + 1;
+		f[n].p = p + start;
+		f[n].n = end - start;
+		n++;
+		if (!sp)
+			break;
+		start = end + 1;
 	}
 	return n;
 }
@@ -113,9 +153,11 @@ static int parse_pairs(const char *p, size_t len, struct ns_list *l, int file)
 		plen = strnlen(names[0].p, names[0].n - 1);
 		ns_drop_proto(l, names[0].p, plen, file, 0);
 		ns_drop_proto(l, names[0].p, plen, file, 1);
+		if (nn > 1 && ns_block(l, names[0].p, plen, file) < 0)
+			return -1;
 		for (i = 1; i < nn; i++)
-			if (ns_push(l, names[0].p, plen, names[i].p,
-				    names[i].n, vals[i].p, vals[i].n, file) < 0)
+			if (ns_push(l, names[i].p, names[i].n, vals[i].p,
+				    vals[i].n) < 0)
 				return -1;
 	}
 	return 0;
@@ -153,8 +195,9 @@ static int parse_snmp6(const char *p, size_t len, struct ns_list *l, int file)
 				      0);
 			nseen++;
 		}
-		if (ns_push(l, f[0].p, plen, f[0].p + plen, f[0].n - plen,
-			    f[1].p, f[1].n, file) < 0)
+		if (ns_block(l, f[0].p, plen, file) < 0 ||
+		    ns_push(l, f[0].p + plen, f[0].n - plen, f[1].p,
+			    f[1].n) < 0)
 			return -1;
 	}
 	return 0;
@@ -167,7 +210,7 @@ int netstat_parse(const char *netstat, size_t nlen, const char *snmp,
 		  size_t slen, const char *snmp6, size_t s6len, void *re,
 		  struct out *o)
 {
-	struct ns_list l = { NULL, 0, 0 };
+	struct ns_list l = { NULL, 0, 0, NULL, 0, 0 };
 	int rc = -1;
 	size_t i;
 
@@ -178,21 +221,22 @@ int netstat_parse(const char *netstat, size_t nlen, const char *snmp,
 		goto out;
 	for (i = 0; i < l.n; i++) {
 		const struct ns_entry *e = &l.v[i];
+		const struct ns_block *b = &l.b[e->blk];
 		char name[2 * NS_NAME_MAX + 16], help[2 * NS_NAME_MAX + 16];
 		char key[2 * NS_NAME_MAX + 2];
 		size_t pl, nl;
 		double v;
 
-		if (e->dead)
+		if (b->dead)
 			continue;
 		if (hc_parse_f64(e->val, e->vlen, &v) < 0)
 			goto out;
 		/* Joined by hand: this runs for every field of three files
 		 * each cycle, and most fail the pattern.  Names end at a
 		 * NUL, as the copies did that this replaced. */
-		pl = e->plen;
+		pl = b->plen;
 		nl = strnlen(e->name, e->nlen);
-		memcpy(key, e->proto, pl);
+		memcpy(key, b->proto, pl);
 		key[pl] = '_';
 		memcpy(key + pl + 1, e->name, nl);
 		key[pl + 1 + nl] = '\0';
@@ -201,7 +245,7 @@ int netstat_parse(const char *netstat, size_t nlen, const char *snmp,
 		memcpy(name, "node_netstat_", 13);
 		memcpy(name + 13, key, pl + nl + 2);
 		memcpy(help, "Statistic ", 10);
-		memcpy(help + 10, e->proto, pl);
+		memcpy(help + 10, b->proto, pl);
 		memcpy(help + 10 + pl, e->name, nl);
 		memcpy(help + 10 + pl + nl, ".", 2);
 		if (out_add(o, name, help, OUT_UNTYPED, v, NULL) < 0)
@@ -211,6 +255,7 @@ int netstat_parse(const char *netstat, size_t nlen, const char *snmp,
 out:
 	seqmatch_end(&netstat_names);
 	free(l.v);
+	free(l.b);
 	return rc;
 }
 
@@ -236,15 +281,15 @@ int netstat_update(struct hc *hc, struct out *o)
 	    hc_path(pb, sizeof(pb), hc->procfs, "net/snmp") < 0 ||
 	    hc_path(pc, sizeof(pc), hc->procfs, "net/snmp6") < 0)
 		goto out;
-	if (hc_read(pa, &a) < 0) {
+	if (hc_read_whole(pa, &a) < 0) {
 		log_error("netstat: cannot read '%s': %s", pa, strerror(errno));
 		goto out;
 	}
-	if (hc_read(pb, &b) < 0) {
+	if (hc_read_whole(pb, &b) < 0) {
 		log_error("netstat: cannot read '%s': %s", pb, strerror(errno));
 		goto out;
 	}
-	have6 = hc_read(pc, &c) == 0;
+	have6 = hc_read_whole(pc, &c) == 0;
 	if (!have6 && errno != ENOENT) {
 		log_error("netstat: cannot read '%s': %s", pc, strerror(errno));
 		goto out;

@@ -166,11 +166,18 @@ int out_add_part(struct out *o, const char *name, const char *help,
 		 enum out_type type, int kind, double bound, double v,
 		 size_t n, const char *const *names, const char *const *values)
 {
-	long fam = fam_get(o, name, help, type);
 	size_t order[OUT_MAX_LABELS];
 	struct out_sample *s;
 	size_t i, j, start = o->arena.len;
+	long fam = -1;
 
+	/* The sample added here last cycle is most likely of the same
+	 * family: one strcmp, not a hash and a probe. */
+	if (o->n < o->seen && o->s[o->n].fam < o->nfams &&
+	    strcmp(o->fams[o->s[o->n].fam].name, name) == 0)
+		fam = (long)o->s[o->n].fam;
+	if (fam < 0)
+		fam = fam_get(o, name, help, type);
 	if (fam < 0 || n > OUT_MAX_LABELS)
 		return -1;
 	/* Labels are kept sorted by name: the sort key of a series is its
@@ -210,6 +217,8 @@ int out_add_part(struct out *o, const char *name, const char *help,
 	s->bound = bound;
 	s->llen = o->arena.len - start;
 	o->n++;
+	if (o->n > o->seen)
+		o->seen = o->n;
 	return 0;
 }
 
@@ -425,8 +434,11 @@ static int cache_grow_slots(void)
 	return 0;
 }
 
-/* The cache id of sample s, adding (and formatting) it when new. */
-static long series_id(struct out *o, const struct out_sample *s)
+/* The cache id of sample s, adding (and formatting) it when new; hint
+ * is the id the sample at its place had last cycle (or -1): most cycles
+ * add the same series in the same order, and comparing with that one
+ * entry spares the hash and the probe of a table no longer in cache. */
+static long series_id(struct out *o, const struct out_sample *s, long hint)
 {
 	static size_t cap;
 	struct series *e;
@@ -449,6 +461,12 @@ static long series_id(struct out *o, const struct out_sample *s)
 		       o->arena.p + s->off, s->llen);
 	keybuf.len = sizeof(s->fam) + sizeof(s->kind) + sizeof(s->bound) +
 		     s->llen;
+	if (hint >= 0 && (size_t)hint < ncache) {
+		e = &cache[hint];
+		if (e->klen == keybuf.len &&
+		    memcmp(cache_keys.p + e->key, keybuf.p, keybuf.len) == 0)
+			return hint;
+	}
 	h = bytes_hash(keybuf.p, keybuf.len);
 	if ((ncache + 1) * 2 > cache_slots && cache_grow_slots() < 0)
 		return -1;
@@ -553,7 +571,8 @@ int out_write(struct out *o, struct lineio_writer *w, int64_t ts_ms)
 	if (ncache > 4096 && ncache > 2 * o->n)
 		cache_clear();
 	for (i = 0; i < o->n; i++) {
-		long id = series_id(o, &o->s[i]);
+		long id = series_id(o, &o->s[i],
+				    i < nprev ? (long)prev_ids[i] : -1);
 
 		if (id < 0)
 			return -1;

@@ -86,7 +86,7 @@ int pressure_update(struct hc *hc, struct out *o)
 		hc_fmt(rel, sizeof(rel), "pressure/%s", psi[i].res);
 		if (hc_path(path, sizeof(path), hc->procfs, rel) < 0)
 			continue;
-		if (hc_read(path, &b) < 0) {
+		if (hc_read_fixed(path, &b) < 0) {
 			if (errno == ENOENT)
 				continue;
 			if (errno == EOPNOTSUPP) {

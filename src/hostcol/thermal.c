@@ -1,12 +1,53 @@
 /* thermal.c: the thermal_zone collector (/sys/class/thermal zones and cooling devices). */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hostcol.h"
 #include "log.h"
 #include "banned.h"
+
+/* Is s prefix followed by a digit (glob "prefix[0-9]*")? */
+static int has_prefix(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(s, prefix, n) == 0 &&
+	       isdigit((unsigned char)s[n]);
+}
+
+/* The zones and the cooling devices of dir, from one listing. */
+static int list_split(const char *dir, struct names *z, struct names *cd)
+{
+	struct names all;
+	size_t i;
+
+	if (hc_list_fixed(dir, NULL, &all) < 0)
+		return -1;
+	z->v = calloc(all.n + 1, sizeof(*z->v));
+	cd->v = calloc(all.n + 1, sizeof(*cd->v));
+	if (!z->v || !cd->v) {
+		free(z->v);
+		free(cd->v);
+		z->v = cd->v = NULL;
+		hc_names_free(&all);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (i = 0; i < all.n; i++) {
+		if (has_prefix(all.v[i], "thermal_zone"))
+			z->v[z->n++] = all.v[i];
+		else if (has_prefix(all.v[i], "cooling_device"))
+			cd->v[cd->n++] = all.v[i];
+		else
+			free(all.v[i]);
+	}
+	free(all.v);
+	return 0;
+}
 
 int thermal_zone_update(struct hc *hc, struct out *o)
 {
@@ -18,7 +59,7 @@ int thermal_zone_update(struct hc *hc, struct out *o)
 
 	if (hc_path(dir, sizeof(dir), hc->sysfs, "class/thermal") < 0)
 		return HC_FAIL;
-	if (hc_list_prefix(dir, "thermal_zone", &z) < 0) {
+	if (list_split(dir, &z, &cd) < 0) {
 		if (errno == ENOENT)
 			return HC_OK;
 		log_error("thermal_zone: cannot list '%s': %s", dir,
@@ -42,10 +83,6 @@ int thermal_zone_update(struct hc *hc, struct out *o)
 			    z.v[i] + strlen("thermal_zone"), "type",
 			    type.p ? type.p : "", NULL) < 0)
 			goto out;
-	}
-	if (hc_list_prefix(dir, "cooling_device", &cd) < 0) {
-		rc = HC_OK;
-		goto out;
 	}
 	for (i = 0; i < cd.n; i++) {
 		int64_t max, cur;

@@ -10,6 +10,8 @@
 #include "log.h"
 #include "banned.h"
 
+static int tz_loaded;
+
 int time_update(struct hc *hc, struct out *o)
 {
 	struct buf avail = BUF_INIT(65536), cur = BUF_INIT(65536);
@@ -21,7 +23,12 @@ int time_update(struct hc *hc, struct out *o)
 	int rc = HC_FAIL;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	tzset();
+	/* The zone is loaded once, as Go loads time.Local once: tzset()
+	 * every cycle would stat /etc/localtime every cycle. */
+	if (!tz_loaded) {
+		tzset();
+		tz_loaded = 1;
+	}
 	if (!localtime_r(&now.tv_sec, &tm))
 		return HC_FAIL;
 	if (out_add(o, "node_time_seconds",
@@ -34,7 +41,7 @@ int time_update(struct hc *hc, struct out *o)
 		return HC_FAIL;
 	if (hc_path(dir, sizeof(dir), hc->sysfs,
 		    "devices/system/clocksource") < 0 ||
-	    hc_list_prefix(dir, "clocksource", &cs) < 0)
+	    hc_list_fixed(dir, "clocksource", &cs) < 0)
 		return HC_OK;
 	for (i = 0; i < cs.n; i++) {
 		struct field f[64];

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
 #include <sys/vfs.h>
@@ -55,23 +56,30 @@ int hc_join3(char *dst, size_t size, const char *a, const char *b,
 
 int hc_path(char *dst, size_t size, const char *root, const char *rel)
 {
-	size_t rl = strlen(root);
-	int n;
+	size_t rl = strlen(root), el, n, slash;
 
 	while (rl > 1 && root[rl - 1] == '/')
 		rl--;
 	while (*rel == '/')
 		rel++;
-	if (rl == 1 && root[0] == '/')
-		n = snprintf(dst, size, "/%s", rel);
-	else if (!*rel)
-		n = snprintf(dst, size, "%.*s", (int)rl, root);
-	else
-		n = snprintf(dst, size, "%.*s/%s", (int)rl, root, rel);
-	if (n < 0 || (size_t)n >= size) {
+	el = strlen(rel);
+	/* Joined by hand, not by snprintf: every collector joins its
+	 * paths every cycle. */
+	if (rl == 1 && root[0] == '/') {
+		rl = 0;
+		slash = 1;
+	} else {
+		slash = el > 0;
+	}
+	n = rl + slash + el;
+	if (n >= size) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	memcpy(dst, root, rl);
+	if (slash)
+		dst[rl] = '/';
+	memcpy(dst + rl + slash, rel, el + 1);
 	return 0;
 }
 
@@ -97,6 +105,9 @@ struct fd_slot {
 static struct fd_slot fd_cache[FD_CACHE_SLOTS];
 static size_t fd_cached;
 static unsigned long fd_cycle;
+/* Kept descriptors read this cycle, and deleted slots: when every kept
+ * one was read and none was deleted, a sweep has nothing to do. */
+static size_t fd_touched, fd_deleted;
 
 static size_t path_slot(const char *path)
 {
@@ -136,12 +147,18 @@ static void fd_keep(const char *path, int fd)
 		fd_cache[i].path = strdup(path);
 		if (!fd_cache[i].path)
 			return;
+	} else {
+		fd_deleted--;
 	}
 	fd_cache[i].fd = dup(fd);
 	fd_cache[i].sysfs = sf.f_type == SYSFS_MAGIC;
 	fd_cache[i].used = fd_cycle;
-	if (fd_cache[i].fd >= 0)
+	if (fd_cache[i].fd >= 0) {
 		fd_cached++;
+		fd_touched++;
+	} else {
+		fd_deleted++;
+	}
 }
 
 /* At a cycle's start: closes what the cycle before did not read, and
@@ -152,6 +169,8 @@ static void fd_sweep(void)
 	struct fd_slot *s;
 	size_t i, j, n = 0, stale = 0;
 
+	if (fd_touched == fd_cached && fd_deleted == 0)
+		return;
 	for (i = 0; i < FD_CACHE_SLOTS; i++)
 		if (fd_cache[i].path &&
 		    (fd_cache[i].fd < 0 || fd_cache[i].used != fd_cycle))
@@ -179,6 +198,7 @@ static void fd_sweep(void)
 		fd_cache[i] = live[j];
 	}
 	fd_cached = n;
+	fd_deleted = 0;
 }
 
 static void fd_drop(struct fd_slot *s)
@@ -186,6 +206,9 @@ static void fd_drop(struct fd_slot *s)
 	close(s->fd);
 	s->fd = -1;
 	fd_cached--;
+	if (s->used == fd_cycle)
+		fd_touched--;
+	fd_deleted++;
 }
 
 void hc_fd_cache_free(void)
@@ -200,6 +223,7 @@ void hc_fd_cache_free(void)
 		fd_cache[i].fd = -1;
 	}
 	fd_cached = 0;
+	fd_touched = fd_deleted = 0;
 }
 
 /*
@@ -210,16 +234,17 @@ void hc_fd_cache_free(void)
  * a shorter answer is the whole value): that saves the read that would
  * find the end.
  */
-static int read_fd_at(int fd, struct buf *b, int at0, int sysfs)
+static int read_fd_at(int fd, struct buf *b, int at0, int sysfs, int whole)
 {
 	ssize_t r;
+	size_t want;
 
 	for (;;) {
 		if (b->cap - b->len < 4096 + 1 && buf_grow(b, 8192) < 0)
 			return -1;
-		r = at0 ? pread(fd, b->p + b->len, b->cap - b->len - 1,
-				(off_t)b->len) :
-			  read(fd, b->p + b->len, b->cap - b->len - 1);
+		want = b->cap - b->len - 1;
+		r = at0 ? pread(fd, b->p + b->len, want, (off_t)b->len) :
+			  read(fd, b->p + b->len, want);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -234,22 +259,26 @@ static int read_fd_at(int fd, struct buf *b, int at0, int sysfs)
 		}
 		if (sysfs && r < 4096)
 			break;
+		if (whole && (size_t)r < want)
+			break;
 	}
 	b->p[b->len] = '\0';
 	return 0;
 }
 
-int hc_read(const char *path, struct buf *b)
+static int read_path(const char *path, struct buf *b, int whole)
 {
 	struct fd_slot *s = fd_find(path);
 	int fd, saved;
 
 	buf_reset(b);
 	if (s) {
-		if (read_fd_at(s->fd, b, 1, s->sysfs) == 0) {
+		if (s->used != fd_cycle) {
 			s->used = fd_cycle;
-			return 0;
+			fd_touched++;
 		}
+		if (read_fd_at(s->fd, b, 1, s->sysfs, whole && !s->sysfs) == 0)
+			return 0;
 		/* Gone (a device unplugged): read it afresh. */
 		fd_drop(s);
 		buf_reset(b);
@@ -257,7 +286,7 @@ int hc_read(const char *path, struct buf *b)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if (read_fd_at(fd, b, 0, 0) < 0) {
+	if (read_fd_at(fd, b, 0, 0, 0) < 0) {
 		saved = errno;
 		close(fd);
 		errno = saved;
@@ -266,6 +295,23 @@ int hc_read(const char *path, struct buf *b)
 	fd_keep(path, fd);
 	close(fd);
 	return 0;
+}
+
+int hc_read(const char *path, struct buf *b)
+{
+	return read_path(path, b, 0);
+}
+
+/*
+ * A procfs file made by one show() call (single_open: meminfo, stat,
+ * loadavg, pressure, net/snmp...) comes whole in a read that has room
+ * for it, so a read shorter than asked for is the end: that saves the
+ * read that would find it.  Files of records (vmstat, diskstats) may
+ * stop short of the end and are read with hc_read.
+ */
+int hc_read_whole(const char *path, struct buf *b)
+{
+	return read_path(path, b, 1);
 }
 
 int hc_read_str(const char *path, struct buf *b)
@@ -320,17 +366,24 @@ int hc_read_i64(const char *path, int64_t *v)
 	return rc;
 }
 
+/* isspace() of the C locale, without a table look-up a byte: every
+ * field of every /proc file goes through here. */
+static inline int blank(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 size_t hc_fields(const char *p, size_t len, struct field *f, size_t max)
 {
 	size_t i = 0, n = 0;
 
 	while (i < len && n < max) {
-		while (i < len && isspace((unsigned char)p[i]))
+		while (i < len && blank((unsigned char)p[i]))
 			i++;
 		if (i == len)
 			break;
 		f[n].p = p + i;
-		while (i < len && !isspace((unsigned char)p[i]))
+		while (i < len && !blank((unsigned char)p[i]))
 			i++;
 		f[n].n = (size_t)(p + i - f[n].p);
 		n++;
@@ -359,6 +412,19 @@ int hc_field_u64(const struct field *f, uint64_t *v)
 
 int hc_parse_f64(const char *s, size_t n, double *v)
 {
+	/* Most kernel values are plain decimal integers: below 2^53 the
+	 * double is exact, the very value value_parse would give. */
+	if (n > 0 && n <= 15) {
+		uint64_t u = 0;
+		size_t i;
+
+		for (i = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			u = u * 10 + (uint64_t)(s[i] - '0');
+		if (i == n) {
+			*v = (double)u;
+			return 0;
+		}
+	}
 	/* value_parse takes Go's ParseFloat grammar plus "stale", which no
 	 * kernel file writes and which we refuse here. */
 	if (n == 5 && strncmp(s, "stale", 5) == 0) {
@@ -388,17 +454,14 @@ void hc_sort_strings(char **v, size_t n)
 		qsort(v, n, sizeof(*v), str_cmp);
 }
 
-static int list(const char *dir, const char *prefix, struct names *out)
+/* The names of d (from where it stands) matching prefix into out. */
+static int list_dir(DIR *d, const char *prefix, struct names *out)
 {
 	size_t cap = 0, pl = prefix ? strlen(prefix) : 0;
 	struct dirent *de;
-	DIR *d;
 
 	out->v = NULL;
 	out->n = 0;
-	d = opendir(dir);
-	if (!d)
-		return -1;
 	while ((de = readdir(d)) != NULL) {
 		char *s;
 
@@ -421,14 +484,88 @@ static int list(const char *dir, const char *prefix, struct names *out)
 			goto fail;
 		out->v[out->n++] = s;
 	}
-	closedir(d);
 	hc_sort_strings(out->v, out->n);
 	return 0;
 fail:
-	closedir(d);
 	hc_names_free(out);
 	errno = ENOMEM;
 	return -1;
+}
+
+static int list(const char *dir, const char *prefix, struct names *out)
+{
+	DIR *d = opendir(dir);
+	int rc;
+
+	out->v = NULL;
+	out->n = 0;
+	if (!d)
+		return -1;
+	rc = list_dir(d, prefix, out);
+	closedir(d);
+	if (rc < 0)
+		errno = ENOMEM;
+	return rc;
+}
+
+/*
+ * Directories of sysfs listed every cycle that are never removed (a
+ * class, the CPUs, the clocksources) stay open: rewinddir() and readdir()
+ * list their entries as they are now, without the path walk, open and
+ * close of opendir().  Others (fixtures under --path.sysfs) are opened
+ * every time.
+ */
+#define KEPT_DIRS 8
+
+static struct {
+	char *path;
+	DIR *d;
+} kept_dir[KEPT_DIRS];
+static size_t nkept_dir;
+
+static int list_kept(const char *dir, const char *prefix, struct names *out)
+{
+	struct statfs sf;
+	size_t i;
+	DIR *d;
+
+	for (i = 0; i < nkept_dir; i++)
+		if (strcmp(kept_dir[i].path, dir) == 0) {
+			rewinddir(kept_dir[i].d);
+			if (list_dir(kept_dir[i].d, prefix, out) < 0) {
+				errno = ENOMEM;
+				return -1;
+			}
+			return 0;
+		}
+	d = opendir(dir);
+	if (!d) {
+		out->v = NULL;
+		out->n = 0;
+		return -1;
+	}
+	if (list_dir(d, prefix, out) < 0) {
+		closedir(d);
+		errno = ENOMEM;
+		return -1;
+	}
+	if (nkept_dir < KEPT_DIRS && fstatfs(dirfd(d), &sf) == 0 &&
+	    sf.f_type == SYSFS_MAGIC &&
+	    (kept_dir[nkept_dir].path = strdup(dir)) != NULL) {
+		kept_dir[nkept_dir++].d = d;
+		return 0;
+	}
+	closedir(d);
+	return 0;
+}
+
+static void kept_dirs_free(void)
+{
+	while (nkept_dir > 0) {
+		nkept_dir--;
+		closedir(kept_dir[nkept_dir].d);
+		free(kept_dir[nkept_dir].path);
+	}
 }
 
 int hc_list(const char *dir, struct names *out)
@@ -484,6 +621,104 @@ static void list_cache_clear(void)
 	}
 }
 
+/*
+ * Files whose presence is a property of the kernel and its drivers
+ * (/proc/pressure/irq, a CPU's thermal_throttle, cpufreq, the hwmon
+ * class): a miss is remembered for ABSENT_MS, so a cycle does not walk
+ * their paths in vain; a file that appears (a driver loaded) shows within
+ * ABSENT_MS, which is less than any sensible scrape interval would notice.
+ */
+#define ABSENT_MS 10000
+#define ABSENT_MAX 64
+
+static struct {
+	char *path;
+	int64_t until;
+} absent[ABSENT_MAX];
+static size_t nabsent;
+static int64_t cycle_ms;
+
+static int absent_known(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < nabsent; i++)
+		if (strcmp(absent[i].path, path) == 0) {
+			if (cycle_ms < absent[i].until)
+				return 1;
+			free(absent[i].path);
+			absent[i] = absent[--nabsent];
+			return 0;
+		}
+	return 0;
+}
+
+static void absent_note(const char *path)
+{
+	if (nabsent == ABSENT_MAX || absent_known(path))
+		return;
+	absent[nabsent].path = strdup(path);
+	if (!absent[nabsent].path)
+		return;
+	absent[nabsent++].until = cycle_ms + ABSENT_MS;
+}
+
+static void absent_free(void)
+{
+	while (nabsent > 0)
+		free(absent[--nabsent].path);
+}
+
+int hc_absent(const char *path)
+{
+	return absent_known(path);
+}
+
+void hc_note_absent(const char *path)
+{
+	absent_note(path);
+}
+
+int hc_read_fixed(const char *path, struct buf *b)
+{
+	if (absent_known(path)) {
+		buf_reset(b);
+		errno = ENOENT;
+		return -1;
+	}
+	if (read_path(path, b, 1) == 0)
+		return 0;
+	if (errno == ENOENT)
+		absent_note(path);
+	return -1;
+}
+
+int hc_exists_fixed(const char *path)
+{
+	if (absent_known(path))
+		return 0;
+	if (access(path, F_OK) == 0)
+		return 1;
+	if (errno == ENOENT)
+		absent_note(path);
+	return 0;
+}
+
+int hc_list_fixed(const char *dir, const char *prefix, struct names *out)
+{
+	if (absent_known(dir)) {
+		out->v = NULL;
+		out->n = 0;
+		errno = ENOENT;
+		return -1;
+	}
+	if (list_kept(dir, prefix, out) == 0)
+		return 0;
+	if (errno == ENOENT)
+		absent_note(dir);
+	return -1;
+}
+
 /* /proc/stat is read by the cpu and the stat collectors: once a cycle
  * (generating it sums every interrupt of every CPU). */
 static struct buf shared_read = BUF_INIT(HC_FILE_MAX);
@@ -491,8 +726,13 @@ static char *shared_path;
 
 void hc_cycle_begin(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	cycle_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	fd_sweep();
 	fd_cycle++;
+	fd_touched = 0;
 	list_cache_clear();
 	free(shared_path);
 	shared_path = NULL;
@@ -505,7 +745,7 @@ int hc_read_shared(const char *path, struct buf *b)
 		return shared_read.len ?
 			buf_add(b, shared_read.p, shared_read.len) : 0;
 	}
-	if (hc_read(path, b) < 0)
+	if (hc_read_whole(path, b) < 0)
 		return -1;
 	free(shared_path);
 	shared_path = NULL;
@@ -545,7 +785,7 @@ const struct names *hc_list_prefix_shared(const char *dir, const char *prefix)
 		errno = ENOMEM;
 		return NULL;
 	}
-	list_cache[i].rc = list(dir, prefix, &list_cache[i].names);
+	list_cache[i].rc = list_kept(dir, prefix, &list_cache[i].names);
 	list_cache[i].err = errno;
 	list_cache[i].valid = 1;
 	if (list_cache[i].rc < 0)
@@ -755,6 +995,8 @@ void hc_cleanup(struct hc *hc)
 	pcre2_match_data_free(shared_md);
 	shared_md = NULL;
 	hc_fd_cache_free();
+	absent_free();
+	kept_dirs_free();
 	list_cache_clear();
 	free(shared_path);
 	shared_path = NULL;
