@@ -414,10 +414,52 @@ cache_oracle() {
 	cache_oracle
 }
 
+# The cache keeps a key as what it does not share with the key kept before
+# it, and rebuilds keys from those before them: the series of a target
+# whose values differ in one place or two, in values of other lengths, in
+# another order every cycle, with series that come and go, and keys that
+# end in a blank (two blanks before the value).  Each cycle read alone,
+# where a cache has nothing to remember, must give what the whole gives.
+@test "series cache: keys kept as differences, cycles in other orders agree with each cycle alone" {
+	awk -v dir="$T" 'BEGIN {
+		for (c = 0; c < 5; c++) {
+			f = sprintf("%s/c%d", dir, c)
+			print "# TYPE fs_avail_bytes gauge" >f
+			for (k = 0; k < 40; k++) {
+				i = c == 1 ? 39 - k : c == 3 ? (k * 7) % 40 : k
+				if (c == 2 && i == 20)
+					printf "fs_avail_bytes{device=\"/dev/new\",fstype=\"ext4\",host=\"h1\",mountpoint=\"/mnt/new\"} 1 %d\n", 1714557600000 + c >f
+				if (c == 4 && i % 9 == 0)
+					continue
+				printf "fs_avail_bytes{device=\"/dev/sd%c%d\",fstype=\"ext4\",host=\"h1\",mountpoint=\"/mnt/d%d\"} %d %d\n", 97 + i % 4, i, i, i * 1000, 1714557600000 + c >f
+				printf "node_cpu_seconds_total{cpu=\"%d\",mode=\"%s\",tmp_x=\"y\"} %d.5\n", i % 8, i % 3 ? "idle" : "system", i >f
+			}
+			print "http_requests_total  1.0 1714557600000" >f
+			print "http_requests_total{code=\"200\",handler=\"/api/v1/query\"}  7 1714557600000" >f
+			print "http_requests_total{code=\"500\",handler=\"/api/v1/query_range\"}  0x1" >f
+			close(f)
+		}
+	}'
+	cat "$T"/c0 "$T"/c1 "$T"/c2 "$T"/c3 "$T"/c4 >"$T/all"
+	for opts in "-l env=bench" "-c $D/cache.yml"; do
+		# shellcheck disable=SC2086
+		"$R" $opts --stats-file "$T/s.prom" "$T/all" >"$T/whole" 2>"$T/err"
+		: >"$T/alone"
+		for c in 0 1 2 3 4; do
+			# shellcheck disable=SC2086
+			"$R" $opts "$T/c$c" >>"$T/alone" 2>/dev/null
+		done
+		diff -u "$T/alone" "$T/whole"
+		[ "$(grep -c 'invalid value' "$T/err")" -eq 5 ]
+		[ "$(grep -vc '^#' "$T/whole")" -ge 200 ]
+	done
+}
+
 # The cache's bounds are fixed (65536 series, 16 MiB of text, pauses of
 # 1048576 lines), so this input is big enough to reach them: 70000 series
 # seen twice each (the table fills with as many hits as series: start
-# over), 30000 series of 330 bytes seen twice (the text fills first),
+# over), 30000 series of 630 bytes seen twice, each with 600 bytes it
+# does not share with the one before (the text fills first),
 # 70000 series seen once (no hits: the cache pauses), 1100000 lines of
 # three series (the pause ends within them), then series seen before.
 # Split into pieces of 50000 lines, each read by its own relabel, none of
@@ -436,10 +478,12 @@ sum_stats='
 			printf "%s %d 1714557600000\n", s, i
 			printf "%s %d.5\n", s, i
 		}
-		pad = sprintf("%300s", "")
-		gsub(/ /, "x", pad)
+		for (d = 0; d < 10; d++) {
+			pad[d] = sprintf("%600s", "")
+			gsub(/ /, d, pad[d])
+		}
 		for (i = 0; i < 30000; i++) {
-			s = "long{i=\"" i "\",pad=\"" pad "\",tmp_a=\"1\"}"
+			s = "long{i=\"" i "\",pad=\"" pad[i % 10] "\",tmp_a=\"1\"}"
 			print s " 1e3"
 			printf "%s %d 1714557600000\n", s, i
 		}

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,10 +44,26 @@ static const char *const drop_names[] = { "rule", "invalid_name", "malformed",
  * is bounded; when full it starts over empty.  If it filled up with fewer
  * hits than series (the series do not repeat within its size), it rests
  * for a number of lines that doubles each time this happens again.
+ *
+ * The series of a target differ from one to the next in a label value
+ * or two, and relabeling mostly inserts or changes a few labels: so a key
+ * is kept as the bytes it does not share with the key kept before it at
+ * its start, at its end, and in one run between two values that differ
+ * (whole at least every SEEN_RUN + 1 keys, so that any key is rebuilt
+ * from a few), and a rewritten series as the bytes between what it
+ * shares with the start and the end of its own key.  Lines come in the
+ * order of the series kept, mostly: the key kept is rebuilt from the one
+ * before it in place, and compared whole with the line, so the cache
+ * never takes a line for another.  This keeps a fifth to a tenth of the
+ * text for the series of a target.
  */
-#define SEEN_MAX_BYTES (16u << 20)	/* keys, names and series written */
-#define SEEN_MAX_SLOTS (1u << 17)
-#define SEEN_MIN_SLOTS 1024u
+#define SEEN_MAX_BYTES (16u << 20)	/* key parts, names, middles */
+#define SEEN_MAX_ENTS (1u << 16)
+#define SEEN_MIN_SLOTS 16384u	/* with room for 12288 series */
+/* malloc() maps such sizes, and only the pages used count. */
+#define SEEN_ARENA_START (128u << 10)
+#define SEEN_RUN 16
+#define SEEN_TEXT_MAX UINT16_MAX	/* longer keys and series: not kept */
 #define SEEN_REST_MIN (1ul << 20)	/* lines */
 #define SEEN_REST_MAX (1ul << 26)
 
@@ -65,31 +82,71 @@ struct tail {
 	const char *val;	/* the value token */
 	size_t vlen;
 	int has_ts;
-	int64_t ts;
+	const char *ts;		/* its digits, read by tail_ts() when needed */
+	size_t tslen;
 	int plain;		/* " VALUE[ TS]" is as lineio writes it */
 	double v;		/* unless plain: the value */
 };
 
+/*
+ * One series.  Its record in the arena, 16-bit numbers in host order:
+ * NLEN PRE SUF, then for SEEN_REWRITE OPRE OSUF MLEN and MID (32 bits):
+ * the series is key[0..OPRE) arena[MID..MID+MLEN) key[KLEN-OSUF..KLEN);
+ * then (flag SEEN_TWO) L1 X CM; then (flag SEEN_OWN_NAME) the name; then
+ * the bytes of the key that are not those of the key before it (struct
+ * seen_rec).  Without flag SEEN_DELTA the key is these bytes alone.
+ */
 struct seen_ent {
-	uint64_t hash;
-	uint32_t key, klen;	/* offsets in the arena; klen 0: a free slot */
-	uint32_t name, nlen;	/* the metric name before relabeling */
-	uint32_t out, olen;	/* SEEN_REWRITE: the series text to write */
-	uint32_t next;		/* 1 + the slot of the series read after it */
-	enum seen_result result;
+	uint32_t hash;		/* of the key */
+	uint32_t off;		/* of the record */
+	uint32_t next;		/* 1 + the series read after it, or 0 */
+	uint16_t klen;
+	uint8_t result;		/* enum seen_result */
+	uint8_t flags;
+};
+
+#define SEEN_DELTA 1
+#define SEEN_OWN_NAME 2	/* the name is not key[0..NLEN) */
+#define SEEN_TWO 4	/* L1 X CM: see seen_rec */
+
+/*
+ * A record read.  The key is, of the key before it, prev[0..pre), then
+ * lit[0..l1), then prev[x..x+cm), then the rest of lit, then the last
+ * suf bytes of prev.
+ */
+struct seen_rec {
+	size_t nlen, pre, suf, l1, x, cm, llen, opre, osuf, mlen;
+	const char *name;	/* NULL: the start of the key */
+	const char *mid;
+	const char *lit;	/* llen bytes */
 };
 
 struct seen {
-	struct seen_ent *tab;
-	size_t nslots, used;
+	struct seen_ent *ents;
+	size_t nents, maxents;
+	uint32_t *tab;			/* 1 + the series, or 0: a free slot */
+	size_t nslots;			/* maxents is 3/4 of them, or less */
 	struct buf arena;
+	/* The whole key of series kent, or none if kent == SIZE_MAX. */
+	struct buf key;
+	size_t kent;
+	struct buf spare;		/* seen_step()'s other key */
+	size_t run;			/* keys kept since one kept whole */
+	uint32_t last_mid, last_mlen;	/* the middle kept last */
+	struct buf series;		/* seen_put: the series formatted */
+	struct buf head;		/* seen_take: the line's new head */
 	/* The line just looked up in vain, split and hashed, for seen_put. */
 	const char *miss;
 	uint64_t miss_hash;
 	struct tail miss_tail;
 	/* Collectors write their series in the same order every cycle: the
 	 * series after the one just read is tried before the table. */
-	size_t prev;			/* 1 + the slot just read, or 0 */
+	size_t prev;			/* 1 + the series just read, or 0 */
+	/* What family_sample() said for the name of series fam_ent - 1,
+	 * while the family's gen is fam_gen. */
+	size_t fam_ent, fam_nlen;
+	unsigned long fam_gen;
+	int fam_mine;
 	struct cache_pay pay;
 };
 
@@ -134,6 +191,7 @@ struct family {
 	int open;
 	int emitted;
 	int had_sample;
+	unsigned long gen;	/* changes when open or name may have */
 };
 
 struct relabel_prog {
@@ -403,6 +461,7 @@ family_close(struct relabel_prog *p)
 		r = family_emit(p);
 	buf_reset(&f->pending);
 	f->open = 0;
+	f->gen++;
 	return r;
 }
 
@@ -411,6 +470,7 @@ on_meta(struct relabel_prog *p, const struct record *rec)
 {
 	struct family *f = &p->fam;
 
+	f->gen++;
 	if (!f->open || f->name.len != rec->meta_name.len ||
 	    memcmp(f->name.p, rec->meta_name.p, f->name.len) != 0) {
 		if (family_close(p) < 0)
@@ -468,8 +528,12 @@ seen_clear(struct seen *c)
 {
 	if (c->tab != NULL)
 		memset(c->tab, 0, c->nslots * sizeof(*c->tab));
-	c->used = 0;
+	c->nents = 0;
 	c->prev = 0;
+	c->kent = SIZE_MAX;
+	c->run = 0;
+	c->last_mid = c->last_mlen = 0;
+	c->fam_ent = 0;
 	buf_reset(&c->arena);
 }
 
@@ -509,47 +573,305 @@ static void
 seen_free(struct seen *c)
 {
 	free(c->tab);
+	free(c->ents);
 	c->tab = NULL;
-	c->nslots = c->used = 0;
+	c->ents = NULL;
+	c->nslots = c->nents = c->maxents = 0;
 	buf_free(&c->arena);
+	buf_free(&c->key);
+	buf_free(&c->spare);
+	buf_free(&c->series);
+	buf_free(&c->head);
 }
 
-static struct seen_ent *
-seen_slot(const struct seen *c, uint64_t h, const char *key, size_t klen)
+static size_t
+seen_get16(const unsigned char *q)
 {
-	size_t i = (size_t)h & (c->nslots - 1);
+	uint16_t v;
 
-	for (;; i = (i + 1) & (c->nslots - 1)) {
-		struct seen_ent *e = &c->tab[i];
+	memcpy(&v, q, sizeof(v));
+	return v;
+}
 
-		if (e->klen == 0 || (e->hash == h && e->klen == klen &&
-		    memcmp(c->arena.p + e->key, key, klen) == 0))
-			return e;
+static int
+seen_add16(struct buf *b, size_t v)
+{
+	uint16_t w = (uint16_t)v;
+
+	return buf_add(b, &w, sizeof(w));
+}
+
+/* How many bytes a[] and b[] start with alike, of n; and end with alike.
+ * Eight at a time where the first (the last) byte is the lowest (the
+ * highest) of a word. */
+static size_t
+seen_same_start(const char *a, const char *b, size_t n)
+{
+	size_t i = 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t x, y;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return i + (size_t)__builtin_ctzll(x ^ y) / 8;
+	}
+#endif
+	while (i < n && a[i] == b[i])
+		i++;
+	return i;
+}
+
+static size_t
+seen_same_end(const char *a, const char *b, size_t n)
+{
+	size_t i = 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t x, y;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, a - i - 8, 8);
+		memcpy(&y, b - i - 8, 8);
+		if (x != y)
+			return i + (size_t)__builtin_clzll(x ^ y) / 8;
+	}
+#endif
+	while (i < n && a[-1 - (ptrdiff_t)i] == b[-1 - (ptrdiff_t)i])
+		i++;
+	return i;
+}
+
+/* memcpy() for the short pieces of a line, mostly under 16 bytes. */
+static inline void
+seen_copy(char *d, const char *s, size_t n)
+{
+	uint64_t a, b;
+	uint32_t u, v;
+
+	if (n < 4) {
+		if (n > 0) {
+			d[0] = s[0];
+			d[n / 2] = s[n / 2];
+			d[n - 1] = s[n - 1];
+		}
+	} else if (n <= 8) {
+		memcpy(&u, s, 4);
+		memcpy(&v, s + n - 4, 4);
+		memcpy(d, &u, 4);
+		memcpy(d + n - 4, &v, 4);
+	} else if (n <= 16) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else {
+		memcpy(d, s, n);
 	}
 }
 
-/* Doubles the table (or makes the first one); -1 if it cannot grow. */
+static inline void
+seen_read(const struct seen *c, const struct seen_ent *e, struct seen_rec *r)
+{
+	const unsigned char *q = (const unsigned char *)c->arena.p + e->off;
+	uint32_t mid;
+
+	r->nlen = seen_get16(q);
+	r->pre = seen_get16(q + 2);
+	r->suf = seen_get16(q + 4);
+	q += 6;
+	if (e->result == SEEN_REWRITE) {
+		r->opre = seen_get16(q);
+		r->osuf = seen_get16(q + 2);
+		r->mlen = seen_get16(q + 4);
+		memcpy(&mid, q + 6, sizeof(mid));
+		r->mid = c->arena.p + mid;
+		q += 10;
+	}
+	r->llen = e->klen - r->pre - r->suf;
+	r->l1 = r->llen;
+	r->x = r->cm = 0;
+	if (e->flags & SEEN_TWO) {
+		r->l1 = seen_get16(q);
+		r->x = seen_get16(q + 2);
+		r->cm = seen_get16(q + 4);
+		r->llen -= r->cm;
+		q += 6;
+	}
+	r->name = NULL;
+	if (e->flags & SEEN_OWN_NAME) {
+		r->name = (const char *)q;
+		q += r->nlen;
+	}
+	r->lit = (const char *)q;
+}
+
+/*
+ * Makes c->key, the key of series i - 1 (or anything if series i is kept
+ * whole), the key of series i: in place, unless what it shares with the
+ * key before it in the middle moved.
+ */
+static inline __attribute__((always_inline)) int
+seen_step(struct seen *c, size_t i, const struct seen_rec *r)
+{
+	const struct seen_ent *e = &c->ents[i];
+	size_t klen = e->klen, plen = c->key.len, l2 = r->llen - r->l1;
+	char *prev = c->key.p, *d;
+	struct buf t;
+
+	if (!(e->flags & SEEN_DELTA))
+		plen = 0;
+	c->kent = SIZE_MAX;
+	if (r->pre + r->suf > plen || r->x + r->cm > plen) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (r->cm == 0 || r->x == r->pre + r->l1) {
+		c->key.len = plen;
+		if (klen >= c->key.cap && buf_grow(&c->key, klen - plen) < 0)
+			return -1;
+		prev = c->key.p;
+		if (plen != klen)
+			memmove(prev + klen - r->suf, prev + plen - r->suf,
+			    r->suf);
+		seen_copy(prev + r->pre, r->lit, r->l1);
+		if (l2 > 0)
+			seen_copy(prev + klen - r->suf - l2, r->lit + r->l1,
+			    l2);
+		prev[klen] = '\0';
+		c->key.len = klen;
+	} else {
+		c->spare.len = 0;
+		if (klen >= c->spare.cap && buf_grow(&c->spare, klen) < 0)
+			return -1;
+		d = c->spare.p;
+		seen_copy(d, prev, r->pre);
+		seen_copy(d + r->pre, r->lit, r->l1);
+		seen_copy(d + r->pre + r->l1, prev + r->x, r->cm);
+		seen_copy(d + klen - r->suf - l2, r->lit + r->l1, l2);
+		seen_copy(d + klen - r->suf, prev + plen - r->suf, r->suf);
+		d[klen] = '\0';
+		c->spare.len = klen;
+		t = c->key;
+		c->key = c->spare;
+		c->spare = t;
+	}
+	c->kent = i;
+	return 0;
+}
+
+/* Makes c->key the key of series i, from the last one kept whole. */
+static int
+seen_rebuild(struct seen *c, size_t i)
+{
+	struct seen_rec r;
+	size_t k = i;
+
+	if (c->kent == i)
+		return 0;
+	while (c->ents[k].flags & SEEN_DELTA)	/* the first has none */
+		k--;
+	if (c->kent != SIZE_MAX && c->kent >= k && c->kent < i)
+		k = c->kent + 1;
+	for (; k <= i; k++) {
+		seen_read(c, &c->ents[k], &r);
+		if (seen_step(c, k, &r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Notes that key[0..klen) is the key of series i: kept in c->key. */
+static void
+seen_remember(struct seen *c, size_t i, const char *key, size_t klen)
+{
+	struct buf *b = &c->key;
+
+	if (c->kent == i)
+		return;
+	/* As buf_add() does, at every line: without its checks. */
+	b->len = 0;
+	c->kent = SIZE_MAX;
+	if (klen >= b->cap && buf_grow(b, klen) < 0)
+		return;
+	memcpy(b->p, key, klen);
+	b->len = klen;
+	b->p[klen] = '\0';
+	c->kent = i;
+}
+
+/*
+ * 1 if key[0..klen) is the key of series i, with its record in *r.  The
+ * key kept is rebuilt in c->key and compared whole.
+ */
+static int
+seen_is(struct seen *c, size_t i, const char *key, size_t klen,
+	struct seen_rec *r)
+{
+	const struct seen_ent *e = &c->ents[i];
+
+	if (e->klen != klen)
+		return 0;
+	seen_read(c, e, r);
+	if (c->kent != i) {
+		if ((e->flags & SEEN_DELTA) && c->kent != i - 1 &&
+		    seen_rebuild(c, i - 1) < 0)
+			return 0;
+		if (seen_step(c, i, r) < 0)
+			return 0;
+	}
+	return memcmp(c->key.p, key, klen) == 0;
+}
+
+/* The slot of the key in the table: its series (its record in *r), or a
+ * free one. */
+static uint32_t *
+seen_slot(struct seen *c, uint64_t h, const char *key, size_t klen,
+	  struct seen_rec *r)
+{
+	size_t m = c->nslots - 1, i = (size_t)h & m;
+
+	for (;; i = (i + 1) & m) {
+		uint32_t *s = &c->tab[i];
+
+		if (*s == 0 || (c->ents[*s - 1].hash == (uint32_t)h &&
+		    seen_is(c, *s - 1, key, klen, r)))
+			return s;
+	}
+}
+
+/* Doubles the table (or makes the first) and the room for series, three
+ * quarters of its slots; -1 if it cannot grow. */
 static int
 seen_grow(struct seen *c)
 {
-	size_t n = c->nslots ? 2 * c->nslots : SEEN_MIN_SLOTS, i;
-	struct seen_ent *old = c->tab, *nt;
-	size_t oldn = c->nslots;
+	size_t ns = c->nslots ? 2 * c->nslots : SEEN_MIN_SLOTS, n, m, i, j;
+	struct seen_ent *ne;
+	uint32_t *nt;
 
-	if (n > SEEN_MAX_SLOTS || (nt = calloc(n, sizeof(*nt))) == NULL)
+	n = ns / 4 * 3 < SEEN_MAX_ENTS ? ns / 4 * 3 : SEEN_MAX_ENTS;
+	if (n <= c->maxents || (nt = calloc(ns, sizeof(*nt))) == NULL)
 		return -1;
+	if ((ne = realloc(c->ents, n * sizeof(*ne))) == NULL) {
+		free(nt);
+		return -1;
+	}
+	/* Room the arena need not copy while it grows at first. */
+	if (c->arena.cap == 0)
+		(void)buf_grow(&c->arena, SEEN_ARENA_START);
+	c->ents = ne;
+	c->maxents = n;
+	free(c->tab);
 	c->tab = nt;
-	c->nslots = n;
-	c->prev = 0;
-	for (i = 0; i < oldn; i++)
-		if (old[i].klen != 0) {
-			struct seen_ent *e = seen_slot(c, old[i].hash,
-			    c->arena.p + old[i].key, old[i].klen);
-
-			*e = old[i];
-			e->next = 0;	/* slots moved */
-		}
-	free(old);
+	c->nslots = ns;
+	m = ns - 1;
+	for (i = 0; i < c->nents; i++) {
+		for (j = c->ents[i].hash & m; c->tab[j] != 0; j = (j + 1) & m)
+			;
+		c->tab[j] = (uint32_t)(i + 1);
+	}
 	return 0;
 }
 
@@ -574,29 +896,49 @@ tail_value(struct tail *t, const char *s, size_t n)
 	return t->plain || value_parse(s, n, &t->v) == 0 ? 0 : -1;
 }
 
-/*
- * Splits a sample line as KEY " " VALUE [" " TS], with VALUE a token of
- * the text format (no blank, no '{') that value_parse() reads and TS up
- * to 18 digits; -1 if the line is not so.  Then the text format reads
- * the series from KEY alone, whatever the value: the key of the cache.
- */
+static int64_t
+tail_ts(const struct tail *t)
+{
+	uint64_t ts = 0, w;
+	size_t i, n = t->tslen;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* The last eight digits at once, first digit in the lowest byte:
+	 * pairs, then fours, then all eight. */
+	if (n >= 8) {
+		for (i = 0; i < n - 8; i++)
+			ts = ts * 10 + (uint64_t)(t->ts[i] - '0');
+		memcpy(&w, t->ts + n - 8, 8);
+		w -= UINT64_C(0x3030303030303030);
+		w = (w * 10 + (w >> 8)) & UINT64_C(0x00ff00ff00ff00ff);
+		w = (w * 100 + (w >> 16)) & UINT64_C(0x0000ffff0000ffff);
+		w = (w * 10000 + (w >> 32)) & UINT64_C(0xffffffff);
+		return (int64_t)(ts * 100000000 + w);
+	}
+#endif
+	for (i = 0; i < n; i++)
+		ts = ts * 10 + (uint64_t)(t->ts[i] - '0');
+	return (int64_t)ts;
+}
+
+/* The whole of split_line(), for the lines its fast way does not take. */
 static int
-split_line(const char *s, size_t n, struct tail *t)
+split_slow(const char *s, size_t n, struct tail *t)
 {
 	const char *p2 = memrchr(s, ' ', n), *p1, *e = s + n, *q;
-	uint64_t ts = 0;
 
 	if (p2 == NULL || p2 + 1 == e)
 		return -1;
 	for (q = p2 + 1; q < e && *q >= '0' && *q <= '9'; q++)
-		ts = ts * 10 + (uint64_t)(*q - '0');
+		;
 	if (q == e && e - p2 - 1 <= 18 &&
 	    (p1 = memrchr(s, ' ', (size_t)(p2 - s))) != NULL &&
 	    is_token(p1 + 1, (size_t)(p2 - p1 - 1)) &&
 	    tail_value(t, p1 + 1, (size_t)(p2 - p1 - 1)) == 0) {
 		t->klen = (size_t)(p1 - s);
 		t->has_ts = 1;
-		t->ts = (int64_t)ts;
+		t->ts = p2 + 1;
+		t->tslen = (size_t)(e - p2 - 1);
 		/* A timestamp is written without leading zeros. */
 		if (t->plain && p2[1] == '0' && e - p2 > 2) {
 			t->plain = 0;
@@ -609,7 +951,56 @@ split_line(const char *s, size_t n, struct tail *t)
 		return -1;
 	t->klen = (size_t)(p2 - s);
 	t->has_ts = 0;
-	t->ts = 0;
+	t->ts = NULL;
+	t->tslen = 0;
+	return 0;
+}
+
+#define SEEN_HIGH4 UINT64_C(0xf0f0f0f0f0f0f0f0)
+#define SEEN_DIGIT3 UINT64_C(0x3030303030303030)
+#define SEEN_SIXES UINT64_C(0x0606060606060606)
+
+/*
+ * Splits a sample line as KEY " " VALUE [" " TS], with VALUE a token of
+ * the text format (no blank, no '{') that value_parse() reads and TS up
+ * to 18 digits; -1 if the line is not so.  Then the text format reads
+ * the series from KEY alone, whatever the value: the key of the cache.
+ * The way of nearly every line, "KEY VALUE TS", is read from the end in
+ * one pass; split_slow() reads the others.
+ */
+static int
+split_line(const char *s, size_t n, struct tail *t)
+{
+	const char *e = s + n, *q = e, *v;
+
+	/* Eight digits at a time: bytes 0x30-0x39 are those that keep
+	 * 0x3_ with 6 added, as no byte carries into the next then. */
+	while (q - s >= 8) {
+		uint64_t w;
+
+		memcpy(&w, q - 8, 8);
+		if ((w & SEEN_HIGH4) != SEEN_DIGIT3 ||
+		    ((w + SEEN_SIXES) & SEEN_HIGH4) != SEEN_DIGIT3)
+			break;
+		q -= 8;
+	}
+	while (q > s && (unsigned char)(q[-1] - '0') < 10)
+		q--;
+	if (q == e || e - q > 18 || q == s || q[-1] != ' ')
+		return split_slow(s, n, t);
+	/* No tab nor '{' in what value_parse() takes: no need to look. */
+	for (v = q - 1; v > s && v[-1] != ' '; v--)
+		;
+	if (v == s || v == q - 1 || tail_value(t, v, (size_t)(q - 1 - v)) < 0)
+		return split_slow(s, n, t);
+	t->klen = (size_t)(v - 1 - s);
+	t->has_ts = 1;
+	t->ts = q;
+	t->tslen = (size_t)(e - q);
+	if (t->plain && q[0] == '0' && e - q > 1) {
+		t->plain = 0;
+		(void)value_parse(t->val, t->vlen, &t->v);
+	}
 	return 0;
 }
 
@@ -619,109 +1010,234 @@ same_bits(double a, double b)
 	return memcmp(&a, &b, sizeof(a)) == 0;
 }
 
-/* Notes that e was read after the entry read before it. */
+/* Notes that series i was read after the series read before it. */
 static void
-seen_link(struct seen *c, struct seen_ent *e)
+seen_link(struct seen *c, size_t i)
 {
-	size_t i = (size_t)(e - c->tab);
-
 	if (c->prev)
-		c->tab[c->prev - 1].next = (uint32_t)(i + 1);
+		c->ents[c->prev - 1].next = (uint32_t)(i + 1);
 	c->prev = i + 1;
+}
+
+/* The middle of a rewritten series (in c->series): what is left between
+ * what it shares with the start and the end of the key. */
+static void
+seen_middle(const struct seen *c, const char *key, size_t klen,
+	    struct seen_rec *r)
+{
+	const char *o = c->series.p;
+	size_t olen = c->series.len, lim = olen < klen ? olen : klen;
+	size_t pre, suf;
+
+	pre = seen_same_start(o, key, lim);
+	suf = seen_same_end(o + olen, key + klen, lim - pre);
+	r->opre = pre;
+	r->osuf = suf;
+	r->mlen = olen - pre - suf;
+	r->mid = o + pre;
+}
+
+/*
+ * Where key[a..) and prev[b..) share most bytes, from the k-th ',' of
+ * key[from..kend) and of prev[from..pend) (the label after a value that
+ * differs, in series with the same labels).  Returns how many bytes (0
+ * if none), with *ap and *bp.
+ */
+static size_t
+seen_common(const char *key, size_t kend, const char *prev, size_t pend,
+	    size_t from, size_t *ap, size_t *bp)
+{
+	size_t a = from, b = from, n, best = 0;
+
+	for (;;) {
+		while (a < kend && key[a] != ',')
+			a++;
+		while (b < pend && prev[b] != ',')
+			b++;
+		if (a >= kend || b >= pend)
+			return best;
+		n = kend - a < pend - b ? kend - a : pend - b;
+		n = seen_same_start(key + a, prev + b, n);
+		if (n > best) {
+			best = n;
+			*ap = a;
+			*bp = b;
+		}
+		a += n;
+		b += n;
+	}
+}
+
+/*
+ * Adds the record of a series at the end of the arena (after its middle
+ * if that is not the one kept last); its offset in e->off.  With *delta,
+ * the key is kept on c->key, the key before it, unless they share little
+ * (then it is kept whole and *delta is made 0).
+ */
+static int
+seen_add_rec(struct seen *c, struct seen_ent *e, const char *key,
+	     struct seen_rec *r, int *delta)
+{
+	struct buf *a = &c->arena;
+	const char *prev = c->key.p;
+	uint32_t mid = c->last_mid;
+	size_t klen = e->klen, plen = c->key.len, pre = 0, suf = 0, lim;
+	size_t ka = 0, pb = 0, cm = 0;
+
+	if (*delta) {
+		lim = plen < klen ? plen : klen;
+		pre = seen_same_start(key, prev, lim);
+		suf = seen_same_end(key + klen, prev + plen, lim - pre);
+		if (pre + suf < 8)
+			*delta = 0;
+	}
+	if (!*delta)
+		pre = suf = 0;
+	/* Two values that differ, far apart: keep what lies between once. */
+	if (*delta && klen - pre - suf >= 24) {
+		cm = seen_common(key, klen - suf, prev, plen - suf, pre + 1,
+		    &ka, &pb);
+		if (cm < 12)
+			cm = 0;
+	}
+	e->flags &= (uint8_t)~(SEEN_DELTA | SEEN_TWO);
+	e->flags |= (uint8_t)((*delta ? SEEN_DELTA : 0) | (cm ? SEEN_TWO : 0));
+	/* The labels a rule or -l adds are mostly the same bytes. */
+	if (e->result == SEEN_REWRITE && (r->mlen != c->last_mlen ||
+	    (r->mlen > 0 && memcmp(a->p + mid, r->mid, r->mlen) != 0))) {
+		mid = (uint32_t)a->len;
+		if (buf_add(a, r->mid, r->mlen) < 0)
+			return -1;
+		c->last_mid = mid;
+		c->last_mlen = (uint32_t)r->mlen;
+	}
+	e->off = (uint32_t)a->len;
+	if (seen_add16(a, r->nlen) < 0 || seen_add16(a, pre) < 0 ||
+	    seen_add16(a, suf) < 0)
+		return -1;
+	if (e->result == SEEN_REWRITE &&
+	    (seen_add16(a, r->opre) < 0 || seen_add16(a, r->osuf) < 0 ||
+	    seen_add16(a, r->mlen) < 0 || buf_add(a, &mid, sizeof(mid)) < 0))
+		return -1;
+	if (cm && (seen_add16(a, ka - pre) < 0 || seen_add16(a, pb) < 0 ||
+	    seen_add16(a, cm) < 0))
+		return -1;
+	if ((e->flags & SEEN_OWN_NAME) && buf_add(a, r->name, r->nlen) < 0)
+		return -1;
+	if (cm)
+		return buf_add(a, key + pre, ka - pre) < 0 ||
+		    buf_add(a, key + ka + cm, klen - suf - ka - cm) < 0 ? -1 : 0;
+	return buf_add(a, key + pre, klen - pre - suf);
 }
 
 /*
  * Keeps the outcome for the series of rec (read from rec->raw), with the
- * series text to write for SEEN_REWRITE formatted from ls; returns the
- * entry, or NULL if the line does not split as the cache needs or the
- * cache could not take it (the caller then writes without it).
+ * series text to write for SEEN_REWRITE formatted from ls into
+ * p->seen.series; returns 0, or -1 if the line does not split as the
+ * cache needs or the cache could not take it (the caller then writes
+ * without it).
  */
-static const struct seen_ent *
+static int
 seen_put(struct relabel_prog *p, const struct record *rec,
 	 const struct labels *ls, enum seen_result result)
 {
 	struct seen *c = &p->seen;
-	struct seen_ent *e, ent;
+	const char *key = rec->raw;
+	size_t klen, start, i;
+	struct seen_rec r, other;
+	struct seen_ent ent;
+	uint32_t *slot;
 	struct tail t;
-	size_t klen, mark;
-	int tries;
+	uint64_t h;
+	int tries, delta;
 
 	if (c->pay.resting)
-		return NULL;
+		return -1;
 	if (c->miss == rec->raw)
 		t = c->miss_tail;
 	if (rec->raw_len > OBS_LINE_MAX || rec->raw[0] == '#' ||
 	    (c->miss != rec->raw && split_line(rec->raw, rec->raw_len, &t) < 0) ||
 	    t.klen == 0 ||
-	    t.has_ts != rec->has_ts || (t.has_ts && t.ts != rec->ts) ||
+	    t.has_ts != rec->has_ts || (t.has_ts && tail_ts(&t) != rec->ts) ||
 	    (t.plain && value_parse(t.val, t.vlen, &t.v) < 0) ||
 	    !same_bits(t.v, rec->value))
-		return NULL;
+		return -1;
 	klen = t.klen;
+	memset(&r, 0, sizeof(r));
+	r.name = p->name.p;
+	r.nlen = p->name.len;
+	if (result == SEEN_REWRITE) {
+		buf_reset(&c->series);
+		if (lineio_format_series(&c->series, ls) < 0)
+			return -1;
+		seen_middle(c, key, klen, &r);
+	}
+	if (klen > SEEN_TEXT_MAX || r.nlen > SEEN_TEXT_MAX ||
+	    r.mlen > SEEN_TEXT_MAX)
+		return -1;
+	memset(&ent, 0, sizeof(ent));
+	ent.result = (uint8_t)result;
+	ent.klen = (uint16_t)klen;
+	if (r.nlen > 0 && (r.nlen > klen || memcmp(key, r.name, r.nlen) != 0))
+		ent.flags |= SEEN_OWN_NAME;
+	h = c->miss == rec->raw ? c->miss_hash : seen_hash(key, klen);
+	ent.hash = (uint32_t)h;
 	for (tries = 0; tries < 2; tries++) {
-		if ((c->used + 1) * 2 > c->nslots && seen_grow(c) < 0)
+		if (c->nents == c->maxents && seen_grow(c) < 0)
 			seen_full(c);
-		if (c->pay.rest > 0)
-			return NULL;
-		if (c->nslots == 0)
-			return NULL;
-		memset(&ent, 0, sizeof(ent));
-		ent.hash = c->miss == rec->raw ? c->miss_hash :
-			seen_hash(rec->raw, klen);
-		ent.result = result;
-		mark = c->arena.len;
-		ent.key = (uint32_t)mark;
-		ent.klen = (uint32_t)klen;
-		ent.name = (uint32_t)(mark + klen);
-		ent.nlen = (uint32_t)p->name.len;
-		if (buf_add(&c->arena, rec->raw, klen) == 0 &&
-		    buf_add(&c->arena, p->name.p, p->name.len) == 0 &&
-		    (result != SEEN_REWRITE ||
-		    lineio_format_series(&c->arena, ls) == 0)) {
-			ent.out = (uint32_t)(mark + klen + p->name.len);
-			ent.olen = (uint32_t)(c->arena.len - ent.out);
-			e = seen_slot(c, ent.hash, rec->raw, klen);
-			if (e->klen == 0)
-				c->used++;
-			*e = ent;
-			seen_link(c, e);
+		if (c->pay.rest > 0 || c->maxents == 0)
+			return -1;
+		i = c->nents;
+		delta = i > 0 && c->kent == i - 1 && c->run < SEEN_RUN;
+		start = c->arena.len;
+		if (seen_add_rec(c, &ent, key, &r, &delta) == 0) {
+			/* Not there unless the line took no look-up. */
+			slot = seen_slot(c, h, key, klen, &other);
+			c->ents[i] = ent;
+			c->nents++;
+			*slot = (uint32_t)(i + 1);
+			seen_remember(c, i, key, klen);
+			c->run = delta ? c->run + 1 : 0;
+			seen_link(c, i);
 			c->pay.puts++;
-			return e;
+			return 0;
 		}
 		/* Full: start over once. */
-		buf_truncate(&c->arena, mark);
+		buf_truncate(&c->arena, start);
 		seen_full(c);
 		if (c->pay.rest > 0)
-			return NULL;
+			return -1;
 	}
-	return NULL;
+	return -1;
 }
 
-/* The entry for the line split as t, or NULL (then kept in miss). */
+/* The series of the line split as t, with its record in *r, or NULL
+ * (then the line is kept in miss). */
 static const struct seen_ent *
-seen_get(struct seen *c, const char *line, const struct tail *t)
+seen_get(struct seen *c, const char *line, const struct tail *t,
+	 struct seen_rec *r)
 {
-	struct seen_ent *e;
+	uint32_t *slot, next;
 	uint64_t h;
+	size_t i;
 
-	if (c->prev && (e = &c->tab[c->prev - 1])->next) {
-		e = &c->tab[e->next - 1];
-		if (e->klen == t->klen &&
-		    memcmp(c->arena.p + e->key, line, t->klen) == 0) {
-			c->prev = (size_t)(e - c->tab) + 1;
-			return e;
+	if (c->prev && (next = c->ents[c->prev - 1].next) != 0 &&
+	    seen_is(c, next - 1, line, t->klen, r)) {
+		i = next - 1;
+		c->prev = i + 1;
+	} else {
+		h = seen_hash(line, t->klen);
+		slot = seen_slot(c, h, line, t->klen, r);
+		if (*slot == 0) {
+			c->miss = line;
+			c->miss_hash = h;
+			c->miss_tail = *t;
+			return NULL;
 		}
+		i = *slot - 1;
+		seen_link(c, i);
 	}
-	h = seen_hash(line, t->klen);
-	e = seen_slot(c, h, line, t->klen);
-	if (e->klen) {
-		seen_link(c, e);
-		return e;
-	}
-	c->miss = line;
-	c->miss_hash = h;
-	c->miss_tail = *t;
-	return NULL;
+	return &c->ents[i];
 }
 
 /* Notes a sample of the metric name in the open family, if any; 1 if it
@@ -749,28 +1265,44 @@ static int
 seen_take(struct relabel_prog *p, struct lineio_reader *r, const char *line,
 	  size_t len, int *w)
 {
+	struct seen *c = &p->seen;
 	const struct seen_ent *e;
+	struct buf *head = &c->head;
+	struct seen_rec rec;
+	char tl[VALUE_FMT_MAX + 24];	/* " VALUE TS" */
 	struct tail t;
-	const char *a;
+	size_t end, hlen, i, n;
 	int mine;
 
-	p->seen.miss = NULL;
-	if (pay_resting(&p->seen.pay))
+	c->miss = NULL;
+	if (pay_resting(&c->pay))
 		return 0;
-	if (p->seen.nslots == 0 || len > OBS_LINE_MAX || line[0] == '#' ||
+	if (c->nslots == 0 || len > OBS_LINE_MAX || line[0] == '#' ||
 	    line[0] == '{' || split_line(line, len, &t) < 0 ||
-	    (e = seen_get(&p->seen, line, &t)) == NULL)
+	    (e = seen_get(c, line, &t, &rec)) == NULL)
 		return 0;
 	r->lines++;
 	p->lines_in++;
-	p->seen.pay.hits++;
-	a = p->seen.arena.p;
+	c->pay.hits++;
 	*w = 0;
-	mine = family_sample(p, a + e->name, e->nlen);
-	if (mine < 0) {
-		*w = -1;
-		return 1;
+	/* The name of the series read before it, if they share it: what
+	 * family_sample() said for it holds while the family is the same. */
+	i = (size_t)(e - c->ents);
+	if (c->fam_ent == i && c->fam_gen == p->fam.gen &&
+	    (e->flags & (SEEN_DELTA | SEEN_OWN_NAME)) == SEEN_DELTA &&
+	    c->fam_nlen == rec.nlen && rec.pre > rec.nlen) {
+		mine = c->fam_mine;
+	} else {
+		mine = family_sample(p, rec.name ? rec.name : line, rec.nlen);
+		if (mine < 0) {
+			*w = -1;
+			return 1;
+		}
 	}
+	c->fam_ent = rec.name ? 0 : i + 1;
+	c->fam_nlen = rec.nlen;
+	c->fam_gen = p->fam.gen;
+	c->fam_mine = mine;
 	switch (e->result) {
 	case SEEN_DROP_RULE:
 		p->dropped[DROP_RULE]++;
@@ -785,14 +1317,43 @@ seen_take(struct relabel_prog *p, struct lineio_reader *r, const char *line,
 		*w = -1;
 		return 1;
 	}
-	if (e->result == SEEN_RAW)
+	if (e->result == SEEN_RAW) {
 		*w = lineio_write_raw(&p->w, line, len);
-	else if (t.plain)
-		*w = lineio_write_joined(&p->w, a + e->out, e->olen,
-		    line + t.klen, len - t.klen);
-	else
-		*w = lineio_write_series(&p->w, a + e->out, e->olen, t.v, t.ts,
-		    t.has_ts);
+		return 1;
+	}
+	/* The series is the line's own start, the middle, its own end. */
+	end = t.klen - rec.osuf;
+	hlen = rec.opre + rec.mlen;
+	head->len = 0;
+	if (hlen + rec.osuf >= head->cap &&
+	    buf_grow(head, hlen + rec.osuf) < 0) {
+		*w = -1;
+		return 1;
+	}
+	seen_copy(head->p, line, rec.opre);
+	seen_copy(head->p + rec.opre, rec.mid, rec.mlen);
+	if (t.plain) {
+		*w = lineio_write_joined(&p->w, head->p, hlen, line + end,
+		    len - end);
+		return 1;
+	}
+	seen_copy(head->p + hlen, line + end, rec.osuf);
+	hlen += rec.osuf;
+	/* The value formatted as lineio_write_series() does, and the
+	 * timestamp as written when it is as it would write it too. */
+	if (t.has_ts && t.ts[0] == '0' && t.tslen > 1) {
+		*w = lineio_write_series(&p->w, head->p, hlen, t.v,
+		    tail_ts(&t), t.has_ts);
+		return 1;
+	}
+	tl[0] = ' ';
+	n = 1 + value_format(t.v, tl + 1);
+	if (t.has_ts) {
+		tl[n++] = ' ';
+		memcpy(tl + n, t.ts, t.tslen);
+		n += t.tslen;
+	}
+	*w = lineio_write_joined(&p->w, head->p, hlen, tl, n);
 	return 1;
 }
 
@@ -1121,7 +1682,6 @@ on_sample(struct relabel_prog *p, struct record *rec)
 {
 	struct labels *ls = &rec->labels;
 	struct family *f = &p->fam;
-	const struct seen_ent *e;
 	const char *name;
 	size_t nlen = 0;
 	int changed = 0, r, mine;
@@ -1165,10 +1725,9 @@ on_sample(struct relabel_prog *p, struct record *rec)
 		(void)seen_put(p, rec, ls, SEEN_RAW);
 		return lineio_write_raw(&p->w, rec->raw, rec->raw_len);
 	}
-	e = seen_put(p, rec, ls, SEEN_REWRITE);
-	if (e != NULL)
-		return lineio_write_series(&p->w, p->seen.arena.p + e->out,
-		    e->olen, rec->value, rec->ts, rec->has_ts);
+	if (seen_put(p, rec, ls, SEEN_REWRITE) == 0)
+		return lineio_write_series(&p->w, p->seen.series.p,
+		    p->seen.series.len, rec->value, rec->ts, rec->has_ts);
 	return lineio_write_record(&p->w, rec);
 }
 
@@ -1335,6 +1894,7 @@ run_input(struct relabel_prog *p, int fd, const char *name)
 	if (status == EXIT_OK && family_close(p) < 0)
 		status = write_failed(p);
 	p->fam.open = 0;
+	p->fam.gen++;
 	p->bad_done += r.bad;
 	lineio_reader_free(&r);
 	return status;
@@ -1418,6 +1978,11 @@ main(int argc, char **argv)
 	labels_init(&cli);
 	record_init(&p.rec);
 	buf_init(&p.seen.arena, SEEN_MAX_BYTES);
+	buf_init(&p.seen.key, OBS_LINE_MAX);
+	buf_init(&p.seen.spare, OBS_LINE_MAX);
+	buf_init(&p.seen.series, OBS_LINE_MAX);
+	buf_init(&p.seen.head, OBS_LINE_MAX);
+	p.seen.kent = SIZE_MAX;
 	p.seen.pay.rest_next = SEEN_REST_MIN;
 	p.logc.pay.rest_next = SEEN_REST_MIN;
 	labels_init(&p.logc.work);
