@@ -96,6 +96,7 @@ awk 'BEGIN {
 }' >"$W/srv/target.prom" || exit 1
 series=$(grep -vc '^#' "$W/srv/target.prom")
 
+rm -f "$W/srv/port"	# a run before in the same OBS_BENCH_OUT left its own
 "$OBS_PYTHON" tests/data/scrapecol/server.py "$W/srv" </dev/null >"$W/srv.log" 2>&1 &
 obs_track "$!" scrape-server
 for ((i = 0; i < 100; i++)); do
