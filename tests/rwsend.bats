@@ -396,7 +396,7 @@ sec_of() {
 
 @test "rwsend: kill -9 mid-stream, 40 samples per series, 4 shards: the replay queues only what was not" {
 	mkfifo "$T/fifo"
-	"$RW" -u "$PROM_RW_URL" --name prom -q "$T/q" --max-samples-per-send 1000 \
+	"$RW" -u "$PROM_RW_URL" --name prom -q "$T/q" --shards 4 --max-samples-per-send 1000 \
 		--batch-send-deadline 1m --no-metadata --stats-file "$T/stats" \
 		<"$T/fifo" 2>"$T/err" 3>&- &
 	pid=$!
@@ -424,7 +424,7 @@ sec_of() {
 	# Most batches were delivered, the last of each shard was not: a
 	# replay of samples Prometheus has would be rejected ("out of order
 	# sample") and take the lost ones with it.
-	"$RW" -u "$PROM_RW_URL" --name prom -q "$T/q" --max-samples-per-send 1000 \
+	"$RW" -u "$PROM_RW_URL" --name prom -q "$T/q" --shards 4 --max-samples-per-send 1000 \
 		--stats-file "$T/stats2" </dev/null 2>"$T/err2" && st=0 || st=$?
 	cat "$T/err2"
 	[ "$st" -eq 0 ]

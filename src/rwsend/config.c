@@ -13,7 +13,13 @@
 #include "yconf.h"
 #include "banned.h"
 
-#define RW_DEFAULT_SHARDS 4
+/*
+ * One shard, where Prometheus' queue manager starts too: it carries far
+ * more than a homelab sends (about a million samples a second to a local
+ * receiver), and each shard more costs a thread, a connection, a queue and
+ * an fdatasync per --fsync-interval.  max_shards raises it.
+ */
+#define RW_DEFAULT_SHARDS 1
 
 void rw_endpoint_defaults(struct rw_endpoint *ep)
 {
