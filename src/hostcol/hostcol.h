@@ -20,7 +20,7 @@ struct out_fam {
 	char *name;
 	char *help;
 	enum out_type type;
-	char *meta;		/* "# HELP ..." then "# TYPE ...", once formatted */
+	char *meta;		/* "# HELP ...\n# TYPE ...", once formatted */
 	size_t helplen, typelen;
 };
 

@@ -16,6 +16,7 @@ struct ns_entry {
 	const char *name, *val;
 	size_t nlen, vlen;
 	size_t blk;		/* the run of one protocol it came in */
+	size_t line, field;	/* value line (or snmp6 line) and field */
 };
 
 /* Entries come in runs of one protocol (a line pair of netstat or snmp),
@@ -83,7 +84,7 @@ static int ns_block(struct ns_list *l, const char *proto, size_t plen,
 }
 
 static int ns_push(struct ns_list *l, const char *name, size_t nlen,
-		   const char *val, size_t vlen)
+		   const char *val, size_t vlen, size_t line, size_t field)
 {
 	struct ns_entry *e;
 
@@ -104,6 +105,8 @@ static int ns_push(struct ns_list *l, const char *name, size_t nlen,
 	e->val = val;
 	e->vlen = vlen;
 	e->blk = l->nb - 1;
+	e->line = line;
+	e->field = field;
 	return 0;
 }
 
@@ -135,9 +138,9 @@ static int parse_pairs(const char *p, size_t len, struct ns_list *l, int file)
 {
 	static struct field names[NS_FIELDS_MAX + 1], vals[NS_FIELDS_MAX + 1];
 	const char *line, *vline;
-	size_t llen, vlen, pos = 0, nn, nv, i, plen;
+	size_t llen, vlen, pos = 0, nn, nv, i, plen, k;
 
-	while (hc_line(p, len, &pos, &line, &llen)) {
+	for (k = 0; hc_line(p, len, &pos, &line, &llen); k++) {
 		if (!hc_line(p, len, &pos, &vline, &vlen)) {
 			vline = "";
 			vlen = 0;
@@ -157,7 +160,7 @@ static int parse_pairs(const char *p, size_t len, struct ns_list *l, int file)
 			return -1;
 		for (i = 1; i < nn; i++)
 			if (ns_push(l, names[i].p, names[i].n, vals[i].p,
-				    vals[i].n) < 0)
+				    vals[i].n, k, i) < 0)
 				return -1;
 	}
 	return 0;
@@ -166,11 +169,11 @@ static int parse_pairs(const char *p, size_t len, struct ns_list *l, int file)
 static int parse_snmp6(const char *p, size_t len, struct ns_list *l, int file)
 {
 	const char *line;
-	size_t llen, pos = 0, i;
+	size_t llen, pos = 0, i, k;
 	struct field seen[64];
 	size_t nseen = 0;
 
-	while (hc_line(p, len, &pos, &line, &llen)) {
+	for (k = 0; hc_line(p, len, &pos, &line, &llen); k++) {
 		struct field f[2];
 		const char *six;
 		size_t plen;
@@ -197,7 +200,7 @@ static int parse_snmp6(const char *p, size_t len, struct ns_list *l, int file)
 		}
 		if (ns_block(l, f[0].p, plen, file) < 0 ||
 		    ns_push(l, f[0].p + plen, f[0].n - plen, f[1].p,
-			    f[1].n) < 0)
+			    f[1].n, k, 1) < 0)
 			return -1;
 	}
 	return 0;
@@ -206,14 +209,238 @@ static int parse_snmp6(const char *p, size_t len, struct ns_list *l, int file)
 /* The answers of --collector.netstat.fields, name by name. */
 static struct seqmatch netstat_names = SEQMATCH_INIT;
 
+/*
+ * The layout of the last cycle: which field of which line became which
+ * series.  It follows from the name lines alone (and, in snmp6, from
+ * which lines have a value), so while those are byte for byte the last
+ * cycle's, a cycle parses only the values it needs.
+ */
+struct ns_slot {
+	int file;
+	size_t line, field;
+	int emit;		/* passes --collector.netstat.fields */
+	size_t name, help;	/* into ns_text */
+};
+
+static struct buf ns_sig[3] = { BUF_INIT(HC_FILE_MAX), BUF_INIT(HC_FILE_MAX),
+				BUF_INIT(HC_FILE_MAX) };
+static struct buf ns_cur[3] = { BUF_INIT(HC_FILE_MAX), BUF_INIT(HC_FILE_MAX),
+				BUF_INIT(HC_FILE_MAX) };
+static struct buf ns_text = BUF_INIT(HC_FILE_MAX);
+static struct ns_slot *ns_slots;
+static size_t ns_nslots, ns_capslots;
+static size_t *ns_nfields;	/* fields of each name line, netstat+snmp */
+static void *ns_re;
+static int ns_valid;
+
+/* The value lines (or snmp6 value fields) of one file, by line. */
+struct ns_vals {
+	struct field *v;
+	size_t n, cap;
+};
+
+static struct ns_vals ns_vv[3];
+
+static int vals_push(struct ns_vals *vv, const char *p, size_t n)
+{
+	if (vv->n == vv->cap) {
+		size_t cap = vv->cap ? vv->cap * 2 : 64;
+		struct field *nv = realloc(vv->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		vv->v = nv;
+		vv->cap = cap;
+	}
+	vv->v[vv->n].p = p;
+	vv->v[vv->n].n = n;
+	vv->n++;
+	return 0;
+}
+
+/* The name lines of file into sig, its value lines into vv. */
+static int ns_scan(const char *p, size_t len, int file, struct buf *sig,
+		   struct ns_vals *vv)
+{
+	const char *line, *vline;
+	size_t llen, vlen, pos = 0;
+
+	buf_reset(sig);
+	vv->n = 0;
+	while (hc_line(p, len, &pos, &line, &llen)) {
+		if (file == 2) {
+			struct field f[2];
+			size_t nf = hc_fields(line, llen, f, 2);
+
+			if (nf == 0) {
+				f[0].p = line;
+				f[0].n = 0;
+			}
+			/* Lines without a value are skipped: that too is
+			 * part of the layout. */
+			if (buf_add(sig, f[0].p, f[0].n) < 0 ||
+			    buf_addch(sig, nf >= 2 ? '\n' : '\r') < 0 ||
+			    vals_push(vv, nf >= 2 ? f[1].p : "",
+				      nf >= 2 ? f[1].n : 0) < 0)
+				return -1;
+			continue;
+		}
+		if (!hc_line(p, len, &pos, &vline, &vlen)) {
+			vline = "";
+			vlen = 0;
+		}
+		if (buf_add(sig, line, llen) < 0 || buf_addch(sig, '\n') < 0 ||
+		    vals_push(vv, vline, vlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static struct field ns_split[NS_FIELDS_MAX + 1];
+
+/* The fast way: 1 done, 0 when the layout is not the last one's (nothing
+ * added then), -1 on error. */
+static double *ns_v;		/* the values of a cycle, by slot */
+static size_t ns_capv;
+
+static int ns_fast(void *re, struct out *o)
+{
+	double *v = ns_v;
+	const struct field *x;
+	size_t i, f, k, c = 0;
+
+	if (!ns_valid || re != ns_re)
+		return 0;
+	for (f = 0; f < 3; f++)
+		if (ns_sig[f].len != ns_cur[f].len ||
+		    (ns_sig[f].len > 0 &&
+		     memcmp(ns_sig[f].p, ns_cur[f].p, ns_sig[f].len) != 0))
+			return 0;
+	if (ns_nslots > ns_capv) {
+		double *nv = realloc(ns_v, ns_nslots * sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		v = ns_v = nv;
+		ns_capv = ns_nslots;
+	}
+	/* Every value line must still split as its names do; the slots
+	 * are in file, line and field order. */
+	for (f = 0, i = 0; f < 2; f++)
+		for (k = 0; k < ns_vv[f].n; k++, c++) {
+			size_t nv = split_space(ns_vv[f].v[k].p, ns_vv[f].v[k].n,
+						ns_split, NS_FIELDS_MAX);
+
+			if (nv != ns_nfields[c])
+				return 0;
+			for (; i < ns_nslots && ns_slots[i].file == (int)f &&
+			       ns_slots[i].line == k; i++) {
+				x = &ns_split[ns_slots[i].field];
+				if (hc_parse_f64(x->p, x->n, &v[i]) < 0)
+					return 0;
+			}
+		}
+	for (; i < ns_nslots; i++) {
+		if (ns_slots[i].file != 2)
+			return 0;	/* not in order: never so */
+		x = &ns_vv[2].v[ns_slots[i].line];
+		if (hc_parse_f64(x->p, x->n, &v[i]) < 0)
+			return 0;
+	}
+	for (i = 0; i < ns_nslots; i++)
+		if (ns_slots[i].emit &&
+		    out_add(o, ns_text.p + ns_slots[i].name,
+			    ns_text.p + ns_slots[i].help, OUT_UNTYPED, v[i],
+			    NULL) < 0)
+			return -1;
+	return 1;
+}
+
+static int ns_slot_add(const struct ns_entry *e, const struct ns_block *b,
+		       int emit, const char *name, const char *help)
+{
+	struct ns_slot *sl;
+
+	if (ns_nslots == ns_capslots) {
+		size_t cap = ns_capslots ? ns_capslots * 2 : 256;
+		struct ns_slot *ns = realloc(ns_slots, cap * sizeof(*ns));
+
+		if (!ns)
+			return -1;
+		ns_slots = ns;
+		ns_capslots = cap;
+	}
+	sl = &ns_slots[ns_nslots];
+	sl->file = b->file;
+	sl->line = e->line;
+	sl->field = e->field;
+	sl->emit = emit;
+	sl->name = ns_text.len;
+	if (buf_add(&ns_text, name, strlen(name) + 1) < 0)
+		return -1;
+	sl->help = ns_text.len;
+	if (buf_add(&ns_text, help, strlen(help) + 1) < 0)
+		return -1;
+	ns_nslots++;
+	return 0;
+}
+
+/* After a cycle parsed the long way: its layout is the next one's. */
+static int ns_remember(void *re)
+{
+	size_t f, k, n = 0;
+	struct buf t;
+
+	for (f = 0; f < 2; f++)
+		n += ns_vv[f].n;
+	if (n) {
+		size_t *nf = realloc(ns_nfields, n * sizeof(*nf));
+
+		if (!nf)
+			return -1;
+		ns_nfields = nf;
+	}
+	for (f = 0, n = 0; f < 2; f++)
+		for (k = 0; k < ns_vv[f].n; k++)
+			ns_nfields[n++] = split_space(ns_vv[f].v[k].p,
+						      ns_vv[f].v[k].n, ns_split,
+						      NS_FIELDS_MAX);
+	for (f = 0; f < 3; f++) {
+		t = ns_sig[f];
+		ns_sig[f] = ns_cur[f];
+		ns_cur[f] = t;
+	}
+	ns_re = re;
+	ns_valid = 1;
+	return 0;
+}
+
 int netstat_parse(const char *netstat, size_t nlen, const char *snmp,
 		  size_t slen, const char *snmp6, size_t s6len, void *re,
 		  struct out *o)
 {
 	struct ns_list l = { NULL, 0, 0, NULL, 0, 0 };
-	int rc = -1;
+	int rc = -1, fast, keep;
 	size_t i;
 
+	keep = ns_scan(netstat, nlen, 0, &ns_cur[0], &ns_vv[0]) == 0 &&
+	       ns_scan(snmp, slen, 1, &ns_cur[1], &ns_vv[1]) == 0;
+	if (keep && snmp6) {
+		keep = ns_scan(snmp6, s6len, 2, &ns_cur[2], &ns_vv[2]) == 0;
+	} else if (keep) {
+		/* No snmp6 is a layout of its own, not an empty one. */
+		buf_reset(&ns_cur[2]);
+		ns_vv[2].n = 0;
+		keep = buf_add(&ns_cur[2], "-", 1) == 0;
+	}
+	if (keep) {
+		fast = ns_fast(re, o);
+		if (fast != 0)
+			return fast > 0 ? 0 : -1;
+	}
+	ns_valid = 0;
+	ns_nslots = 0;
+	buf_reset(&ns_text);
 	seqmatch_begin(&netstat_names, re);
 	if (parse_pairs(netstat, nlen, &l, 0) < 0 ||
 	    parse_pairs(snmp, slen, &l, 1) < 0 ||
@@ -226,6 +453,7 @@ int netstat_parse(const char *netstat, size_t nlen, const char *snmp,
 		char key[2 * NS_NAME_MAX + 2];
 		size_t pl, nl;
 		double v;
+		int emit;
 
 		if (b->dead)
 			continue;
@@ -240,17 +468,22 @@ int netstat_parse(const char *netstat, size_t nlen, const char *snmp,
 		key[pl] = '_';
 		memcpy(key + pl + 1, e->name, nl);
 		key[pl + 1 + nl] = '\0';
-		if (re && !seqmatch_match(&netstat_names, key, pl + 1 + nl))
-			continue;
+		emit = !re || seqmatch_match(&netstat_names, key, pl + 1 + nl);
 		memcpy(name, "node_netstat_", 13);
 		memcpy(name + 13, key, pl + nl + 2);
 		memcpy(help, "Statistic ", 10);
 		memcpy(help + 10, b->proto, pl);
 		memcpy(help + 10 + pl, e->name, nl);
 		memcpy(help + 10 + pl + nl, ".", 2);
+		if (keep && ns_slot_add(e, b, emit, name, help) < 0)
+			keep = 0;
+		if (!emit)
+			continue;
 		if (out_add(o, name, help, OUT_UNTYPED, v, NULL) < 0)
 			goto out;
 	}
+	if (keep)
+		(void)ns_remember(re);
 	rc = 0;
 out:
 	seqmatch_end(&netstat_names);
@@ -261,7 +494,26 @@ out:
 
 void netstat_cleanup(void)
 {
+	size_t f;
+
 	seqmatch_free(&netstat_names);
+	for (f = 0; f < 3; f++) {
+		buf_free(&ns_sig[f]);
+		buf_free(&ns_cur[f]);
+		free(ns_vv[f].v);
+		ns_vv[f].v = NULL;
+		ns_vv[f].n = ns_vv[f].cap = 0;
+	}
+	buf_free(&ns_text);
+	free(ns_slots);
+	free(ns_nfields);
+	free(ns_v);
+	ns_v = NULL;
+	ns_capv = 0;
+	ns_slots = NULL;
+	ns_nfields = NULL;
+	ns_nslots = ns_capslots = 0;
+	ns_valid = 0;
 }
 
 int netstat_init(struct hc *hc)

@@ -1,7 +1,9 @@
 /* out.c: gathers one cycle's samples and writes them sorted as node_exporter does. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -441,12 +443,29 @@ static int cache_grow_slots(void)
 static long series_id(struct out *o, const struct out_sample *s, long hint)
 {
 	static size_t cap;
+	const size_t hdr = sizeof(s->fam) + sizeof(s->kind) + sizeof(s->bound);
 	struct series *e;
 	uint64_t h;
 	size_t j;
 
+	/* Most often the hint is it: compared in place, with no key
+	 * built. */
+	if (hint >= 0 && (size_t)hint < ncache) {
+		const char *k;
+
+		e = &cache[hint];
+		k = cache_keys.p + e->key;
+		if (e->klen == hdr + s->llen &&
+		    memcmp(k, &s->fam, sizeof(s->fam)) == 0 &&
+		    memcmp(k + sizeof(s->fam), &s->kind, sizeof(s->kind)) == 0 &&
+		    memcmp(k + sizeof(s->fam) + sizeof(s->kind), &s->bound,
+			   sizeof(s->bound)) == 0 &&
+		    (s->llen == 0 ||
+		     memcmp(k + hdr, o->arena.p + s->off, s->llen) == 0))
+			return hint;
+	}
 	/* One copy into the key, not a buf_add a field: this runs for every
-	 * sample of every cycle. */
+	 * new series. */
 	buf_reset(&keybuf);
 	if (buf_grow(&keybuf, sizeof(s->fam) + sizeof(s->kind) +
 				  sizeof(s->bound) + s->llen) < 0)
@@ -461,12 +480,6 @@ static long series_id(struct out *o, const struct out_sample *s, long hint)
 		       o->arena.p + s->off, s->llen);
 	keybuf.len = sizeof(s->fam) + sizeof(s->kind) + sizeof(s->bound) +
 		     s->llen;
-	if (hint >= 0 && (size_t)hint < ncache) {
-		e = &cache[hint];
-		if (e->klen == keybuf.len &&
-		    memcmp(cache_keys.p + e->key, keybuf.p, keybuf.len) == 0)
-			return hint;
-	}
 	h = bytes_hash(keybuf.p, keybuf.len);
 	if ((ncache + 1) * 2 > cache_slots && cache_grow_slots() < 0)
 		return -1;
@@ -546,26 +559,30 @@ static int fam_meta(struct out *o, struct out_fam *f, struct lineio_writer *w)
 			return -1;
 	}
 	f->helplen = m->len;
-	if (buf_add(m, "# TYPE ", 7) < 0 || buf_add(m, f->name, nl) < 0 ||
-	    buf_addch(m, ' ') < 0 || buf_addstr(m, t) < 0)
+	/* Both lines in one piece, written with one call. */
+	if (buf_addch(m, '\n') < 0 || buf_add(m, "# TYPE ", 7) < 0 ||
+	    buf_add(m, f->name, nl) < 0 || buf_addch(m, ' ') < 0 ||
+	    buf_addstr(m, t) < 0)
 		return -1;
-	f->typelen = m->len - f->helplen;
+	f->typelen = m->len - f->helplen - 1;
 	f->meta = malloc(m->len);
 	if (!f->meta)
 		return -1;
 	memcpy(f->meta, m->p, m->len);
 write:
-	if (lineio_write_raw(w, f->meta, f->helplen) < 0 ||
-	    lineio_write_raw(w, f->meta + f->helplen, f->typelen) < 0)
+	if (lineio_write_raw(w, f->meta, f->helplen + 1 + f->typelen) < 0)
 		return -1;
 	return 0;
 }
 
 int out_write(struct out *o, struct lineio_writer *w, int64_t ts_ms)
 {
-	size_t i, last = SIZE_MAX, *perm;
+	size_t i, last = SIZE_MAX, *perm, tslen, tl;
+	char ts[24], tail[1 + VALUE_FMT_MAX + sizeof(ts)];
 	int same;
 
+	tail[0] = ' ';
+	tslen = (size_t)snprintf(ts, sizeof(ts), " %" PRId64, ts_ms);
 	/* Series seen before keep their text; too many stale ones, and the
 	 * cache starts afresh. */
 	if (ncache > 4096 && ncache > 2 * o->n)
@@ -617,8 +634,12 @@ int out_write(struct out *o, struct lineio_writer *w, int64_t ts_ms)
 				return -1;
 			last = s->fam;
 		}
-		if (lineio_write_series(w, cache_text.p + e->text, e->tlen,
-					s->v, ts_ms, 1) < 0)
+		/* The same line lineio_write_series() writes, with the
+		 * cycle's timestamp formatted once, not once a sample. */
+		tl = 1 + value_format(s->v, tail + 1);
+		memcpy(tail + tl, ts, tslen);
+		if (lineio_write_joined(w, cache_text.p + e->text, e->tlen,
+					tail, tl + tslen) < 0)
 			return -1;
 	}
 	/* The next cycle reuses the order: written position -> the

@@ -378,11 +378,26 @@ size_t hc_fields(const char *p, size_t len, struct field *f, size_t max)
 	size_t i = 0, n = 0;
 
 	while (i < len && n < max) {
+		/* Padding (meminfo, snmp6) comes in long runs of spaces:
+		 * eight at a time, then byte by byte. */
+		while (len - i >= 8 && memcmp(p + i, "        ", 8) == 0)
+			i += 8;
 		while (i < len && blank((unsigned char)p[i]))
 			i++;
 		if (i == len)
 			break;
 		f[n].p = p + i;
+		/* Eight bytes at a time while none is below '!' (every
+		 * blank is); the word with one goes byte by byte. */
+		while (len - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, p + i, 8);
+			if ((w - 0x2121212121212121ull) & ~w &
+			    0x8080808080808080ull)
+				break;
+			i += 8;
+		}
 		while (i < len && !blank((unsigned char)p[i]))
 			i++;
 		f[n].n = (size_t)(p + i - f[n].p);
