@@ -650,6 +650,50 @@ sec_of() {
 	diff -u "$T/want" "$T/got"
 }
 
+@test "rwsend: the series cache: 3000 series of random texts, shuffled each pass, each carries its own labels" {
+	start_receiver "$T/r"
+	# Long runs of entries stored as what they share with the one before
+	# (names, label names and values cut at random points), found again
+	# in other orders: every sample must arrive under its own series.
+	awk 'BEGIN {
+		srand(7)
+		split("t_a t_ab t_abc t_b", nm, " ")
+		base = "0123456789abcdefghijklmnopqrstuvwxyz"
+		for (i = 0; i < 3000; i++) {
+			# b: one character of a long value changed, c: random
+			k = i % 37
+			b = substr(base, 1, k) substr("_.-", 1 + i % 3, 1) substr(base, k + 2)
+			v = ""
+			for (k = 1 + int(rand() * 12); k > 0; k--) v = v substr("abcxyz_.-", 1 + int(rand() * 9), 1)
+			s[i] = nm[1 + i % 4] "{a=\"" i "\",b=\"" b "\",c=\"" v "\"}"
+			o[i] = i
+		}
+		t = 1000
+		for (p = 0; p < 3; p++) {
+			for (i = 2999; i > 0; i--) { j = int(rand() * (i + 1)); x = o[i]; o[i] = o[j]; o[j] = x }
+			for (i = 0; i < 3000; i++) print s[o[i]], o[i], t++
+		}
+	}' >"$T/in"
+	"$RW" -u "$RCV_URL" --no-metadata <"$T/in" >"$T/out" 2>"$T/err" &&
+		st=0 || st=$?
+	[ "$st" -eq 0 ]
+	[ ! -s "$T/out" ]
+	[ ! -s "$T/err" ]
+	n=$(find "$T/r" -name '*.pb' | wc -l)
+	[ "$n" -ge 5 ]
+	for ((i = 1; i <= n; i++)); do
+		decode "$T/r/$i.pb"
+	done | awk '/^    name: / { n = $2; next }
+		/^    value: "/ { l = l n "=" $2 ","; next }
+		/^  samples / { v = 0; next }
+		/^    value: / { v = $2; next }
+		/^    timestamp: / { print l, v, $2; l = "" }' | sort -t' ' -k3n >"$T/got"
+	sed 's/^\([a-z_]*\){a=\("[^"]*"\),b=\("[^"]*"\),c=\("[^"]*"\)}/"__name__"="\1","a"=\2,"b"=\3,"c"=\4,/' \
+		"$T/in" >"$T/want"
+	[ "$(wc -l <"$T/want")" -eq 9000 ]
+	diff -u "$T/want" "$T/got"
+}
+
 @test "rwsend: malformed lines are reported and skipped, the rest delivered" {
 	start_receiver "$T/r"
 	printf 't_m 1 1000\nnot a sample\nt_m{a="1" 2 2000\n{job="x"} 1 "log"\nt_m 3 3000' >"$T/in"
