@@ -15,8 +15,8 @@
 
 /*
  * One shard, where Prometheus' queue manager starts too: it carries far
- * more than a homelab sends (about a million samples a second to a local
- * receiver), and each shard more costs a thread, a connection, a queue and
+ * more than a homelab sends (bench/rwsend.sh: 0.75-0.95 million samples a
+ * second to a VictoriaMetrics on the same host), and each shard more costs a thread, a connection, a queue and
  * an fdatasync per --fsync-interval.  max_shards raises it.
  */
 #define RW_DEFAULT_SHARDS 1
