@@ -521,30 +521,6 @@ static void mi_forget(void)
 	mi.n = 0;
 }
 
-/* Reads fd from offset 0 to its end into b. */
-static int read_all(int fd, struct buf *b)
-{
-	ssize_t r;
-
-	buf_reset(b);
-	for (;;) {
-		if (b->cap - b->len < 4096 + 1 && buf_grow(b, 8192) < 0)
-			return -1;
-		r = pread(fd, b->p + b->len, b->cap - b->len - 1,
-			  (off_t)b->len);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		b->len += (size_t)r;
-	}
-	b->p[b->len] = '\0';
-	return 0;
-}
-
 /* Opens mi.path: 1/mountinfo, or self/mountinfo where there is no 1
  * (procfs of another pid namespace). -1 with errno. */
 static int mi_open(struct hc *hc)
@@ -580,7 +556,7 @@ static int mi_load(struct hc *hc, struct mount **m, size_t *n)
 			rc = FS_READ;
 			break;
 		}
-		if (read_all(fd, &b) == 0)
+		if (hc_read_fd(fd, &b) == 0)
 			break;
 		fs.err = errno;
 		rc = FS_READ;

@@ -366,6 +366,8 @@ int hc_path(char *dst, size_t size, const char *root, const char *rel);
  * and sysfs stay open for the next cycle (hc_fd_cache_free closes them). */
 void hc_fd_cache_free(void);
 int hc_read(const char *path, struct buf *b);
+/* hc_read of an fd kept open by its caller, from offset 0 (pread). */
+int hc_read_fd(int fd, struct buf *b);
 /* hc_read for a procfs file that one show() makes whole (util.c). */
 int hc_read_whole(const char *path, struct buf *b);
 /* Reads a sysfs value, trimmed of surrounding white space. */

@@ -266,6 +266,12 @@ static int read_fd_at(int fd, struct buf *b, int at0, int sysfs, int whole)
 	return 0;
 }
 
+int hc_read_fd(int fd, struct buf *b)
+{
+	buf_reset(b);
+	return read_fd_at(fd, b, 1, 0, 0);
+}
+
 static int read_path(const char *path, struct buf *b, int whole)
 {
 	struct fd_slot *s = fd_find(path);
