@@ -71,7 +71,6 @@ struct queue {
 	uint64_t saved_id;	/* what the head file says */
 	off_t saved_off;
 	unsigned acks_unsaved;
-	int64_t saved_mono;
 	int open_head;		/* the head has not moved since queue_open */
 	int headfd;		/* the head file, opened at its first save */
 	int head_sized;		/* it was cut to one line */
@@ -402,7 +401,6 @@ head_save(struct queue *q)
 	id = q->nsegs > 0 ? q->segs[0].id : q->saved_id;
 	off = q->nsegs > 0 ? q->head_off : q->saved_off;
 	q->acks_unsaved = 0;
-	q->saved_mono = clock_mono_ms();
 	if (id == q->saved_id && off == q->saved_off)
 		return 0;
 	snprintf(path, sizeof(path), "%s/head", q->dir);
@@ -846,7 +844,7 @@ queue_open(const char *dir, const struct queue_opts *opts)
 		q->o.segment_bytes = SEG_DEFAULT;
 	q->lockfd = q->dirfd = q->rfd = q->wfd = q->headfd = -1;
 	q->mtail = &q->mhead;
-	q->saved_mono = q->synced_mono = clock_mono_ms();
+	q->synced_mono = clock_mono_ms();
 	if (dir == NULL)
 		return q;
 	if (strlen(dir) > 4000) {
@@ -1124,6 +1122,12 @@ queue_tail(struct queue *q, uint64_t *seg, int64_t *end)
 		*seg = q->segs[q->nsegs - 1].id;
 		*end = (int64_t)q->segs[q->nsegs - 1].end;
 	}
+}
+
+int
+queue_tail_grew(uint64_t was_seg, int64_t was_end, uint64_t seg, int64_t end)
+{
+	return (seg == was_seg && end > was_end) || (seg > was_seg && end > 0);
 }
 
 void

@@ -82,6 +82,10 @@ int queue_head_from_open(const struct queue *q);
  * recorded the intent of landed.
  */
 void queue_tail(struct queue *q, uint64_t *seg, int64_t *end);
+/* 1 if a tail of (seg, end) from queue_tail() at queue_open() shows that
+ * a push made after a tail of (was_seg, was_end) landed, by the rule above. */
+int queue_tail_grew(uint64_t was_seg, int64_t was_end, uint64_t seg,
+		    int64_t end);
 void queue_stats(const struct queue *q, struct queue_stats *st);
 /* Flushes and closes; pending records stay for the next queue_open. */
 int queue_close(struct queue *q);

@@ -326,7 +326,7 @@ static void pos_load(struct reader *rd)
 	if (p.cut_to <= rd->jn.base || rd->jn.size == 0)
 		return;
 	lp_sender_tail(&seg, &end);
-	if ((seg == p.seg && end > p.end) || (seg > p.seg && end > 0))
+	if (queue_tail_grew(p.seg, p.end, seg, end))
 		journal_cut(&rd->jn, p.cut_to - rd->jn.base);
 }
 

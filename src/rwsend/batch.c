@@ -196,7 +196,7 @@ void rw_packed_free(struct rw_packed *pk)
  */
 #define WR_TIMESERIES_KEY 0x0a	/* field 1, wire type 2 (length-delimited) */
 
-static size_t varint_put(uint8_t *p, uint64_t v)
+size_t rw_varint_put(uint8_t *p, uint64_t v)
 {
 	size_t n = 0;
 
@@ -232,7 +232,7 @@ static int z_append(struct buf *z, const char *p, size_t len)
 
 /* Compresses the batch's whole fragments; keeps the rest packed.  Out of
  * memory it keeps more packed, which the record compresses at the end. */
-static int batch_spill(struct rw_batch *b)
+static void batch_spill(struct rw_batch *b)
 {
 	size_t off = 0;
 
@@ -243,7 +243,6 @@ static int batch_spill(struct rw_batch *b)
 		buf_consume(&b->pb, off);
 		b->zin += off;
 	}
-	return 0;
 }
 
 int rw_batch_add(struct rw_batch *b, const struct rw_packed *pk, double v,
@@ -266,12 +265,14 @@ int rw_batch_add(struct rw_batch *b, const struct rw_packed *pk, double v,
 		return -1;
 	p = (uint8_t *)b->pb.p + b->pb.len;
 	p[0] = WR_TIMESERIES_KEY;
-	k = 1 + varint_put(p + 1, n);
+	k = 1 + rw_varint_put(p + 1, n);
 	b->pb.len += k + prometheus__packed_time_series__pack(&t, p + k);
 	b->pb.p[b->pb.len] = '\0';
 	if (b->n++ == 0 || ts < b->min_ts)
 		b->min_ts = ts;
-	return b->pb.len >= Z_FRAG ? batch_spill(b) : 0;
+	if (b->pb.len >= Z_FRAG)
+		batch_spill(b);
+	return 0;
 }
 
 size_t rw_labels_blob_size(const struct rw_packed *pk)
@@ -330,7 +331,7 @@ static size_t sample_pack(double v, int64_t ts, uint8_t *p)
 	}
 	if (ts != 0) {
 		p[n++] = SAMPLE_TS_KEY;
-		n += varint_put(p + n, (uint64_t)ts);
+		n += rw_varint_put(p + n, (uint64_t)ts);
 	}
 	return n;
 }
@@ -348,7 +349,7 @@ int rw_batch_add_series(struct rw_batch *b, const struct rw_series *s,
 	p = (uint8_t *)b->pb.p + b->pb.len;
 	n = s->llen + 2 + slen;
 	p[0] = WR_TIMESERIES_KEY;
-	k = 1 + varint_put(p + 1, n);
+	k = 1 + rw_varint_put(p + 1, n);
 	memcpy(p + k, s->lab, s->llen);
 	p[k + s->llen] = TS_SAMPLES_KEY;
 	p[k + s->llen + 1] = (uint8_t)slen;
@@ -357,7 +358,9 @@ int rw_batch_add_series(struct rw_batch *b, const struct rw_series *s,
 	b->pb.p[b->pb.len] = '\0';
 	if (b->n++ == 0 || ts < b->min_ts)
 		b->min_ts = ts;
-	return b->pb.len >= Z_FRAG ? batch_spill(b) : 0;
+	if (b->pb.len >= Z_FRAG)
+		batch_spill(b);
+	return 0;
 }
 
 static int compress_record(const struct buf *pb, int kind, uint32_t count,
@@ -371,14 +374,14 @@ static int compress_record(const struct buf *pb, int kind, uint32_t count,
 	h.kind = (uint8_t)kind;
 	h.count = count;
 	h.min_ts = min_ts;
-	buf_reset(out);
-	if (buf_grow(out, sizeof(h) + clen) < 0)
-		return -1;
-	memcpy(out->p, &h, sizeof(h));
 	if (pb->len > SNAPPY_LEN_MAX) {
 		errno = EMSGSIZE;
 		return -1;
 	}
+	buf_reset(out);
+	if (buf_grow(out, sizeof(h) + clen) < 0)
+		return -1;
+	memcpy(out->p, &h, sizeof(h));
 	clen = snappy_encode(pb->p, pb->len, out->p + sizeof(h));
 	out->len = sizeof(h) + clen;
 	out->p[out->len] = '\0';
@@ -401,8 +404,8 @@ static int pack_request(const Prometheus__WriteRequest *wr, struct buf *pb)
 static int batch_record(struct rw_batch *b, struct buf *out)
 {
 	struct rwrec_hdr h;
-	uint8_t len[10];
-	size_t k = varint_put(len, b->zin + b->pb.len);
+	uint8_t len[5];
+	size_t k = snappy_put_length(b->zin + b->pb.len, len);
 
 	memset(&h, 0, sizeof(h));
 	h.magic = RWREC_MAGIC;

@@ -211,8 +211,7 @@ static int pos_landed(struct rw_shard *sh, const struct rw_batch *bt)
 	pthread_mutex_lock(&sh->mu);
 	queue_tail(sh->q, &seg, &end);
 	pthread_mutex_unlock(&sh->mu);
-	return (seg == bt->pend_seg && end > bt->pend_end) ||
-	       (seg > bt->pend_seg && end > 0);
+	return queue_tail_grew(bt->pend_seg, bt->pend_end, seg, end);
 }
 
 /* Reads what save_pos() wrote (or an older version's file, without the

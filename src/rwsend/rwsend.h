@@ -182,6 +182,8 @@ int rw_batch_add(struct rw_batch *b, const struct rw_packed *pk, double v,
 /* The labels part of the TimeSeries of pk: its size, and the bytes
  * (protobuf-c packs a PackedTimeSeries with the labels and no sample). */
 size_t rw_labels_blob_size(const struct rw_packed *pk);
+/* Writes v as a protobuf varint (at most 10 bytes) at p; returns its size. */
+size_t rw_varint_put(uint8_t *p, uint64_t v);
 size_t rw_labels_blob(const struct rw_packed *pk, uint8_t *out);
 /* rw_batch_add for a series kept as its labels part. */
 int rw_batch_add_series(struct rw_batch *b, const struct rw_series *s,

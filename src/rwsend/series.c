@@ -139,16 +139,6 @@ static uint32_t sc_hash(const char *key, size_t klen)
 	return crc32c(0, key, klen);
 }
 
-static unsigned char *sc_put_varint(unsigned char *p, size_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (unsigned char)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (unsigned char)v;
-	return p;
-}
-
 /* Deltas are ours, in the arena: lengths below SC_KEYMAX, 3 bytes at most. */
 static const unsigned char *sc_get_varint(const unsigned char *p, size_t *v)
 {
@@ -166,9 +156,9 @@ static const unsigned char *sc_get_varint(const unsigned char *p, size_t *v)
 static unsigned char *sc_step(unsigned char *q, size_t same, size_t add,
 			      size_t drop, const unsigned char *bytes)
 {
-	q = sc_put_varint(q, same);
-	q = sc_put_varint(q, add);
-	q = sc_put_varint(q, drop);
+	q += rw_varint_put(q, same);
+	q += rw_varint_put(q, add);
+	q += rw_varint_put(q, drop);
 	memcpy(q, bytes, add);
 	return q + add;
 }
