@@ -267,7 +267,6 @@ struct target {
 	struct buf line;	/* the body's line cut by a chunk's end */
 	struct buf out;		/* lines on their way to stdout */
 	struct scrape *sx;	/* the scrape under way */
-	unsigned long nlines;	/* lines written of this scrape */
 	struct http_response resp;
 	struct log_limit limit;
 	int last_failed;	/* the last scrape failed */

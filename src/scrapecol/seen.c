@@ -127,15 +127,9 @@ varint_write(char *dst, uint64_t v)
 static int
 put_varint(struct buf *b, uint64_t v)
 {
-	unsigned char t[10];
-	size_t n = 0;
+	char t[10];
 
-	while (v >= 0x80) {
-		t[n++] = (unsigned char)(v | 0x80);
-		v >>= 7;
-	}
-	t[n++] = (unsigned char)v;
-	return buf_add(b, t, n);
+	return buf_add(b, t, varint_write(t, v));
 }
 
 static int

@@ -613,7 +613,6 @@ struct scrape_count {
 
 /* One scrape under way: the body is parsed as it arrives. */
 struct scrape {
-	int64_t start;
 	struct scrape_count cnt;
 	struct buf why;
 	const char *err;	/* the body's: the rest is read past */
@@ -923,7 +922,6 @@ out_flush(struct target *t, size_t n, unsigned long lines)
 	if (n > 0)
 		rc = output_lines(t->out.p, n, lines);
 	buf_consume(&t->out, n);
-	t->nlines += lines;
 	return rc;
 }
 
@@ -1063,7 +1061,6 @@ out_all(struct target *t, int64_t ts, int failed, const double *rep)
 	unsigned long pending = 0;
 	int rc;
 
-	t->nlines = 0;
 	buf_reset(&t->out);
 	output_begin();
 	rc = failed ? 0 : out_scrape(t, ts, &pending);
@@ -1090,7 +1087,6 @@ target_scrape(struct target *t)
 
 	memset(&x, 0, sizeof(x));
 	buf_init(&x.why, 4096);
-	x.start = start;
 	x.limit = t->job->body_size_limit ? t->job->body_size_limit :
 	    SC_BODY_MAX;
 	t->line.max = x.limit < SIZE_MAX / 2 ? (size_t)x.limit : SIZE_MAX / 2;
