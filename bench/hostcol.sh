@@ -8,12 +8,18 @@
 # off (--web.disable-exporter-metrics) so that both collect and write the
 # same series.
 #
-# usage: [OBS_BIN=DIR] [OBS_BENCH_OUT=DIR] [CYCLES=N] [INTERVAL_MS=MS] sh bench/hostcol.sh
+# usage: [OBS_BIN=DIR] [OBS_BENCH_OUT=DIR] [CYCLES=N] [ROUNDS=R]
+#        [INTERVAL_MS=MS] sh bench/hostcol.sh
 #
-# CPU is utime+stime from /proc/PID/stat (clock ticks) over the N cycles
-# (after 5 warm-up cycles for node_exporter; hostcol's start-up is counted,
-# and hostcol is stopped with SIGSTOP before it is read so the count of
-# cycles and the ticks agree), divided by N; curl's CPU is not counted.
+# The N cycles of each are run in R alternating rounds (node_exporter's
+# N/R scrapes, then hostcol's N/R cycles), so that a change in the
+# machine's state between rounds (other work, the host's load) falls on
+# both.  CPU is user+system time in nanoseconds, summed over the threads
+# (/proc/PID/task/*/schedstat), read at a round's start and end; hostcol
+# is stopped with SIGSTOP between its rounds so that its cycles and its
+# CPU are read at the same instant, and its start-up is not counted (nor
+# is node_exporter's: 5 warm-up scrapes); curl's CPU is not counted.  The
+# ratio is the sums' over all rounds; each round's is printed too.
 # Peak RSS is VmHWM from /proc/PID/status at the end.
 # Targets: 10x less CPU per collection and 5x less RSS than node_exporter.
 
@@ -23,6 +29,7 @@ cd "$(dirname "$0")/.." || exit 2
 OBS_ROOT=${OBS_ROOT:-$(pwd)}
 OBS_BIN=${OBS_BIN:-$OBS_ROOT/bin}
 CYCLES=${CYCLES:-500}
+ROUNDS=${ROUNDS:-5}
 INTERVAL_MS=${INTERVAL_MS:-50}
 [ -x "$OBS_BIN/hostcol" ] || { echo "hostcol.sh: $OBS_BIN/hostcol is not built" >&2; exit 1; }
 for c in prometheus-node-exporter curl; do
@@ -55,55 +62,92 @@ hwm_kb() {
 }
 hz=$(getconf CLK_TCK)
 
-# node_exporter: N scrapes, one after the other.
+# CPU in nanoseconds: the sum of sum_exec_runtime (/proc/PID/task/*/
+# schedstat) over the process' threads, which a clock tick cannot resolve
+# over a round's hundred cycles of hostcol.  A thread that ends between two
+# readings would take its time with it: then the round counts in clock
+# ticks from /proc/PID/stat instead (which keeps ended threads' time).
+cpu_read() {	# PID -> "tids ns ticks"
+	local t tids= ns=0 v
+	for t in /proc/"$1"/task/*; do
+		read -r v _ <"$t/schedstat" 2>/dev/null || continue
+		tids="$tids${t##*/},"
+		ns=$((ns + v))
+	done
+	echo "$tids $ns $(ticks "$1")"
+}
+# Threads present at the first reading and missing at the second: ticks.
+cpu_delta() {
+	local b=($1) a=($2) t
+	for t in ${b[0]//,/ }; do
+		case ",${a[0]}" in *",$t,"*) ;; *) echo $(((a[2] - b[2]) * 1000000000 / hz)); return ;; esac
+	done
+	echo $((a[1] - b[1]))
+}
+
 start_node_exporter --web.disable-exporter-metrics "${args[@]}" || { echo "hostcol.sh: node_exporter did not start" >&2; exit 1; }
 for i in 1 2 3 4 5; do curl -sf "$NE_URL" >/dev/null || exit 1; done
-for ((i = 0; i < CYCLES; i++)); do urls+=("$NE_URL"); done
-t0=$(ticks "$NE_PID")
-curl -sf --rate "$((60000 / INTERVAL_MS))/m" "${urls[@]}" >"$W/ne-all.txt" || { echo "hostcol.sh: scrape failed" >&2; exit 1; }
-t1=$(ticks "$NE_PID")
 curl -sf "$NE_URL" >"$W/ne.txt" || { echo "hostcol.sh: scrape failed" >&2; exit 1; }
-ne_ticks=$((t1 - t0))
-ne_rss=$(hwm_kb "$NE_PID")
-ne_series=$(grep -vc '^#' "$W/ne.txt")
-stop_node_exporter
+per=$((CYCLES / ROUNDS))
+for ((i = 0; i < per; i++)); do urls+=("$NE_URL"); done
 
-# hostcol: N cycles of --interval in one process, measured at its end.
+# hostcol: one process for all rounds, stopped (SIGSTOP) between them so
+# that its cycles and CPU are read at the same instant; its start-up is
+# not counted (the first round begins after its first cycles).
 : >"$W/hc.txt"
 "$OBS_BIN/hostcol" "${args[@]}" --interval="${INTERVAL_MS}ms" >"$W/hc.txt" 2>"$W/hc.err" &
 hc_pid=$!
-# Wait for N cycles (one node_scrape_collector_success{collector="cpu"} each).
-# Sleep through most of them first: grep over the growing output while
-# hostcol runs would share the cache and the CPUs with it, which curl's
-# output to node_exporter's run has no match for.
-sleep "$((CYCLES * INTERVAL_MS * 9 / 10 / 1000))"
 cycles_done() {
 	n=$(grep -c '^node_scrape_collector_success{collector="cpu"}' "$W/hc.txt" 2>/dev/null)
 	echo "${n:-0}"
 }
-deadline=$((SECONDS + CYCLES * INTERVAL_MS / 1000 + 60))
-while [ "$(cycles_done)" -lt "$CYCLES" ]; do
-	[ "$SECONDS" -lt "$deadline" ] || { echo "hostcol.sh: hostcol too slow" >&2; kill "$hc_pid"; exit 1; }
-	sleep 0.2
-done
+sleep 1
 kill -STOP "$hc_pid"
-hc_ticks=$(ticks "$hc_pid")
+ne_ns=0 hc_ns=0 hc_n=0 ratios=
+for ((r = 1; r <= ROUNDS; r++)); do
+	# node_exporter: a round of scrapes on one kept-alive connection.
+	b=$(cpu_read "$NE_PID")
+	curl -sf --rate "$((60000 / INTERVAL_MS))/m" "${urls[@]}" >/dev/null || { echo "hostcol.sh: scrape failed" >&2; exit 1; }
+	a=$(cpu_read "$NE_PID")
+	nd=$(cpu_delta "$b" "$a")
+	# hostcol: as many cycles, from where the last round stopped it.
+	c0=$(cycles_done)
+	b=$(cpu_read "$hc_pid")
+	kill -CONT "$hc_pid"
+	sleep "$(awk -v n="$per" -v ms="$INTERVAL_MS" 'BEGIN { printf "%.3f", n * ms / 1000 }')"
+	deadline=$((SECONDS + 60))
+	while [ "$(cycles_done)" -lt "$((c0 + per))" ]; do
+		[ "$SECONDS" -lt "$deadline" ] || { echo "hostcol.sh: hostcol too slow" >&2; kill "$hc_pid"; kill -CONT "$hc_pid"; exit 1; }
+		sleep 0.05
+	done
+	kill -STOP "$hc_pid"
+	a=$(cpu_read "$hc_pid")
+	c1=$(cycles_done)
+	hd=$(cpu_delta "$b" "$a")
+	ne_ns=$((ne_ns + nd)) hc_ns=$((hc_ns + hd)) hc_n=$((hc_n + c1 - c0))
+	ratios="$ratios $(awk -v nd="$nd" -v n="$per" -v hd="$hd" -v hn="$((c1 - c0))" 'BEGIN { printf "%.1f", (nd / n) / (hd / hn) }')"
+	printf 'round %d: node_exporter %.3f ms/cycle, hostcol %.3f ms/cycle (%d cycles)\n' "$r" \
+		"$(awk -v x="$nd" -v n="$per" 'BEGIN { print x / n / 1e6 }')" \
+		"$(awk -v x="$hd" -v n="$((c1 - c0))" 'BEGIN { print x / n / 1e6 }')" "$((c1 - c0))"
+done
 hc_rss=$(hwm_kb "$hc_pid")
-hc_cycles=$(cycles_done)
+ne_rss=$(hwm_kb "$NE_PID")
+ne_series=$(grep -vc '^#' "$W/ne.txt")
+stop_node_exporter
 kill -TERM "$hc_pid"
 kill -CONT "$hc_pid"
 wait "$hc_pid"
+hc_cycles=$(cycles_done)
 hc_series=$(awk '!/^#/ { n++ } END { print n }' "$W/hc.txt")
 hc_series=$((hc_series / hc_cycles))
 
-awk -v n="$CYCLES" -v hz="$hz" -v nt="$ne_ticks" -v ht="$hc_ticks" -v hn="$hc_cycles" \
-	-v nr="$ne_rss" -v hr="$hc_rss" -v ns="$ne_series" -v hs="$hc_series" 'BEGIN {
-	ne_ms = nt * 1000 / hz / n; hc_ms = ht * 1000 / hz / hn
+awk -v n="$((per * ROUNDS))" -v nt="$ne_ns" -v ht="$hc_ns" -v hn="$hc_n" \
+	-v nr="$ne_rss" -v hr="$hc_rss" -v ns="$ne_series" -v hs="$hc_series" -v rs="$ratios" 'BEGIN {
+	ne_ms = nt / 1e6 / n; hc_ms = ht / 1e6 / hn
 	printf "collectors: %s\n", "'"$cols"'"
 	printf "%-14s %8s %14s %12s %8s\n", "", "cycles", "cpu ms/cycle", "peak RSS kB", "series"
 	printf "%-14s %8d %14.3f %12d %8d\n", "node_exporter", n, ne_ms, nr, ns
 	printf "%-14s %8d %14.3f %12d %8d\n", "hostcol", hn, hc_ms, hr, hs
-	if (hc_ms > 0) printf "cpu ratio: %.1fx less (target 10x)\n", ne_ms / hc_ms
-	else printf "cpu ratio: hostcol below the clock tick over %d cycles (target 10x)\n", hn
+	printf "cpu ratio: %.1fx less (target 10x); by round:%s\n", ne_ms / hc_ms, rs
 	printf "rss ratio: %.1fx less (target 5x)\n", nr / hr
 }'
