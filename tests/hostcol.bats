@@ -656,6 +656,64 @@ EOF
 	grep -q '^node_network_receive_nohandler_total{device="lo"} ' "$T/out"
 }
 
+@test "netdev: --interval: links added, renamed and removed between cycles show in the next cycles, counters and names alike" {
+	skip_unless_bin hostcol
+	skip_unless_cmd unshare
+	skip_unless_cmd ip
+	[ "$(id -u)" -eq 0 ] || skip "needs root for a network namespace"
+	# In a network namespace of its own (only lo, nothing reaches the
+	# host), a veth pair is added, one end renamed, and the pair removed
+	# while hostcol runs: every cycle must name the links that exist, with
+	# all 17 counters each, whatever hostcol keeps between cycles.
+	cat >"$T/inner.sh" <<'EOF'
+set -u
+bin=$1 T=$2
+: >"$T/out"
+"$bin" --collector.disable-defaults --collector.netdev --interval=100ms \
+	>"$T/out" 2>"$T/err" &
+pid=$!
+# Waits until the last whole cycle names these links (bounded: 10 s).
+wait_links() {
+	i=0
+	while [ "$i" -lt 100 ]; do
+		got=$(awk '/^node_network_receive_bytes_total/ { sub(/.*device="/, ""); sub(/".*/, ""); d = d $0 "," }
+			/^node_scrape_collector_success/ { last = d; d = "" } END { print last }' "$T/out")
+		[ "$got" = "$1" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "links: want '$1', got '$got'" >&2
+	return 1
+}
+rc=0
+wait_links lo, || rc=1
+ip link add obsv0 type veth peer name obsv1 || rc=1
+wait_links lo,obsv0,obsv1, || rc=1
+ip link set obsv1 name obsv2 || rc=1
+wait_links lo,obsv0,obsv2, || rc=1
+ip link del obsv0 || rc=1
+wait_links lo, || rc=1
+kill -TERM "$pid"
+wait "$pid" || rc=1
+exit "$rc"
+EOF
+	rc=0
+	unshare --net sh "$T/inner.sh" "$(obs_bin hostcol)" "$T" || rc=$?
+	[ "$rc" -eq 0 ]
+	[ ! -s "$T/err" ]
+	# Each cycle names each link once a counter: 17 counters a link.
+	awk '/^node_network_.*_total\{/ { sub(/.*device="/, ""); sub(/".*/, ""); n[$0]++ }
+		/^node_scrape_collector_success/ { for (d in n) if (n[d] != 17) bad++; delete n }
+		END { exit bad > 0 }' "$T/out"
+	# The sets of links, cycle by cycle, in the order they came.
+	awk '/^node_network_receive_bytes_total/ { sub(/.*device="/, ""); sub(/".*/, ""); d = d $0 "," }
+		/^node_scrape_collector_success/ { print d; d = "" }' "$T/out" | uniq >"$T/sets"
+	printf '%s\n' lo, lo,obsv0,obsv1, lo,obsv0,obsv2, lo, >"$T/want"
+	diff -u "$T/want" "$T/sets"
+	[ "$(grep -c '^node_scrape_collector_success{collector="netdev"} 1 ' "$T/out")" -eq \
+		"$(grep -c '^node_scrape_collector_success{collector="netdev"}' "$T/out")" ]
+}
+
 @test "diskstats: default exclude drops partitions; device-include replaces it" {
 	skip_unless_bin hostcol
 	fixture_copy "$T/f"
