@@ -438,14 +438,18 @@ struct scaled {
 static int
 reads_back(const struct scaled *sc, uint64_t d)
 {
-	u128 C = (u128)d << 64, diff, bound, prod, gap;
+	u128 C = (u128)d << 64, diff, bound, prod, gap, lo, hi;
 	int below = C < sc->X;
 
 	diff = below ? sc->X - C : C - sc->X;
 	bound = below && sc->asym ? sc->X >> 2 : sc->X >> 1;
-	if (diff > ~(u128)0 / sc->m)
+	/* diff * m in two 64-bit halves: past 128 bits it is far out (a
+	 * 128-bit division would tell the same, slower). */
+	lo = (u128)(uint64_t)diff * sc->m;
+	hi = (u128)(uint64_t)(diff >> 64) * sc->m + (uint64_t)(lo >> 64);
+	if (hi >> 64)
 		return 0;
-	prod = diff * sc->m;
+	prod = (hi << 64) | (uint64_t)lo;
 	gap = prod > bound ? prod - bound : bound - prod;
 	if (gap < EDGE_MARGIN)
 		return -1;
@@ -527,33 +531,62 @@ scale(double x, struct scaled *sc)
 	return -1;
 }
 
-static int
-count_digits(uint64_t q)
-{
-	int n = 1;
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233"
+	"34353637383940414243444546474849505152535455565758596061626364656667"
+	"6869707172737475767778798081828384858687888990919293949596979899";
 
-	while (q >= 10) {
-		q /= 10;
-		n++;
+/* The decimal digits of q at the end of tmp[24]; returns where they start. */
+static char *
+utoa_end(uint64_t q, char *end)
+{
+	char *p = end;
+	uint32_t s;
+	int i;
+
+	/* Eight digits at a time, the rest in 32 bits: cheaper than 64-bit
+	 * division at every step. */
+	while (q >= 100000000) {
+		uint32_t lo = (uint32_t)(q % 100000000);
+
+		q /= 100000000;
+		for (i = 0; i < 4; i++) {
+			p -= 2;
+			memcpy(p, digit_pairs + 2 * (lo % 100), 2);
+			lo /= 100;
+		}
 	}
-	return n;
+	s = (uint32_t)q;
+	while (s >= 100) {
+		unsigned r = s % 100;
+
+		s /= 100;
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * r, 2);
+	}
+	if (s >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * s, 2);
+	} else {
+		*--p = (char)('0' + s);
+	}
+	return p;
 }
 
-/* Writes q's digits without trailing zeros; returns their count. */
+/*
+ * Writes q's digits without trailing zeros to dig (NUL-terminated);
+ * returns their count, and in *total the count with those zeros.
+ */
 static int
-put_digits(uint64_t q, char *dig)
+put_digits(uint64_t q, char *dig, int *total)
 {
-	char tmp[24];
-	int n = 0, i;
+	char tmp[24], *end = tmp + sizeof(tmp), *p = utoa_end(q, end);
+	int n = (int)(end - p);
 
-	while (q % 10 == 0 && q > 0)
-		q /= 10;
-	do {
-		tmp[n++] = (char)('0' + q % 10);
-		q /= 10;
-	} while (q);
-	for (i = 0; i < n; i++)
-		dig[i] = tmp[n - 1 - i];
+	*total = n;
+	while (n > 1 && p[n - 1] == '0')
+		n--;
+	memcpy(dig, p, (size_t)n);
 	dig[n] = '\0';
 	return n;
 }
@@ -562,18 +595,27 @@ put_digits(uint64_t q, char *dig)
 static int
 take(const struct scaled *sc, uint64_t d, int p, char *dig, int *exp10, int *nd)
 {
-	uint64_t q;
-	int r;
+	int r, total;
 
 	if (d == 0)
 		return 0;
 	r = reads_back(sc, d);
 	if (r <= 0)
 		return r;
-	q = d / pow10_u64[19 - p];
-	*exp10 = sc->E - p + count_digits(q);
-	*nd = put_digits(q, dig);
+	*nd = put_digits(d / pow10_u64[19 - p], dig, &total);
+	*exp10 = sc->E - p + total;
 	return 1;
+}
+
+/* Does the closest p-digit decimal read back as x?  -1 if in doubt. */
+static int
+reads_at(const struct scaled *sc, int p)
+{
+	uint64_t d = closest(sc, p);
+
+	if (d == 0)
+		return -1;
+	return d == NONE_READS_BACK ? 0 : reads_back(sc, d);
 }
 
 static int
@@ -603,14 +645,26 @@ shortest_fast(double x, char *dig, int *exp10)
 		}
 		return -1;
 	}
-	/* Elsewhere the closest P-digit decimal reads back for all P >= P0. */
+	/*
+	 * Elsewhere the closest P-digit decimal reads back for all P >= P0.
+	 * Most values that get here (few-decimal ones do not) need 16 or
+	 * 17 digits: 16 and 15 are tried first, then the search goes on
+	 * below.
+	 */
+	if ((r = reads_at(&sc, 16)) < 0)
+		return -1;
+	if (!r)
+		lo = 17;
+	else if ((r = reads_at(&sc, 15)) < 0)
+		return -1;
+	else if (!r)
+		lo = hi = 16;
+	else
+		hi = 15;
 	while (lo < hi) {
 		int mid = lo + (hi - lo) / 2;
 
-		if ((d = closest(&sc, mid)) == 0)
-			return -1;
-		r = d == NONE_READS_BACK ? 0 : reads_back(&sc, d);
-		if (r < 0)
+		if ((r = reads_at(&sc, mid)) < 0)
 			return -1;
 		if (r)
 			hi = mid;
@@ -656,49 +710,24 @@ static int
 shortest_few(double x, char *dig, int *exp10)
 {
 	uint64_t q;
-	int k = few_decimals(x, &q);
+	int k = few_decimals(x, &q), nd, total;
 
 	if (k < 0)
 		return -1;
-	*exp10 = count_digits(q) - 1 - k;
-	return put_digits(q, dig);
-}
-
-static const char digit_pairs[201] =
-	"00010203040506070809101112131415161718192021222324252627282930313233"
-	"34353637383940414243444546474849505152535455565758596061626364656667"
-	"6869707172737475767778798081828384858687888990919293949596979899";
-
-/* The decimal digits of q at the end of tmp[24]; returns where they start. */
-static char *
-utoa_end(uint64_t q, char *end)
-{
-	char *p = end;
-
-	while (q >= 100) {
-		unsigned r = (unsigned)(q % 100);
-
-		q /= 100;
-		p -= 2;
-		memcpy(p, digit_pairs + 2 * r, 2);
-	}
-	if (q >= 10) {
-		p -= 2;
-		memcpy(p, digit_pairs + 2 * q, 2);
-	} else {
-		*--p = (char)('0' + q);
-	}
-	return p;
+	nd = put_digits(q, dig, &total);
+	*exp10 = total - 1 - k;
+	return nd;
 }
 
 /*
  * The common case, x > 0 below 10^6 with at most 8 decimals: Go writes
  * it without an exponent, as the digits of q = x * 10^k with a point k
  * digits from the right (no trailing zeros: see few_decimals()).
- * Returns the length written to out, or 0 to take the general path.
+ * Returns the length written to out, or 0 to take the general path (with
+ * *few_failed set when few_decimals() said no, not to ask it twice).
  */
 static size_t
-format_plain(double x, char *out)
+format_plain(double x, char *out, int *few_failed)
 {
 	char tmp[24], *d, *end = tmp + sizeof(tmp), *o = out;
 	uint64_t q;
@@ -707,10 +736,14 @@ format_plain(double x, char *out)
 
 	if (!(x < 1e6))
 		return 0;
-	if (x == (double)(uint64_t)x)
+	if (x == (double)(uint64_t)x) {
 		q = (uint64_t)x;
-	else if (x < 1e-4 || (k = few_decimals(x, &q)) < 0)
+	} else if (x < 1e-4) {
 		return 0;
+	} else if ((k = few_decimals(x, &q)) < 0) {
+		*few_failed = 1;
+		return 0;
+	}
 	d = utoa_end(q, end);
 	nd = (size_t)(end - d);
 	if ((int)nd - 1 - k < -4)
@@ -736,19 +769,21 @@ format_plain(double x, char *out)
 	return (size_t)(o - out);
 }
 
+/* few_failed: few_decimals() already said no for x. */
 static int
-shortest_digits(double x, char *dig, int *exp10)
+shortest_digits(double x, char *dig, int *exp10, int few_failed)
 {
 	int nd;
 
 	/* Integers below 2^53 are exact: their digits are the shortest. */
 	if (x < 9007199254740992.0 && x == (double)(uint64_t)x) {
-		uint64_t q = (uint64_t)x;
+		int total;
 
-		*exp10 = count_digits(q) - 1;
-		return put_digits(q, dig);
+		nd = put_digits((uint64_t)x, dig, &total);
+		*exp10 = total - 1;
+		return nd;
 	}
-	nd = shortest_few(x, dig, exp10);
+	nd = few_failed ? -1 : shortest_few(x, dig, exp10);
 	if (nd > 0)
 		return nd;
 	nd = shortest_fast(x, dig, exp10);
@@ -761,7 +796,7 @@ size_t
 value_format(double v, char *dst)
 {
 	char dig[24];
-	int nd, exp10, dp, i, n = 0;
+	int nd, exp10, dp, n = 0, few_failed = 0;
 
 	if (isnan(v)) {
 		memcpy(dst, value_is_stale(v) ? "stale" : "NaN",
@@ -781,9 +816,9 @@ value_format(double v, char *dst)
 		dst[n] = '\0';
 		return (size_t)n;
 	}
-	if ((nd = (int)format_plain(v, dst + n)) > 0)
+	if ((nd = (int)format_plain(v, dst + n, &few_failed)) > 0)
 		return (size_t)(n + nd);
-	nd = shortest_digits(v, dig, &exp10);
+	nd = shortest_digits(v, dig, &exp10, few_failed);
 	if (exp10 < -4 || exp10 >= 6) {
 		/* d[.ddd]e±XX with at least two exponent digits, as Go. */
 		int ae = exp10 < 0 ? -exp10 : exp10;
@@ -791,8 +826,8 @@ value_format(double v, char *dst)
 		dst[n++] = dig[0];
 		if (nd > 1) {
 			dst[n++] = '.';
-			for (i = 1; i < nd; i++)
-				dst[n++] = dig[i];
+			memcpy(dst + n, dig + 1, (size_t)nd - 1);
+			n += nd - 1;
 		}
 		dst[n++] = 'e';
 		dst[n++] = exp10 < 0 ? '-' : '+';
@@ -803,17 +838,29 @@ value_format(double v, char *dst)
 		dst[n] = '\0';
 		return (size_t)n;
 	}
+	/* Plain: the digits with the point dp digits in, zeros padding
+	 * either side. */
 	dp = exp10 + 1;
-	if (dp > 0) {
-		for (i = 0; i < dp; i++)
-			dst[n++] = i < nd ? dig[i] : '0';
-	} else {
+	if (dp <= 0) {
 		dst[n++] = '0';
+	} else if (nd >= dp) {
+		memcpy(dst + n, dig, (size_t)dp);
+		n += dp;
+	} else {
+		memcpy(dst + n, dig, (size_t)nd);
+		memset(dst + n + nd, '0', (size_t)(dp - nd));
+		n += dp;
 	}
 	if (nd > dp) {
+		int from = dp > 0 ? dp : 0;
+
 		dst[n++] = '.';
-		for (i = dp; i < nd; i++)
-			dst[n++] = i < 0 ? '0' : dig[i];
+		if (dp < 0) {
+			memset(dst + n, '0', (size_t)-dp);
+			n += -dp;
+		}
+		memcpy(dst + n, dig + from, (size_t)(nd - from));
+		n += nd - from;
 	}
 	dst[n] = '\0';
 	return (size_t)n;

@@ -24,16 +24,11 @@ struct out_fam {
 	size_t helplen, typelen;
 };
 
+/* A sample of this cycle: its series (a slot in out.c's series cache, which
+ * holds the family, the labels and their text) and its value. */
 struct out_sample {
-	size_t fam;
-	size_t off;		/* into arena: "name\0value\0" pairs */
-	size_t nlabels;
-	size_t seq;		/* insertion order, for a stable sort */
 	double v;
-	int kind;		/* OUT_PLAIN, or a part of a histogram/summary */
-	double bound;		/* le or quantile of an OUT_BUCKET/OUT_QUANTILE */
-	size_t llen;		/* bytes of the label pairs in arena */
-	size_t sid;		/* the series' slot in out.c's cache */
+	uint32_t sid;
 };
 
 /* Parts of histograms and summaries, in the order they are written. */
@@ -44,9 +39,8 @@ struct out {
 	size_t nfams, capfams;
 	struct out_sample *s;
 	size_t n, cap;
-	size_t seen;		/* samples of s[] ever filled in (hints) */
-	struct buf arena;
-	struct labels ls;	/* scratch for writing */
+	struct buf key;		/* scratch: a new series' key */
+	struct labels ls;	/* scratch for formatting a new series */
 	struct buf metabuf;	/* scratch for # HELP and # TYPE lines */
 };
 
@@ -74,7 +68,7 @@ int out_add_part(struct out *o, const char *fam, const char *help,
 		 const char *const *values);
 /* Forgets the samples added after out_mark() (a failed collector's). */
 struct out_mark {
-	size_t n, arena;
+	size_t n;
 };
 struct out_mark out_mark(const struct out *o);
 void out_rollback(struct out *o, struct out_mark m);

@@ -10,12 +10,16 @@
 #include "hostcol.h"
 #include "labels.h"
 #include "lineio.h"
+#include "obs.h"
 #include "value.h"
 #include "banned.h"
 
 #define OUT_ARENA_MAX (256u * 1024 * 1024)
 #define OUT_MAX_LABELS 64
+/* The longest text value_format() writes: -1.2345678901234567e-308. */
+#define OUT_VALUE_MAX 24
 
+static void cache_clear(void);
 static void cache_free(void);
 
 /* Families are found by name through a small open-addressing table. */
@@ -27,22 +31,93 @@ static uint64_t name_hash(const char *s)
 	return hc_hash(s, strlen(s));
 }
 
+/*
+ * The series cache: a series (family, part, bound and label pairs) seen
+ * in an earlier cycle keeps its key, its formatted text,
+ * name{label="value",...}, and the call that added it (family name,
+ * part, bound and the pairs in the order given).  When as many series as
+ * were seen in the last cycle have gone stale, it starts afresh.
+ */
+struct series {
+	uint64_t hash;
+	double bound;
+	uint32_t key, klen;	/* into cache_keys: fam, kind, bound, pairs */
+	uint32_t call;		/* into cache_calls */
+	uint32_t text, tlen;	/* into cache_text */
+	uint32_t fam;
+	uint8_t kind, nlabels;
+};
+
+/* A key starts with the family, the part and the bound; sorted
+ * "name\0value\0" pairs follow. */
+#define KEY_HDR (sizeof(uint32_t) + 1 + sizeof(double))
+
+static struct series *cache;
+static size_t ncache, capcache;
+static size_t *cache_slot;	/* open addressing: index + 1, 0 empty */
+static size_t cache_slots;
+static struct buf cache_keys = BUF_INIT(OUT_ARENA_MAX);
+static struct buf cache_calls = BUF_INIT(OUT_ARENA_MAX);
+static struct buf cache_text = BUF_INIT(OUT_ARENA_MAX);
+
+/*
+ * The last cycle, for the next one, which mostly adds the same series in
+ * the same order: the series added at each place, with where its call is
+ * kept, so that a call is compared with it before anything is copied.
+ * When a cycle adds the same series in the same order, its sorted order
+ * (the lines below) is the last one's.
+ */
+struct prev {
+	uint32_t sid, call;
+};
+
+static struct prev *prev;
+static size_t nprev, capprev;
+
+/*
+ * The written lines as they stand between cycles, in written order: the
+ * sample's place in insertion order and a template (# HELP and # TYPE
+ * before the first line of a family, then name{labels} and a space) in
+ * tmpl, followed by room for the value text last written after it with
+ * the bits of that value: a value that did not change is not formatted
+ * again.
+ */
+struct line {
+	uint64_t bits;
+	uint32_t off;		/* into tmpl */
+	uint32_t hlen;
+	uint32_t at;		/* insertion index */
+	uint8_t vlen;		/* 0: no value text kept */
+	uint8_t nl;		/* lines in the template: 1, or 3 with meta */
+};
+
+static struct line *lines;
+static size_t caplines;
+static struct buf tmpl = BUF_INIT(OUT_ARENA_MAX);
+
+/* Lines are gathered here and handed to the writer in pieces of about
+ * OBS_LINE_ATOMIC bytes, not one call a line. */
+static char blk[OBS_LINE_ATOMIC];
+static size_t blklen;
+static unsigned long blklines;
+
 void out_init(struct out *o)
 {
 	memset(o, 0, sizeof(*o));
-	buf_init(&o->arena, OUT_ARENA_MAX);
+	buf_init(&o->key, OUT_ARENA_MAX);
 	buf_init(&o->metabuf, 1u << 20);
 	labels_init(&o->ls);
 }
 
 /*
- * Families outlive a cycle (the next one has the same names), so a cycle
- * costs no allocation for them; only samples are forgotten.
+ * Families and series outlive a cycle (the next one has the same ones),
+ * so a cycle costs no allocation for them; only samples are forgotten.
  */
 void out_reset(struct out *o)
 {
+	if (ncache > 4096 && ncache > 2 * o->n)
+		cache_clear();
 	o->n = 0;
-	buf_reset(&o->arena);
 }
 
 void out_free(struct out *o)
@@ -55,10 +130,9 @@ void out_free(struct out *o)
 		free(o->fams[i].meta);
 	}
 	o->nfams = 0;
-	out_reset(o);
 	free(o->fams);
 	free(o->s);
-	buf_free(&o->arena);
+	buf_free(&o->key);
 	labels_free(&o->ls);
 	free(fam_index);
 	fam_index = NULL;
@@ -107,7 +181,7 @@ static long fam_find(struct out *o, const char *name, size_t *slot)
 
 struct out_mark out_mark(const struct out *o)
 {
-	struct out_mark m = { o->n, o->arena.len };
+	struct out_mark m = { o->n };
 
 	return m;
 }
@@ -116,8 +190,6 @@ void out_rollback(struct out *o, struct out_mark m)
 {
 	if (m.n <= o->n)
 		o->n = m.n;
-	if (m.arena <= o->arena.len)
-		buf_truncate(&o->arena, m.arena);
 }
 
 int out_has_family(const struct out *o, const char *name)
@@ -164,24 +236,187 @@ static long fam_get(struct out *o, const char *name, const char *help,
 	return (long)o->nfams++;
 }
 
-int out_add_part(struct out *o, const char *name, const char *help,
-		 enum out_type type, int kind, double bound, double v,
-		 size_t n, const char *const *names, const char *const *values)
+static void cache_clear(void)
+{
+	free(cache);
+	free(cache_slot);
+	cache = NULL;
+	cache_slot = NULL;
+	ncache = capcache = cache_slots = 0;
+	buf_reset(&cache_keys);
+	buf_reset(&cache_calls);
+	buf_reset(&cache_text);
+	nprev = 0;
+}
+
+static void cache_free(void)
+{
+	cache_clear();
+	buf_free(&cache_keys);
+	buf_free(&cache_calls);
+	buf_free(&cache_text);
+	buf_free(&tmpl);
+	free(prev);
+	free(lines);
+	prev = NULL;
+	lines = NULL;
+	capprev = caplines = 0;
+	blklen = 0;
+	blklines = 0;
+}
+
+static int cache_grow_slots(void)
+{
+	size_t slots = cache_slots ? cache_slots * 2 : 1024, i;
+	size_t *t = calloc(slots, sizeof(*t));
+
+	if (!t)
+		return -1;
+	for (i = 0; i < ncache; i++) {
+		size_t j = cache[i].hash & (slots - 1);
+
+		while (t[j])
+			j = (j + 1) & (slots - 1);
+		t[j] = i + 1;
+	}
+	free(cache_slot);
+	cache_slot = t;
+	cache_slots = slots;
+	return 0;
+}
+
+/*
+ * Does the call match the one kept at k?  A kept call is the part, the
+ * number of pairs, the bound, then the family name and each label name
+ * and value as a length byte (255: longer), the bytes and a NUL.
+ */
+static inline int call_str(const unsigned char **kp, const char *s)
+{
+	const unsigned char *k = *kp;
+	size_t len = k[0];
+
+	if (k[1] != (unsigned char)s[0] || strcmp((const char *)k + 1, s))
+		return 0;
+	if (len == 255)
+		len = strlen((const char *)k + 1);
+	*kp = k + len + 2;
+	return 1;
+}
+
+static int call_same(const unsigned char *k, const char *name, int kind,
+		     double bound, size_t n, const char *const *names,
+		     const char *const *values)
+{
+	size_t i;
+
+	if (k[0] != (unsigned char)kind || k[1] != n ||
+	    memcmp(k + 2, &bound, sizeof(bound)) != 0)
+		return 0;
+	k += 2 + sizeof(bound);
+	if (!call_str(&k, name))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!call_str(&k, names[i]) || !call_str(&k, values[i]))
+			return 0;
+	return 1;
+}
+
+static int call_put_str(struct buf *b, const char *s)
+{
+	size_t len = strlen(s);
+	unsigned char c = len < 255 ? (unsigned char)len : 255;
+
+	return buf_addch(b, c) < 0 || buf_add(b, s, len + 1) < 0 ? -1 : 0;
+}
+
+static int call_keep(const char *name, int kind, double bound, size_t n,
+		     const char *const *names, const char *const *values)
+{
+	size_t start = cache_calls.len, i;
+	int r;
+
+	r = buf_addch(&cache_calls, kind) < 0 ||
+	    buf_addch(&cache_calls, (int)n) < 0 ||
+	    buf_add(&cache_calls, &bound, sizeof(bound)) < 0 ||
+	    call_put_str(&cache_calls, name) < 0;
+	for (i = 0; !r && i < n; i++)
+		r = call_put_str(&cache_calls, names[i]) < 0 ||
+		    call_put_str(&cache_calls, values[i]) < 0;
+	if (r) {
+		buf_truncate(&cache_calls, start);
+		return -1;
+	}
+	return 0;
+}
+
+/* Builds series e's label set (with __name__, le or quantile) in o->ls;
+ * p holds its sorted pairs. */
+static int series_labels(struct out *o, const struct series *e, const char *p)
+{
+	const struct out_fam *f = &o->fams[e->fam];
+	struct buf *name = &o->metabuf;
+	char bound[VALUE_FMT_MAX];
+	const char *suffix = "";
+	size_t i;
+
+	switch (e->kind) {
+	case OUT_BUCKET:
+		suffix = "_bucket";
+		break;
+	case OUT_SUM:
+		suffix = "_sum";
+		break;
+	case OUT_COUNT:
+		suffix = "_count";
+		break;
+	default:
+		break;
+	}
+	buf_reset(name);
+	if (buf_addstr(name, f->name) < 0 || buf_addstr(name, suffix) < 0)
+		return -1;
+	labels_reset(&o->ls);
+	if (labels_push(&o->ls, LABELS_NAME, strlen(LABELS_NAME), name->p,
+			name->len) < 0)
+		return -1;
+	for (i = 0; i < e->nlabels; i++) {
+		const char *nm = p, *val;
+		size_t nml = strlen(p), vl;
+
+		p += nml + 1;
+		val = p;
+		vl = strlen(p);
+		p += vl + 1;
+		if (labels_push(&o->ls, nm, nml, val, vl) < 0)
+			return -1;
+	}
+	if (e->kind == OUT_BUCKET || e->kind == OUT_QUANTILE) {
+		const char *bn = e->kind == OUT_BUCKET ? "le" : "quantile";
+
+		value_format(e->bound, bound);
+		if (labels_push(&o->ls, bn, strlen(bn), bound,
+				strlen(bound)) < 0)
+			return -1;
+	}
+	return labels_sort(&o->ls);
+}
+
+/*
+ * The cache id of the series a call adds, adding (and formatting) it
+ * when new: its key is the family, part, bound and the pairs sorted by
+ * label name.
+ */
+static long series_find(struct out *o, uint32_t fam, const char *name,
+			int kind, double bound, size_t n,
+			const char *const *names, const char *const *values)
 {
 	size_t order[OUT_MAX_LABELS];
-	struct out_sample *s;
-	size_t i, j, start = o->arena.len;
-	long fam = -1;
+	struct buf *k = &o->key;
+	struct series *e;
+	unsigned char kd = (unsigned char)kind;
+	uint64_t h;
+	size_t i, j;
 
-	/* The sample added here last cycle is most likely of the same
-	 * family: one strcmp, not a hash and a probe. */
-	if (o->n < o->seen && o->s[o->n].fam < o->nfams &&
-	    strcmp(o->fams[o->s[o->n].fam].name, name) == 0)
-		fam = (long)o->s[o->n].fam;
-	if (fam < 0)
-		fam = fam_get(o, name, help, type);
-	if (fam < 0 || n > OUT_MAX_LABELS)
-		return -1;
 	/* Labels are kept sorted by name: the sort key of a series is its
 	 * values in that order. */
 	for (i = 0; i < n; i++) {
@@ -189,38 +424,104 @@ int out_add_part(struct out *o, const char *name, const char *help,
 			order[j] = order[j - 1];
 		order[j] = i;
 	}
+	buf_reset(k);
+	if (buf_add(k, &fam, sizeof(fam)) < 0 || buf_add(k, &kd, 1) < 0 ||
+	    buf_add(k, &bound, sizeof(bound)) < 0)
+		return -1;
 	for (i = 0; i < n; i++) {
 		const char *nm = names[order[i]], *val = values[order[i]];
 
-		if (buf_add(&o->arena, nm, strlen(nm) + 1) < 0 ||
-		    buf_add(&o->arena, val, strlen(val) + 1) < 0) {
-			buf_truncate(&o->arena, start);
+		if (buf_add(k, nm, strlen(nm) + 1) < 0 ||
+		    buf_add(k, val, strlen(val) + 1) < 0)
 			return -1;
-		}
 	}
+	h = hc_hash(k->p, k->len);
+	if ((ncache + 1) * 2 > cache_slots && cache_grow_slots() < 0)
+		return -1;
+	j = h & (cache_slots - 1);
+	while (cache_slot[j]) {
+		e = &cache[cache_slot[j] - 1];
+		if (e->hash == h && e->klen == k->len &&
+		    memcmp(cache_keys.p + e->key, k->p, k->len) == 0)
+			return (long)(cache_slot[j] - 1);
+		j = (j + 1) & (cache_slots - 1);
+	}
+	if (ncache == UINT32_MAX)
+		return -1;
+	if (ncache == capcache) {
+		size_t nc = capcache ? capcache * 2 : 512;
+		struct series *nv = realloc(cache, nc * sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		cache = nv;
+		capcache = nc;
+	}
+	e = &cache[ncache];
+	e->hash = h;
+	e->bound = bound;
+	e->key = (uint32_t)cache_keys.len;
+	e->klen = (uint32_t)k->len;
+	e->call = (uint32_t)cache_calls.len;
+	e->text = (uint32_t)cache_text.len;
+	e->fam = fam;
+	e->kind = kd;
+	e->nlabels = (uint8_t)n;
+	if (buf_add(&cache_keys, k->p, k->len) < 0)
+		return -1;
+	if (call_keep(name, kind, bound, n, names, values) < 0 ||
+	    series_labels(o, e, k->p + KEY_HDR) < 0 ||
+	    lineio_format_series(&cache_text, &o->ls) < 0) {
+		buf_truncate(&cache_keys, e->key);
+		buf_truncate(&cache_calls, e->call);
+		return -1;
+	}
+	e->tlen = (uint32_t)(cache_text.len - e->text);
+	cache_slot[j] = ncache + 1;
+	return (long)ncache++;
+}
+
+int out_add_part(struct out *o, const char *name, const char *help,
+		 enum out_type type, int kind, double bound, double v,
+		 size_t n, const char *const *names, const char *const *values)
+{
+	long sid = -1, fam = -1;
+
+	if (n > OUT_MAX_LABELS)
+		return -1;
 	if (o->n == o->cap) {
 		size_t cap = o->cap ? o->cap * 2 : 1024;
 		struct out_sample *ns = realloc(o->s, cap * sizeof(*ns));
 
-		if (!ns) {
-			buf_truncate(&o->arena, start);
+		if (!ns)
 			return -1;
-		}
 		o->s = ns;
 		o->cap = cap;
 	}
-	s = &o->s[o->n];
-	s->fam = (size_t)fam;
-	s->off = start;
-	s->nlabels = n;
-	s->seq = o->n;
-	s->v = v;
-	s->kind = kind;
-	s->bound = bound;
-	s->llen = o->arena.len - start;
+	/* Most calls repeat the one made at this place last cycle: compared
+	 * with it in place, nothing is copied, sorted or looked up. */
+	if (o->n < nprev) {
+		const struct prev *p = &prev[o->n];
+
+		if (call_same((const unsigned char *)cache_calls.p + p->call,
+			      name, kind, bound, n, names, values))
+			sid = (long)p->sid;
+		else if (strcmp(o->fams[cache[p->sid].fam].name, name) == 0)
+			fam = (long)cache[p->sid].fam;
+	}
+	if (sid < 0) {
+		if (fam < 0)
+			fam = fam_get(o, name, help, type);
+		if (fam < 0)
+			return -1;
+		sid = series_find(o, (uint32_t)fam, name, kind, bound, n,
+				  names, values);
+		if (sid < 0)
+			return -1;
+	}
+	o->s[o->n].v = v;
+	o->s[o->n].sid = (uint32_t)sid;
 	o->n++;
-	if (o->n > o->seen)
-		o->seen = o->n;
 	return 0;
 }
 
@@ -257,12 +558,17 @@ int out_add(struct out *o, const char *name, const char *help,
 	return out_addv(o, name, help, type, v, n, names, values);
 }
 
-/* qsort has no context argument in C99: the arena base is set per sort. */
+/* qsort has no context argument in C99: the samples are set per sort. */
 static const struct out *sort_out;
 
+/* Family name, number of labels, label values in label-name order, part,
+ * bound, then insertion order. */
 static int sample_cmp(const void *x, const void *y)
 {
-	const struct out_sample *a = x, *b = y;
+	uint32_t ia = ((const struct line *)x)->at;
+	uint32_t ib = ((const struct line *)y)->at;
+	const struct series *a = &cache[sort_out->s[ia].sid];
+	const struct series *b = &cache[sort_out->s[ib].sid];
 	const char *pa, *pb;
 	size_t i;
 	int c;
@@ -272,8 +578,8 @@ static int sample_cmp(const void *x, const void *y)
 			      sort_out->fams[b->fam].name);
 	if (a->nlabels != b->nlabels)
 		return a->nlabels < b->nlabels ? -1 : 1;
-	pa = sort_out->arena.p + a->off;
-	pb = sort_out->arena.p + b->off;
+	pa = cache_keys.p + a->key + KEY_HDR;
+	pb = cache_keys.p + b->key + KEY_HDR;
 	for (i = 0; i < a->nlabels; i++) {
 		pa += strlen(pa) + 1;
 		pb += strlen(pb) + 1;
@@ -287,7 +593,7 @@ static int sample_cmp(const void *x, const void *y)
 		return a->kind < b->kind ? -1 : 1;
 	if (a->bound != b->bound)
 		return a->bound < b->bound ? -1 : 1;
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
+	return ia < ib ? -1 : ia > ib;
 }
 
 static const char *type_word(enum out_type t)
@@ -307,238 +613,38 @@ static const char *type_word(enum out_type t)
 	return "untyped";
 }
 
-/* Builds the sample's label set (with __name__, le or quantile) in o->ls. */
-static int sample_labels(struct out *o, const struct out_sample *s)
+/* The name in # HELP and # TYPE: as it is, or quoted as Prometheus 3
+ * writes a name outside the classic syntax. */
+static int meta_name(struct buf *m, const char *name, size_t nl)
 {
-	const struct out_fam *f = &o->fams[s->fam];
-	const char *p = o->arena.p ? o->arena.p + s->off : "";
-	char name[512], bound[VALUE_FMT_MAX];
-	const char *suffix = "";
-	size_t i, nl = strlen(f->name), sl;
-
-	switch (s->kind) {
-	case OUT_BUCKET:
-		suffix = "_bucket";
-		break;
-	case OUT_SUM:
-		suffix = "_sum";
-		break;
-	case OUT_COUNT:
-		suffix = "_count";
-		break;
-	default:
-		break;
-	}
-	sl = strlen(suffix);
-	if (nl + sl >= sizeof(name)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(name, f->name, nl);
-	memcpy(name + nl, suffix, sl + 1);
-	labels_reset(&o->ls);
-	if (labels_push(&o->ls, LABELS_NAME, strlen(LABELS_NAME), name,
-			nl + sl) < 0)
-		return -1;
-	for (i = 0; i < s->nlabels; i++) {
-		const char *nm = p, *val;
-		size_t nml = strlen(p), vl;
-
-		p += nml + 1;
-		val = p;
-		vl = strlen(p);
-		p += vl + 1;
-		if (labels_push(&o->ls, nm, nml, val, vl) < 0)
-			return -1;
-	}
-	if (s->kind == OUT_BUCKET || s->kind == OUT_QUANTILE) {
-		const char *bn = s->kind == OUT_BUCKET ? "le" : "quantile";
-
-		value_format(s->bound, bound);
-		if (labels_push(&o->ls, bn, strlen(bn), bound,
-				strlen(bound)) < 0)
-			return -1;
-	}
-	return labels_sort(&o->ls);
-}
-
-/*
- * The series cache: a series (family, part, bound and label pairs) seen
- * in an earlier cycle keeps its formatted text, name{label="value",...},
- * so a cycle formats and escapes only new series.  When as many series
- * as were seen in the last cycle have gone stale, it starts afresh.
- */
-struct series {
-	uint64_t hash;
-	size_t key, klen;	/* into cache_keys */
-	size_t text, tlen;	/* into cache_text */
-};
-
-static struct series *cache;
-static size_t ncache;
-static size_t *cache_slot;	/* open addressing: index + 1, 0 empty */
-static size_t cache_slots;
-static struct buf cache_keys = BUF_INIT(OUT_ARENA_MAX);
-static struct buf cache_text = BUF_INIT(OUT_ARENA_MAX);
-static struct buf keybuf = BUF_INIT(1u << 20);
-
-/* The last cycle's series ids in insertion order and in written order:
- * when a cycle adds the same series in the same order, its sorted order
- * is the last one's. */
-static size_t *prev_ids, *prev_perm, nprev, capprev;
-
-static void cache_clear(void)
-{
-	free(cache);
-	free(cache_slot);
-	cache = NULL;
-	cache_slot = NULL;
-	ncache = cache_slots = 0;
-	buf_reset(&cache_keys);
-	buf_reset(&cache_text);
-	nprev = 0;
-}
-
-static void cache_free(void)
-{
-	cache_clear();
-	buf_free(&cache_keys);
-	buf_free(&cache_text);
-	buf_free(&keybuf);
-	free(prev_ids);
-	free(prev_perm);
-	prev_ids = prev_perm = NULL;
-	capprev = 0;
-}
-
-static uint64_t bytes_hash(const char *p, size_t n)
-{
-	return hc_hash(p, n);
-}
-
-static int cache_grow_slots(void)
-{
-	size_t slots = cache_slots ? cache_slots * 2 : 1024, i;
-	size_t *t = calloc(slots, sizeof(*t));
-
-	if (!t)
-		return -1;
-	for (i = 0; i < ncache; i++) {
-		size_t j = cache[i].hash & (slots - 1);
-
-		while (t[j])
-			j = (j + 1) & (slots - 1);
-		t[j] = i + 1;
-	}
-	free(cache_slot);
-	cache_slot = t;
-	cache_slots = slots;
-	return 0;
-}
-
-/* The cache id of sample s, adding (and formatting) it when new; hint
- * is the id the sample at its place had last cycle (or -1): most cycles
- * add the same series in the same order, and comparing with that one
- * entry spares the hash and the probe of a table no longer in cache. */
-static long series_id(struct out *o, const struct out_sample *s, long hint)
-{
-	static size_t cap;
-	const size_t hdr = sizeof(s->fam) + sizeof(s->kind) + sizeof(s->bound);
-	struct series *e;
-	uint64_t h;
-	size_t j;
-
-	/* Most often the hint is it: compared in place, with no key
-	 * built. */
-	if (hint >= 0 && (size_t)hint < ncache) {
-		const char *k;
-
-		e = &cache[hint];
-		k = cache_keys.p + e->key;
-		if (e->klen == hdr + s->llen &&
-		    memcmp(k, &s->fam, sizeof(s->fam)) == 0 &&
-		    memcmp(k + sizeof(s->fam), &s->kind, sizeof(s->kind)) == 0 &&
-		    memcmp(k + sizeof(s->fam) + sizeof(s->kind), &s->bound,
-			   sizeof(s->bound)) == 0 &&
-		    (s->llen == 0 ||
-		     memcmp(k + hdr, o->arena.p + s->off, s->llen) == 0))
-			return hint;
-	}
-	/* One copy into the key, not a buf_add a field: this runs for every
-	 * new series. */
-	buf_reset(&keybuf);
-	if (buf_grow(&keybuf, sizeof(s->fam) + sizeof(s->kind) +
-				  sizeof(s->bound) + s->llen) < 0)
-		return -1;
-	memcpy(keybuf.p, &s->fam, sizeof(s->fam));
-	memcpy(keybuf.p + sizeof(s->fam), &s->kind, sizeof(s->kind));
-	memcpy(keybuf.p + sizeof(s->fam) + sizeof(s->kind), &s->bound,
-	       sizeof(s->bound));
-	if (s->llen)
-		memcpy(keybuf.p + sizeof(s->fam) + sizeof(s->kind) +
-			       sizeof(s->bound),
-		       o->arena.p + s->off, s->llen);
-	keybuf.len = sizeof(s->fam) + sizeof(s->kind) + sizeof(s->bound) +
-		     s->llen;
-	h = bytes_hash(keybuf.p, keybuf.len);
-	if ((ncache + 1) * 2 > cache_slots && cache_grow_slots() < 0)
-		return -1;
-	j = h & (cache_slots - 1);
-	while (cache_slot[j]) {
-		e = &cache[cache_slot[j] - 1];
-		if (e->hash == h && e->klen == keybuf.len &&
-		    memcmp(cache_keys.p + e->key, keybuf.p, keybuf.len) == 0)
-			return (long)(cache_slot[j] - 1);
-		j = (j + 1) & (cache_slots - 1);
-	}
-	if (ncache == cap || !cache) {
-		size_t nc = ncache == cap ? (cap ? cap * 2 : 1024) : cap;
-		struct series *nv = realloc(cache, nc * sizeof(*nv));
-
-		if (!nv)
-			return -1;
-		cache = nv;
-		cap = nc;
-	}
-	e = &cache[ncache];
-	e->hash = h;
-	e->key = cache_keys.len;
-	e->klen = keybuf.len;
-	e->text = cache_text.len;
-	if (buf_add(&cache_keys, keybuf.p, keybuf.len) < 0)
-		return -1;
-	if (sample_labels(o, s) < 0 ||
-	    lineio_format_series(&cache_text, &o->ls) < 0) {
-		buf_truncate(&cache_keys, e->key);
-		return -1;
-	}
-	e->tlen = cache_text.len - e->text;
-	cache_slot[j] = ncache + 1;
-	return (long)ncache++;
-}
-
-/* "# HELP name text" and "# TYPE name word", formatted once a family. */
-static int fam_meta(struct out *o, struct out_fam *f, struct lineio_writer *w)
-{
-	const char *t = type_word(f->type), *h;
-	size_t nl = strlen(f->name), i;
+	size_t i;
 	int valid = nl > 0;
-	struct buf *m = &o->metabuf;
 
-	if (f->meta)
-		goto write;
 	for (i = 0; i < nl; i++) {
-		char c = f->name[i];
+		char c = name[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		      c == '_' || c == ':' || (i > 0 && c >= '0' && c <= '9')))
 			valid = 0;
 	}
-	if (!valid)
-		return lineio_write_meta(w, META_HELP, f->name, f->help) < 0 ||
-		       lineio_write_meta(w, META_TYPE, f->name, t) < 0 ? -1 : 0;
+	if (valid || metric_name_valid(name, nl))
+		return buf_add(m, name, nl);
+	if (buf_addch(m, '"') < 0 || label_escape(m, name, nl) < 0)
+		return -1;
+	return buf_addch(m, '"');
+}
+
+/* "# HELP name text\n# TYPE name word", formatted once a family. */
+static int fam_meta(struct out *o, struct out_fam *f)
+{
+	const char *t = type_word(f->type), *h;
+	size_t nl = strlen(f->name);
+	struct buf *m = &o->metabuf;
+
+	if (f->meta)
+		return 0;
 	buf_reset(m);
-	if (buf_add(m, "# HELP ", 7) < 0 || buf_add(m, f->name, nl) < 0 ||
+	if (buf_add(m, "# HELP ", 7) < 0 || meta_name(m, f->name, nl) < 0 ||
 	    buf_addch(m, ' ') < 0)
 		return -1;
 	/* HELP escapes backslash and newline only, as Prometheus does. */
@@ -559,9 +665,8 @@ static int fam_meta(struct out *o, struct out_fam *f, struct lineio_writer *w)
 			return -1;
 	}
 	f->helplen = m->len;
-	/* Both lines in one piece, written with one call. */
 	if (buf_addch(m, '\n') < 0 || buf_add(m, "# TYPE ", 7) < 0 ||
-	    buf_add(m, f->name, nl) < 0 || buf_addch(m, ' ') < 0 ||
+	    meta_name(m, f->name, nl) < 0 || buf_addch(m, ' ') < 0 ||
 	    buf_addstr(m, t) < 0)
 		return -1;
 	f->typelen = m->len - f->helplen - 1;
@@ -569,83 +674,151 @@ static int fam_meta(struct out *o, struct out_fam *f, struct lineio_writer *w)
 	if (!f->meta)
 		return -1;
 	memcpy(f->meta, m->p, m->len);
-write:
-	if (lineio_write_raw(w, f->meta, f->helplen + 1 + f->typelen) < 0)
+	return 0;
+}
+
+/* Sorts the samples and makes the lines' templates for that order. */
+static int lines_build(struct out *o)
+{
+	size_t i, last = SIZE_MAX;
+
+	if (o->n > capprev) {
+		size_t cap = o->n * 2;
+		struct prev *np = realloc(prev, cap * sizeof(*np));
+
+		if (!np)
+			return -1;
+		prev = np;
+		capprev = cap;
+	}
+	if (o->n > caplines) {
+		size_t cap = o->n * 2;
+		struct line *nl = realloc(lines, cap * sizeof(*nl));
+
+		if (!nl)
+			return -1;
+		lines = nl;
+		caplines = cap;
+	}
+	nprev = 0;
+	for (i = 0; i < o->n; i++)
+		lines[i].at = (uint32_t)i;
+	sort_out = o;
+	if (o->n > 1)
+		qsort(lines, o->n, sizeof(*lines), sample_cmp);
+	sort_out = NULL;
+	buf_reset(&tmpl);
+	for (i = 0; i < o->n; i++) {
+		struct line *l = &lines[i];
+		const struct series *e = &cache[o->s[l->at].sid];
+		struct out_fam *f = &o->fams[e->fam];
+		size_t start = tmpl.len;
+
+		l->nl = 1;
+		if (e->fam != last) {
+			if (fam_meta(o, f) < 0 ||
+			    buf_add(&tmpl, f->meta,
+				    f->helplen + 1 + f->typelen) < 0 ||
+			    buf_addch(&tmpl, '\n') < 0)
+				return -1;
+			last = e->fam;
+			l->nl = 3;
+		}
+		if (buf_add(&tmpl, cache_text.p + e->text, e->tlen) < 0 ||
+		    buf_addch(&tmpl, ' ') < 0)
+			return -1;
+		l->off = (uint32_t)start;
+		l->hlen = (uint32_t)(tmpl.len - start);
+		l->vlen = 0;
+		/* Room for the value text. */
+		if (buf_grow(&tmpl, OUT_VALUE_MAX) < 0)
+			return -1;
+		tmpl.len += OUT_VALUE_MAX;
+	}
+	for (i = 0; i < o->n; i++) {
+		prev[i].sid = o->s[i].sid;
+		prev[i].call = cache[o->s[i].sid].call;
+	}
+	nprev = o->n;
+	return 0;
+}
+
+/* Hands the gathered lines to the writer: one call, their newlines
+ * counted as lines. */
+static int blk_flush(struct lineio_writer *w)
+{
+	if (!blklen)
+		return 0;
+	/* The writer adds the last newline. */
+	if (lineio_write_raw(w, blk, blklen - 1) < 0)
 		return -1;
+	w->lines += blklines - 1;
+	blklen = 0;
+	blklines = 0;
 	return 0;
 }
 
 int out_write(struct out *o, struct lineio_writer *w, int64_t ts_ms)
 {
-	size_t i, last = SIZE_MAX, *perm, tslen, tl;
-	char ts[24], tail[1 + VALUE_FMT_MAX + sizeof(ts)];
-	int same;
+	size_t i, tslen;
+	char ts[24] = "";
+	int same = nprev == o->n;
 
-	tail[0] = ' ';
+	/* All of ts is copied after a value (a constant size is cheaper);
+	 * only tslen bytes count. */
 	tslen = (size_t)snprintf(ts, sizeof(ts), " %" PRId64, ts_ms);
-	/* Series seen before keep their text; too many stale ones, and the
-	 * cache starts afresh. */
-	if (ncache > 4096 && ncache > 2 * o->n)
-		cache_clear();
-	for (i = 0; i < o->n; i++) {
-		long id = series_id(o, &o->s[i],
-				    i < nprev ? (long)prev_ids[i] : -1);
-
-		if (id < 0)
-			return -1;
-		o->s[i].sid = (size_t)id;
-	}
-	same = nprev == o->n;
 	for (i = 0; same && i < o->n; i++)
-		same = prev_ids[i] == o->s[i].sid;
-	if (o->n > capprev) {
-		size_t cap = o->n * 2;
-		size_t *a = realloc(prev_ids, cap * sizeof(*a));
-
-		if (!a)
-			return -1;
-		prev_ids = a;
-		a = realloc(prev_perm, cap * sizeof(*a));
-		if (!a)
-			return -1;
-		prev_perm = a;
-		capprev = cap;
-	}
-	perm = prev_perm;
-	if (!same) {
-		for (i = 0; i < o->n; i++)
-			prev_ids[i] = o->s[i].sid;
-		nprev = o->n;
-		sort_out = o;
-		if (o->n > 1)
-			qsort(o->s, o->n, sizeof(*o->s), sample_cmp);
-		sort_out = NULL;
-		/* The samples are in written order now; seq is where each
-		 * was added. */
-		for (i = 0; i < o->n; i++)
-			perm[i] = i;
-	}
+		same = prev[i].sid == o->s[i].sid;
+	if (!same && lines_build(o) < 0)
+		return -1;
+	blklen = 0;
+	blklines = 0;
 	for (i = 0; i < o->n; i++) {
-		const struct out_sample *s = &o->s[perm[i]];
-		const struct series *e = &cache[s->sid];
+		struct line *l = &lines[i];
+		const struct out_sample *s = &o->s[l->at];
+		char *t = tmpl.p + l->off, *d;
+		uint64_t bits;
+		size_t len;
 
-		if (s->fam != last) {
-			if (fam_meta(o, &o->fams[s->fam], w) < 0)
+		memcpy(&bits, &s->v, sizeof(bits));
+		if (blklen + l->hlen + VALUE_FMT_MAX + sizeof(ts) > sizeof(blk)) {
+			char val[VALUE_FMT_MAX + 24];
+			size_t vl;
+
+			if (blk_flush(w) < 0)
 				return -1;
-			last = s->fam;
+			if (l->hlen + VALUE_FMT_MAX + sizeof(ts) > sizeof(blk)) {
+				/* A line longer than a piece goes alone. */
+				vl = value_format(s->v, val);
+				memcpy(val + vl, ts, tslen);
+				if (lineio_write_joined(w, t, l->hlen, val,
+							vl + tslen) < 0)
+					return -1;
+				w->lines += l->nl - 1u;
+				continue;
+			}
 		}
-		/* The same line lineio_write_series() writes, with the
-		 * cycle's timestamp formatted once, not once a sample. */
-		tl = 1 + value_format(s->v, tail + 1);
-		memcpy(tail + tl, ts, tslen);
-		if (lineio_write_joined(w, cache_text.p + e->text, e->tlen,
-					tail, tl + tslen) < 0)
-			return -1;
+		d = blk + blklen;
+		if (l->vlen && l->bits == bits) {
+			len = l->hlen + l->vlen;
+			memcpy(d, t, len);
+		} else {
+			size_t vl;
+
+			memcpy(d, t, l->hlen);
+			vl = value_format(s->v, d + l->hlen);
+			if (vl <= OUT_VALUE_MAX) {
+				memcpy(t + l->hlen, d + l->hlen, vl);
+				l->vlen = (uint8_t)vl;
+				l->bits = bits;
+			}
+			len = l->hlen + vl;
+		}
+		memcpy(d + len, ts, sizeof(ts));
+		len += tslen;
+		d[len++] = '\n';
+		blklen += len;
+		blklines += l->nl;
 	}
-	/* The next cycle reuses the order: written position -> the
-	 * insertion index of the sample written there. */
-	if (!same)
-		for (i = 0; i < o->n; i++)
-			perm[i] = o->s[i].seq;
-	return 0;
+	return blk_flush(w);
 }
