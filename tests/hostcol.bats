@@ -1137,6 +1137,38 @@ EOF
 	grep -q "z.prom" "$T/err"
 }
 
+@test "textfile: a family name of 600 bytes is written whole, its histogram parts too" {
+	skip_unless_bin hostcol
+	mkdir -p "$T/tf"
+	long=$(printf 'm%.0s' $(seq 600))
+	cat >"$T/tf/long.prom" <<EOF
+# TYPE ${long} histogram
+${long}_bucket{le="1"} 1
+${long}_bucket{le="+Inf"} 2
+${long}_sum 3
+${long}_count 2
+${long}_gauge{x="y"} 4
+EOF
+	hc --collector.disable-defaults --collector.textfile \
+		--collector.textfile.directory="$T/tf" >"$T/out" 2>"$T/err" && rc=0 || rc=$?
+	[ "$rc" -eq 0 ]
+	[ ! -s "$T/err" ]
+	awk '!/^#/ { $NF = "" } { sub(/ $/, ""); print }' "$T/out" | grep "^${long}\|^# [A-Z]* ${long}" >"$T/got"
+	cat >"$T/want" <<EOF
+# HELP ${long} Metric read from $T/tf/long.prom
+# TYPE ${long} histogram
+${long}_bucket{le="1"} 1
+${long}_bucket{le="+Inf"} 2
+${long}_sum 3
+${long}_count 2
+# HELP ${long}_gauge Metric read from $T/tf/long.prom
+# TYPE ${long}_gauge untyped
+${long}_gauge{x="y"} 4
+EOF
+	diff -u "$T/want" "$T/got"
+	[ "$(success_of "$T/out" textfile)" = 1 ]
+}
+
 # --- dashboards -------------------------------------------------------------
 
 @test "Node Exporter Full: every node_* name it queries is emitted (fixtures or live) or listed with a reason" {
