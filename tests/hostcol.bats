@@ -714,6 +714,54 @@ EOF
 		"$(grep -c '^node_scrape_collector_success{collector="netdev"}' "$T/out")" ]
 }
 
+@test "netdev: a burst of link changes past the socket's buffer (ENOBUFS) still names every link (netlink)" {
+	skip_unless_bin hostcol
+	skip_unless_cmd unshare
+	skip_unless_cmd ip
+	[ "$(id -u)" -eq 0 ] || skip "needs root for a network namespace"
+	# 150 veth pairs made between two cycles send more notifications
+	# than the socket holds: the cycle after must dump the links again.
+	cat >"$T/inner.sh" <<'INNER'
+set -u
+bin=$1 T=$2
+"$bin" --collector.disable-defaults --collector.netdev --interval=1s \
+	>"$T/out" 2>"$T/err" &
+pid=$!
+cycles() { grep -c '^node_scrape_collector_success{collector="netdev"} 1 ' "$T/out"; }
+wait_cycles() {
+	i=0
+	while [ "$(cycles)" -lt "$1" ] && [ "$i" -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+wait_cycles 1
+i=0
+while [ "$i" -lt 150 ]; do
+	ip link add "v$i" type veth peer name "w$i" || exit 1
+	i=$((i + 1))
+done
+i=0
+while [ "$i" -lt 150 ]; do
+	[ $((i % 3)) -eq 0 ] && { ip link set "v$i" name "x$i" || exit 1; }
+	i=$((i + 1))
+done
+n=$(cycles); wait_cycles $((n + 2))
+ip -o link | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort >"$T/want"
+kill -TERM "$pid"
+wait "$pid"
+INNER
+	rc=0
+	unshare --net sh "$T/inner.sh" "$(obs_bin hostcol)" "$T" || rc=$?
+	[ "$rc" -eq 0 ]
+	[ ! -s "$T/err" ]
+	ts=$(grep '^node_scrape_collector_success{collector="netdev"} ' "$T/out" | tail -1 | awk '{ print $NF }')
+	grep "^node_network_receive_packets_total{.* $ts\$" "$T/out" |
+		sed 's/.*device="\([^"]*\)".*/\1/' | sort >"$T/got"
+	[ "$(wc -l <"$T/want")" -eq 301 ]
+	diff -u "$T/want" "$T/got"
+}
+
 @test "diskstats: default exclude drops partitions; device-include replaces it" {
 	skip_unless_bin hostcol
 	fixture_copy "$T/f"

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,15 +55,19 @@ int filesystem_init(struct hc *hc)
 
 /*
  * statfs(2) calls handed to worker threads.  A cycle queues all its calls
- * at once and wakes one worker, which answers them in turn and wakes the
- * cycle once when the last is done: two wake-ups a cycle however many
- * mounts there are.  While calls wait unstarted, the cycle wakes another
- * worker (or starts one) every POOL_SPAWN_MS, so a worker stuck on a dead
- * mount holds up the others that long at most, never past the deadline.
- * Both the worker and the cycle hold a reference to a call; the last to
- * let go frees it, so a cycle that gave up on a stuck mount leaves the
- * worker to finish (and free) it in its own time.  Everything here is
- * under pool_mu.
+ * at once and posts pool_sem; a worker answers them in turn.  The cycle
+ * reads the answers after its other collectors: cycle_left at 0 then (the
+ * usual case) costs it no lock and no system call, and the worker wakes
+ * it only when it waits (cycle_waiting).  So a cycle costs one wake-up of
+ * a worker and its sleep, however many mounts there are.  While calls
+ * wait unstarted, the cycle posts another worker (or starts one) every
+ * POOL_SPAWN_MS, so a worker stuck on a dead mount holds up the others
+ * that long at most, never past the deadline.  Both the worker and the
+ * cycle hold a reference to a call; the last to let go frees it, so a
+ * cycle that gave up on a stuck mount leaves the worker to finish (and
+ * free) it in its own time.  Everything here is under pool_mu, but for
+ * the cycle's lock-free look at cycle_left, which the worker stores with
+ * release order after the answer it counts.
  */
 struct statjob {
 	int refs;
@@ -81,8 +86,10 @@ struct statjob {
 #define POOL_SPAWN_MS 5
 
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;	/* workers */
-static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;	/* the cycle */
+static sem_t pool_sem;		/* workers: calls are queued */
+static sem_t done_sem;		/* the cycle: its last call is answered */
+static int sems_ready;
+static int cycle_waiting;	/* the cycle sleeps on done_sem */
 static struct statjob *queue_head, *queue_tail;
 static size_t queued, idle, workers;
 static uint64_t cycle_gen;
@@ -107,15 +114,21 @@ static void job_release(struct statjob *j)
 static void *worker_run(void *arg)
 {
 	(void)arg;
-	pthread_mutex_lock(&pool_mu);
 	for (;;) {
 		struct statjob *j;
 		struct statfs st;
-		int err;
+		int err, wake = 0;
 
+		pthread_mutex_lock(&pool_mu);
 		while (!queue_head) {
 			idle++;
-			pthread_cond_wait(&pool_cv, &pool_mu);
+			pthread_mutex_unlock(&pool_mu);
+			/* Not a condition variable: its wait hands the
+			 * mutex back marked contended, a futex call more at
+			 * every unlock after it. */
+			while (sem_wait(&pool_sem) < 0 && errno == EINTR)
+				;
+			pthread_mutex_lock(&pool_mu);
 			idle--;
 		}
 		j = queue_head;
@@ -131,9 +144,15 @@ static void *worker_run(void *arg)
 		j->st = st;
 		j->err = err;
 		j->done = 1;
-		if (j->gen == cycle_gen && cycle_left > 0 && --cycle_left == 0)
-			pthread_cond_signal(&done_cv);
+		if (j->gen == cycle_gen && cycle_left > 0) {
+			__atomic_store_n(&cycle_left, cycle_left - 1,
+					 __ATOMIC_RELEASE);
+			wake = cycle_left == 0 && cycle_waiting;
+		}
 		job_unref_locked(j);
+		pthread_mutex_unlock(&pool_mu);
+		if (wake)
+			sem_post(&done_sem);
 	}
 	return NULL;
 }
@@ -146,6 +165,12 @@ static int worker_start(void)
 	sigset_t all, old;
 	int rc;
 
+	if (!sems_ready) {
+		if (sem_init(&pool_sem, 0, 0) < 0 ||
+		    sem_init(&done_sem, 0, 0) < 0)
+			return -1;
+		sems_ready = 1;
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 64 * 1024);
@@ -208,12 +233,12 @@ static int jobs_queue(struct statjob **jobs, size_t n)
 		queued++;
 		k++;
 	}
-	cycle_left = k;
+	__atomic_store_n(&cycle_left, k, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&pool_mu);
-	/* Signalled unlocked, so the worker it wakes does not block on
-	 * pool_mu at once (two futex calls fewer a cycle). */
+	/* Posted unlocked, so the worker it wakes does not block on
+	 * pool_mu at once. */
 	if (k > 0)
-		pthread_cond_signal(&pool_cv);
+		sem_post(&pool_sem);
 	return 0;
 }
 
@@ -223,11 +248,24 @@ static int ts_before(const struct timespec *a, const struct timespec *b)
 	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-/* Waits until the cycle's calls are answered or the absolute deadline. */
-static void jobs_wait(const struct timespec *deadline)
+/*
+ * Waits until the cycle's calls are answered or the absolute deadline;
+ * returns whether all were answered.  Answered already (the cycle comes
+ * late on purpose) costs an atomic load.  The wait is on a semaphore, not
+ * a condition variable, so it needs no lock (whose wake-up marks it
+ * contended: a futex call at the next unlock); a post left from a cycle
+ * that stopped waiting only makes a wait here look again.
+ */
+static int jobs_wait(const struct timespec *deadline)
 {
+	int all;
+
+	if (__atomic_load_n(&cycle_left, __ATOMIC_ACQUIRE) == 0)
+		return 1;
 	pthread_mutex_lock(&pool_mu);
-	while (cycle_left > 0) {
+	cycle_waiting = 1;
+	pthread_mutex_unlock(&pool_mu);
+	while (__atomic_load_n(&cycle_left, __ATOMIC_ACQUIRE) > 0) {
 		struct timespec now, t;
 
 		clock_gettime(CLOCK_REALTIME, &now);
@@ -241,17 +279,23 @@ static void jobs_wait(const struct timespec *deadline)
 		}
 		if (ts_before(deadline, &t))
 			t = *deadline;
-		if (pthread_cond_timedwait(&done_cv, &pool_mu, &t) != ETIMEDOUT)
+		if (sem_timedwait(&done_sem, &t) == 0 || errno != ETIMEDOUT)
 			continue;
 		/* Calls still wait unstarted: a worker is stuck, or busy. */
+		pthread_mutex_lock(&pool_mu);
 		if (cycle_left > 0 && queued > 0) {
 			if (idle > 0)
-				pthread_cond_signal(&pool_cv);
+				sem_post(&pool_sem);
 			else if (workers < POOL_MAX)
 				(void)worker_start();
 		}
+		pthread_mutex_unlock(&pool_mu);
 	}
+	pthread_mutex_lock(&pool_mu);
+	cycle_waiting = 0;
+	all = cycle_left == 0;
 	pthread_mutex_unlock(&pool_mu);
+	return all;
 }
 
 /* Mounts whose statfs did not answer in time, kept across cycles. */
@@ -477,12 +521,13 @@ static void go_error_text(int err, char *dst, size_t size)
 
 /*
  * A cycle's statfs calls are queued before the other collectors run
- * (filesystem_start) and read when the filesystem collector's turn comes:
- * by then the worker has answered, and the cycle does not sleep for it.
- * What the start found waits here for filesystem_update.
+ * (filesystem_start) and read after them (main.c runs filesystem_update
+ * last): by then the worker has answered, and the cycle does not sleep
+ * for it.  What the start found waits here for filesystem_update.
  */
 static struct {
 	int started;
+	int queued;		/* calls went to the workers */
 	int status;		/* 0, or FS_READ, FS_PARSE, FS_THREAD, FS_NOMEM */
 	int err;
 	struct statjob **jobs;
@@ -636,13 +681,21 @@ static void mi_refresh_ro(struct hc *hc)
 static void fs_forget(void)
 {
 	size_t i;
+	int locked = 0;
 
 	for (i = 0; i < mi.n; i++)
 		if (mi.m[i].job) {
-			job_release(mi.m[i].job);
+			if (!locked) {
+				pthread_mutex_lock(&pool_mu);
+				locked = 1;
+			}
+			job_unref_locked(mi.m[i].job);
 			mi.m[i].job = NULL;
 		}
+	if (locked)
+		pthread_mutex_unlock(&pool_mu);
 	fs.started = 0;
+	fs.queued = 0;
 	fs.status = 0;
 }
 
@@ -722,6 +775,7 @@ void filesystem_start(struct hc *hc)
 				job_release(fs.jobs[i]);
 		goto out;
 	}
+	fs.queued = any;
 out:
 	if (fs.status == FS_NOMEM) {
 		for (i = 0; i < n; i++)
@@ -760,16 +814,13 @@ int filesystem_update(struct hc *hc, struct out *o)
 	}
 	m = mi.m;
 	n = mi.n;
-	for (i = 0; i < n; i++)
-		if (m[i].job) {
-			jobs_wait(&fs.deadline);
-			break;
-		}
-	pthread_mutex_lock(&pool_mu);
-	for (i = 0; i < n; i++)
-		if (m[i].job && !m[i].job->done)
-			m[i].timedout = 1;
-	pthread_mutex_unlock(&pool_mu);
+	if (fs.queued && !jobs_wait(&fs.deadline)) {
+		pthread_mutex_lock(&pool_mu);
+		for (i = 0; i < n; i++)
+			if (m[i].job && !m[i].job->done)
+				m[i].timedout = 1;
+		pthread_mutex_unlock(&pool_mu);
+	}
 	/* Read-only flags that statfs saw change: the table is read anew. */
 	if (mi.fd >= 0) {
 		int flip = 0;

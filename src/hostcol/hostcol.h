@@ -106,6 +106,23 @@ int netlink_dump_proto(const char *what, int proto, int type,
 		       const void *body, size_t blen,
 		       int (*each)(const struct nlmsghdr *, void *),
 		       void *arg);
+/*
+ * A rtnetlink socket that joined the multicast groups (RTMGRP_LINK...),
+ * so that it hears the kernel's notifications; -1 with errno.
+ */
+int netlink_open_groups(unsigned groups);
+/*
+ * netlink_dump on a socket of the caller's (from netlink_open_groups),
+ * logging nothing: messages of the answer go to each, the others (the
+ * notifications) and notifications lost to a full socket buffer
+ * (ENOBUFS) are counted in *events.  Returns 0; -1 with errno when a
+ * system call failed; -2 with errno the kernel's error answer; -3 when
+ * each returned -1.  After an error the socket may hold a part of the
+ * answer: the caller closes it.
+ */
+int netlink_dump_fd(int fd, int type, const void *body, size_t blen,
+		    int (*each)(const struct nlmsghdr *, void *), void *arg,
+		    unsigned *events);
 int regex_compile(void **re, const char *what, const char *pattern);
 int regex_match(void *re, const char *s, size_t n);
 /*
@@ -243,6 +260,7 @@ int loadavg_update(struct hc *hc, struct out *o);
 int meminfo_update(struct hc *hc, struct out *o);
 int netdev_init(struct hc *hc);
 int netdev_update(struct hc *hc, struct out *o);
+void netdev_cleanup(void);
 int netstat_init(struct hc *hc);
 int netstat_update(struct hc *hc, struct out *o);
 int stat_update(struct hc *hc, struct out *o);
