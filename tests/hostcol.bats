@@ -762,6 +762,72 @@ INNER
 	diff -u "$T/want" "$T/got"
 }
 
+@test "netdev: a link notification that carries hostcol's own sequence number is still a notification (netlink)" {
+	skip_unless_bin hostcol
+	skip_unless_cmd unshare
+	skip_unless_cmd ip
+	[ "$(id -u)" -eq 0 ] || skip "needs root for a network namespace"
+	# A request sent with NLM_F_ECHO makes the kernel copy its sequence
+	# number into the notification every listener gets.  hostcol numbers
+	# its dumps 1, 2, ... one a cycle here, so a tool's request numbered
+	# as hostcol's next dump (a link deleted and made again under the
+	# same ifindex, a new name) must still be heard as a link change.
+	cat >"$T/nlreq.py" <<'EOF'
+import os, socket, struct, sys
+def rta(t, data):
+    n = 4 + len(data)
+    return struct.pack("HH", n, t) + data + b"\0" * ((4 - n % 4) % 4)
+op, name, index, seq = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+typ, flags, attrs = 17, 0, b""                  # RTM_DELLINK
+if op == "add":                                 # RTM_NEWLINK, CREATE|EXCL
+    typ, flags = 16, 0x400 | 0x200
+    attrs = rta(3, name.encode() + b"\0") + rta(18, rta(1, b"bridge"))
+body = struct.pack("BxHiII", socket.AF_UNSPEC, 0, index, 0, 0) + attrs
+flags |= 1 | 4 | 8                              # REQUEST|ACK|ECHO
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+s.bind((0, 0))
+s.send(struct.pack("IHHII", 16 + len(body), typ, flags, seq, 0) + body)
+while True:
+    r = s.recv(65536)
+    if struct.unpack("H", r[4:6])[0] == 2:      # NLMSG_ERROR: the ack
+        sys.exit(struct.unpack("i", r[16:20])[0] != 0)
+EOF
+	cat >"$T/inner.sh" <<'EOF'
+set -u
+bin=$1 T=$2
+py=${OBS_PYTHON:-/usr/bin/python3}
+ip link add old0 type bridge || exit 1
+idx=$(ip -o link show old0 | cut -d: -f1)
+"$bin" --collector.disable-defaults --collector.netdev --interval=1s \
+	>"$T/out" 2>"$T/err" &
+pid=$!
+cycles() { grep -c '^node_scrape_collector_success{collector="netdev"}' "$T/out"; }
+wait_cycles() {
+	i=0
+	while [ "$(cycles)" -lt "$1" ] && [ "$i" -lt 200 ]; do
+		sleep 0.02
+		i=$((i + 1))
+	done
+}
+wait_cycles 2
+n=$(cycles)
+rc=0
+"$py" "$T/nlreq.py" del old0 "$idx" $((n + 1)) || rc=1
+"$py" "$T/nlreq.py" add new0 "$idx" $((n + 1)) || rc=1
+wait_cycles $((n + 3))
+kill -TERM "$pid"
+wait "$pid" || rc=1
+exit "$rc"
+EOF
+	rc=0
+	unshare --net sh "$T/inner.sh" "$(obs_bin hostcol)" "$T" || rc=$?
+	[ "$rc" -eq 0 ]
+	[ ! -s "$T/err" ]
+	awk '/^node_network_receive_bytes_total/ { sub(/.*device="/, ""); sub(/".*/, ""); d = d $0 "," }
+		/^node_scrape_collector_success/ { last = d; d = "" } END { print last }' "$T/out" >"$T/last"
+	echo 'lo,new0,' | diff -u - "$T/last"
+}
+
 @test "diskstats: default exclude drops partitions; device-include replaces it" {
 	skip_unless_bin hostcol
 	fixture_copy "$T/f"

@@ -105,7 +105,10 @@ enum { NL_OK = 0, NL_SYS = -1, NL_NACK = -2, NL_EACH = -3, NL_EOF = 1 };
 /*
  * Reads the answer to the dump of sequence seq until NLMSG_DONE.  Other
  * messages (notifications, on a socket that joined groups) and a lost
- * notification (ENOBUFS) add to *events when events is not NULL.
+ * notification (ENOBUFS) add to *events when events is not NULL.  A
+ * notification is told by where it was sent (a group), not by its
+ * sequence number: the kernel copies the number of the request that
+ * caused it (ip link add with NLM_F_ECHO), which may be ours by chance.
  */
 static int nl_answer(int fd, unsigned seq,
 		     int (*each)(const struct nlmsghdr *, void *), void *arg,
@@ -114,7 +117,10 @@ static int nl_answer(int fd, unsigned seq,
 	static char rbuf[64 * 1024];
 
 	for (;;) {
-		ssize_t n = recv(fd, rbuf, sizeof(rbuf), 0);
+		struct sockaddr_nl from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(fd, rbuf, sizeof(rbuf), 0,
+				     (struct sockaddr *)&from, &flen);
 		struct nlmsghdr *h;
 		int len;
 
@@ -129,6 +135,11 @@ static int nl_answer(int fd, unsigned seq,
 		}
 		if (n == 0)
 			return NL_EOF;
+		if (flen >= sizeof(from) && from.nl_groups != 0) {
+			if (events)
+				(*events)++;
+			continue;
+		}
 		len = (int)n;
 		for (h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, (unsigned)len);
 		     h = NLMSG_NEXT(h, len)) {
