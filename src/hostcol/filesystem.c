@@ -65,9 +65,11 @@ int filesystem_init(struct hc *hc)
  * that long at most, never past the deadline.  Both the worker and the
  * cycle hold a reference to a call; the last to let go frees it, so a
  * cycle that gave up on a stuck mount leaves the worker to finish (and
- * free) it in its own time.  Everything here is under pool_mu, but for
- * the cycle's lock-free look at cycle_left, which the worker stores with
- * release order after the answer it counts.
+ * free) it in its own time.  An answered call stays with its mount and
+ * is queued again by the next cycle, with nothing to allocate or free.
+ * Everything here is under pool_mu, but for the cycle's lock-free look
+ * at cycle_left, which the worker stores with release order after the
+ * answer it counts (and after letting go of the call).
  */
 struct statjob {
 	int refs;
@@ -117,7 +119,7 @@ static void *worker_run(void *arg)
 	for (;;) {
 		struct statjob *j;
 		struct statfs st;
-		int err, wake = 0;
+		int err, mine, wake = 0;
 
 		pthread_mutex_lock(&pool_mu);
 		while (!queue_head) {
@@ -144,12 +146,15 @@ static void *worker_run(void *arg)
 		j->st = st;
 		j->err = err;
 		j->done = 1;
-		if (j->gen == cycle_gen && cycle_left > 0) {
+		mine = j->gen == cycle_gen && cycle_left > 0;
+		/* Let go before the count says answered: a cycle that saw
+		 * all answered holds the only reference and may reuse it. */
+		job_unref_locked(j);
+		if (mine) {
 			__atomic_store_n(&cycle_left, cycle_left - 1,
 					 __ATOMIC_RELEASE);
 			wake = cycle_left == 0 && cycle_waiting;
 		}
-		job_unref_locked(j);
 		pthread_mutex_unlock(&pool_mu);
 		if (wake)
 			sem_post(&done_sem);
@@ -336,9 +341,10 @@ struct mount {
 	int dup;		/* a line seen before: node_exporter skips it */
 	int ignored;		/* by the mount point or fs type filter */
 	int rdonly;		/* statfs' ST_RDONLY last seen, -1 not yet */
+	/* This cycle's call; kept when answered, for the next cycle. */
+	struct statjob *job;
 	/* This cycle's: */
 	int skip;
-	struct statjob *job;
 	int timedout;
 };
 
@@ -394,6 +400,8 @@ static void mounts_free(struct mount *m, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
+		if (m[i].job)
+			job_release(m[i].job);
 		free(m[i].device);
 		free(m[i].mountpoint);
 		free(m[i].fstype);
@@ -528,6 +536,7 @@ static void go_error_text(int err, char *dst, size_t size)
 static struct {
 	int started;
 	int queued;		/* calls went to the workers */
+	int waited;		/* each call answered or timed out */
 	int status;		/* 0, or FS_READ, FS_PARSE, FS_THREAD, FS_NOMEM */
 	int err;
 	struct statjob **jobs;
@@ -678,13 +687,19 @@ static void mi_refresh_ro(struct hc *hc)
 	mounts_free(m, n);
 }
 
-static void fs_forget(void)
+/*
+ * Ends a cycle.  With keep, its answered calls stay with their mounts:
+ * the worker let go of them, so the next cycle queues them again with no
+ * allocation.  The rest (timed out, or never waited for) are let go.
+ */
+static void fs_forget(int keep)
 {
 	size_t i;
 	int locked = 0;
 
+	keep = keep && fs.waited;
 	for (i = 0; i < mi.n; i++)
-		if (mi.m[i].job) {
+		if (mi.m[i].job && !(keep && !mi.m[i].timedout)) {
 			if (!locked) {
 				pthread_mutex_lock(&pool_mu);
 				locked = 1;
@@ -696,6 +711,7 @@ static void fs_forget(void)
 		pthread_mutex_unlock(&pool_mu);
 	fs.started = 0;
 	fs.queued = 0;
+	fs.waited = 0;
 	fs.status = 0;
 }
 
@@ -705,7 +721,10 @@ void filesystem_start(struct hc *hc)
 	size_t n, i;
 	int any = 0;
 
-	fs_forget();
+	/* A start with no update after it (never in a normal cycle): its
+	 * calls may still run. */
+	if (fs.started)
+		fs_forget(0);
 	fs.started = 1;
 	fs.status = mi_current(hc);
 	if (fs.status)
@@ -735,7 +754,6 @@ void filesystem_start(struct hc *hc)
 	for (i = 0; i < n; i++) {
 		long s;
 
-		m[i].job = NULL;
 		m[i].timedout = 0;
 		m[i].skip = m[i].dup || m[i].ignored;
 		if (m[i].skip)
@@ -749,6 +767,7 @@ void filesystem_start(struct hc *hc)
 			pthread_mutex_unlock(&pool_mu);
 			if (!done) {
 				m[i].timedout = 1;
+				/* Its job went to stuck; none is kept. */
 				continue;
 			}
 			log_debug("filesystem: mount point '%s' answers again",
@@ -757,7 +776,14 @@ void filesystem_start(struct hc *hc)
 		}
 		if (!m[i].full)
 			continue;
-		m[i].job = job_new(m[i].full, m[i].mountpoint);
+		if (m[i].job) {
+			/* Last cycle's answered call, ours alone: reused. */
+			m[i].job->refs = 2;
+			m[i].job->done = 0;
+			m[i].job->err = 0;
+		} else {
+			m[i].job = job_new(m[i].full, m[i].mountpoint);
+		}
 		if (!m[i].job) {
 			fs.status = FS_NOMEM;
 			fs.err = ENOMEM;
@@ -821,6 +847,8 @@ int filesystem_update(struct hc *hc, struct out *o)
 				m[i].timedout = 1;
 		pthread_mutex_unlock(&pool_mu);
 	}
+	/* Every call not timed out is answered, and its worker let go. */
+	fs.waited = 1;
 	/* Read-only flags that statfs saw change: the table is read anew. */
 	if (mi.fd >= 0) {
 		int flip = 0;
@@ -907,13 +935,13 @@ int filesystem_update(struct hc *hc, struct out *o)
 	}
 	rc = HC_OK;
 out:
-	fs_forget();
+	fs_forget(1);
 	return rc;
 }
 
 void filesystem_cleanup(void)
 {
-	fs_forget();
+	fs_forget(0);
 	mi_forget();
 	free(fs.jobs);
 	fs.jobs = NULL;
