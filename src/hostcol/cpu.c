@@ -27,6 +27,7 @@ struct cpu_state {
 	int64_t id;
 	double v[M_N];
 	int seen;
+	char num[24];		/* id as the cpu label */
 };
 
 /* Counters kept across cycles so they never go backwards, as node_exporter
@@ -52,6 +53,7 @@ static struct cpu_state *cpu_state_get(int64_t id)
 	}
 	memset(&cpus[ncpus], 0, sizeof(cpus[ncpus]));
 	cpus[ncpus].id = id;
+	hc_u64_str(cpus[ncpus].num, (uint64_t)id);
 	return &cpus[ncpus++];
 }
 
@@ -66,8 +68,12 @@ static void cpu_state_apply(struct cpu_state *s, const double *n)
 			s->v[i] = n[i];
 }
 
+/* /proc/stat as read this cycle, kept for the next. */
+static struct buf cpu_buf = BUF_INIT(HC_FILE_MAX);
+
 void cpu_cleanup(void)
 {
+	buf_free(&cpu_buf);
 	free(cpus);
 	cpus = NULL;
 	ncpus = capcpus = 0;
@@ -94,46 +100,97 @@ static int cmp_id(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+static inline int cpu_blank(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/*
+ * The values of a CPU line after its name (s up to e) when they are as
+ * the kernel writes them, spaces then digits: how many were read (at most
+ * M_N; hc_fields would not split further), in seconds; -1 for anything
+ * else, which hc_fields and hc_field_f64 read then.
+ */
+static int cpu_values(const char *s, const char *e, double *v)
+{
+	int n = 0;
+
+	while (n < M_N && s < e) {
+		uint64_t u;
+		size_t d;
+
+		if (*s != ' ')
+			return -1;
+		while (s < e && *s == ' ')
+			s++;
+		if (s == e)
+			break;
+		d = hc_scan_u64(s, e, &u);
+		if (d == 0 || d > 15 ||
+		    (s + d < e && !cpu_blank((unsigned char)s[d])))
+			return -1;
+		s += d;
+		v[n++] = (double)u / USER_HZ;
+	}
+	return n;
+}
+
 static int cpu_stat(struct hc *hc, struct out *o)
 {
-	struct buf b = BUF_INIT(HC_FILE_MAX);
-	char path[PATH_MAX], num[32];
+	char path[PATH_MAX];
 	const char *line;
 	size_t llen, pos = 0, i, j;
-	int rc = -1;
 
 	if (hc_path(path, sizeof(path), hc->procfs, "stat") < 0 ||
-	    hc_read_shared(path, &b) < 0) {
+	    hc_read_shared(path, &cpu_buf) < 0) {
 		log_error("cpu: cannot read '%s': %s", path, strerror(errno));
-		goto out;
+		return -1;
 	}
 	for (i = 0; i < ncpus; i++)
 		cpus[i].seen = 0;
-	while (hc_line(b.p, b.len, &pos, &line, &llen)) {
-		struct field f[M_N + 1];
-		size_t nf = hc_fields(line, llen, f, M_N + 1);
+	while (hc_line(cpu_buf.p, cpu_buf.len, &pos, &line, &llen)) {
 		double v[M_N] = { 0 };
 		struct cpu_state *s;
+		const char *name = line;
+		size_t nlen = 3;
 		uint64_t id;
+		int n = -1;
 
-		if (nf < 2 || f[0].n < 3 || memcmp(f[0].p, "cpu", 3) != 0)
-			continue;
-		for (j = 1; j < nf; j++) {
-			if (hc_field_f64(&f[j], &v[j - 1]) < 0) {
-				log_error("cpu: malformed '%s'", path);
-				goto out;
-			}
-			v[j - 1] /= USER_HZ;
+		if (llen >= 3 && memcmp(line, "cpu", 3) == 0) {
+			while (nlen < llen && !cpu_blank((unsigned char)line[nlen]))
+				nlen++;
+			n = cpu_values(line + nlen, line + llen, v);
+		} else if (llen == 0 || !cpu_blank((unsigned char)line[0])) {
+			continue;	/* no CPU's */
 		}
-		if (f[0].n == 3)
+		if (n < 0) {
+			struct field f[M_N + 1];
+			size_t nf = hc_fields(line, llen, f, M_N + 1);
+
+			if (nf < 2 || f[0].n < 3 || memcmp(f[0].p, "cpu", 3) != 0)
+				continue;
+			memset(v, 0, sizeof(v));
+			for (j = 1; j < nf; j++) {
+				if (hc_field_f64(&f[j], &v[j - 1]) < 0) {
+					log_error("cpu: malformed '%s'", path);
+					return -1;
+				}
+				v[j - 1] /= USER_HZ;
+			}
+			name = f[0].p;
+			nlen = f[0].n;
+		} else if (n == 0) {
+			continue;
+		}
+		if (nlen == 3)
 			continue;	/* the total over all CPUs */
-		if (parse_u64(f[0].p + 3, f[0].n - 3, 0, INT64_MAX, &id) < 0) {
+		if (parse_u64(name + 3, nlen - 3, 0, INT64_MAX, &id) < 0) {
 			log_error("cpu: malformed '%s'", path);
-			goto out;
+			return -1;
 		}
 		s = cpu_state_get((int64_t)id);
 		if (!s)
-			goto out;
+			return -1;
 		cpu_state_apply(s, v);
 		s->seen = 1;
 	}
@@ -145,13 +202,14 @@ static int cpu_stat(struct hc *hc, struct out *o)
 	if (ncpus > 1)
 		qsort(cpus, ncpus, sizeof(*cpus), cmp_id);
 	for (i = 0; i < ncpus; i++) {
-		hc_fmt(num, sizeof(num), "%lld", (long long)cpus[i].id);
+		const char *num = cpus[i].num;
+
 		for (j = 0; j < M_GUEST; j++)
 			if (out_add(o, "node_cpu_seconds_total",
 				    "Seconds the CPUs spent in each mode.",
 				    OUT_COUNTER, cpus[i].v[j], "cpu", num,
 				    "mode", mode_names[j], NULL) < 0)
-				goto out;
+				return -1;
 		if (hc->cpu_guest &&
 		    (out_add(o, "node_cpu_guest_seconds_total",
 			     "Seconds the CPUs spent in guests (VMs) for each mode.",
@@ -161,12 +219,9 @@ static int cpu_stat(struct hc *hc, struct out *o)
 			     "Seconds the CPUs spent in guests (VMs) for each mode.",
 			     OUT_COUNTER, cpus[i].v[M_GUEST_NICE], "cpu", num,
 			     "mode", "nice", NULL) < 0))
-			goto out;
+			return -1;
 	}
-	rc = 0;
-out:
-	buf_free(&b);
-	return rc;
+	return 0;
 }
 
 /* One processor of /proc/cpuinfo (x86 layout). */
@@ -270,8 +325,7 @@ static int cpu_info(struct hc *hc, struct out *o)
 				cap = nc;
 			}
 			memset(&ci[n], 0, sizeof(ci[n]));
-			hc_fmt(ci[n].processor, sizeof(ci[n].processor),
-				 "%llu", (unsigned long long)id);
+			hc_u64_str(ci[n].processor, id);
 			n++;
 			continue;
 		}
@@ -384,11 +438,29 @@ static int cpu_list_parse(const char *s, size_t len, unsigned char *set,
 
 #define CPU_MAX 8192
 
+/* dir/name/rest into dst (size bytes), or "" (no such file) if too long:
+ * joined by hand, as every cycle joins them for every CPU. */
+static void cpu_path(char *dst, size_t size, const char *dir,
+		     const char *name, const char *rest)
+{
+	size_t a = strlen(dir), b = strlen(name), c = strlen(rest);
+
+	if (a + b + c + 2 >= size) {
+		dst[0] = '\0';
+		return;
+	}
+	memcpy(dst, dir, a);
+	dst[a] = '/';
+	memcpy(dst + a + 1, name, b);
+	dst[a + 1 + b] = c ? '/' : '\0';
+	memcpy(dst + a + 2 + b, rest, c + 1);
+}
+
 static int cpu_isolated(struct hc *hc, struct out *o)
 {
 	struct buf b = BUF_INIT(65536);
 	unsigned char *set;
-	char path[PATH_MAX], num[16];
+	char path[PATH_MAX], num[24];
 	size_t i;
 	int rc = 0;
 
@@ -411,7 +483,7 @@ static int cpu_isolated(struct hc *hc, struct out *o)
 		for (i = 0; i < CPU_MAX && rc == 0; i++) {
 			if (!set[i])
 				continue;
-			hc_fmt(num, sizeof(num), "%zu", i);
+			hc_u64_str(num, i);
 			rc = out_add(o, "node_cpu_isolated",
 				     "Whether each core is isolated, information from /sys/devices/system/cpu/isolated.",
 				     OUT_GAUGE, 1.0, "cpu", num, NULL);
@@ -471,20 +543,17 @@ static int cpu_throttle(struct hc *hc, struct out *o)
 
 		/* Without throttle counters (most VMs) the topology is not
 		 * wanted: only a CPU with a counter is written. */
-		hc_fmt(cpath, sizeof(cpath),
-			 "%s/%s/thermal_throttle/core_throttle_count", dir,
-			 cpu.v[i]);
-		hc_fmt(ppath, sizeof(ppath),
-			 "%s/%s/thermal_throttle/package_throttle_count", dir,
-			 cpu.v[i]);
+		cpu_path(cpath, sizeof(cpath), dir, cpu.v[i],
+			 "thermal_throttle/core_throttle_count");
+		cpu_path(ppath, sizeof(ppath), dir, cpu.v[i],
+			 "thermal_throttle/package_throttle_count");
 		if (hc_absent(cpath) && hc_absent(ppath))
 			continue;
-		hc_fmt(path, sizeof(path), "%s/%s/topology/physical_package_id",
-			 dir, cpu.v[i]);
+		cpu_path(path, sizeof(path), dir, cpu.v[i],
+			 "topology/physical_package_id");
 		if (hc_read_u64(path, &pkg) < 0)
 			continue;
-		hc_fmt(path, sizeof(path), "%s/%s/topology/core_id", dir,
-			 cpu.v[i]);
+		cpu_path(path, sizeof(path), dir, cpu.v[i], "topology/core_id");
 		if (hc_read_u64(path, &core) < 0)
 			continue;
 		for (j = 0; j < nt; j++) {
@@ -500,8 +569,8 @@ static int cpu_throttle(struct hc *hc, struct out *o)
 			t[nt++] = (struct throttle){ pkg, 0, cnt, 1 };
 	}
 	for (i = 0; i < nt; i++) {
-		hc_fmt(a, sizeof(a), "%llu", (unsigned long long)t[i].package);
-		hc_fmt(b, sizeof(b), "%llu", (unsigned long long)t[i].core);
+		hc_u64_str(a, t[i].package);
+		hc_u64_str(b, t[i].core);
 		if (t[i].kind == 1 ?
 		    out_add(o, "node_cpu_package_throttles_total",
 			    "Number of times this CPU package has been throttled.",
@@ -535,11 +604,11 @@ static int cpu_online(struct hc *hc, struct out *o)
 	if (cpu.n == 0)
 		goto out;
 	/* No online file for the first CPU: the kernel has no CPU hotplug. */
-	hc_fmt(path, sizeof(path), "%s/%s/online", dir, cpu.v[0]);
+	cpu_path(path, sizeof(path), dir, cpu.v[0], "online");
 	if (!hc_exists_fixed(path))
 		goto out;
 	for (i = 0; i < cpu.n && rc == 0; i++) {
-		hc_fmt(path, sizeof(path), "%s/%s/online", dir, cpu.v[i]);
+		cpu_path(path, sizeof(path), dir, cpu.v[i], "online");
 		if (hc_read_u64(path, &v) < 0)
 			v = 0;
 		rc = out_add(o, "node_cpu_online",
@@ -595,30 +664,35 @@ int cpufreq_update(struct hc *hc, struct out *o)
 	    !(cp = hc_list_prefix_shared(dir, "cpu")))
 		return HC_NODATA;
 	cpu = *cp;
-	offline = calloc(CPU_MAX, 1);
-	if (!offline)
-		goto out;
-	hc_fmt(path, sizeof(path), "%s/offline", dir);
-	if (hc_read_str(path, &off) == 0 && off.len > 0 &&
-	    cpu_list_parse(off.p, off.len, offline, CPU_MAX) < 0) {
-		log_error("cpufreq: malformed '%s'", path);
-		goto out;
+	cpu_path(path, sizeof(path), dir, "offline", "");
+	/* Usually none is offline: no map then. */
+	if (hc_read_str(path, &off) == 0 && off.len > 0) {
+		offline = calloc(CPU_MAX, 1);
+		if (!offline)
+			goto out;
+		if (cpu_list_parse(off.p, off.len, offline, CPU_MAX) < 0) {
+			log_error("cpufreq: malformed '%s'", path);
+			goto out;
+		}
 	}
 	for (i = 0; i < cpu.n; i++) {
 		const char *name = cpu.v[i] + 3;
 		uint64_t id;
 
-		if (parse_u64(name, strlen(name), 0, CPU_MAX - 1, &id) == 0 &&
+		if (offline &&
+		    parse_u64(name, strlen(name), 0, CPU_MAX - 1, &id) == 0 &&
 		    offline[id])
 			continue;
-		hc_fmt(path, sizeof(path), "%s/%s/cpufreq", dir, cpu.v[i]);
+		cpu_path(path, sizeof(path), dir, cpu.v[i], "cpufreq");
 		if (!hc_exists_fixed(path))
 			continue;
 		for (j = 0; j < sizeof(freq_files) / sizeof(freq_files[0]); j++) {
 			uint64_t v;
+			char rel[64];
 
-			hc_fmt(path, sizeof(path), "%s/%s/cpufreq/%s", dir,
-				 cpu.v[i], freq_files[j].file);
+			hc_join3(rel, sizeof(rel), "cpufreq/", freq_files[j].file,
+				 strlen(freq_files[j].file), "");
+			cpu_path(path, sizeof(path), dir, cpu.v[i], rel);
 			if (hc_read_u64(path, &v) < 0) {
 				if (errno == ENOENT || errno == EACCES ||
 				    errno == EPERM)
@@ -631,13 +705,12 @@ int cpufreq_update(struct hc *hc, struct out *o)
 				    NULL) < 0)
 				goto out;
 		}
-		hc_fmt(path, sizeof(path), "%s/%s/cpufreq/scaling_governor",
-			 dir, cpu.v[i]);
+		cpu_path(path, sizeof(path), dir, cpu.v[i],
+			 "cpufreq/scaling_governor");
 		if (hc_read_str(path, &gov) < 0 || gov.len == 0)
 			continue;
-		hc_fmt(path, sizeof(path),
-			 "%s/%s/cpufreq/scaling_available_governors", dir,
-			 cpu.v[i]);
+		cpu_path(path, sizeof(path), dir, cpu.v[i],
+			 "cpufreq/scaling_available_governors");
 		if (hc_read_str(path, &avail) < 0)
 			buf_reset(&avail);
 		{

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -82,82 +83,111 @@ int diskstats_init(struct hc *hc)
 			   exclude, hc->diskstats_include);
 }
 
-/* The udev properties of one device: "E:NAME=VALUE" lines. */
-struct udev {
-	struct buf b;
+/*
+ * The udev properties a device's series use, from its "E:NAME=VALUE"
+ * lines: one pass over the file; the last line of a name wins, as in a
+ * map, and a value is cut at 1023 bytes.
+ */
+enum {
+	U_SCSI_IDENT_SERIAL, U_ID_SERIAL_SHORT, U_ID_SERIAL, U_ID_PATH,
+	U_ID_WWN, U_ID_MODEL, U_ID_REVISION, U_ID_FS_TYPE, U_ID_FS_USAGE,
+	U_ID_FS_UUID, U_ID_FS_VERSION, U_DM_NAME, U_DM_UUID, U_DM_VG_NAME,
+	U_DM_LV_NAME, U_DM_LV_LAYER, U_ID_ATA, U_ID_ATA_WRITE_CACHE,
+	U_ID_ATA_WRITE_CACHE_ENABLED, U_ID_ATA_ROTATION_RATE_RPM, U_N
 };
 
-static const char *udev_get(const struct udev *u, const char *key)
+static const char *const udev_keys[U_N] = {
+	"SCSI_IDENT_SERIAL", "ID_SERIAL_SHORT", "ID_SERIAL", "ID_PATH",
+	"ID_WWN", "ID_MODEL", "ID_REVISION", "ID_FS_TYPE", "ID_FS_USAGE",
+	"ID_FS_UUID", "ID_FS_VERSION", "DM_NAME", "DM_UUID", "DM_VG_NAME",
+	"DM_LV_NAME", "DM_LV_LAYER", "ID_ATA", "ID_ATA_WRITE_CACHE",
+	"ID_ATA_WRITE_CACHE_ENABLED", "ID_ATA_ROTATION_RATE_RPM",
+};
+
+#define UDEV_VALUE_MAX 1023
+
+/* The values of b (its lines cut into strings in place), NULL for a
+ * name absent. */
+static void udev_parse(struct buf *b, const char *v[U_N])
 {
 	const char *line;
-	size_t llen, pos = 0, kl = strlen(key);
-	const char *found = NULL;
-	static char val[1024];
+	size_t llen, pos = 0, i;
 
-	while (u->b.p && hc_line(u->b.p, u->b.len, &pos, &line, &llen)) {
-		if (llen < 2 + kl + 1 || line[0] != 'E' || line[1] != ':' ||
-		    memcmp(line + 2, key, kl) != 0 || line[2 + kl] != '=')
+	for (i = 0; i < U_N; i++)
+		v[i] = NULL;
+	while (b->p && hc_line(b->p, b->len, &pos, &line, &llen)) {
+		const char *eq;
+		size_t kl;
+		char *val;
+
+		if (llen < 3 || line[0] != 'E' || line[1] != ':')
 			continue;
-		/* The last one wins, as in a map. */
-		found = line + 3 + kl;
-		{
-			size_t n = llen - 3 - kl;
-
-			if (n >= sizeof(val))
-				n = sizeof(val) - 1;
-			memcpy(val, found, n);
-			val[n] = '\0';
-		}
+		eq = memchr(line + 2, '=', llen - 2);
+		if (!eq)
+			continue;
+		kl = (size_t)(eq - line - 2);
+		for (i = 0; i < U_N; i++)
+			if (strlen(udev_keys[i]) == kl &&
+			    memcmp(udev_keys[i], line + 2, kl) == 0)
+				break;
+		if (i == U_N)
+			continue;
+		/* The line's end is the file's NUL or its '\n', which
+		 * hc_line has stepped past: cut there. */
+		val = b->p + (eq + 1 - b->p);
+		if (llen - kl - 3 > UDEV_VALUE_MAX)
+			val[UDEV_VALUE_MAX] = '\0';
+		else
+			val[llen - kl - 3] = '\0';
+		v[i] = val;
 	}
-	return found ? val : NULL;
 }
 
-static void udev_str(const struct udev *u, const char *key, char *dst,
-		     size_t size)
+static const char *udev_str(const char *const v[U_N], int k)
 {
-	const char *v = udev_get(u, key);
-
-	hc_fmt(dst, size, "%s", v ? v : "");
+	return v[k] ? v[k] : "";
 }
 
 static int disk_device(struct hc *hc, struct out *o, const char *dev,
-		       uint64_t major, uint64_t minor, const uint64_t *v,
+		       const char *smaj, const char *smin, const uint64_t *v,
 		       size_t nv, int have_udev)
 {
-	struct udev u = { BUF_INIT(1024 * 1024) };
-	char path[PATH_MAX], rel[PATH_MAX];
-	char smaj[24], smin[24], serial[1024], idpath[1024], wwn[1024],
-	     model[1024], rev[1024], rot[2] = "0";
-	char a[1024], b[1024], c[1024], d[1024], e[1024];
+	struct buf u = BUF_INIT(1024 * 1024);
+	char path[PATH_MAX], rel[PATH_MAX], rot[2] = "0";
+	const char *uv[U_N], *serial, *a;
+	size_t i, ml = strlen(smaj), nl = strlen(smin), dl = strlen(dev);
 	uint64_t r;
-	size_t i;
 	int rc = -1;
 
-	hc_fmt(smaj, sizeof(smaj), "%llu", (unsigned long long)major);
-	hc_fmt(smin, sizeof(smin), "%llu", (unsigned long long)minor);
-	if (have_udev) {
-		hc_fmt(rel, sizeof(rel), "b%s:%s", smaj, smin);
+	if (have_udev && ml + nl + 3 <= sizeof(rel)) {
+		rel[0] = 'b';
+		memcpy(rel + 1, smaj, ml);
+		rel[1 + ml] = ':';
+		memcpy(rel + 2 + ml, smin, nl + 1);
 		if (hc_path(path, sizeof(path), hc->udev, rel) < 0 ||
-		    hc_read(path, &u.b) < 0)
-			buf_reset(&u.b);
+		    hc_read(path, &u) < 0)
+			buf_reset(&u);
 	}
-	udev_str(&u, "SCSI_IDENT_SERIAL", serial, sizeof(serial));
+	udev_parse(&u, uv);
+	serial = udev_str(uv, U_SCSI_IDENT_SERIAL);
 	if (!*serial)
-		udev_str(&u, "ID_SERIAL_SHORT", serial, sizeof(serial));
+		serial = udev_str(uv, U_ID_SERIAL_SHORT);
 	if (!*serial)
-		udev_str(&u, "ID_SERIAL", serial, sizeof(serial));
-	udev_str(&u, "ID_PATH", idpath, sizeof(idpath));
-	udev_str(&u, "ID_WWN", wwn, sizeof(wwn));
-	udev_str(&u, "ID_MODEL", model, sizeof(model));
-	udev_str(&u, "ID_REVISION", rev, sizeof(rev));
-	hc_fmt(rel, sizeof(rel), "block/%s/queue/rotational", dev);
-	if (hc_path(path, sizeof(path), hc->sysfs, rel) == 0 &&
-	    hc_read_u64(path, &r) == 0 && r == 1)
-		rot[0] = '1';
+		serial = udev_str(uv, U_ID_SERIAL);
+	if (dl + 32 <= sizeof(rel)) {
+		memcpy(rel, "block/", 6);
+		memcpy(rel + 6, dev, dl);
+		memcpy(rel + 6 + dl, "/queue/rotational", 18);
+		if (hc_path(path, sizeof(path), hc->sysfs, rel) == 0 &&
+		    hc_read_u64(path, &r) == 0 && r == 1)
+			rot[0] = '1';
+	}
 	if (out_add(o, "node_disk_info", "Info of /sys/block/<block_device>.",
 		    OUT_GAUGE, 1.0, "device", dev, "major", smaj, "minor", smin,
-		    "path", idpath, "wwn", wwn, "model", model, "serial",
-		    serial, "revision", rev, "rotational", rot, NULL) < 0)
+		    "path", udev_str(uv, U_ID_PATH), "wwn",
+		    udev_str(uv, U_ID_WWN), "model", udev_str(uv, U_ID_MODEL),
+		    "serial", serial, "revision", udev_str(uv, U_ID_REVISION),
+		    "rotational", rot, NULL) < 0)
 		goto out;
 	for (i = 0; i < nv && i < NDISK_FIELDS; i++)
 		if (out_add(o, disk_fields[i].name, disk_fields[i].help,
@@ -165,45 +195,39 @@ static int disk_device(struct hc *hc, struct out *o, const char *dev,
 			    (double)v[i] * disk_fields[i].scale, "device", dev,
 			    NULL) < 0)
 			goto out;
-	udev_str(&u, "ID_FS_TYPE", a, sizeof(a));
-	if (*a) {
-		udev_str(&u, "ID_FS_USAGE", b, sizeof(b));
-		udev_str(&u, "ID_FS_UUID", c, sizeof(c));
-		udev_str(&u, "ID_FS_VERSION", d, sizeof(d));
-		if (out_add(o, "node_disk_filesystem_info",
-			    "Info about disk filesystem.", OUT_GAUGE, 1.0,
-			    "device", dev, "type", a, "usage", b, "uuid", c,
-			    "version", d, NULL) < 0)
-			goto out;
-	}
-	udev_str(&u, "DM_NAME", a, sizeof(a));
-	if (*a) {
-		udev_str(&u, "DM_UUID", b, sizeof(b));
-		udev_str(&u, "DM_VG_NAME", c, sizeof(c));
-		udev_str(&u, "DM_LV_NAME", d, sizeof(d));
-		udev_str(&u, "DM_LV_LAYER", e, sizeof(e));
-		if (out_add(o, "node_disk_device_mapper_info",
-			    "Info about disk device mapper.", OUT_GAUGE, 1.0,
-			    "device", dev, "name", a, "uuid", b, "vg_name", c,
-			    "lv_name", d, "lv_layer", e, NULL) < 0)
-			goto out;
-	}
-	udev_str(&u, "ID_ATA", a, sizeof(a));
-	if (*a) {
+	a = udev_str(uv, U_ID_FS_TYPE);
+	if (*a &&
+	    out_add(o, "node_disk_filesystem_info",
+		    "Info about disk filesystem.", OUT_GAUGE, 1.0, "device",
+		    dev, "type", a, "usage", udev_str(uv, U_ID_FS_USAGE),
+		    "uuid", udev_str(uv, U_ID_FS_UUID), "version",
+		    udev_str(uv, U_ID_FS_VERSION), NULL) < 0)
+		goto out;
+	a = udev_str(uv, U_DM_NAME);
+	if (*a &&
+	    out_add(o, "node_disk_device_mapper_info",
+		    "Info about disk device mapper.", OUT_GAUGE, 1.0, "device",
+		    dev, "name", a, "uuid", udev_str(uv, U_DM_UUID), "vg_name",
+		    udev_str(uv, U_DM_VG_NAME), "lv_name",
+		    udev_str(uv, U_DM_LV_NAME), "lv_layer",
+		    udev_str(uv, U_DM_LV_LAYER), NULL) < 0)
+		goto out;
+	if (*udev_str(uv, U_ID_ATA)) {
 		static const struct {
-			const char *key, *name, *help;
+			int key;
+			const char *name, *help;
 		} ata[] = {
-			{ "ID_ATA_WRITE_CACHE", "node_disk_ata_write_cache",
+			{ U_ID_ATA_WRITE_CACHE, "node_disk_ata_write_cache",
 			  "ATA disk has a write cache." },
-			{ "ID_ATA_WRITE_CACHE_ENABLED",
+			{ U_ID_ATA_WRITE_CACHE_ENABLED,
 			  "node_disk_ata_write_cache_enabled",
 			  "ATA disk has its write cache enabled." },
-			{ "ID_ATA_ROTATION_RATE_RPM",
+			{ U_ID_ATA_ROTATION_RATE_RPM,
 			  "node_disk_ata_rotation_rate_rpm",
 			  "ATA disk rotation rate in RPMs (0 for SSDs)." },
 		};
 		for (i = 0; i < sizeof(ata) / sizeof(ata[0]); i++) {
-			const char *s = udev_get(&u, ata[i].key);
+			const char *s = uv[ata[i].key];
 			double x;
 
 			if (!s || hc_parse_f64(s, strlen(s), &x) < 0)
@@ -215,15 +239,85 @@ static int disk_device(struct hc *hc, struct out *o, const char *dev,
 	}
 	rc = 0;
 out:
-	buf_free(&u.b);
+	buf_free(&u);
 	return rc;
 }
 
-int diskstats_parse(const char *p, size_t len, struct hc *hc, struct out *o)
+/*
+ * The layout of the last /proc/diskstats parsed the long way: each
+ * line's head ("   8       0 sda "), its count of values, and whether its
+ * device is written (with its name and numbers as text).  While a file's
+ * heads are the last one's, in order, each followed by its numbers
+ * separated by single spaces as the kernel writes them, a cycle reads
+ * only the numbers; the device filter is not run again.
+ */
+struct ds_line {
+	size_t head;		/* bytes of the head, into ds_heads */
+	size_t nv;
+	long dev;		/* into ds_devs, or -1 */
+};
+
+struct ds_dev {
+	size_t name, smaj, smin;	/* into ds_text */
+	uint64_t v[17];
+	size_t nv;
+};
+
+static struct buf ds_heads = BUF_INIT(HC_FILE_MAX);
+static struct buf ds_text = BUF_INIT(HC_FILE_MAX);
+static struct ds_line *ds_lines;
+static size_t ds_n, ds_cap;
+static struct ds_dev *ds_devs;
+static size_t ds_ndevs, ds_capdevs;
+static const void *ds_ex, *ds_in;	/* the filter it was made with */
+static int ds_valid;
+
+void diskstats_cleanup(void)
+{
+	buf_free(&ds_heads);
+	buf_free(&ds_text);
+	free(ds_lines);
+	free(ds_devs);
+	ds_lines = NULL;
+	ds_devs = NULL;
+	ds_n = ds_cap = ds_ndevs = ds_capdevs = 0;
+	ds_valid = 0;
+}
+
+/* The lines against the layout, their values into ds_devs: 0, or -1
+ * when they are not laid out so.  The file ends in '\n', so the loops
+ * over its bytes need no bound. */
+static int ds_read(const char *p, size_t len)
+{
+	const char *s = p, *e = p + len, *head = ds_heads.p;
+	uint64_t scratch[17], *v;
+	size_t i, j, d;
+
+	if (len == 0 || p[len - 1] != '\n')
+		return -1;
+	for (i = 0; i < ds_n; i++) {
+		const struct ds_line *l = &ds_lines[i];
+
+		if ((size_t)(e - s) <= l->head || !hc_memeq(s, head, l->head))
+			return -1;
+		s += l->head;
+		head += l->head;
+		v = l->dev >= 0 ? ds_devs[l->dev].v : scratch;
+		for (j = 0; j < l->nv; j++) {
+			d = hc_digits(s, &v[j]);
+			if (d == 0 || d > 19)
+				return -1;
+			s += d;
+			if (*s++ != (j + 1 < l->nv ? ' ' : '\n'))
+				return -1;
+		}
+	}
+	return s == e ? 0 : -1;
+}
+
+static int ds_udev(struct hc *hc)
 {
 	struct stat st;
-	const char *line;
-	size_t llen, pos = 0;
 	int have_udev = 0;
 
 	/* Most containers and many VMs have no udev database. */
@@ -233,17 +327,116 @@ int diskstats_parse(const char *p, size_t len, struct hc *hc, struct out *o)
 		else if (errno == ENOENT)
 			hc_note_absent(hc->udev);
 	}
+	return have_udev;
+}
 
+/* The fast way: 1 done, 0 when the file is not laid out as the last one
+ * (nothing added then), -1 on error. */
+static int diskstats_fast(const char *p, size_t len, struct hc *hc,
+			  struct out *o)
+{
+	size_t i;
+	int have_udev;
+
+	if (!ds_valid || ds_ex != hc->diskstats_filter.exclude ||
+	    ds_in != hc->diskstats_filter.include || ds_read(p, len) < 0)
+		return 0;
+	have_udev = ds_udev(hc);
+	for (i = 0; i < ds_ndevs; i++) {
+		const struct ds_dev *d = &ds_devs[i];
+
+		if (disk_device(hc, o, ds_text.p + d->name,
+				ds_text.p + d->smaj, ds_text.p + d->smin, d->v,
+				d->nv, have_udev) < 0)
+			return -1;
+	}
+	return 1;
+}
+
+/* Lays out a line for the next cycle: 0, or -1 when it cannot be kept.
+ * dev is its device's name when written. */
+static int ds_keep(const char *line, size_t llen, const struct field *f,
+		   size_t nf, const char *dev, const char *smaj,
+		   const char *smin)
+{
+	struct ds_line *l;
+	size_t head = (size_t)(f[2].p + f[2].n - line) + 1;
+
+	/* A line without values is kept the long way: its head would be
+	 * all of it. */
+	if (nf < 4 || head > llen || line[head - 1] != ' ')
+		return -1;
+	if (ds_n == ds_cap) {
+		size_t cap = ds_cap ? ds_cap * 2 : 32;
+		struct ds_line *nl = realloc(ds_lines, cap * sizeof(*nl));
+
+		if (!nl)
+			return -1;
+		ds_lines = nl;
+		ds_cap = cap;
+	}
+	l = &ds_lines[ds_n];
+	l->head = head;
+	l->nv = nf - 3;
+	l->dev = -1;
+	if (buf_add(&ds_heads, line, head) < 0)
+		return -1;
+	if (dev) {
+		struct ds_dev *d;
+
+		if (ds_ndevs == ds_capdevs) {
+			size_t cap = ds_capdevs ? ds_capdevs * 2 : 8;
+			struct ds_dev *nd = realloc(ds_devs, cap * sizeof(*nd));
+
+			if (!nd)
+				return -1;
+			ds_devs = nd;
+			ds_capdevs = cap;
+		}
+		d = &ds_devs[ds_ndevs];
+		d->nv = nf - 3;
+		d->name = ds_text.len;
+		if (buf_add(&ds_text, dev, strlen(dev) + 1) < 0)
+			return -1;
+		d->smaj = ds_text.len;
+		if (buf_add(&ds_text, smaj, strlen(smaj) + 1) < 0)
+			return -1;
+		d->smin = ds_text.len;
+		if (buf_add(&ds_text, smin, strlen(smin) + 1) < 0)
+			return -1;
+		l->dev = (long)ds_ndevs++;
+	}
+	ds_n++;
+	return 0;
+}
+
+int diskstats_parse(const char *p, size_t len, struct hc *hc, struct out *o)
+{
+	const char *line;
+	size_t llen, pos = 0;
+	int have_udev, fast, keep = 1;
+
+	fast = diskstats_fast(p, len, hc, o);
+	if (fast != 0)
+		return fast > 0 ? 0 : -1;
+	ds_valid = 0;
+	ds_n = ds_ndevs = 0;
+	buf_reset(&ds_heads);
+	buf_reset(&ds_text);
+	have_udev = ds_udev(hc);
 	while (hc_line(p, len, &pos, &line, &llen)) {
 		struct field f[20];
 		size_t nf = hc_fields(line, llen, f, 20), i, nv = 0;
 		uint64_t major, minor, v[17];
-		char dev[256];
+		char dev[256], smaj[24], smin[24];
+		int ignored;
 
 		/* Fields are read in order until one does not parse, as
 		 * Sscanf does; a bad number is a malformed file. */
-		if (nf == 0)
+		if (nf == 0) {
+			keep = 0;
 			continue;
+		}
 		if (nf < 3 || hc_field_u64(&f[0], &major) < 0 ||
 		    major > UINT32_MAX || hc_field_u64(&f[1], &minor) < 0 ||
 		    minor > UINT32_MAX || f[2].n >= sizeof(dev))
@@ -253,14 +446,25 @@ int diskstats_parse(const char *p, size_t len, struct hc *hc, struct out *o)
 				return -1;
 			nv++;
 		}
-		if (nf < 14)
-			continue;
 		memcpy(dev, f[2].p, f[2].n);
 		dev[f[2].n] = '\0';
-		if (filter_ignored(&hc->diskstats_filter, dev))
+		hc_u64_str(smaj, major);
+		hc_u64_str(smin, minor);
+		ignored = nf < 14 || filter_ignored(&hc->diskstats_filter, dev);
+		if (keep && ds_keep(line, llen, f, nf, ignored ? NULL : dev,
+				    smaj, smin) < 0)
+			keep = 0;
+		if (ignored)
 			continue;
-		if (disk_device(hc, o, dev, major, minor, v, nv, have_udev) < 0)
+		if (disk_device(hc, o, dev, smaj, smin, v, nv, have_udev) < 0)
 			return -1;
+	}
+	if (keep) {
+		ds_ex = hc->diskstats_filter.exclude;
+		ds_in = hc->diskstats_filter.include;
+		/* The fast way must read this very file as the long way
+		 * did. */
+		ds_valid = ds_read(p, len) == 0;
 	}
 	return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
 #include "lineio.h"
@@ -325,6 +326,7 @@ void filesystem_cleanup(void);
 void textfile_cleanup(void);
 void netstat_cleanup(void);
 void vmstat_cleanup(void);
+void diskstats_cleanup(void);
 void netlink_cleanup(void);
 /* Frees every pattern and filter of hc, and the shared match data. */
 void hc_cleanup(struct hc *hc);
@@ -405,6 +407,126 @@ int hc_parse_int0(const char *s, size_t n, int64_t *v);
 int hc_parse_u64_0(const char *s, size_t n, uint64_t *v);
 /* Go's strconv.ParseFloat grammar for a field, as ParseFloat(s, 64). */
 int hc_parse_f64(const char *s, size_t n, double *v);
+
+/*
+ * The run of decimal digits at p (before end) as a number: its length, or
+ * 0 when there is none or more than 19 (which may not fit).  For the
+ * parsers that read a file laid out as last cycle: such a run is what
+ * parse_u64 reads, and hc_parse_f64 too when at most 15 digits long.
+ */
+static inline size_t hc_scan_u64(const char *p, const char *end,
+				 uint64_t *v)
+{
+	const char *s = p;
+	uint64_t u = 0;
+
+	while (p < end && (unsigned char)(*p - '0') < 10) {
+		u = u * 10 + (uint64_t)(*p - '0');
+		p++;
+	}
+	if (p == s || p - s > 19)
+		return 0;
+	*v = u;
+	return (size_t)(p - s);
+}
+/*
+ * The same for digits that a byte other than a digit is known to follow
+ * (a file that ends in '\n'): their count, and their value when at most
+ * 19.  No bound to check a byte: the loop of the fast paths.
+ */
+static inline size_t hc_digits(const char *p, uint64_t *v)
+{
+	const char *s = p;
+	uint64_t u = 0;
+	unsigned d;
+
+	while ((d = (unsigned)((unsigned char)*p - '0')) < 10) {
+		u = u * 10 + d;
+		p++;
+	}
+	*v = u;
+	return (size_t)(p - s);
+}
+/*
+ * hc_digits eight bytes at a time, for numbers of many digits (meminfo's,
+ * vmstat's): a word's leading digits are found and converted without a
+ * loop.  16 bytes must be left at p, else it is hc_digits.
+ */
+static inline size_t hc_digits_wide(const char *p, const char *end,
+				    uint64_t *v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	static const uint64_t pow10[8] = { 1, 10, 100, 1000, 10000, 100000,
+					   1000000, 10000000 };
+	const uint64_t zeros = 0x3030303030303030ull;
+	uint64_t a, b, m, x;
+	unsigned n, k;
+
+	if (end - p < 16)
+		return hc_digits(p, v);
+	/* A byte of a ^ '0' is a digit's value when below 10: adding 0x76
+	 * sets the high bit of every other byte (a carry goes only from a
+	 * byte that is no digit into the ones after it). */
+	memcpy(&a, p, 8);
+	a ^= zeros;
+	m = ((a + 0x7676767676767676ull) | a) & 0x8080808080808080ull;
+	n = m ? (unsigned)__builtin_ctzll(m) >> 3 : 8;
+	if (n == 0) {
+		*v = 0;
+		return 0;
+	}
+	/* The n digits to the top, the first in the lowest byte; then
+	 * pairs, fours and eights of digits summed up. */
+	x = a << (8 * (8 - n));
+	x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFull;
+	x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFFull;
+	x = (x * 10000 + (x >> 32)) & 0xFFFFFFFFull;
+	if (n < 8) {
+		*v = x;
+		return n;
+	}
+	memcpy(&b, p + 8, 8);
+	b ^= zeros;
+	m = ((b + 0x7676767676767676ull) | b) & 0x8080808080808080ull;
+	k = m ? (unsigned)__builtin_ctzll(m) >> 3 : 8;
+	if (k == 8)
+		return hc_digits(p, v);
+	if (k > 0) {
+		b <<= 8 * (8 - k);
+		b = (b * 10 + (b >> 8)) & 0x00FF00FF00FF00FFull;
+		b = (b * 100 + (b >> 16)) & 0x0000FFFF0000FFFFull;
+		b = (b * 10000 + (b >> 32)) & 0xFFFFFFFFull;
+	}
+	*v = x * pow10[k] + (k ? b : 0);
+	return 8 + k;
+#else
+	(void)end;
+	return hc_digits(p, v);
+#endif
+}
+/* n bytes at a and b are equal: for a name of a layout, a word at a
+ * time (the last one overlapping), never reading past n; memcmp for
+ * what is too short or long for that to pay (a line of names). */
+static inline int hc_memeq(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+	uint64_t u, w;
+	size_t i;
+
+	if (n < 8 || n > 64)
+		return memcmp(a, b, n) == 0;
+	for (i = 0; i + 8 < n; i += 8) {
+		memcpy(&u, x + i, 8);
+		memcpy(&w, y + i, 8);
+		if (u != w)
+			return 0;
+	}
+	memcpy(&u, x + n - 8, 8);
+	memcpy(&w, y + n - 8, 8);
+	return u == w;
+}
+/* A decimal u64 as text into dst (at least 21 bytes): its length. */
+size_t hc_u64_str(char *dst, uint64_t v);
 
 /* Sorted directory listing (names only, no "." or ".."); -1 with errno. */
 struct names {

@@ -1,7 +1,9 @@
 /* meminfo.c: the meminfo, vmstat and loadavg collectors (/proc/meminfo, /proc/vmstat, /proc/loadavg). */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hostcol.h"
@@ -85,19 +87,164 @@ static int meminfo_key_is(size_t i, const struct field *f)
 	       memcmp(k, f->p, f->n - 1) == 0;
 }
 
+/*
+ * The layout of the last /proc/meminfo parsed the long way: each line's
+ * name, unit and field.  While a file has the same names in the same
+ * order, every line as the kernel writes it ("Name:   123 kB"), a cycle
+ * reads only the numbers and adds the names built then; anything else
+ * (a line more or less, a renamed or malformed one) takes the long way,
+ * with its errors, and lays out the next cycle.
+ */
+struct mi_line {
+	unsigned short klen;	/* the name with its ':' */
+	unsigned char kb;	/* " kB" follows the number */
+	unsigned char field;	/* into meminfo_fields, or MI_NONE */
+};
+#define MI_NONE 255
+#define MI_LINES_MAX 4096
+
+static struct buf mi_keys = BUF_INIT(HC_FILE_MAX);	/* names, back to back */
+static struct buf mi_text = BUF_INIT(HC_FILE_MAX);	/* metric names and helps */
+static struct mi_line *mi_lines;
+static size_t mi_n, mi_cap;
+static size_t mi_name[MEMINFO_NFIELDS], mi_help[MEMINFO_NFIELDS];
+static uint64_t *mi_vals;
+static int mi_valid;
+
+static double mi_bytes(const struct mi_line *l, uint64_t val)
+{
+	/* The HugePages_ counts are not in bytes: the value as it
+	 * stands. */
+	if (!l->kb || (l->field != MI_NONE &&
+		       strncmp(meminfo_fields[l->field].key, "HugePages_",
+			       10) == 0))
+		return (double)val;
+	return 1024.0 * (double)val;
+}
+
+static int mi_emit(const struct mi_line *l, uint64_t val, struct out *o)
+{
+	return out_add(o, mi_text.p + mi_name[l->field],
+		       mi_text.p + mi_help[l->field], OUT_GAUGE,
+		       mi_bytes(l, val), NULL);
+}
+
+/*
+ * The fast way: 1 done, 0 when the file is not laid out as the last one
+ * (nothing added then), -1 on error.  Without o, only whether it is.
+ * Every line ends in '\n', so the loops over its bytes need no bound.
+ */
+static int meminfo_fast(const char *p, size_t len, struct out *o)
+{
+	const char *key = mi_keys.p, *s = p, *e = p + len;
+	size_t i, d;
+
+	if (!mi_valid || len == 0 || p[len - 1] != '\n')
+		return 0;
+	for (i = 0; i < mi_n; i++) {
+		const struct mi_line *l = &mi_lines[i];
+		size_t kl = l->klen;
+
+		if ((size_t)(e - s) < kl + 3 || s[kl] != ' ' ||
+		    !hc_memeq(s, key, kl))
+			return 0;
+		key += kl;
+		s += kl + 1;
+		while (s[0] == ' ' && s[1] == ' ')
+			s += 2;
+		s += *s == ' ';
+		d = hc_digits_wide(s, e, &mi_vals[i]);
+		if (d == 0 || d > 19)
+			return 0;
+		s += d;
+		if (l->kb) {
+			if (e - s < 4 || s[0] != ' ' || s[1] != 'k' ||
+			    s[2] != 'B')
+				return 0;
+			s += 3;
+		}
+		if (*s++ != '\n')
+			return 0;
+	}
+	if (s != e)
+		return 0;
+	for (i = 0; o && i < mi_n; i++)
+		if (mi_lines[i].field != MI_NONE &&
+		    mi_emit(&mi_lines[i], mi_vals[i], o) < 0)
+			return -1;
+	return 1;
+}
+
+/* Lays out line number n (at start, the next at pos) for the next cycle:
+ * 0, or -1 when it cannot be kept (not in the form read fast). */
+static int mi_keep(const char *p, size_t start, size_t n,
+		   const struct field *f, size_t nf, size_t i)
+{
+	struct mi_line *l;
+
+	if (n >= MI_LINES_MAX || f[0].p != p + start || f[0].n > 200)
+		return -1;
+	if (n == mi_cap) {
+		size_t cap = mi_cap ? mi_cap * 2 : 64;
+		struct mi_line *nl = realloc(mi_lines, cap * sizeof(*nl));
+		uint64_t *nv;
+
+		if (!nl)
+			return -1;
+		mi_lines = nl;
+		nv = realloc(mi_vals, cap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		mi_vals = nv;
+		mi_cap = cap;
+	}
+	l = &mi_lines[n];
+	l->klen = (unsigned short)f[0].n;
+	l->kb = nf == 3;
+	l->field = (unsigned char)(i < MEMINFO_NFIELDS ? i : MI_NONE);
+	if (buf_add(&mi_keys, f[0].p, f[0].n) < 0)
+		return -1;
+	if (l->field != MI_NONE && mi_name[i] == 0) {
+		const char *m = meminfo_fields[i].metric;
+
+		/* Offset 0 is the empty string: never a name. */
+		if (mi_text.len == 0 && buf_addch(&mi_text, '\0') < 0)
+			return -1;
+		mi_name[i] = mi_text.len;
+		if (buf_addstr(&mi_text, "node_memory_") < 0 ||
+		    buf_add(&mi_text, m, strlen(m) + 1) < 0)
+			return -1;
+		mi_help[i] = mi_text.len;
+		if (buf_addstr(&mi_text, "Memory information field ") < 0 ||
+		    buf_addstr(&mi_text, m) < 0 ||
+		    buf_add(&mi_text, ".", 2) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int meminfo_parse(const char *p, size_t len, struct out *o)
 {
 	const char *line;
-	size_t llen, pos = 0, i, lineno = 0;
+	size_t llen, pos = 0, i, lineno = 0, start;
+	int fast, keep = 1;
 
-	while (hc_line(p, len, &pos, &line, &llen)) {
+	fast = meminfo_fast(p, len, o);
+	if (fast != 0)
+		return fast > 0 ? 0 : -1;
+	mi_valid = 0;
+	mi_n = 0;
+	buf_reset(&mi_keys);
+	for (start = 0; hc_line(p, len, &pos, &line, &llen); start = pos) {
 		struct field f[4];
 		size_t nf = hc_fields(line, llen, f, 4);
 		uint64_t val;
 		double bytes;
 
-		if (nf == 0)
+		if (nf == 0) {
+			keep = 0;
 			continue;
+		}
 		if (nf < 2 || nf > 3 || f[0].n < 2 || f[0].p[f[0].n - 1] != ':')
 			return -1;
 		if (hc_field_u64(&f[1], &val) < 0)
@@ -118,6 +265,10 @@ int meminfo_parse(const char *p, size_t len, struct out *o)
 					(i < MEMINFO_NFIELDS ? i : 255);
 		}
 		lineno++;
+		if (keep && mi_keep(p, start, mi_n, f, nf, i) == 0)
+			mi_n++;
+		else
+			keep = 0;
 		if (i < MEMINFO_NFIELDS) {
 			const char *k = meminfo_fields[i].key;
 			const char *m = meminfo_fields[i].metric;
@@ -135,7 +286,25 @@ int meminfo_parse(const char *p, size_t len, struct out *o)
 				return -1;
 		}
 	}
+	/* The fast way must read this very file as the long way did. */
+	mi_valid = keep;
+	if (keep && meminfo_fast(p, len, NULL) != 1)
+		mi_valid = 0;
 	return 0;
+}
+
+static void meminfo_cleanup(void)
+{
+	buf_free(&mi_keys);
+	buf_free(&mi_text);
+	free(mi_lines);
+	free(mi_vals);
+	mi_lines = NULL;
+	mi_vals = NULL;
+	mi_n = mi_cap = 0;
+	memset(mi_name, 0, sizeof(mi_name));
+	memset(mi_help, 0, sizeof(mi_help));
+	mi_valid = 0;
 }
 
 int meminfo_update(struct hc *hc, struct out *o)
@@ -167,39 +336,182 @@ int vmstat_init(struct hc *hc)
 /* The answers of --collector.vmstat.fields, name by name. */
 static struct seqmatch vmstat_names = SEQMATCH_INIT;
 
+/*
+ * The layout of the last /proc/vmstat parsed the long way, as meminfo's:
+ * each line's name and whether the field filter keeps it.  While a file
+ * has the same names in the same order, each line "name digits", a cycle
+ * steps over the names and reads the numbers; most lines are not kept
+ * and are only checked.
+ */
+struct vm_line {
+	unsigned nlen;
+	int out;		/* into vm_outs, or -1 when filtered out */
+};
+#define VM_LINES_MAX 65536
+
+static struct buf vm_names = BUF_INIT(HC_FILE_MAX);	/* back to back */
+static struct buf vm_text = BUF_INIT(HC_FILE_MAX);	/* metric names, helps */
+static struct vm_line *vm_lines;
+static size_t vm_n, vm_cap;
+static size_t *vm_outs;		/* name offsets into vm_text (help follows) */
+static double *vm_vals;
+static size_t vm_nouts;
+static void *vm_re;
+static int vm_valid;
+
 void vmstat_cleanup(void)
 {
 	seqmatch_free(&vmstat_names);
+	buf_free(&vm_names);
+	buf_free(&vm_text);
+	free(vm_lines);
+	free(vm_outs);
+	free(vm_vals);
+	vm_lines = NULL;
+	vm_outs = NULL;
+	vm_vals = NULL;
+	vm_n = vm_cap = vm_nouts = 0;
+	vm_valid = 0;
+	meminfo_cleanup();
+}
+
+/* The fast way, as meminfo's. */
+static int vmstat_fast(const char *p, size_t len, void *re, struct out *o)
+{
+	const char *name = vm_names.p, *s = p, *e = p + len;
+	size_t i;
+
+	if (!vm_valid || re != vm_re || len == 0 || p[len - 1] != '\n')
+		return 0;
+	for (i = 0; i < vm_n; i++) {
+		const struct vm_line *l = &vm_lines[i];
+		size_t nl = l->nlen, d;
+		uint64_t u;
+		double x;
+
+		if ((size_t)(e - s) < nl + 3 || s[nl] != ' ' ||
+		    !hc_memeq(s, name, nl))
+			return 0;
+		name += nl;
+		s += nl + 1;
+		d = hc_digits(s, &u);
+		if (d == 0 || s[d] != '\n')
+			return 0;
+		if (d <= 15)
+			x = (double)u;
+		else if (d > 19 || hc_parse_f64(s, d, &x) < 0)
+			return 0;
+		if (l->out >= 0)
+			vm_vals[l->out] = x;
+		s += d + 1;
+	}
+	if (s != e)
+		return 0;
+	for (i = 0; o && i < vm_nouts; i++) {
+		const char *n = vm_text.p + vm_outs[i];
+
+		if (out_add(o, n, n + strlen(n) + 1, OUT_UNTYPED, vm_vals[i],
+			    NULL) < 0)
+			return -1;
+	}
+	return 1;
+}
+
+/* Lays out the line at start (the next at pos) for the next cycle: 0, or
+ * -1 when it cannot be kept. */
+static int vm_keep(const char *p, size_t start, const struct field *f,
+		   int emit, const char *name, const char *help)
+{
+	struct vm_line *l;
+
+	if (vm_n >= VM_LINES_MAX || f[0].p != p + start)
+		return -1;
+	if (vm_n == vm_cap) {
+		size_t cap = vm_cap ? vm_cap * 2 : 256;
+		struct vm_line *nl = realloc(vm_lines, cap * sizeof(*nl));
+		size_t *no;
+		double *nv;
+
+		if (!nl)
+			return -1;
+		vm_lines = nl;
+		no = realloc(vm_outs, cap * sizeof(*no));
+		if (!no)
+			return -1;
+		vm_outs = no;
+		nv = realloc(vm_vals, cap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		vm_vals = nv;
+		vm_cap = cap;
+	}
+	l = &vm_lines[vm_n];
+	l->nlen = (unsigned)f[0].n;
+	l->out = -1;
+	if (buf_add(&vm_names, f[0].p, f[0].n) < 0)
+		return -1;
+	if (emit) {
+		vm_outs[vm_nouts] = vm_text.len;
+		if (buf_add(&vm_text, name, strlen(name) + 1) < 0 ||
+		    buf_add(&vm_text, help, strlen(help) + 1) < 0)
+			return -1;
+		l->out = (int)vm_nouts++;
+	}
+	vm_n++;
+	return 0;
 }
 
 int vmstat_parse(const char *p, size_t len, void *re, struct out *o)
 {
 	const char *line;
-	size_t llen, pos = 0;
-	int rc = 0;
+	size_t llen, pos = 0, start;
+	int rc = 0, keep = 1;
 
+	rc = vmstat_fast(p, len, re, o);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
+	vm_valid = 0;
+	vm_n = vm_nouts = 0;
+	buf_reset(&vm_names);
+	buf_reset(&vm_text);
 	seqmatch_begin(&vmstat_names, re);
-	while (hc_line(p, len, &pos, &line, &llen)) {
+	for (start = 0; hc_line(p, len, &pos, &line, &llen); start = pos) {
 		struct field f[3];
 		size_t nf = hc_fields(line, llen, f, 3);
 		char name[256], help[256];
 		double v;
+		int emit;
 
 		if (nf < 2 || hc_field_f64(&f[1], &v) < 0 || f[0].n > 200) {
 			rc = -1;
 			break;
 		}
-		if (re && !seqmatch_match(&vmstat_names, f[0].p, f[0].n))
+		emit = !re || seqmatch_match(&vmstat_names, f[0].p, f[0].n);
+		if (emit) {
+			hc_join3(name, sizeof(name), "node_vmstat_", f[0].p,
+				 f[0].n, "");
+			hc_join3(help, sizeof(help),
+				 "/proc/vmstat information field ", f[0].p,
+				 f[0].n, ".");
+		}
+		if (keep && vm_keep(p, start, f, emit, name, help) < 0)
+			keep = 0;
+		if (!emit)
 			continue;
-		hc_join3(name, sizeof(name), "node_vmstat_", f[0].p, f[0].n, "");
-		hc_join3(help, sizeof(help), "/proc/vmstat information field ",
-			 f[0].p, f[0].n, ".");
 		if (out_add(o, name, help, OUT_UNTYPED, v, NULL) < 0) {
 			rc = -1;
 			break;
 		}
 	}
 	seqmatch_end(&vmstat_names);
+	if (rc == 0 && keep) {
+		vm_re = re;
+		vm_valid = 1;
+		/* The fast way must read this very file as the long way
+		 * did. */
+		if (vmstat_fast(p, len, re, NULL) != 1)
+			vm_valid = 0;
+	}
 	return rc;
 }
 

@@ -134,6 +134,8 @@ static size_t split_space(const char *p, size_t len, struct field *f,
 
 #define NS_FIELDS_MAX 512
 
+static struct field ns_split[NS_FIELDS_MAX + 1];
+
 static int parse_pairs(const char *p, size_t len, struct ns_list *l, int file)
 {
 	static struct field names[NS_FIELDS_MAX + 1], vals[NS_FIELDS_MAX + 1];
@@ -213,7 +215,9 @@ static struct seqmatch netstat_names = SEQMATCH_INIT;
  * The layout of the last cycle: which field of which line became which
  * series.  It follows from the name lines alone (and, in snmp6, from
  * which lines have a value), so while those are byte for byte the last
- * cycle's, a cycle parses only the values it needs.
+ * cycle's, a cycle parses only the values it needs, reading the files
+ * where they lie: the name lines of netstat and snmp are compared whole,
+ * an snmp6 line up to its value ("Ip6InReceives<blanks>").
  */
 struct ns_slot {
 	int file;
@@ -222,137 +226,240 @@ struct ns_slot {
 	size_t name, help;	/* into ns_text */
 };
 
+/* Name lines of netstat and snmp, each with its '\n'; snmp6's line
+ * heads back to back, their lengths in ns_head. */
 static struct buf ns_sig[3] = { BUF_INIT(HC_FILE_MAX), BUF_INIT(HC_FILE_MAX),
-				BUF_INIT(HC_FILE_MAX) };
-static struct buf ns_cur[3] = { BUF_INIT(HC_FILE_MAX), BUF_INIT(HC_FILE_MAX),
 				BUF_INIT(HC_FILE_MAX) };
 static struct buf ns_text = BUF_INIT(HC_FILE_MAX);
 static struct ns_slot *ns_slots;
 static size_t ns_nslots, ns_capslots;
-static size_t *ns_nfields;	/* fields of each name line, netstat+snmp */
+static size_t *ns_nfields;	/* fields of each value line, netstat+snmp */
+static size_t ns_nlines, ns_caplines;
+/* An snmp6 line: the length of its head, and NS_VALUE when a value
+ * follows (else the head is the whole line). */
+#define NS_VALUE ((size_t)1 << (sizeof(size_t) * 8 - 1))
+#define NS_SLOT ((size_t)1 << (sizeof(size_t) * 8 - 2))	/* and a slot */
+static size_t *ns_head;
+/* Which fields of a value line are slots: none, all but the first (a
+ * protocol read), or some (ns_slots says which). */
+enum { NS_NONE, NS_DENSE, NS_MIXED };
+static unsigned char *ns_lmode;
+static size_t ns_nhead, ns_caphead;
+static int ns_have6;
 static void *ns_re;
 static int ns_valid;
+static double *ns_v;		/* the values of a cycle, by slot */
+static size_t ns_capv;
+static size_t *ns_emit;		/* the slots written, in order */
+static size_t ns_nemit, ns_capemit;
 
-/* The value lines (or snmp6 value fields) of one file, by line. */
-struct ns_vals {
-	struct field *v;
-	size_t n, cap;
-};
-
-static struct ns_vals ns_vv[3];
-
-static int vals_push(struct ns_vals *vv, const char *p, size_t n)
+static int ns_grow(size_t **v, size_t n, size_t *cap)
 {
-	if (vv->n == vv->cap) {
-		size_t cap = vv->cap ? vv->cap * 2 : 64;
-		struct field *nv = realloc(vv->v, cap * sizeof(*nv));
+	if (n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		size_t *nv = realloc(*v, c * sizeof(*nv));
 
 		if (!nv)
 			return -1;
-		vv->v = nv;
-		vv->cap = cap;
+		*v = nv;
+		*cap = c;
 	}
-	vv->v[vv->n].p = p;
-	vv->v[vv->n].n = n;
-	vv->n++;
 	return 0;
 }
 
-/* The name lines of file into sig, its value lines into vv. */
-static int ns_scan(const char *p, size_t len, int file, struct buf *sig,
-		   struct ns_vals *vv)
+static inline int ns_blank(unsigned char c)
 {
-	const char *line, *vline;
-	size_t llen, vlen, pos = 0;
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
 
-	buf_reset(sig);
-	vv->n = 0;
-	while (hc_line(p, len, &pos, &line, &llen)) {
-		if (file == 2) {
-			struct field f[2];
-			size_t nf = hc_fields(line, llen, f, 2);
+/*
+ * The value at s (before e) into *v, *end where it ends: at a space or e
+ * in a value line of netstat or snmp (split_space's fields), at a blank
+ * or e in snmp6 (hc_fields').  0, or -1 when it is no number.
+ */
+static inline int ns_value(const char *s, const char *e, int six,
+			   const char **end, double *v)
+{
+	uint64_t u;
+	size_t d = hc_scan_u64(s, e, &u);
+	const char *t = s + d;
 
-			if (nf == 0) {
-				f[0].p = line;
-				f[0].n = 0;
+	if (d > 0 && d <= 15 &&
+	    (t == e || *t == ' ' || (six && ns_blank((unsigned char)*t)))) {
+		*v = (double)u;
+		*end = t;
+		return 0;
+	}
+	for (t = s; t < e && *t != ' ' && !(six && ns_blank((unsigned char)*t));
+	     t++)
+		;
+	*end = t;
+	return hc_parse_f64(s, (size_t)(t - s), v);
+}
+
+/*
+ * The value lines of netstat or snmp (file f) against the layout, slot
+ * *i on, line count *c on: 0, or -1 when it is not the last one's.  The
+ * file ends in '\n' (or is empty), so every line does and the loops over
+ * a line's bytes need no bound.
+ */
+static int ns_fast_pairs(const char *p, size_t len, int f, size_t *i,
+			 size_t *c)
+{
+	const char *sig = ns_sig[f].p ? ns_sig[f].p : "";
+	const char *sige = sig + ns_sig[f].len;
+	const char *s = p, *e = p + len, *nl, *t;
+	size_t k, j, nf, llen, d;
+	uint64_t u;
+
+	if (len > 0 && p[len - 1] != '\n')
+		return -1;
+	for (k = 0; s < e; k++) {
+		nl = memchr(s, '\n', (size_t)(e - s));
+		llen = (size_t)(nl - s);
+		if ((size_t)(sige - sig) < llen + 1 || sig[llen] != '\n' ||
+		    !hc_memeq(sig, s, llen) || *c >= ns_nlines)
+			return -1;
+		sig += llen + 1;
+		s = nl + 1;
+		nf = ns_nfields[*c];
+		if (s == e) {
+			/* No value line: "" has one field. */
+			if (nf != 1 || ns_lmode[(*c)++] != NS_NONE)
+				return -1;
+			break;
+		}
+		nl = memchr(s, '\n', (size_t)(e - s));
+		/* Fields split on single spaces, as split_space does; the
+		 * protocol's own (field 0) is no value. */
+		t = memchr(s, ' ', (size_t)(nl - s));
+		if (!t) {
+			j = 0;
+		} else if (ns_lmode[*c] == NS_DENSE) {
+			double *v = ns_v + *i;
+
+			/* Every field but the first is a slot, in order. */
+			for (s = t + 1, j = 1;; j++, v++) {
+				if (j >= nf)
+					return -1;
+				d = hc_digits(s, &u);
+				t = s + d;
+				if (d > 0 && d <= 15 && (*t == ' ' || *t == '\n')) {
+					*v = (double)u;
+				} else {
+					t = memchr(s, ' ', (size_t)(nl - s));
+					if (!t)
+						t = nl;
+					if (hc_parse_f64(s, (size_t)(t - s), v) < 0)
+						return -1;
+				}
+				if (t == nl)
+					break;
+				s = t + 1;
 			}
-			/* Lines without a value are skipped: that too is
-			 * part of the layout. */
-			if (buf_add(sig, f[0].p, f[0].n) < 0 ||
-			    buf_addch(sig, nf >= 2 ? '\n' : '\r') < 0 ||
-			    vals_push(vv, nf >= 2 ? f[1].p : "",
-				      nf >= 2 ? f[1].n : 0) < 0)
+			*i += j;
+		} else {
+			for (s = t + 1, j = 1;; j++) {
+				if (j >= nf)
+					return -1;
+				if (ns_lmode[*c] == NS_MIXED && *i < ns_nslots &&
+				    ns_slots[*i].file == f &&
+				    ns_slots[*i].line == k &&
+				    ns_slots[*i].field == j) {
+					if (ns_value(s, nl, 0, &t,
+						     &ns_v[(*i)++]) < 0)
+						return -1;
+				} else {
+					t = memchr(s, ' ', (size_t)(nl - s));
+					if (!t)
+						t = nl;
+				}
+				if (t == nl)
+					break;
+				s = t + 1;
+			}
+		}
+		if (j + 1 != nf)
+			return -1;
+		(*c)++;
+		s = nl + 1;
+	}
+	return sig == sige ? 0 : -1;
+}
+
+/* snmp6 against the layout, slot *i on; as ns_fast_pairs, the file ends
+ * in '\n'. */
+static int ns_fast6(const char *p, size_t len, size_t *i)
+{
+	const char *sig = ns_sig[2].p ? ns_sig[2].p : "";
+	const char *sige = sig + ns_sig[2].len;
+	const char *s = p, *e = p + len, *t;
+	size_t k, d;
+	uint64_t u;
+
+	if (len > 0 && p[len - 1] != '\n')
+		return -1;
+	for (k = 0; s < e; k++) {
+		size_t h, hl;
+
+		if (k >= ns_nhead)
+			return -1;
+		h = ns_head[k];
+		hl = h & ~(NS_VALUE | NS_SLOT);
+		if ((size_t)(e - s) <= hl || (size_t)(sige - sig) < hl ||
+		    !hc_memeq(s, sig, hl))
+			return -1;
+		s += hl;
+		sig += hl;
+		if (!(h & NS_VALUE)) {
+			if (*s++ != '\n')
 				return -1;
 			continue;
 		}
-		if (!hc_line(p, len, &pos, &vline, &vlen)) {
-			vline = "";
-			vlen = 0;
-		}
-		if (buf_add(sig, line, llen) < 0 || buf_addch(sig, '\n') < 0 ||
-		    vals_push(vv, vline, vlen) < 0)
+		if (ns_blank((unsigned char)*s))
 			return -1;
+		if (h & NS_SLOT) {
+			if (*i >= ns_nslots)
+				return -1;
+			d = hc_digits(s, &u);
+			if (d > 0 && d <= 15 && s[d] == '\n') {
+				ns_v[(*i)++] = (double)u;
+				s += d + 1;
+				continue;
+			}
+			if (ns_value(s, e, 1, &t, &ns_v[(*i)++]) < 0)
+				return -1;
+			s = t;
+		}
+		t = memchr(s, '\n', (size_t)(e - s));
+		s = t + 1;
 	}
-	return 0;
+	return k == ns_nhead && sig == sige ? 0 : -1;
 }
-
-static struct field ns_split[NS_FIELDS_MAX + 1];
 
 /* The fast way: 1 done, 0 when the layout is not the last one's (nothing
  * added then), -1 on error. */
-static double *ns_v;		/* the values of a cycle, by slot */
-static size_t ns_capv;
-
-static int ns_fast(void *re, struct out *o)
+static int ns_fast(const char *netstat, size_t nlen, const char *snmp,
+		   size_t slen, const char *snmp6, size_t s6len, void *re,
+		   struct out *o)
 {
-	double *v = ns_v;
-	const struct field *x;
-	size_t i, f, k, c = 0;
+	size_t i = 0, c = 0;
 
-	if (!ns_valid || re != ns_re)
+	if (!ns_valid || re != ns_re || ns_have6 != (snmp6 != NULL))
 		return 0;
-	for (f = 0; f < 3; f++)
-		if (ns_sig[f].len != ns_cur[f].len ||
-		    (ns_sig[f].len > 0 &&
-		     memcmp(ns_sig[f].p, ns_cur[f].p, ns_sig[f].len) != 0))
-			return 0;
-	if (ns_nslots > ns_capv) {
-		double *nv = realloc(ns_v, ns_nslots * sizeof(*nv));
+	if (ns_fast_pairs(netstat, nlen, 0, &i, &c) < 0 ||
+	    ns_fast_pairs(snmp, slen, 1, &i, &c) < 0 || c != ns_nlines ||
+	    (snmp6 && ns_fast6(snmp6, s6len, &i) < 0) || i != ns_nslots)
+		return 0;
+	if (!o)
+		return 1;
+	for (c = 0; c < ns_nemit; c++) {
+		const struct ns_slot *sl = &ns_slots[ns_emit[c]];
 
-		if (!nv)
+		if (out_add(o, ns_text.p + sl->name, ns_text.p + sl->help,
+			    OUT_UNTYPED, ns_v[ns_emit[c]], NULL) < 0)
 			return -1;
-		v = ns_v = nv;
-		ns_capv = ns_nslots;
 	}
-	/* Every value line must still split as its names do; the slots
-	 * are in file, line and field order. */
-	for (f = 0, i = 0; f < 2; f++)
-		for (k = 0; k < ns_vv[f].n; k++, c++) {
-			size_t nv = split_space(ns_vv[f].v[k].p, ns_vv[f].v[k].n,
-						ns_split, NS_FIELDS_MAX);
-
-			if (nv != ns_nfields[c])
-				return 0;
-			for (; i < ns_nslots && ns_slots[i].file == (int)f &&
-			       ns_slots[i].line == k; i++) {
-				x = &ns_split[ns_slots[i].field];
-				if (hc_parse_f64(x->p, x->n, &v[i]) < 0)
-					return 0;
-			}
-		}
-	for (; i < ns_nslots; i++) {
-		if (ns_slots[i].file != 2)
-			return 0;	/* not in order: never so */
-		x = &ns_vv[2].v[ns_slots[i].line];
-		if (hc_parse_f64(x->p, x->n, &v[i]) < 0)
-			return 0;
-	}
-	for (i = 0; i < ns_nslots; i++)
-		if (ns_slots[i].emit &&
-		    out_add(o, ns_text.p + ns_slots[i].name,
-			    ns_text.p + ns_slots[i].help, OUT_UNTYPED, v[i],
-			    NULL) < 0)
-			return -1;
 	return 1;
 }
 
@@ -385,33 +492,113 @@ static int ns_slot_add(const struct ns_entry *e, const struct ns_block *b,
 	return 0;
 }
 
-/* After a cycle parsed the long way: its layout is the next one's. */
-static int ns_remember(void *re)
+/* The name lines of netstat or snmp (file f) and the field counts of
+ * their value lines. */
+static int ns_layout_pairs(const char *p, size_t len, int f)
 {
-	size_t f, k, n = 0;
-	struct buf t;
+	const char *line, *vline;
+	size_t llen, vlen, pos = 0;
 
-	for (f = 0; f < 2; f++)
-		n += ns_vv[f].n;
-	if (n) {
-		size_t *nf = realloc(ns_nfields, n * sizeof(*nf));
-
-		if (!nf)
+	buf_reset(&ns_sig[f]);
+	while (hc_line(p, len, &pos, &line, &llen)) {
+		if (!hc_line(p, len, &pos, &vline, &vlen)) {
+			vline = "";
+			vlen = 0;
+		}
+		if (buf_add(&ns_sig[f], line, llen) < 0 ||
+		    buf_addch(&ns_sig[f], '\n') < 0 ||
+		    ns_grow(&ns_nfields, ns_nlines, &ns_caplines) < 0)
 			return -1;
-		ns_nfields = nf;
-	}
-	for (f = 0, n = 0; f < 2; f++)
-		for (k = 0; k < ns_vv[f].n; k++)
-			ns_nfields[n++] = split_space(ns_vv[f].v[k].p,
-						      ns_vv[f].v[k].n, ns_split,
+		ns_nfields[ns_nlines++] = split_space(vline, vlen, ns_split,
 						      NS_FIELDS_MAX);
-	for (f = 0; f < 3; f++) {
-		t = ns_sig[f];
-		ns_sig[f] = ns_cur[f];
-		ns_cur[f] = t;
 	}
+	return 0;
+}
+
+/* The heads of snmp6's lines: up to the value, or the whole line when
+ * it has none (hc_fields finds fewer than two). */
+static int ns_layout6(const char *p, size_t len)
+{
+	const char *line;
+	size_t llen, pos = 0, h;
+
+	buf_reset(&ns_sig[2]);
+	while (hc_line(p, len, &pos, &line, &llen)) {
+		struct field f[2];
+
+		if (hc_fields(line, llen, f, 2) >= 2)
+			h = (size_t)(f[1].p - line) | NS_VALUE;
+		else
+			h = llen;
+		if (buf_add(&ns_sig[2], line, h & ~NS_VALUE) < 0 ||
+		    ns_grow(&ns_head, ns_nhead, &ns_caphead) < 0)
+			return -1;
+		ns_head[ns_nhead++] = h;
+	}
+	return 0;
+}
+
+/* After a cycle parsed the long way: its layout is the next one's, once
+ * the fast way reads these very files as the long way did. */
+static int ns_remember(const char *netstat, size_t nlen, const char *snmp,
+		       size_t slen, const char *snmp6, size_t s6len, void *re)
+{
+	size_t f, k, c, j, i = 0, start, n0;
+	unsigned char *m;
+
+	ns_nlines = ns_nhead = ns_nemit = 0;
+	if (ns_layout_pairs(netstat, nlen, 0) < 0)
+		return -1;
+	n0 = ns_nlines;
+	if (ns_layout_pairs(snmp, slen, 1) < 0 ||
+	    (snmp6 && ns_layout6(snmp6, s6len) < 0))
+		return -1;
+	if (ns_nslots > ns_capv) {
+		double *nv = realloc(ns_v, ns_nslots * sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		ns_v = nv;
+		ns_capv = ns_nslots;
+	}
+	m = realloc(ns_lmode, ns_nlines + 1);
+	if (!m)
+		return -1;
+	ns_lmode = m;
+	for (c = 0; c < ns_nlines; c++) {
+		f = c < n0 ? 0 : 1;
+		k = c < n0 ? c : c - n0;
+		for (start = i; i < ns_nslots && ns_slots[i].file == (int)f &&
+				ns_slots[i].line == k; i++)
+			;
+		m[c] = NS_DENSE;
+		if (i == start)
+			m[c] = NS_NONE;
+		else if (i - start + 1 != ns_nfields[c])
+			m[c] = NS_MIXED;
+		for (j = start; j < i && m[c] == NS_DENSE; j++)
+			if (ns_slots[j].field != j - start + 1)
+				m[c] = NS_MIXED;
+	}
+	for (; i < ns_nslots; i++) {
+		if (ns_slots[i].file != 2 || ns_slots[i].line >= ns_nhead ||
+		    !(ns_head[ns_slots[i].line] & NS_VALUE))
+			return -1;
+		ns_head[ns_slots[i].line] |= NS_SLOT;
+	}
+	for (i = 0; i < ns_nslots; i++) {
+		if (!ns_slots[i].emit)
+			continue;
+		if (ns_grow(&ns_emit, ns_nemit, &ns_capemit) < 0)
+			return -1;
+		ns_emit[ns_nemit++] = i;
+	}
+	ns_have6 = snmp6 != NULL;
 	ns_re = re;
 	ns_valid = 1;
+	/* The fast way must read these very files as the long way did. */
+	if (ns_fast(netstat, nlen, snmp, slen, snmp6, s6len, re, NULL) != 1)
+		ns_valid = 0;
 	return 0;
 }
 
@@ -423,21 +610,10 @@ int netstat_parse(const char *netstat, size_t nlen, const char *snmp,
 	int rc = -1, fast, keep;
 	size_t i;
 
-	keep = ns_scan(netstat, nlen, 0, &ns_cur[0], &ns_vv[0]) == 0 &&
-	       ns_scan(snmp, slen, 1, &ns_cur[1], &ns_vv[1]) == 0;
-	if (keep && snmp6) {
-		keep = ns_scan(snmp6, s6len, 2, &ns_cur[2], &ns_vv[2]) == 0;
-	} else if (keep) {
-		/* No snmp6 is a layout of its own, not an empty one. */
-		buf_reset(&ns_cur[2]);
-		ns_vv[2].n = 0;
-		keep = buf_add(&ns_cur[2], "-", 1) == 0;
-	}
-	if (keep) {
-		fast = ns_fast(re, o);
-		if (fast != 0)
-			return fast > 0 ? 0 : -1;
-	}
+	fast = ns_fast(netstat, nlen, snmp, slen, snmp6, s6len, re, o);
+	if (fast != 0)
+		return fast > 0 ? 0 : -1;
+	keep = 1;
 	ns_valid = 0;
 	ns_nslots = 0;
 	buf_reset(&ns_text);
@@ -483,7 +659,7 @@ int netstat_parse(const char *netstat, size_t nlen, const char *snmp,
 			goto out;
 	}
 	if (keep)
-		(void)ns_remember(re);
+		(void)ns_remember(netstat, nlen, snmp, slen, snmp6, s6len, re);
 	rc = 0;
 out:
 	seqmatch_end(&netstat_names);
@@ -497,22 +673,25 @@ void netstat_cleanup(void)
 	size_t f;
 
 	seqmatch_free(&netstat_names);
-	for (f = 0; f < 3; f++) {
+	for (f = 0; f < 3; f++)
 		buf_free(&ns_sig[f]);
-		buf_free(&ns_cur[f]);
-		free(ns_vv[f].v);
-		ns_vv[f].v = NULL;
-		ns_vv[f].n = ns_vv[f].cap = 0;
-	}
 	buf_free(&ns_text);
 	free(ns_slots);
 	free(ns_nfields);
+	free(ns_head);
+	free(ns_lmode);
+	free(ns_emit);
 	free(ns_v);
 	ns_v = NULL;
 	ns_capv = 0;
 	ns_slots = NULL;
 	ns_nfields = NULL;
+	ns_head = NULL;
+	ns_lmode = NULL;
+	ns_emit = NULL;
+	ns_nemit = ns_capemit = 0;
 	ns_nslots = ns_capslots = 0;
+	ns_nlines = ns_caplines = ns_nhead = ns_caphead = 0;
 	ns_valid = 0;
 }
 

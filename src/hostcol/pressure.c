@@ -54,37 +54,36 @@ int pressure_parse(const char *p, size_t len, double *some, double *full)
 }
 
 static const struct {
-	const char *res;
+	const char *res;	/* its file, under procfs */
 	const char *some_name, *some_help;
 	const char *full_name, *full_help;
 } psi[] = {
-	{ "cpu", "node_pressure_cpu_waiting_seconds_total",
+	{ "pressure/cpu", "node_pressure_cpu_waiting_seconds_total",
 	  "Total time in seconds that processes have waited for CPU time",
 	  NULL, NULL },
-	{ "io", "node_pressure_io_waiting_seconds_total",
+	{ "pressure/io", "node_pressure_io_waiting_seconds_total",
 	  "Total time in seconds that processes have waited due to IO congestion",
 	  "node_pressure_io_stalled_seconds_total",
 	  "Total time in seconds no process could make progress due to IO congestion" },
-	{ "memory", "node_pressure_memory_waiting_seconds_total",
+	{ "pressure/memory", "node_pressure_memory_waiting_seconds_total",
 	  "Total time in seconds that processes have waited for memory",
 	  "node_pressure_memory_stalled_seconds_total",
 	  "Total time in seconds no process could make progress due to memory congestion" },
-	{ "irq", NULL, NULL, "node_pressure_irq_stalled_seconds_total",
+	{ "pressure/irq", NULL, NULL, "node_pressure_irq_stalled_seconds_total",
 	  "Total time in seconds no process could make progress due to IRQ congestion" },
 };
 
 int pressure_update(struct hc *hc, struct out *o)
 {
 	struct buf b = BUF_INIT(65536);
-	char path[PATH_MAX], rel[64];
+	char path[PATH_MAX];
 	size_t i, found = 0;
 	int rc = HC_OK;
 
 	for (i = 0; i < sizeof(psi) / sizeof(psi[0]); i++) {
 		double some, full;
 
-		hc_fmt(rel, sizeof(rel), "pressure/%s", psi[i].res);
-		if (hc_path(path, sizeof(path), hc->procfs, rel) < 0)
+		if (hc_path(path, sizeof(path), hc->procfs, psi[i].res) < 0)
 			continue;
 		if (hc_read_fixed(path, &b) < 0) {
 			if (errno == ENOENT)

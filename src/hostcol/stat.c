@@ -12,6 +12,26 @@ static int field_is(const struct field *f, const char *s)
 	return f->n == strlen(s) && memcmp(f->p, s, f->n) == 0;
 }
 
+/* Is f the name of a line stat_parse reads? */
+static int stat_key(const struct field *f)
+{
+	switch (f->n) {
+	case 4:
+		return memcmp(f->p, "intr", 4) == 0 ||
+		       memcmp(f->p, "ctxt", 4) == 0;
+	case 5:
+		return memcmp(f->p, "btime", 5) == 0;
+	case 7:
+		return memcmp(f->p, "softirq", 7) == 0;
+	case 9:
+		return memcmp(f->p, "processes", 9) == 0;
+	case 13:
+		return memcmp(f->p, "procs_running", 13) == 0 ||
+		       memcmp(f->p, "procs_blocked", 13) == 0;
+	}
+	return 0;
+}
+
 static const char *const softirq_vectors[] = {
 	"hi", "timer", "net_tx", "net_rx", "block", "block_iopoll",
 	"tasklet", "sched", "hrtimer", "rcu",
@@ -26,9 +46,15 @@ int stat_parse(const char *p, size_t len, int softirq, struct out *o)
 
 	while (hc_line(p, len, &pos, &line, &llen)) {
 		struct field f[12];
-		size_t nf = hc_fields(line, llen, f, 12);
+		size_t nf;
 		uint64_t *dst = NULL;
 
+		/* Most lines are a CPU's (and the long intr line, whose
+		 * first two fields are all we read): their name decides
+		 * before the line is split. */
+		if (hc_fields(line, llen, f, 1) == 0 || !stat_key(&f[0]))
+			continue;
+		nf = hc_fields(line, llen, f, 12);
 		if (nf < 2)
 			continue;
 		if (field_is(&f[0], "btime"))

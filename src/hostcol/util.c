@@ -54,6 +54,21 @@ int hc_join3(char *dst, size_t size, const char *a, const char *b,
 	return (int)(an + bn + cn);
 }
 
+size_t hc_u64_str(char *dst, uint64_t v)
+{
+	char t[20];
+	size_t n = 0, i;
+
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		dst[i] = t[n - 1 - i];
+	dst[n] = '\0';
+	return n;
+}
+
 int hc_path(char *dst, size_t size, const char *root, const char *rel)
 {
 	size_t rl = strlen(root), el, n, slash;
@@ -654,6 +669,7 @@ static void list_cache_clear(void)
 
 static struct {
 	char *path;
+	uint64_t hash;		/* of path: most look-ups compare only it */
 	int64_t until;
 } absent[ABSENT_MAX];
 static size_t nabsent;
@@ -661,10 +677,14 @@ static int64_t cycle_ms;
 
 static int absent_known(const char *path)
 {
+	uint64_t h;
 	size_t i;
 
+	if (nabsent == 0)
+		return 0;
+	h = hc_hash(path, strlen(path));
 	for (i = 0; i < nabsent; i++)
-		if (strcmp(absent[i].path, path) == 0) {
+		if (absent[i].hash == h && strcmp(absent[i].path, path) == 0) {
 			if (cycle_ms < absent[i].until)
 				return 1;
 			free(absent[i].path);
@@ -681,6 +701,7 @@ static void absent_note(const char *path)
 	absent[nabsent].path = strdup(path);
 	if (!absent[nabsent].path)
 		return;
+	absent[nabsent].hash = hc_hash(path, strlen(path));
 	absent[nabsent++].until = cycle_ms + ABSENT_MS;
 }
 
