@@ -491,6 +491,38 @@ void hc_sort_strings(char **v, size_t n)
 }
 
 /* The names of d (from where it stands) matching prefix into out. */
+/* Adds name to out unless it is "." or "..", or lacks prefix and a digit
+ * after it; -1 (ENOMEM) with out freed. */
+static int names_take(struct names *out, size_t *cap, const char *name,
+		      const char *prefix, size_t pl)
+{
+	char *s;
+
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return 0;
+	if (prefix && (strncmp(name, prefix, pl) != 0 ||
+		       !isdigit((unsigned char)name[pl])))
+		return 0;
+	if (out->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 32;
+		char **nv = realloc(out->v, nc * sizeof(*nv));
+
+		if (!nv)
+			goto fail;
+		out->v = nv;
+		*cap = nc;
+	}
+	s = strdup(name);
+	if (!s)
+		goto fail;
+	out->v[out->n++] = s;
+	return 0;
+fail:
+	hc_names_free(out);
+	errno = ENOMEM;
+	return -1;
+}
+
 static int list_dir(DIR *d, const char *prefix, struct names *out)
 {
 	size_t cap = 0, pl = prefix ? strlen(prefix) : 0;
@@ -498,34 +530,11 @@ static int list_dir(DIR *d, const char *prefix, struct names *out)
 
 	out->v = NULL;
 	out->n = 0;
-	while ((de = readdir(d)) != NULL) {
-		char *s;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (prefix && (strncmp(de->d_name, prefix, pl) != 0 ||
-			       !isdigit((unsigned char)de->d_name[pl])))
-			continue;
-		if (out->n == cap) {
-			size_t nc = cap ? cap * 2 : 32;
-			char **nv = realloc(out->v, nc * sizeof(*nv));
-
-			if (!nv)
-				goto fail;
-			out->v = nv;
-			cap = nc;
-		}
-		s = strdup(de->d_name);
-		if (!s)
-			goto fail;
-		out->v[out->n++] = s;
-	}
+	while ((de = readdir(d)) != NULL)
+		if (names_take(out, &cap, de->d_name, prefix, pl) < 0)
+			return -1;
 	hc_sort_strings(out->v, out->n);
 	return 0;
-fail:
-	hc_names_free(out);
-	errno = ENOMEM;
-	return -1;
 }
 
 static int list(const char *dir, const char *prefix, struct names *out)
@@ -559,6 +568,53 @@ static struct {
 } kept_dir[KEPT_DIRS];
 static size_t nkept_dir;
 
+/*
+ * A kept directory of sysfs listed with getdents64(2) itself, from the
+ * start.  kernfs ends a listing it could finish by setting the position
+ * to INT_MAX (kernfs_fop_readdir; its names hash below that), and the
+ * kernel writes that position into the last entry's d_off: a buffer whose
+ * last entry says INT_MAX is the whole directory, so the call that would
+ * say 0 is not made.  A listing cut short (a full buffer, a signal or the
+ * freezer pending: filldir64 stops there) ends elsewhere and is read on.
+ */
+static int list_kept_fd(int fd, const char *prefix, struct names *out)
+{
+	static char dbuf[32768] __attribute__((aligned(8)));
+	size_t cap = 0, pl = prefix ? strlen(prefix) : 0;
+
+	out->v = NULL;
+	out->n = 0;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -1;
+	for (;;) {
+		ssize_t n = getdents64(fd, dbuf, sizeof(dbuf));
+		ssize_t pos = 0;
+		int64_t last = 0;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			hc_names_free(out);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		while (pos < n) {
+			const struct dirent64 *de =
+				(const struct dirent64 *)(dbuf + pos);
+
+			pos += de->d_reclen;
+			last = de->d_off;
+			if (names_take(out, &cap, de->d_name, prefix, pl) < 0)
+				return -1;
+		}
+		if (last == INT_MAX)
+			break;
+	}
+	hc_sort_strings(out->v, out->n);
+	return 0;
+}
+
 static int list_kept(const char *dir, const char *prefix, struct names *out)
 {
 	struct statfs sf;
@@ -566,14 +622,8 @@ static int list_kept(const char *dir, const char *prefix, struct names *out)
 	DIR *d;
 
 	for (i = 0; i < nkept_dir; i++)
-		if (strcmp(kept_dir[i].path, dir) == 0) {
-			rewinddir(kept_dir[i].d);
-			if (list_dir(kept_dir[i].d, prefix, out) < 0) {
-				errno = ENOMEM;
-				return -1;
-			}
-			return 0;
-		}
+		if (strcmp(kept_dir[i].path, dir) == 0)
+			return list_kept_fd(dirfd(kept_dir[i].d), prefix, out);
 	d = opendir(dir);
 	if (!d) {
 		out->v = NULL;
