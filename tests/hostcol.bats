@@ -1138,6 +1138,94 @@ EOF
 	diff "$T/wantn" "$T/cn"
 }
 
+# split_cycles FILE PREFIX: FILE (hostcol's output) cut into one file per cycle,
+# PREFIX.1, PREFIX.2...: a sample goes with its timestamp's cycle, a # line
+# with the next sample's; timestamps and durations dropped.
+split_cycles() {
+	awk -v p="$2" '
+	/^#/ { meta = meta $0 "\n"; next }
+	{
+		ts = $NF
+		if (ts != last) { n++; last = ts }
+		sub(/ [0-9]+$/, "")
+		if ($0 ~ /^node_scrape_collector_duration_seconds/) { meta = ""; next }
+		printf "%s%s\n", meta, $0 >(p "." n)
+		meta = ""
+	}
+	END { print n }' "$1"
+}
+
+@test "--interval: /proc files laid out anew between cycles are read as in a first cycle (meminfo, vmstat, netstat, diskstats, stat)" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/f"
+	P=$T/f/proc
+	mkdir -p "$T/s"
+	args=(--path.procfs="$P" --path.sysfs="$T/f/sys"
+		--path.udev.data="$T/f/udev/data" --collector.disable-defaults
+		--collector.cpu --collector.diskstats --collector.meminfo
+		--collector.netstat --collector.stat --collector.vmstat
+		--collector.diskstats.device-exclude='^ram')
+	# The states the files go through: 0 as they are; 1 a meminfo
+	# line more at the end, a vmstat line renamed and one of its kept
+	# values longer, netstat's TcpExt a field short, a disk more; 2 a
+	# meminfo line more in the middle, a malformed vmstat value on a
+	# line the field filter drops and a malformed snmp6 line (both
+	# collectors fail); 3 as they were.
+	for f in meminfo vmstat diskstats net/netstat net/snmp6; do
+		cp "$P/$f" "$T/s/$(basename $f).0" || return 1
+	done
+	{ cat "$T/s/meminfo.0"; echo 'Zswap:              7 kB'; } >"$T/s/meminfo.1"
+	awk '{ print } NR == 3 { print "NewField:        12345 kB" }' "$T/s/meminfo.0" >"$T/s/meminfo.2"
+	sed -e 's/^pgmajfault .*/pgmajfault 12345678901234/' -e 's/^nr_dirty /nr_dirtier /' "$T/s/vmstat.0" >"$T/s/vmstat.1"
+	awk '/^TcpExt:/ { NF--; } { print }' "$T/s/netstat.0" >"$T/s/netstat.1"
+	{ cat "$T/s/diskstats.0"; echo ' 259       9 nvme9n1 1 2 3 4 5 6 7 8 9 10 11'; } >"$T/s/diskstats.1"
+	sed 's/^nr_free_pages .*/nr_free_pages 12x/' "$T/s/vmstat.0" >"$T/s/vmstat.2"
+	sed 's/^Ip6InReceives .*/Ip6InReceives x1/' "$T/s/snmp6.0" >"$T/s/snmp6.2"
+	for s in 0 1 2 3; do
+		for f in meminfo vmstat diskstats netstat snmp6; do
+			src=$T/s/$f.$s
+			[ -f "$src" ] || src=$T/s/$f.0
+			case $f in netstat|snmp6) dst=$P/net/$f ;; *) dst=$P/$f ;; esac
+			cp "$src" "$dst.new" && mv "$dst.new" "$dst" || return 1
+		done
+		hc "${args[@]}" >"$T/once.$s" 2>"$T/once.$s.err" || return 1
+		split_cycles "$T/once.$s" "$T/want.$s" >/dev/null
+	done
+	grep -q 'vmstat: malformed' "$T/once.2.err"
+	grep -q 'netstat: malformed' "$T/once.2.err"
+	grep -q '^node_vmstat_pgmajfault 1.2345678901234e+13' "$T/want.1.1"
+	grep -q '^node_memory_Zswap_bytes 7168$' "$T/want.1.1"
+	# The same states, one after the other, each for three cycles at
+	# least, then each last cycle compared with the one-shot run.
+	"$(obs_bin hostcol)" "${args[@]}" --interval=100ms >"$T/out" 2>"$T/err" &
+	pid=$!
+	n() { grep -c '^node_scrape_collector_success{collector="stat"} ' "$T/out"; }
+	ok=1
+	for s in 0 1 2 3; do
+		for f in meminfo vmstat diskstats netstat snmp6; do
+			src=$T/s/$f.$s
+			[ -f "$src" ] || src=$T/s/$f.0
+			case $f in netstat|snmp6) dst=$P/net/$f ;; *) dst=$P/$f ;; esac
+			cp "$src" "$dst.new" && mv "$dst.new" "$dst" || ok=0
+		done
+		start=$(n) i=0
+		while [ "$(n)" -lt $((start + 3)) ] && [ "$i" -lt 300 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		cp "$T/out" "$T/out.$s"
+	done
+	kill -TERM "$pid"
+	wait "$pid" && rc=0 || rc=$?
+	[ "$ok" -eq 1 ]
+	[ "$rc" -eq 0 ]
+	for s in 0 1 2 3; do
+		last=$(split_cycles "$T/out.$s" "$T/got.$s")
+		# the last cycle may be cut short: the one before
+		diff "$T/want.$s.1" "$T/got.$s.$((last - 1))"
+	done
+}
+
 @test "--stats-file: cycles, series written, errors by collector, cycle duration, atomically each cycle" {
 	skip_unless_bin hostcol
 	fixture_copy "$T/f"
