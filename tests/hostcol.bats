@@ -919,6 +919,47 @@ EOF
 	[ "$(grep -c 'slowstatfs: slow call' "$T/err")" -eq 1 ]
 }
 
+@test "filesystem: a stuck mount and collectors slower than the mount timeout never time out a healthy mount" {
+	skip_unless_bin hostcol
+	skip_unless_cmd cc
+	[ -z "${OBS_ASAN:-}" ] || skip "LD_PRELOAD does not mix with ASan"
+	cc -shared -fPIC -o "$T/slow.so" "$DATA/slowstatfs.c" -ldl || skip "cannot build the statfs shim"
+	mkdir -p "$T/p/1" "$T/root/slow" "$T/root/fast" "$T/tf"
+	# /slow first: the worker that takes it hangs, /fast waits behind it.
+	cat >"$T/p/1/mountinfo" <<EOF
+20 1 8:1 / $T/root/slow rw - ext4 /dev/sdy1 rw
+21 1 8:2 / $T/root/fast rw - ext4 /dev/sdy2 rw
+EOF
+	# A textfile that takes its collector longer than the mount timeout:
+	# the cycle reads the statfs answers after it, past the timeout.
+	awk 'BEGIN { print "# TYPE big gauge"; for (i = 0; i < 60000; i++) printf "big{i=\"%d\"} %d\n", i, i }' >"$T/tf/big.prom"
+	touch "$T/slow-once"
+	# /slow hangs longer than the run.
+	SLOW_STATFS_MATCH=/slow SLOW_STATFS_ONCE="$T/slow-once" SLOW_STATFS_MS=5000 \
+		LD_PRELOAD="$T/slow.so" "$(obs_bin hostcol)" --path.procfs="$T/p" \
+		--path.rootfs="$T/root" --collector.disable-defaults --collector.filesystem \
+		--collector.textfile --collector.textfile.directory="$T/tf" \
+		--collector.filesystem.mount-timeout=20ms --interval=300ms \
+		>"$T/out" 2>"$T/err" &
+	pid=$!
+	sleep 2.5
+	kill -TERM "$pid"
+	wait "$pid" && rc=0 || rc=$?
+	[ "$rc" -eq 0 ]
+	n=$(grep -c '^node_scrape_collector_success{collector="filesystem"} 1 ' "$T/out")
+	[ "$n" -ge 3 ]
+	# Every cycle's textfile outlasted the mount timeout, or this shows nothing.
+	grep '^node_scrape_collector_duration_seconds{collector="textfile"} ' "$T/out" >"$T/tfdur"
+	[ "$(wc -l <"$T/tfdur")" -eq "$n" ]
+	[ "$(awk '$2 > 0.02' "$T/tfdur" | wc -l)" -eq "$n" ]
+	# Each cycle: /slow timed out (asked once, not again), /fast answered.
+	[ "$(grep -c '^node_filesystem_device_error{device="/dev/sdy1",device_error="mountpoint timeout",fstype="ext4",mountpoint="/slow"} 1 ' "$T/out")" -eq "$n" ]
+	[ "$(grep -c '^node_filesystem_device_error{device="/dev/sdy2",fstype="ext4",mountpoint="/fast"} 0 ' "$T/out")" -eq "$n" ]
+	[ "$(grep -c '^node_filesystem_size_bytes{device="/dev/sdy2",fstype="ext4",mountpoint="/fast"} ' "$T/out")" -eq "$n" ]
+	if grep -q 'mountpoint timeout",fstype="ext4",mountpoint="/fast"' "$T/out"; then return 1; fi
+	[ "$(grep -c 'slowstatfs: slow call' "$T/err")" -eq 1 ]
+}
+
 @test "--interval: procfs and sysfs files kept open between cycles still show each change" {
 	skip_unless_bin hostcol
 	skip_unless_cmd unshare

@@ -59,23 +59,34 @@ int filesystem_init(struct hc *hc)
  * reads the answers after its other collectors: cycle_left at 0 then (the
  * usual case) costs it no lock and no system call, and the worker wakes
  * it only when it waits (cycle_waiting).  So a cycle costs one wake-up of
- * a worker and its sleep, however many mounts there are.  While calls
- * wait unstarted, the cycle posts another worker (or starts one) every
- * POOL_SPAWN_MS, so a worker stuck on a dead mount holds up the others
- * that long at most, never past the deadline.  Both the worker and the
- * cycle hold a reference to a call; the last to let go frees it, so a
- * cycle that gave up on a stuck mount leaves the worker to finish (and
- * free) it in its own time.  An answered call stays with its mount and
- * is queued again by the next cycle, with nothing to allocate or free.
- * Everything here is under pool_mu, but for the cycle's lock-free look
- * at cycle_left, which the worker stores with release order after the
- * answer it counts (and after letting go of the call).
+ * a worker and its sleep, however many mounts there are.
+ *
+ * A call times out when it has run the mount timeout since a worker
+ * started it (the worker stamps the start, as node_exporter's per-mount
+ * watcher counts), not since the cycle began: a healthy mount queued
+ * behind a stuck one, or read late because other collectors were slow,
+ * is never reported timed out.  A worker left busy by a stuck call of an
+ * earlier cycle makes the queueing start another, so the calls do not
+ * queue behind it; one stuck in this cycle is found by the wait, which
+ * posts another worker (or starts one) when no call started for
+ * POOL_SPAWN_MS while calls wait unstarted.  Only calls that cannot get
+ * a worker at all (POOL_MAX stuck) time out with the cycle's deadline.
+ *
+ * Both the worker and the cycle hold a reference to a call; the last to
+ * let go frees it, so a cycle that gave up on a stuck mount leaves the
+ * worker to finish (and free) it in its own time.  An answered call stays
+ * with its mount and is queued again by the next cycle, with nothing to
+ * allocate or free.  Everything here is under pool_mu, but for the
+ * cycle's lock-free look at cycle_left, which the worker stores with
+ * release order after the answer it counts (and after letting go of the
+ * call).
  */
 struct statjob {
 	int refs;
 	int done;
 	int err;
 	uint64_t gen;		/* the cycle that queued it */
+	int64_t start_ns;	/* monotonic, when a worker took it; 0 not yet */
 	struct statfs st;
 	char *path;
 	char *mountpoint;
@@ -96,6 +107,15 @@ static struct statjob *queue_head, *queue_tail;
 static size_t queued, idle, workers;
 static uint64_t cycle_gen;
 static size_t cycle_left;	/* calls of cycle_gen not answered yet */
+static int start_failed;	/* the last worker_start failed */
+
+static int64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
 
 static void job_unref_locked(struct statjob *j)
 {
@@ -138,6 +158,8 @@ static void *worker_run(void *arg)
 		if (!queue_head)
 			queue_tail = NULL;
 		queued--;
+		/* A vDSO read, no system call. */
+		j->start_ns = mono_ns();
 		pthread_mutex_unlock(&pool_mu);
 
 		memset(&st, 0, sizeof(st));
@@ -185,6 +207,7 @@ static int worker_start(void)
 	rc = pthread_create(&t, &attr, worker_run, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
+	start_failed = rc != 0;
 	if (rc != 0) {
 		errno = rc;
 		return -1;
@@ -218,9 +241,16 @@ static int jobs_queue(struct statjob **jobs, size_t n)
 	size_t i, k = 0;
 
 	pthread_mutex_lock(&pool_mu);
-	if (workers == 0 && worker_start() < 0) {
-		pthread_mutex_unlock(&pool_mu);
-		return -1;
+	if (workers == 0) {
+		if (worker_start() < 0) {
+			pthread_mutex_unlock(&pool_mu);
+			return -1;
+		}
+	} else if (idle == 0 && workers < POOL_MAX) {
+		/* No worker asleep: one is stuck on an earlier cycle's
+		 * call (or about to sleep); the calls must not queue
+		 * behind it. */
+		(void)worker_start();
 	}
 	cycle_gen++;
 	for (i = 0; i < n; i++) {
@@ -247,54 +277,86 @@ static int jobs_queue(struct statjob **jobs, size_t n)
 	return 0;
 }
 
-static int ts_before(const struct timespec *a, const struct timespec *b)
+/* Sleeps on done_sem until the monotonic time until_ns at most. */
+static void done_sleep(int64_t until_ns, int64_t now_ns)
 {
-	return a->tv_sec < b->tv_sec ||
-	       (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+	struct timespec t;
+	int64_t ns;
+
+	/* sem_timedwait counts on the wall clock. */
+	clock_gettime(CLOCK_REALTIME, &t);
+	ns = t.tv_nsec + (until_ns - now_ns);
+	t.tv_sec += (time_t)(ns / 1000000000);
+	t.tv_nsec = (long)(ns % 1000000000);
+	while (sem_timedwait(&done_sem, &t) < 0 && errno == EINTR)
+		;
 }
 
 /*
- * Waits until the cycle's calls are answered or the absolute deadline;
- * returns whether all were answered.  Answered already (the cycle comes
- * late on purpose) costs an atomic load.  The wait is on a semaphore, not
- * a condition variable, so it needs no lock (whose wake-up marks it
- * contended: a futex call at the next unlock); a post left from a cycle
- * that stopped waiting only makes a wait here look again.
+ * Waits until the cycle's calls (jobs[0..n), NULLs skipped) are answered,
+ * or those left have each run timeout_ns since a worker took them (or
+ * cannot get a worker, and the cycle's deadline passed); returns whether
+ * all were answered.  Answered already (the cycle comes late on purpose)
+ * costs an atomic load.  The wait is on a semaphore, not a condition
+ * variable, so it needs no lock (whose wake-up marks it contended: a
+ * futex call at the next unlock); a post left from a cycle that stopped
+ * waiting only makes a wait here look again.  queued_ns is when the
+ * calls were queued.
  */
-static int jobs_wait(const struct timespec *deadline)
+static int jobs_wait(struct statjob **jobs, size_t n, int64_t queued_ns,
+		     int64_t timeout_ns, int64_t deadline_ns)
 {
+	const int64_t spawn_ns = POOL_SPAWN_MS * 1000000LL;
+	int64_t handoff_ns = 0;
 	int all;
 
 	if (__atomic_load_n(&cycle_left, __ATOMIC_ACQUIRE) == 0)
 		return 1;
-	pthread_mutex_lock(&pool_mu);
-	cycle_waiting = 1;
-	pthread_mutex_unlock(&pool_mu);
 	while (__atomic_load_n(&cycle_left, __ATOMIC_ACQUIRE) > 0) {
-		struct timespec now, t;
+		int64_t now = mono_ns(), next = INT64_MAX, last = queued_ns;
+		size_t i, unstarted = 0;
+		int can;
 
-		clock_gettime(CLOCK_REALTIME, &now);
-		if (!ts_before(&now, deadline))
-			break;
-		t = now;
-		t.tv_nsec += POOL_SPAWN_MS * 1000000L;
-		if (t.tv_nsec >= 1000000000L) {
-			t.tv_sec++;
-			t.tv_nsec -= 1000000000L;
-		}
-		if (ts_before(deadline, &t))
-			t = *deadline;
-		if (sem_timedwait(&done_sem, &t) == 0 || errno != ETIMEDOUT)
-			continue;
-		/* Calls still wait unstarted: a worker is stuck, or busy. */
 		pthread_mutex_lock(&pool_mu);
-		if (cycle_left > 0 && queued > 0) {
+		cycle_waiting = 1;
+		for (i = 0; i < n; i++) {
+			struct statjob *j = jobs[i];
+
+			if (!j)
+				continue;
+			if (j->start_ns > last)
+				last = j->start_ns;
+			if (j->done)
+				continue;
+			if (!j->start_ns) {
+				unstarted++;
+				continue;
+			}
+			/* Past its timeout: it waits for nothing. */
+			if (j->start_ns + timeout_ns > now &&
+			    j->start_ns + timeout_ns < next)
+				next = j->start_ns + timeout_ns;
+		}
+		if (handoff_ns > last)
+			last = handoff_ns;
+		/* Calls wait unstarted and none started for a while: the
+		 * workers are stuck, or busy. */
+		if (unstarted > 0 && now - last >= spawn_ns) {
 			if (idle > 0)
 				sem_post(&pool_sem);
 			else if (workers < POOL_MAX)
 				(void)worker_start();
+			handoff_ns = last = now;
 		}
+		can = idle > 0 || (workers < POOL_MAX && !start_failed);
+		if (unstarted > 0 && (can || now < deadline_ns) &&
+		    last + spawn_ns < next)
+			next = last + spawn_ns;
+		all = cycle_left == 0;
 		pthread_mutex_unlock(&pool_mu);
+		if (all || next == INT64_MAX)
+			break;
+		done_sleep(next, now);
 	}
 	pthread_mutex_lock(&pool_mu);
 	cycle_waiting = 0;
@@ -541,7 +603,8 @@ static struct {
 	int err;
 	struct statjob **jobs;
 	size_t njobs;
-	struct timespec deadline;
+	int64_t queued_ns;	/* when the calls were queued */
+	int64_t timeout_ns;	/* --collector.filesystem.mount-timeout */
 } fs;
 
 enum { FS_READ = 1, FS_PARSE, FS_THREAD, FS_NOMEM };
@@ -742,15 +805,11 @@ void filesystem_start(struct hc *hc)
 		fs.jobs = nj;
 		fs.njobs = n;
 	}
-	clock_gettime(CLOCK_REALTIME, &fs.deadline);
-	fs.deadline.tv_sec += hc->fs_mount_timeout_ms / 1000;
-	fs.deadline.tv_nsec += (hc->fs_mount_timeout_ms % 1000) * 1000000;
-	if (fs.deadline.tv_nsec >= 1000000000) {
-		fs.deadline.tv_sec++;
-		fs.deadline.tv_nsec -= 1000000000;
-	}
+	/* Capped (at 31 years) so that a start plus it cannot overflow. */
+	fs.timeout_ns = (hc->fs_mount_timeout_ms < 1000000000000LL ?
+			 hc->fs_mount_timeout_ms : 1000000000000LL) * 1000000;
 	memset(fs.jobs, 0, n * sizeof(*fs.jobs));
-	/* Start every statfs first, so stuck mounts cost one deadline in all. */
+	/* Start every statfs first, so stuck mounts' timeouts overlap. */
 	for (i = 0; i < n; i++) {
 		long s;
 
@@ -781,6 +840,7 @@ void filesystem_start(struct hc *hc)
 			m[i].job->refs = 2;
 			m[i].job->done = 0;
 			m[i].job->err = 0;
+			m[i].job->start_ns = 0;
 		} else {
 			m[i].job = job_new(m[i].full, m[i].mountpoint);
 		}
@@ -792,6 +852,7 @@ void filesystem_start(struct hc *hc)
 		fs.jobs[i] = m[i].job;
 		any = 1;
 	}
+	fs.queued_ns = mono_ns();
 	if (any && jobs_queue(fs.jobs, n) < 0) {
 		fs.status = FS_THREAD;
 		fs.err = errno;
@@ -840,7 +901,9 @@ int filesystem_update(struct hc *hc, struct out *o)
 	}
 	m = mi.m;
 	n = mi.n;
-	if (fs.queued && !jobs_wait(&fs.deadline)) {
+	if (fs.queued &&
+	    !jobs_wait(fs.jobs, n, fs.queued_ns, fs.timeout_ns,
+		       fs.queued_ns + fs.timeout_ns)) {
 		pthread_mutex_lock(&pool_mu);
 		for (i = 0; i < n; i++)
 			if (m[i].job && !m[i].job->done)
