@@ -73,7 +73,7 @@ hz=$(getconf CLK_TCK)
 # readings would take its time with it: then the round counts in clock
 # ticks from /proc/PID/stat instead (which keeps ended threads' time).
 cpu_read() {	# PID -> "tids ns ticks"
-	local t tids= ns=0 v
+	local t tids='' ns=0 v
 	for t in /proc/"$1"/task/*; do
 		read -r v _ <"$t/schedstat" 2>/dev/null || continue
 		tids="$tids${t##*/},"
@@ -81,13 +81,16 @@ cpu_read() {	# PID -> "tids ns ticks"
 	done
 	echo "$tids $ns $(ticks "$1")"
 }
-# Threads present at the first reading and missing at the second: ticks.
+# cpu_delta BEFORE AFTER -> ns; a thread present before and gone after:
+# the ticks' difference instead.
 cpu_delta() {
-	local b=($1) a=($2) t
-	for t in ${b[0]//,/ }; do
-		case ",${a[0]}" in *",$t,"*) ;; *) echo $(((a[2] - b[2]) * 1000000000 / hz)); return ;; esac
+	local btids bns bticks atids ans aticks t
+	read -r btids bns bticks <<<"$1"
+	read -r atids ans aticks <<<"$2"
+	for t in ${btids//,/ }; do
+		case ",$atids" in *",$t,"*) ;; *) echo $(((aticks - bticks) * 1000000000 / hz)); return ;; esac
 	done
-	echo $((a[1] - b[1]))
+	echo $((ans - bns))
 }
 
 start_node_exporter --web.disable-exporter-metrics "${args[@]}" || { echo "hostcol.sh: node_exporter did not start" >&2; exit 1; }
