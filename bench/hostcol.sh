@@ -115,6 +115,11 @@ cycles_done() {
 }
 sleep 1
 kill -STOP "$hc_pid"
+# A round waits on the output's size, not on a count of its lines: a grep
+# over megabytes of output every few cycles would share the CPUs and the
+# caches with the cycles measured.  The exact count is taken once hostcol
+# is stopped.
+bytes_per_cycle=$(($(stat -c %s "$W/hc.txt") / $(cycles_done)))
 ne_ns=0 pg_ns=0 hc_ns=0 hc_n=0 ratios=
 for ((r = 1; r <= ROUNDS; r++)); do
 	# node_exporter: a round of scrapes on one kept-alive connection.
@@ -128,18 +133,23 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		--rate "$((60000 / INTERVAL_MS))/m" "${urls[@]}" >/dev/null || { echo "hostcol.sh: scrape failed" >&2; exit 1; }
 	a=$(cpu_read "$NE_PID")
 	gd=$(cpu_delta "$b" "$a")
-	# hostcol: as many cycles, from where the last round stopped it.
+	# hostcol: as many cycles, from where the last round stopped it,
+	# with node_exporter stopped as hostcol is during its rounds (the Go
+	# runtime wakes now and then when idle: that would fall on hostcol).
+	kill -STOP "$NE_PID"
 	c0=$(cycles_done)
+	want=$(($(stat -c %s "$W/hc.txt") + per * bytes_per_cycle - bytes_per_cycle / 2))
 	b=$(cpu_read "$hc_pid")
 	kill -CONT "$hc_pid"
 	sleep "$(awk -v n="$per" -v ms="$INTERVAL_MS" 'BEGIN { printf "%.3f", n * ms / 1000 }')"
 	deadline=$((SECONDS + 60))
-	while [ "$(cycles_done)" -lt "$((c0 + per))" ]; do
+	while [ "$(stat -c %s "$W/hc.txt")" -lt "$want" ]; do
 		[ "$SECONDS" -lt "$deadline" ] || { echo "hostcol.sh: hostcol too slow" >&2; kill "$hc_pid"; kill -CONT "$hc_pid"; exit 1; }
-		sleep 0.05
+		sleep 0.02
 	done
 	kill -STOP "$hc_pid"
 	a=$(cpu_read "$hc_pid")
+	kill -CONT "$NE_PID"
 	c1=$(cycles_done)
 	hd=$(cpu_delta "$b" "$a")
 	ne_ns=$((ne_ns + nd)) pg_ns=$((pg_ns + gd)) hc_ns=$((hc_ns + hd)) hc_n=$((hc_n + c1 - c0))
