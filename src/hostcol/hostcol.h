@@ -73,8 +73,6 @@ struct out_mark {
 };
 struct out_mark out_mark(const struct out *o);
 void out_rollback(struct out *o, struct out_mark m);
-/* Is there a family of this name yet? */
-int out_has_family(const struct out *o, const char *name);
 int out_write(struct out *o, struct lineio_writer *w, int64_t ts_ms);
 
 /*
@@ -326,6 +324,7 @@ void filesystem_cleanup(void);
 void textfile_cleanup(void);
 void netstat_cleanup(void);
 void vmstat_cleanup(void);
+void meminfo_cleanup(void);
 void diskstats_cleanup(void);
 void netlink_cleanup(void);
 /* Frees every pattern and filter of hc, and the shared match data. */

@@ -704,6 +704,7 @@ int main(int argc, char **argv)
 	textfile_cleanup();
 	netstat_cleanup();
 	vmstat_cleanup();
+	meminfo_cleanup();
 	diskstats_cleanup();
 	netdev_cleanup();
 	netlink_cleanup();

@@ -293,7 +293,7 @@ int meminfo_parse(const char *p, size_t len, struct out *o)
 	return 0;
 }
 
-static void meminfo_cleanup(void)
+void meminfo_cleanup(void)
 {
 	buf_free(&mi_keys);
 	buf_free(&mi_text);
@@ -372,7 +372,6 @@ void vmstat_cleanup(void)
 	vm_vals = NULL;
 	vm_n = vm_cap = vm_nouts = 0;
 	vm_valid = 0;
-	meminfo_cleanup();
 }
 
 /* The fast way, as meminfo's. */

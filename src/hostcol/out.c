@@ -192,13 +192,6 @@ void out_rollback(struct out *o, struct out_mark m)
 		o->n = m.n;
 }
 
-int out_has_family(const struct out *o, const char *name)
-{
-	size_t slot;
-
-	return fam_find((struct out *)o, name, &slot) >= 0;
-}
-
 static long fam_get(struct out *o, const char *name, const char *help,
 		    enum out_type type)
 {
