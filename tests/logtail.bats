@@ -267,6 +267,9 @@ docker_case() {
 
 @test "logtail --docker --positions: stopped and started again, nothing lost or twice" {
 	need_docker
+	# own TEXT FILE: TEXT is in a line of this test's container (a suite
+	# run beside this one on the same engine prints the same lines).
+	own() { grep -F -- "/$PFX-pos-$mode\"" "$2" | grep -qF -- "\"$1\""; }
 	for mode in json-file api; do
 		rm -f "$T/pos" "$T/raw1" "$T/raw2"
 		start_logtail "$T/raw1" --docker --docker-read "$mode" \
@@ -274,22 +277,14 @@ docker_case() {
 		sleep 0.5
 		id=$(docker_run_test "$PFX-pos-$mode" "$IMAGE" sh -c '
 			for i in $(seq 1 300); do echo "p $i"; usleep 10000; done')
-		wait_until 30 grep -q -- '"p 50"' "$T/raw1"
+		wait_until 30 own "p 50" "$T/raw1"
 		stop_pid "$LT_PID"
-		# The positions and logtail's log, shown if the positions lack
-		# the container (seen twice under ASan on a loaded machine).
-		if ! grep -q "docker:$id" "$T/pos"; then
-			echo "$mode: positions:"
-			cat "$T/pos" 2>&1 || true
-			echo "log:"
-			cat "$T/lt.err" 2>&1 || true
-			return 1
-		fi
+		grep -q "docker:$id" "$T/pos"
 		sleep 0.5
 		start_logtail "$T/raw2" --docker --docker-read "$mode" \
 			--poll-interval 50ms --positions "$T/pos"
 		docker wait "$id" >/dev/null
-		wait_until 30 grep -q -- '"p 300"' "$T/raw2"
+		wait_until 30 own "p 300" "$T/raw2"
 		stop_pid "$LT_PID"
 		cat "$T/raw1" "$T/raw2" | grep "/$PFX-pos-$mode\"" | texts /dev/stdin >"$T/got"
 		seq 1 300 | sed 's/^/p /' | diff - "$T/got"
