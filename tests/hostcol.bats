@@ -1021,6 +1021,35 @@ EOF
 	awk -v a="$f1" -v b="$fn" 'BEGIN { exit !(b >= a + 5) }'
 }
 
+@test "--interval: cpu: the isolated CPUs are read once, as node_exporter reads them at start" {
+	skip_unless_bin hostcol
+	fixture_copy "$T/t"
+	iso="$T/t/sys/devices/system/cpu/isolated"
+	printf '1-2\n' >"$iso"
+	: >"$T/out"
+	"$(obs_bin hostcol)" --path.procfs="$T/t/proc" --path.sysfs="$T/t/sys" \
+		--collector.disable-defaults --collector.cpu \
+		--interval=100ms >"$T/out" 2>"$T/err" &
+	pid=$!
+	cycles() { grep -c '^node_scrape_collector_success{collector="cpu"} ' "$T/out"; }
+	i=0
+	while [ "$(cycles)" -lt 1 ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	printf '3\n' >"$iso"
+	n=$(cycles)
+	i=0
+	while [ "$(cycles)" -lt $((n + 3)) ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ]
+	[ ! -s "$T/err" ]
+	[ "$(cycles)" -ge 4 ]
+	last=$(grep '^node_scrape_collector_success{collector="cpu"} ' "$T/out" | tail -1 | awk '{ print $NF }')
+	grep "^node_cpu_isolated{.* $last\$" "$T/out" >"$T/iso"
+	printf '%s\n' 'node_cpu_isolated{cpu="1"} 1' 'node_cpu_isolated{cpu="2"} 1' >"$T/want"
+	cut -d' ' -f1,2 "$T/iso" | diff -u "$T/want" -
+}
+
 @test "--interval: a mount table read once shows a superblock turned read-only from another namespace" {
 	skip_unless_bin hostcol
 	skip_unless_cmd unshare

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,12 +69,27 @@ static void cpu_state_apply(struct cpu_state *s, const double *n)
 			s->v[i] = n[i];
 }
 
+/*
+ * The isolated CPUs are set at boot (isolcpus=): node_exporter reads the
+ * file once, when its collector starts, and so does the first cycle here
+ * that reads it whole; later cycles repeat what it found.  A file that is
+ * missing or unreadable is asked again next cycle, a malformed one fails
+ * each cycle.
+ */
+static struct {
+	int known;
+	size_t n;
+	uint16_t *cpu;		/* n isolated CPUs, ascending */
+} isolated;
+
 /* /proc/stat as read this cycle, kept for the next. */
 static struct buf cpu_buf = BUF_INIT(HC_FILE_MAX);
 
 void cpu_cleanup(void)
 {
 	buf_free(&cpu_buf);
+	free(isolated.cpu);
+	memset(&isolated, 0, sizeof(isolated));
 	free(cpus);
 	cpus = NULL;
 	ncpus = capcpus = 0;
@@ -456,42 +472,61 @@ static void cpu_path(char *dst, size_t size, const char *dir,
 	memcpy(dst + a + 2 + b, rest, c + 1);
 }
 
-static int cpu_isolated(struct hc *hc, struct out *o)
+static int isolated_load(struct hc *hc)
 {
 	struct buf b = BUF_INIT(65536);
-	unsigned char *set;
-	char path[PATH_MAX], num[24];
-	size_t i;
+	unsigned char *set = NULL;
+	char path[PATH_MAX];
+	size_t i, n = 0;
 	int rc = 0;
 
 	if (hc_path(path, sizeof(path), hc->sysfs,
 		    "devices/system/cpu/isolated") < 0 ||
-	    hc_read_str(path, &b) < 0) {
-		buf_free(&b);
-		return 0;
-	}
-	if (b.len == 0) {
-		/* The usual case: no isolated CPU, nothing to scan. */
-		buf_free(&b);
-		return 0;
-	}
-	set = calloc(CPU_MAX, 1);
-	if (!set || cpu_list_parse(b.p, b.len, set, CPU_MAX) < 0) {
-		log_error("cpu: malformed '%s'", path);
-		rc = -1;
-	} else {
-		for (i = 0; i < CPU_MAX && rc == 0; i++) {
-			if (!set[i])
-				continue;
-			hc_u64_str(num, i);
-			rc = out_add(o, "node_cpu_isolated",
-				     "Whether each core is isolated, information from /sys/devices/system/cpu/isolated.",
-				     OUT_GAUGE, 1.0, "cpu", num, NULL);
+	    hc_read_str(path, &b) < 0)
+		goto out;
+	if (b.len > 0) {
+		/* The usual case, no isolated CPU, needs no map. */
+		set = calloc(CPU_MAX, 1);
+		if (!set || cpu_list_parse(b.p, b.len, set, CPU_MAX) < 0) {
+			log_error("cpu: malformed '%s'", path);
+			rc = -1;
+			goto out;
 		}
+		for (i = 0; i < CPU_MAX; i++)
+			n += set[i];
+		isolated.cpu = n ? calloc(n, sizeof(*isolated.cpu)) : NULL;
+		if (n && !isolated.cpu) {
+			log_errno("cpu: '%s'", path);
+			rc = -1;
+			goto out;
+		}
+		for (i = 0, n = 0; i < CPU_MAX; i++)
+			if (set[i])
+				isolated.cpu[n++] = (uint16_t)i;
 	}
+	isolated.n = n;
+	isolated.known = 1;
+out:
 	free(set);
 	buf_free(&b);
 	return rc;
+}
+
+static int cpu_isolated(struct hc *hc, struct out *o)
+{
+	char num[24];
+	size_t i;
+
+	if (!isolated.known && isolated_load(hc) < 0)
+		return -1;
+	for (i = 0; i < isolated.n; i++) {
+		hc_u64_str(num, isolated.cpu[i]);
+		if (out_add(o, "node_cpu_isolated",
+			    "Whether each core is isolated, information from /sys/devices/system/cpu/isolated.",
+			    OUT_GAUGE, 1.0, "cpu", num, NULL) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 struct throttle {
@@ -658,33 +693,40 @@ int cpufreq_update(struct hc *hc, struct out *o)
 	struct names cpu;
 	char dir[PATH_MAX], path[PATH_MAX + 96];
 	size_t i, j;
-	int rc = HC_FAIL;
+	int rc = HC_FAIL, off_read = 0;
 
 	if (hc_path(dir, sizeof(dir), hc->sysfs, "devices/system/cpu") < 0 ||
 	    !(cp = hc_list_prefix_shared(dir, "cpu")))
 		return HC_NODATA;
 	cpu = *cp;
-	cpu_path(path, sizeof(path), dir, "offline", "");
-	/* Usually none is offline: no map then. */
-	if (hc_read_str(path, &off) == 0 && off.len > 0) {
-		offline = calloc(CPU_MAX, 1);
-		if (!offline)
-			goto out;
-		if (cpu_list_parse(off.p, off.len, offline, CPU_MAX) < 0) {
-			log_error("cpufreq: malformed '%s'", path);
-			goto out;
-		}
-	}
 	for (i = 0; i < cpu.n; i++) {
 		const char *name = cpu.v[i] + 3;
 		uint64_t id;
 
+		cpu_path(path, sizeof(path), dir, cpu.v[i], "cpufreq");
+		if (!hc_exists_fixed(path))
+			continue;
+		/* Read at the first CPU that has frequencies (a VM often
+		 * has none: then never); usually none is offline, and no
+		 * map is made. */
+		if (!off_read) {
+			off_read = 1;
+			cpu_path(path, sizeof(path), dir, "offline", "");
+			if (hc_read_str(path, &off) == 0 && off.len > 0) {
+				offline = calloc(CPU_MAX, 1);
+				if (!offline)
+					goto out;
+				if (cpu_list_parse(off.p, off.len, offline,
+						   CPU_MAX) < 0) {
+					log_error("cpufreq: malformed '%s'",
+						  path);
+					goto out;
+				}
+			}
+		}
 		if (offline &&
 		    parse_u64(name, strlen(name), 0, CPU_MAX - 1, &id) == 0 &&
 		    offline[id])
-			continue;
-		cpu_path(path, sizeof(path), dir, cpu.v[i], "cpufreq");
-		if (!hc_exists_fixed(path))
 			continue;
 		for (j = 0; j < sizeof(freq_files) / sizeof(freq_files[0]); j++) {
 			uint64_t v;
