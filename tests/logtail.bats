@@ -145,6 +145,13 @@ texts() {
 	[ "$(texts "$T/out4")" = fresh ]
 }
 
+# own NAME TEXT FILE: TEXT is in a line of FILE from the container NAME (a
+# suite run beside this one on the same Docker engine prints the same
+# lines, so a wait for the text alone could end before NAME was read).
+own() {
+	grep -F -- "/$1\"" "$3" | grep -qF -- "\"$2\""
+}
+
 # docker_case MODE: the edge pipeline over four containers; every line once,
 # in order per stream, with the seed's labels.
 docker_case() {
@@ -162,9 +169,9 @@ docker_case() {
 		echo "long end"')
 	tty=$(docker_run_test "$PFX-tty" -t "$IMAGE" sh -c 'echo "tty 1"; echo "tty 2"; echo "tty end"')
 	docker wait "$fast" "$long" "$tty" >/dev/null
-	wait_until 30 grep -q -- '"out end"' "$T/raw"
-	wait_until 30 grep -q -- '"long end"' "$T/raw"
-	wait_until 30 grep -q -- '"tty end"' "$T/raw"
+	wait_until 30 own "$PFX-fast" "out end" "$T/raw"
+	wait_until 30 own "$PFX-long" "long end" "$T/raw"
+	wait_until 30 own "$PFX-tty" "tty end" "$T/raw"
 	stop_pid "$LT_PID"
 	[ ! -s "$T/lt.err" ]
 	"$(obs_bin relabel)" -c "$DL/edge.yml" "$T/raw" >"$T/out"
@@ -208,7 +215,7 @@ docker_case() {
 			[ $((i % 200)) -eq 0 ] && usleep 20000
 		done; echo "rot end"')
 	docker wait "$id" >/dev/null
-	wait_until 30 grep -q -- '"rot end"' "$T/raw"
+	wait_until 30 own "$PFX-rot" "rot end" "$T/raw"
 	stop_pid "$LT_PID"
 	[ "$(ls "$(docker inspect -f '{{.LogPath}}' "$id")"* | wc -l)" -gt 3 ]
 	grep "/$PFX-rot\"" "$T/raw" | texts /dev/stdin >"$T/got"
@@ -267,9 +274,6 @@ docker_case() {
 
 @test "logtail --docker --positions: stopped and started again, nothing lost or twice" {
 	need_docker
-	# own TEXT FILE: TEXT is in a line of this test's container (a suite
-	# run beside this one on the same engine prints the same lines).
-	own() { grep -F -- "/$PFX-pos-$mode\"" "$2" | grep -qF -- "\"$1\""; }
 	for mode in json-file api; do
 		rm -f "$T/pos" "$T/raw1" "$T/raw2"
 		start_logtail "$T/raw1" --docker --docker-read "$mode" \
@@ -277,14 +281,14 @@ docker_case() {
 		sleep 0.5
 		id=$(docker_run_test "$PFX-pos-$mode" "$IMAGE" sh -c '
 			for i in $(seq 1 300); do echo "p $i"; usleep 10000; done')
-		wait_until 30 own "p 50" "$T/raw1"
+		wait_until 30 own "$PFX-pos-$mode" "p 50" "$T/raw1"
 		stop_pid "$LT_PID"
 		grep -q "docker:$id" "$T/pos"
 		sleep 0.5
 		start_logtail "$T/raw2" --docker --docker-read "$mode" \
 			--poll-interval 50ms --positions "$T/pos"
 		docker wait "$id" >/dev/null
-		wait_until 30 own "p 300" "$T/raw2"
+		wait_until 30 own "$PFX-pos-$mode" "p 300" "$T/raw2"
 		stop_pid "$LT_PID"
 		cat "$T/raw1" "$T/raw2" | grep "/$PFX-pos-$mode\"" | texts /dev/stdin >"$T/got"
 		seq 1 300 | sed 's/^/p /' | diff - "$T/got"
