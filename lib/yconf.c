@@ -930,7 +930,7 @@ yconf_int(const struct ynode *map, const char *key, long min, long max,
 	  long *out)
 {
 	const struct ynode *v;
-	int64_t x;
+	int64_t x = 0;	/* set when scan_int succeeds; gcc -O1 cannot tell */
 	int rc, r;
 
 	if ((v = lookup(map, key, &rc)) == NULL)
