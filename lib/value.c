@@ -689,8 +689,21 @@ shortest_fast(double x, char *dig, int *exp10)
 static int
 few_decimals(double x, uint64_t *qp)
 {
+	double t8 = x * exact10[8];
 	int k;
 
+	/*
+	 * A q with k decimals that reads back as x is one with 8 too, q *
+	 * 10^(8-k): when no 8-decimal one does (the same test as below),
+	 * no shorter one does, and the values that need more digits, most
+	 * of those that get here, are told in one step.
+	 */
+	if (t8 < 17592186044416.0) {
+		uint64_t q8 = (uint64_t)(t8 + 0.5);
+
+		if (q8 == 0 || (double)q8 / exact10[8] != x)
+			return -1;
+	}
 	for (k = 1; k <= 8; k++) {
 		double t = x * exact10[k];
 		uint64_t q;

@@ -51,11 +51,16 @@ void out_free(struct out *o);
 /*
  * Adds one sample to family name (created with help and type on first
  * use).  The variable part is label name/value pairs ending with NULL.
- * Returns -1 on ENOMEM.
+ * Returns -1 on ENOMEM.  The pairs reach out_addl() as an array (with
+ * one more NULL, so that a missing one ends them too): cheaper to walk
+ * than a va_list.
  */
-int out_add(struct out *o, const char *name, const char *help,
-	    enum out_type type, double v, ...)
-	__attribute__((sentinel));
+#define out_add(o, name, help, type, v, ...) \
+	out_addl((o), (name), (help), (type), (v), \
+		 (const char *const[]){ __VA_ARGS__, NULL })
+/* pairs: name, value (NULL is ""), ... up to a NULL name. */
+int out_addl(struct out *o, const char *name, const char *help,
+	     enum out_type type, double v, const char *const *pairs);
 /* The same with arrays: names[i]=values[i], n pairs. */
 int out_addv(struct out *o, const char *name, const char *help,
 	     enum out_type type, double v, size_t n,

@@ -1,7 +1,6 @@
 /* out.c: gathers one cycle's samples and writes them sorted as node_exporter does. */
 #include <errno.h>
-#include <inttypes.h>
-#include <stdarg.h>
+#include <link.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,64 @@ static void cache_free(void);
 /* Families are found by name through a small open-addressing table. */
 static size_t *fam_index;
 static size_t fam_slots;
+
+/*
+ * The program's read-only memory, [ro_lo, ro_hi): its string literals,
+ * which no one can change.  A kept call keeps only the address of each
+ * such string it was made with: the same address again is the same
+ * text, so the most common call (literal names) is matched without
+ * strcmp, and its text is not copied.  Pointers elsewhere prove nothing
+ * (callers reuse their buffers): those strings are kept and compared.
+ */
+static uintptr_t ro_lo, ro_hi;
+static int ro_known;
+
+/* The first object is the program: its PT_LOAD segments without write
+ * permission, as one span, unless a writable one lies inside it. */
+static int ro_segments(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	size_t i;
+
+	(void)size;
+	(void)arg;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t a = (uintptr_t)(info->dlpi_addr + ph->p_vaddr);
+
+		if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W))
+			continue;
+		if (a < lo)
+			lo = a;
+		if (a + ph->p_memsz > hi)
+			hi = a + ph->p_memsz;
+	}
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t a = (uintptr_t)(info->dlpi_addr + ph->p_vaddr);
+
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) &&
+		    a < hi && a + ph->p_memsz > lo)
+			lo = hi = 0;
+	}
+	if (lo < hi) {
+		ro_lo = lo;
+		ro_hi = hi;
+	}
+	return 1;
+}
+
+/* s's address if it is in read-only memory, else 0. */
+static uintptr_t ro_addr(const char *s)
+{
+	uintptr_t a = (uintptr_t)s;
+
+	if (!ro_known) {
+		ro_known = 1;
+		dl_iterate_phdr(ro_segments, NULL);
+	}
+	return a >= ro_lo && a < ro_hi ? a : 0;
+}
 
 static uint64_t name_hash(const char *s)
 {
@@ -73,6 +130,9 @@ struct prev {
 
 static struct prev *prev;
 static size_t nprev, capprev;
+/* Set when this cycle added a sample of another series than last
+ * cycle's at the same place: the lines are built again. */
+static int diverged;
 
 /*
  * The written lines as they stand between cycles, in written order: the
@@ -95,12 +155,6 @@ static struct line *lines;
 static size_t caplines;
 static struct buf tmpl = BUF_INIT(OUT_ARENA_MAX);
 
-/* Lines are gathered here and handed to the writer in pieces of about
- * OBS_LINE_ATOMIC bytes, not one call a line. */
-static char blk[OBS_LINE_ATOMIC];
-static size_t blklen;
-static unsigned long blklines;
-
 void out_init(struct out *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -118,6 +172,7 @@ void out_reset(struct out *o)
 	if (ncache > 4096 && ncache > 2 * o->n)
 		cache_clear();
 	o->n = 0;
+	diverged = 0;
 }
 
 void out_free(struct out *o)
@@ -254,8 +309,6 @@ static void cache_free(void)
 	prev = NULL;
 	lines = NULL;
 	capprev = caplines = 0;
-	blklen = 0;
-	blklines = 0;
 }
 
 static int cache_grow_slots(void)
@@ -281,24 +334,39 @@ static int cache_grow_slots(void)
 /*
  * Does the call match the one kept at k?  A kept call is the part, the
  * number of pairs, the bound, then the family name and each label name
- * and value as a length byte (255: longer), the bytes and a NUL.
+ * and value: a read-only one as CALL_RO and its offset from ro_lo (its
+ * text is there), another as a length byte (CALL_LONG: longer), the
+ * bytes and a NUL.
  */
+#define CALL_RO 254
+#define CALL_LONG 255
+
 static inline int call_str(const unsigned char **kp, const char *s)
 {
 	const unsigned char *k = *kp;
 	size_t len = k[0];
 
-	if (k[1] != (unsigned char)s[0] || strcmp((const char *)k + 1, s))
+	if (len == CALL_RO) {
+		uint32_t off;
+
+		memcpy(&off, k + 1, sizeof(off));
+		*kp = k + 1 + sizeof(off);
+		return (uintptr_t)s == ro_lo + off ||
+		       strcmp((const char *)(ro_lo + off), s) == 0;
+	}
+	if (strcmp((const char *)k + 1, s))
 		return 0;
-	if (len == 255)
+	if (len == CALL_LONG)
 		len = strlen((const char *)k + 1);
 	*kp = k + len + 2;
 	return 1;
 }
 
-static int call_same(const unsigned char *k, const char *name, int kind,
-		     double bound, size_t n, const char *const *names,
-		     const char *const *values)
+/* names[i * st] and values[i * st] are the pairs; a NULL value is "". */
+static inline int call_same(const unsigned char *k, const char *name,
+			    int kind, double bound, size_t n,
+			    const char *const *names,
+			    const char *const *values, size_t st)
 {
 	size_t i;
 
@@ -308,17 +376,30 @@ static int call_same(const unsigned char *k, const char *name, int kind,
 	k += 2 + sizeof(bound);
 	if (!call_str(&k, name))
 		return 0;
-	for (i = 0; i < n; i++)
-		if (!call_str(&k, names[i]) || !call_str(&k, values[i]))
+	for (i = 0; i < n; i++) {
+		const char *val = values[i * st];
+
+		if (!call_str(&k, names[i * st]) ||
+		    !call_str(&k, val ? val : ""))
 			return 0;
+	}
 	return 1;
 }
 
 static int call_put_str(struct buf *b, const char *s)
 {
-	size_t len = strlen(s);
-	unsigned char c = len < 255 ? (unsigned char)len : 255;
+	size_t len;
+	uintptr_t ro = ro_addr(s);
+	unsigned char c;
 
+	if (ro && ro - ro_lo <= UINT32_MAX) {
+		uint32_t off = (uint32_t)(ro - ro_lo);
+
+		return buf_addch(b, CALL_RO) < 0 ||
+		       buf_add(b, &off, sizeof(off)) < 0 ? -1 : 0;
+	}
+	len = strlen(s);
+	c = len < CALL_RO ? (unsigned char)len : CALL_LONG;
 	return buf_addch(b, c) < 0 || buf_add(b, s, len + 1) < 0 ? -1 : 0;
 }
 
@@ -474,14 +555,14 @@ static long series_find(struct out *o, uint32_t fam, const char *name,
 	return (long)ncache++;
 }
 
-int out_add_part(struct out *o, const char *name, const char *help,
-		 enum out_type type, int kind, double bound, double v,
-		 size_t n, const char *const *names, const char *const *values)
+/* out_add_part() for n <= OUT_MAX_LABELS. */
+static int add_part(struct out *o, const char *name, const char *help,
+		    enum out_type type, int kind, double bound, double v,
+		    size_t n, const char *const *names,
+		    const char *const *values)
 {
 	long sid = -1, fam = -1;
 
-	if (n > OUT_MAX_LABELS)
-		return -1;
 	if (o->n == o->cap) {
 		size_t cap = o->cap ? o->cap * 2 : 1024;
 		struct out_sample *ns = realloc(o->s, cap * sizeof(*ns));
@@ -497,7 +578,7 @@ int out_add_part(struct out *o, const char *name, const char *help,
 		const struct prev *p = &prev[o->n];
 
 		if (call_same((const unsigned char *)cache_calls.p + p->call,
-			      name, kind, bound, n, names, values))
+			      name, kind, bound, n, names, values, 1))
 			sid = (long)p->sid;
 		else if (strcmp(o->fams[cache[p->sid].fam].name, name) == 0)
 			fam = (long)cache[p->sid].fam;
@@ -512,10 +593,22 @@ int out_add_part(struct out *o, const char *name, const char *help,
 		if (sid < 0)
 			return -1;
 	}
+	if (o->n >= nprev || prev[o->n].sid != (uint32_t)sid)
+		diverged = 1;
 	o->s[o->n].v = v;
 	o->s[o->n].sid = (uint32_t)sid;
 	o->n++;
 	return 0;
+}
+
+int out_add_part(struct out *o, const char *name, const char *help,
+		 enum out_type type, int kind, double bound, double v,
+		 size_t n, const char *const *names, const char *const *values)
+{
+	if (n > OUT_MAX_LABELS)
+		return -1;
+	return add_part(o, name, help, type, kind, bound, v, n, names,
+			values);
 }
 
 int out_addv(struct out *o, const char *name, const char *help,
@@ -526,29 +619,45 @@ int out_addv(struct out *o, const char *name, const char *help,
 			    values);
 }
 
-int out_add(struct out *o, const char *name, const char *help,
-	    enum out_type type, double v, ...)
+/* out_addl() for a call that is not the one made at this place last
+ * cycle: kept out of its way. */
+static __attribute__((noinline)) int
+addl_new(struct out *o, const char *name, const char *help,
+	 enum out_type type, double v, size_t n, const char *const *pairs)
 {
 	const char *names[OUT_MAX_LABELS], *values[OUT_MAX_LABELS];
-	size_t n = 0;
-	const char *ln;
-	va_list ap;
+	size_t i;
 
-	va_start(ap, v);
-	while ((ln = va_arg(ap, const char *)) != NULL) {
-		const char *lv = va_arg(ap, const char *);
-
-		if (n == OUT_MAX_LABELS) {
-			va_end(ap);
-			errno = E2BIG;
-			return -1;
-		}
-		names[n] = ln;
-		values[n] = lv ? lv : "";
-		n++;
+	if (n > OUT_MAX_LABELS) {
+		errno = E2BIG;
+		return -1;
 	}
-	va_end(ap);
-	return out_addv(o, name, help, type, v, n, names, values);
+	for (i = 0; i < n; i++) {
+		names[i] = pairs[2 * i];
+		values[i] = pairs[2 * i + 1] ? pairs[2 * i + 1] : "";
+	}
+	return add_part(o, name, help, type, OUT_PLAIN, 0, v, n, names,
+			values);
+}
+
+int out_addl(struct out *o, const char *name, const char *help,
+	     enum out_type type, double v, const char *const *pairs)
+{
+	size_t n = 0;
+
+	while (pairs[2 * n])
+		n++;
+	/* Most calls repeat the one made at this place last cycle: the
+	 * sample is that series', and nothing is copied or looked up. */
+	if (o->n < nprev && o->n < o->cap &&
+	    call_same((const unsigned char *)cache_calls.p + prev[o->n].call,
+		      name, OUT_PLAIN, 0, n, pairs, pairs + 1, 2)) {
+		o->s[o->n].v = v;
+		o->s[o->n].sid = prev[o->n].sid;
+		o->n++;
+		return 0;
+	}
+	return addl_new(o, name, help, type, v, n, pairs);
 }
 
 /* qsort has no context argument in C99: the samples are set per sort. */
@@ -736,62 +845,83 @@ static int lines_build(struct out *o)
 	return 0;
 }
 
-/* Hands the gathered lines to the writer: one call, their newlines
- * counted as lines. */
-static int blk_flush(struct lineio_writer *w)
+/* " ms" as snprintf's " %" PRId64 writes it, into ts[24]; its length. */
+static size_t ts_text(char *ts, int64_t ms)
 {
-	if (!blklen)
-		return 0;
-	/* The writer adds the last newline. */
-	if (lineio_write_raw(w, blk, blklen - 1) < 0)
-		return -1;
-	w->lines += blklines - 1;
-	blklen = 0;
-	blklines = 0;
-	return 0;
+	size_t n = 1;
+
+	ts[0] = ' ';
+	if (ms < 0)
+		ts[n++] = '-';
+	return n + hc_u64_str(ts + n, ms < 0 ? 0 - (uint64_t)ms : (uint64_t)ms);
 }
 
+/*
+ * The lines go straight into the writer's buffer, which is handed to
+ * write(2) (lineio_flush) whenever the next line might take it past
+ * OBS_LINE_ATOMIC bytes: each write ends at a line end, and nothing is
+ * copied twice.
+ */
 int out_write(struct out *o, struct lineio_writer *w, int64_t ts_ms)
 {
-	size_t i, tslen;
-	char ts[24] = "";
-	int same = nprev == o->n;
+	struct buf *b = &w->out;
+	struct line *ls;
+	const struct out_sample *smp = o->s;
+	size_t i, n = o->n, tslen, pos;
+	unsigned long nlines = 0;
+	char ts[24] = "", *tp, *p;
 
 	/* All of ts is copied after a value (a constant size is cheaper);
 	 * only tslen bytes count. */
-	tslen = (size_t)snprintf(ts, sizeof(ts), " %" PRId64, ts_ms);
-	for (i = 0; same && i < o->n; i++)
-		same = prev[i].sid == o->s[i].sid;
-	if (!same && lines_build(o) < 0)
+	tslen = ts_text(ts, ts_ms);
+	/* Last cycle's series in last cycle's order: its lines stand. */
+	if ((diverged || nprev != n) && lines_build(o) < 0)
 		return -1;
-	blklen = 0;
-	blklines = 0;
-	for (i = 0; i < o->n; i++) {
-		struct line *l = &lines[i];
-		const struct out_sample *s = &o->s[l->at];
-		char *t = tmpl.p + l->off, *d;
+	diverged = 0;
+	/* Room for a whole piece: a line that fits is written in place. */
+	if (buf_grow(b, OBS_LINE_ATOMIC) < 0)
+		return -1;
+	/* In locals: the stores of text could alias them. */
+	ls = lines;
+	tp = tmpl.p;
+	p = b->p;
+	pos = b->len;
+	for (i = 0; i < n; i++) {
+		struct line *l = &ls[i];
+		const struct out_sample *s = &smp[l->at];
+		char *t = tp + l->off, *d;
 		uint64_t bits;
 		size_t len;
 
 		memcpy(&bits, &s->v, sizeof(bits));
-		if (blklen + l->hlen + VALUE_FMT_MAX + sizeof(ts) > sizeof(blk)) {
+		if (pos + l->hlen + VALUE_FMT_MAX + sizeof(ts) >
+		    OBS_LINE_ATOMIC) {
 			char val[VALUE_FMT_MAX + 24];
 			size_t vl;
 
-			if (blk_flush(w) < 0)
+			b->len = pos;
+			w->lines += nlines;
+			nlines = 0;
+			if (pos && lineio_flush(w) < 0)
 				return -1;
-			if (l->hlen + VALUE_FMT_MAX + sizeof(ts) > sizeof(blk)) {
+			if (l->hlen + VALUE_FMT_MAX + sizeof(ts) >
+			    OBS_LINE_ATOMIC) {
 				/* A line longer than a piece goes alone. */
 				vl = value_format(s->v, val);
 				memcpy(val + vl, ts, tslen);
 				if (lineio_write_joined(w, t, l->hlen, val,
-							vl + tslen) < 0)
+							vl + tslen) < 0 ||
+				    lineio_flush(w) < 0)
 					return -1;
 				w->lines += l->nl - 1u;
+				p = b->p;
+				pos = b->len;
 				continue;
 			}
+			p = b->p;
+			pos = b->len;
 		}
-		d = blk + blklen;
+		d = p + pos;
 		if (l->vlen && l->bits == bits) {
 			len = l->hlen + l->vlen;
 			memcpy(d, t, len);
@@ -810,8 +940,11 @@ int out_write(struct out *o, struct lineio_writer *w, int64_t ts_ms)
 		memcpy(d + len, ts, sizeof(ts));
 		len += tslen;
 		d[len++] = '\n';
-		blklen += len;
-		blklines += l->nl;
+		pos += len;
+		nlines += l->nl;
 	}
-	return blk_flush(w);
+	b->len = pos;
+	w->lines += nlines;
+	p[pos] = '\0';
+	return 0;
 }

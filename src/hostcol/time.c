@@ -12,9 +12,23 @@
 
 static int tz_loaded;
 
+/* dir/name/file into path, as hc_fmt "%s/%s/%s" writes it (cut when it
+ * does not fit), without a format each cycle. */
+static void cs_path(char *path, size_t size, const char *dir,
+		    const char *name, const char *file)
+{
+	int n = hc_join3(path, size, dir, "/", 1, name);
+
+	if (n < 0 || hc_join3(path + n, size - (size_t)n, "/", file,
+			      strlen(file), "") < 0)
+		hc_fmt(path, size, "%s/%s/%s", dir, name, file);
+}
+
+/* Kept from cycle to cycle: the reads need no allocation. */
+static struct buf avail = BUF_INIT(65536), cur = BUF_INIT(65536);
+
 int time_update(struct hc *hc, struct out *o)
 {
-	struct buf avail = BUF_INIT(65536), cur = BUF_INIT(65536);
 	struct timespec now;
 	struct tm tm;
 	struct names cs;
@@ -47,16 +61,16 @@ int time_update(struct hc *hc, struct out *o)
 		struct field f[64];
 		size_t nf, j;
 
-		hc_fmt(dev, sizeof(dev), "%zu", i);
-		hc_fmt(path, sizeof(path), "%s/%s/available_clocksource",
-			 dir, cs.v[i]);
+		hc_u64_str(dev, i);
+		cs_path(path, sizeof(path), dir, cs.v[i],
+			"available_clocksource");
 		if (hc_read_str(path, &avail) < 0) {
 			log_error("time: cannot read '%s': %s", path,
 				  strerror(errno));
 			goto out;
 		}
-		hc_fmt(path, sizeof(path), "%s/%s/current_clocksource", dir,
-			 cs.v[i]);
+		cs_path(path, sizeof(path), dir, cs.v[i],
+			"current_clocksource");
 		if (hc_read_str(path, &cur) < 0) {
 			log_error("time: cannot read '%s': %s", path,
 				  strerror(errno));
@@ -65,9 +79,11 @@ int time_update(struct hc *hc, struct out *o)
 		nf = hc_fields(avail.p ? avail.p : "", avail.len, f, 64);
 		for (j = 0; j < nf; j++) {
 			char name[256];
+			size_t nl = f[j].n < sizeof(name) - 1 ?
+				    f[j].n : sizeof(name) - 1;
 
-			hc_fmt(name, sizeof(name), "%.*s", (int)f[j].n,
-				 f[j].p);
+			memcpy(name, f[j].p, nl);
+			name[nl] = '\0';
 			if (out_add(o, "node_time_clocksource_available_info",
 				    "Available clocksources read from '/sys/devices/system/clocksource'.",
 				    OUT_GAUGE, 1.0, "device", dev,
@@ -82,8 +98,6 @@ int time_update(struct hc *hc, struct out *o)
 	}
 	rc = HC_OK;
 out:
-	buf_free(&avail);
-	buf_free(&cur);
 	hc_names_free(&cs);
 	return rc;
 }

@@ -329,6 +329,77 @@ test_short(void)
 	is_int(bad, 0, "200000 short decimals parse as strtod does");
 }
 
+/* The significant digits of a printed number: no sign, point, exponent,
+ * or leading and trailing zeros. */
+static void
+sig_digits(const char *s, char *dig)
+{
+	char *d = dig;
+
+	for (; *s && *s != 'e'; s++)
+		if (*s >= '0' && *s <= '9' && (d > dig || *s != '0'))
+			*d++ = *s;
+	while (d > dig + 1 && d[-1] == '0')
+		d--;
+	*d = '\0';
+}
+
+/*
+ * The digits are the shortest that read back, and the closest of those
+ * (Go's choice): printf's correctly rounded %.*e with the fewest digits
+ * that strtod reads back as the value.  Over the values the fast paths
+ * take: few decimals, durations of microseconds, and any double.
+ */
+static void
+test_shortest(void)
+{
+	uint64_t x = UINT64_C(0x853c49e6748fea9b);
+	char out[VALUE_FMT_MAX], ref[48], a[48], b[48];
+	const char *e;
+	int i, p, bad = 0;
+	double d;
+
+	for (i = 0; i < 100000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		switch (i % 4) {
+		case 0:
+			d = (double)(x % 100000000000) /
+			    pow(10, (double)((x >> 40) % 13));
+			break;
+		case 1:
+			d = 1e-7 + (double)(x >> 11) / 9007199254740992.0 * 1e-3;
+			break;
+		case 2:
+			d = (double)(x >> 11) / 9007199254740992.0 * 2e9;
+			break;
+		default:
+			d = from_bits(x);
+			if (isnan(d) || isinf(d))
+				continue;
+		}
+		value_format(d, out);
+		for (p = 1; p <= 17; p++) {
+			snprintf(ref, sizeof(ref), "%.*e", p - 1, d);
+			if (strtod(ref, NULL) == d)
+				break;
+		}
+		sig_digits(out, a);
+		sig_digits(ref, b);
+		/* and no zero ends a fraction */
+		e = strchr(out, 'e');
+		e = e ? e : out + strlen(out);
+		if (strcmp(a, b) != 0 || strtod(out, NULL) != d ||
+		    (strchr(out, '.') && e[-1] == '0')) {
+			if (bad++ < 5)
+				diag("%016llx: '%s', shortest '%s'",
+				    (unsigned long long)bits(d), out, ref);
+		}
+	}
+	is_int(bad, 0, "100000 doubles print their shortest closest digits");
+}
+
 int
 main(void)
 {
@@ -337,5 +408,6 @@ main(void)
 	test_roundtrip();
 	test_canonical();
 	test_short();
+	test_shortest();
 	return done_testing();
 }
