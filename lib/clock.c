@@ -35,6 +35,12 @@ clock_mono_ms(void)
 	return clock_read(CLOCK_MONOTONIC, 1000000);
 }
 
+int64_t
+clock_mono_ns(void)
+{
+	return clock_read(CLOCK_MONOTONIC, 1);
+}
+
 void
 clock_sleep_ms(int64_t ms)
 {

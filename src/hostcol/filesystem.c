@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <linux/magic.h>
 
+#include "clock.h"
 #include "hostcol.h"
 #include "log.h"
 #include "parse.h"
@@ -109,14 +110,6 @@ static uint64_t cycle_gen;
 static size_t cycle_left;	/* calls of cycle_gen not answered yet */
 static int start_failed;	/* the last worker_start failed */
 
-static int64_t mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 static void job_unref_locked(struct statjob *j)
 {
 	if (--j->refs == 0) {
@@ -159,7 +152,7 @@ static void *worker_run(void *arg)
 			queue_tail = NULL;
 		queued--;
 		/* A vDSO read, no system call. */
-		j->start_ns = mono_ns();
+		j->start_ns = clock_mono_ns();
 		pthread_mutex_unlock(&pool_mu);
 
 		memset(&st, 0, sizeof(st));
@@ -313,7 +306,7 @@ static int jobs_wait(struct statjob **jobs, size_t n, int64_t queued_ns,
 	if (__atomic_load_n(&cycle_left, __ATOMIC_ACQUIRE) == 0)
 		return 1;
 	while (__atomic_load_n(&cycle_left, __ATOMIC_ACQUIRE) > 0) {
-		int64_t now = mono_ns(), next = INT64_MAX, last = queued_ns;
+		int64_t now = clock_mono_ns(), next = INT64_MAX, last = queued_ns;
 		size_t i, unstarted = 0;
 		int can;
 
@@ -852,7 +845,7 @@ void filesystem_start(struct hc *hc)
 		fs.jobs[i] = m[i].job;
 		any = 1;
 	}
-	fs.queued_ns = mono_ns();
+	fs.queued_ns = clock_mono_ns();
 	if (any && jobs_queue(fs.jobs, n) < 0) {
 		fs.status = FS_THREAD;
 		fs.err = errno;

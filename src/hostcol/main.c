@@ -261,14 +261,6 @@ static int add_textfile_dir(struct hc *hc, const char *dir)
 	return 0;
 }
 
-static double mono_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* hostcol's own counters, for --stats-file. */
 struct hcstats {
 	const char *path;
@@ -308,17 +300,21 @@ static void stats_flush(const struct hcstats *st)
 }
 
 /* One collector's update, its duration and success samples; -1 when
- * the samples cannot be held.  pre is time it already took (a start). */
+ * the samples cannot be held.  pre_ns is time it already took (a start).
+ * A duration is whole nanoseconds over 1e9, as node_exporter's
+ * time.Since().Seconds(): 0.000169368, not the 17 digits of a difference
+ * of two large doubles. */
 static int run_collector(struct hc *hc, struct out *o, struct hcstats *st,
-			 size_t i, double pre)
+			 size_t i, int64_t pre_ns)
 {
 	struct collector *c = &collectors[i];
 	struct out_mark m = out_mark(o);
-	double t0 = mono_seconds(), dt;
+	int64_t t0 = clock_mono_ns();
+	double dt;
 	int rc;
 
 	rc = c->update(hc, o);
-	dt = mono_seconds() - t0 + pre;
+	dt = (double)(clock_mono_ns() - t0 + pre_ns) / 1e9;
 	if (rc == HC_FAIL) {
 		out_rollback(o, m);
 		st->errors[i]++;
@@ -346,7 +342,7 @@ static int cycle(struct hc *hc, struct out *o, struct lineio_writer *w,
 		 struct hcstats *st)
 {
 	int64_t ts = clock_ms();
-	double start = mono_seconds(), fs_pre = 0;
+	int64_t start = clock_mono_ns(), fs_pre = 0;
 	size_t i, fs_i = ncollectors;
 
 	out_reset(o);
@@ -354,10 +350,10 @@ static int cycle(struct hc *hc, struct out *o, struct lineio_writer *w,
 	for (i = 0; i < ncollectors; i++)
 		if (collectors[i].enabled &&
 		    collectors[i].update == filesystem_update) {
-			double t0 = mono_seconds();
+			int64_t t0 = clock_mono_ns();
 
 			filesystem_start(hc);
-			fs_pre = mono_seconds() - t0;
+			fs_pre = clock_mono_ns() - t0;
 			fs_i = i;
 		}
 	for (i = 0; i < ncollectors; i++)
@@ -372,7 +368,7 @@ static int cycle(struct hc *hc, struct out *o, struct lineio_writer *w,
 	}
 	st->cycles++;
 	st->series += o->n;
-	st->duration = mono_seconds() - start;
+	st->duration = (double)(clock_mono_ns() - start) / 1e9;
 	if (st->path)
 		stats_flush(st);
 	return 0;

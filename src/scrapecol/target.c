@@ -596,17 +596,6 @@ status_text(long st)
 	return "";
 }
 
-/* scrape_duration_seconds is finer than milliseconds, as Prometheus'. */
-static int64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 struct scrape_count {
 	unsigned long scraped, post, added;
 };
@@ -1081,7 +1070,8 @@ target_scrape(struct target *t)
 {
 	struct scrape x;
 	const char *err = NULL;
-	int64_t start = clock_ms(), mono = mono_ns();
+	/* scrape_duration_seconds is finer than milliseconds, as Prometheus'. */
+	int64_t start = clock_ms(), mono = clock_mono_ns();
 	double rep[5];
 	int r;
 
@@ -1126,7 +1116,7 @@ target_scrape(struct target *t)
 	if (err == NULL)
 		t->n.samples += x.cnt.post;
 	rep[0] = err == NULL ? 1 : 0;
-	rep[1] = (double)(mono_ns() - mono) / 1e9;
+	rep[1] = (double)(clock_mono_ns() - mono) / 1e9;
 	rep[2] = (double)x.cnt.scraped;
 	rep[3] = (double)x.cnt.post;
 	rep[4] = (double)x.cnt.added;
