@@ -105,6 +105,8 @@ struct mi_line {
 
 static struct buf mi_keys = BUF_INIT(HC_FILE_MAX);	/* names, back to back */
 static struct buf mi_text = BUF_INIT(HC_FILE_MAX);	/* metric names and helps */
+/* The file as read, kept: a cycle reads into the same memory. */
+static struct buf mi_read = BUF_INIT(HC_FILE_MAX);
 static struct mi_line *mi_lines;
 static size_t mi_n, mi_cap;
 static size_t mi_name[MEMINFO_NFIELDS], mi_help[MEMINFO_NFIELDS];
@@ -297,6 +299,7 @@ void meminfo_cleanup(void)
 {
 	buf_free(&mi_keys);
 	buf_free(&mi_text);
+	buf_free(&mi_read);
 	free(mi_lines);
 	free(mi_vals);
 	mi_lines = NULL;
@@ -309,22 +312,19 @@ void meminfo_cleanup(void)
 
 int meminfo_update(struct hc *hc, struct out *o)
 {
-	struct buf b = BUF_INIT(HC_FILE_MAX);
+	struct buf *b = &mi_read;
 	char path[PATH_MAX];
-	int rc = HC_OK;
 
 	if (hc_path(path, sizeof(path), hc->procfs, "meminfo") < 0 ||
-	    hc_read_whole(path, &b) < 0) {
+	    hc_read_whole(path, b) < 0) {
 		log_error("meminfo: cannot read '%s': %s", path, strerror(errno));
-		buf_free(&b);
 		return HC_FAIL;
 	}
-	if (meminfo_parse(b.p ? b.p : "", b.len, o) < 0) {
+	if (meminfo_parse(b->p ? b->p : "", b->len, o) < 0) {
 		log_error("meminfo: malformed '%s'", path);
-		rc = HC_FAIL;
+		return HC_FAIL;
 	}
-	buf_free(&b);
-	return rc;
+	return HC_OK;
 }
 
 int vmstat_init(struct hc *hc)
@@ -351,6 +351,7 @@ struct vm_line {
 
 static struct buf vm_names = BUF_INIT(HC_FILE_MAX);	/* back to back */
 static struct buf vm_text = BUF_INIT(HC_FILE_MAX);	/* metric names, helps */
+static struct buf vm_read = BUF_INIT(HC_FILE_MAX);	/* the file as read */
 static struct vm_line *vm_lines;
 static size_t vm_n, vm_cap;
 static size_t *vm_outs;		/* name offsets into vm_text (help follows) */
@@ -364,6 +365,7 @@ void vmstat_cleanup(void)
 	seqmatch_free(&vmstat_names);
 	buf_free(&vm_names);
 	buf_free(&vm_text);
+	buf_free(&vm_read);
 	free(vm_lines);
 	free(vm_outs);
 	free(vm_vals);
@@ -516,22 +518,19 @@ int vmstat_parse(const char *p, size_t len, void *re, struct out *o)
 
 int vmstat_update(struct hc *hc, struct out *o)
 {
-	struct buf b = BUF_INIT(HC_FILE_MAX);
+	struct buf *b = &vm_read;
 	char path[PATH_MAX];
-	int rc = HC_OK;
 
 	if (hc_path(path, sizeof(path), hc->procfs, "vmstat") < 0 ||
-	    hc_read(path, &b) < 0) {
+	    hc_read(path, b) < 0) {
 		log_error("vmstat: cannot read '%s': %s", path, strerror(errno));
-		buf_free(&b);
 		return HC_FAIL;
 	}
-	if (vmstat_parse(b.p ? b.p : "", b.len, hc->vmstat_re, o) < 0) {
+	if (vmstat_parse(b->p ? b->p : "", b->len, hc->vmstat_re, o) < 0) {
 		log_error("vmstat: malformed '%s'", path);
-		rc = HC_FAIL;
+		return HC_FAIL;
 	}
-	buf_free(&b);
-	return rc;
+	return HC_OK;
 }
 
 int loadavg_parse(const char *p, size_t len, double load[3])

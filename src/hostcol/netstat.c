@@ -231,6 +231,11 @@ struct ns_slot {
 static struct buf ns_sig[3] = { BUF_INIT(HC_FILE_MAX), BUF_INIT(HC_FILE_MAX),
 				BUF_INIT(HC_FILE_MAX) };
 static struct buf ns_text = BUF_INIT(HC_FILE_MAX);
+/* netstat, snmp and snmp6 as read, kept: a cycle reads into the same
+ * memory. */
+static struct buf ns_read[3] = { BUF_INIT(HC_FILE_MAX),
+				 BUF_INIT(HC_FILE_MAX),
+				 BUF_INIT(HC_FILE_MAX) };
 static struct ns_slot *ns_slots;
 static size_t ns_nslots, ns_capslots;
 static size_t *ns_nfields;	/* fields of each value line, netstat+snmp */
@@ -673,8 +678,10 @@ void netstat_cleanup(void)
 	size_t f;
 
 	seqmatch_free(&netstat_names);
-	for (f = 0; f < 3; f++)
+	for (f = 0; f < 3; f++) {
 		buf_free(&ns_sig[f]);
+		buf_free(&ns_read[f]);
+	}
 	buf_free(&ns_text);
 	free(ns_slots);
 	free(ns_nfields);
@@ -703,38 +710,33 @@ int netstat_init(struct hc *hc)
 
 int netstat_update(struct hc *hc, struct out *o)
 {
-	struct buf a = BUF_INIT(HC_FILE_MAX), b = BUF_INIT(HC_FILE_MAX),
-		   c = BUF_INIT(HC_FILE_MAX);
+	struct buf *const rd = ns_read;
 	char pa[PATH_MAX], pb[PATH_MAX], pc[PATH_MAX];
-	int have6, rc = HC_FAIL;
+	int have6;
 
 	if (hc_path(pa, sizeof(pa), hc->procfs, "net/netstat") < 0 ||
 	    hc_path(pb, sizeof(pb), hc->procfs, "net/snmp") < 0 ||
 	    hc_path(pc, sizeof(pc), hc->procfs, "net/snmp6") < 0)
-		goto out;
-	if (hc_read_whole(pa, &a) < 0) {
+		return HC_FAIL;
+	if (hc_read_whole(pa, &rd[0]) < 0) {
 		log_error("netstat: cannot read '%s': %s", pa, strerror(errno));
-		goto out;
+		return HC_FAIL;
 	}
-	if (hc_read_whole(pb, &b) < 0) {
+	if (hc_read_whole(pb, &rd[1]) < 0) {
 		log_error("netstat: cannot read '%s': %s", pb, strerror(errno));
-		goto out;
+		return HC_FAIL;
 	}
-	have6 = hc_read_whole(pc, &c) == 0;
+	have6 = hc_read_whole(pc, &rd[2]) == 0;
 	if (!have6 && errno != ENOENT) {
 		log_error("netstat: cannot read '%s': %s", pc, strerror(errno));
-		goto out;
+		return HC_FAIL;
 	}
-	if (netstat_parse(a.p ? a.p : "", a.len, b.p ? b.p : "", b.len,
-			  have6 ? (c.p ? c.p : "") : NULL, c.len,
+	if (netstat_parse(rd[0].p ? rd[0].p : "", rd[0].len,
+			  rd[1].p ? rd[1].p : "", rd[1].len,
+			  have6 ? (rd[2].p ? rd[2].p : "") : NULL, rd[2].len,
 			  hc->netstat_re, o) < 0) {
 		log_error("netstat: malformed '%s' or '%s'", pa, pb);
-		goto out;
+		return HC_FAIL;
 	}
-	rc = HC_OK;
-out:
-	buf_free(&a);
-	buf_free(&b);
-	buf_free(&c);
-	return rc;
+	return HC_OK;
 }
