@@ -299,6 +299,12 @@ static void stats_flush(const struct hcstats *st)
 	buf_free(&b);
 }
 
+/* ns in seconds as Go's Duration.Seconds() computes them. */
+static double go_seconds(int64_t ns)
+{
+	return (double)(ns / 1000000000) + (double)(ns % 1000000000) / 1e9;
+}
+
 /* One collector's update, its duration and success samples; -1 when
  * the samples cannot be held.  pre_ns is time it already took (a start).
  * A duration is whole nanoseconds over 1e9, as node_exporter's
@@ -314,7 +320,7 @@ static int run_collector(struct hc *hc, struct out *o, struct hcstats *st,
 	int rc;
 
 	rc = c->update(hc, o);
-	dt = (double)(clock_mono_ns() - t0 + pre_ns) / 1e9;
+	dt = go_seconds(clock_mono_ns() - t0 + pre_ns);
 	if (rc == HC_FAIL) {
 		out_rollback(o, m);
 		st->errors[i]++;
