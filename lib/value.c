@@ -1,5 +1,6 @@
 /* value.c: sample values, parsed and printed as Prometheus does. */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -659,6 +660,17 @@ shortest_fast(double x, char *dig, int *exp10)
 		return -1;
 	else if (!r)
 		lo = hi = 16;
+	else if (x >= DBL_MIN)
+		/*
+		 * The closest 15-digit decimal D reads back: without its
+		 * trailing zeros (take() drops them) it is the shortest.
+		 * A shorter one that read back would be another decimal in
+		 * x's rounding interval, at least 10^-15 of x from D, and
+		 * a normal double's interval is narrower (2^-52 of x).  D
+		 * is the closest of the shorter length too.  A subnormal
+		 * has a wider interval: it takes the search.
+		 */
+		lo = hi = 15;
 	else
 		hi = 15;
 	while (lo < hi) {
