@@ -22,7 +22,7 @@ pkgs_build='make gcc clang pkg-config libyaml-dev libpcre2-dev
 pkgs_peers='snmpd snmp prometheus-snmp-exporter docker.io podman busybox-static'
 pkgs_test="bats prometheus victoria-metrics prometheus-node-exporter
 	protobuf-compiler python3-snappy python3 jq curl libclang-rt-14-dev
-	procps shellcheck openssl $pkgs_peers"
+	procps shellcheck strace openssl $pkgs_peers"
 # time: /usr/bin/time for CPU and peak RSS.
 pkgs_bench='hyperfine valgrind time'
 

@@ -257,6 +257,39 @@ wait_until() {
 	return 1
 }
 
+# hostcol_bg OUT ARGS...: hostcol ARGS --interval=100ms in the background,
+# stdout to OUT and stderr to OUT.err, its pid in HC_PID; hostcol_stop:
+# SIGTERM, then its exit status must be 0 and its stderr empty.
+hostcol_bg() {
+	local out=$1
+	shift
+	: >"$out"
+	"$(obs_bin hostcol)" "$@" --interval=100ms >"$out" 2>"$out.err" &
+	HC_PID=$!
+	HC_OUT=$out
+}
+hostcol_stop() {
+	local rc=0
+	kill -TERM "$HC_PID"
+	wait "$HC_PID" || rc=$?
+	[ "$rc" -eq 0 ] && [ ! -s "$HC_OUT.err" ]
+}
+
+# cycles_of FILE COLLECTOR: how many of hostcol's cycles in FILE ran
+# COLLECTOR (its node_scrape_collector_success lines); cycles_past FILE
+# COLLECTOR N: more than N of them, for wait_until; last_cycle FILE
+# COLLECTOR: the timestamp of the last one.
+cycles_of() {
+	grep -c "^node_scrape_collector_success{collector=\"$2\"} " "$1"
+}
+cycles_past() {
+	[ "$(cycles_of "$1" "$2")" -gt "$3" ]
+}
+last_cycle() {
+	grep "^node_scrape_collector_success{collector=\"$2\"} " "$1" |
+		tail -n 1 | awk '{ print $NF }'
+}
+
 # wait_file FILE [SECONDS]: until FILE exists and is not empty (default 10 s),
 # such as the port file a loopback receiver writes once it listens.
 wait_file() {

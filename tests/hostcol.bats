@@ -1026,26 +1026,13 @@ EOF
 	fixture_copy "$T/t"
 	iso="$T/t/sys/devices/system/cpu/isolated"
 	printf '1-2\n' >"$iso"
-	: >"$T/out"
-	"$(obs_bin hostcol)" --path.procfs="$T/t/proc" --path.sysfs="$T/t/sys" \
-		--collector.disable-defaults --collector.cpu \
-		--interval=100ms >"$T/out" 2>"$T/err" &
-	pid=$!
-	cycles() { grep -c '^node_scrape_collector_success{collector="cpu"} ' "$T/out"; }
-	i=0
-	while [ "$(cycles)" -lt 1 ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	hostcol_bg "$T/out" --path.procfs="$T/t/proc" --path.sysfs="$T/t/sys" \
+		--collector.disable-defaults --collector.cpu
+	wait_until 10 cycles_past "$T/out" cpu 0
 	printf '3\n' >"$iso"
-	n=$(cycles)
-	i=0
-	while [ "$(cycles)" -lt $((n + 3)) ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	kill -TERM "$pid"
-	rc=0
-	wait "$pid" || rc=$?
-	[ "$rc" -eq 0 ]
-	[ ! -s "$T/err" ]
-	[ "$(cycles)" -ge 4 ]
-	last=$(grep '^node_scrape_collector_success{collector="cpu"} ' "$T/out" | tail -1 | awk '{ print $NF }')
-	grep "^node_cpu_isolated{.* $last\$" "$T/out" >"$T/iso"
+	wait_until 10 cycles_past "$T/out" cpu $(($(cycles_of "$T/out" cpu) + 2))
+	hostcol_stop
+	grep "^node_cpu_isolated{.* $(last_cycle "$T/out" cpu)\$" "$T/out" >"$T/iso"
 	printf '%s\n' 'node_cpu_isolated{cpu="1"} 1' 'node_cpu_isolated{cpu="2"} 1' >"$T/want"
 	cut -d' ' -f1,2 "$T/iso" | diff -u "$T/want" -
 }

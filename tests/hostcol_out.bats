@@ -95,3 +95,69 @@ strip() {
 		[ "$(awk '!/^#/ { print $NF }' "$T/c.$i" | sort -u | wc -l)" -eq 1 ]
 	done
 }
+
+@test "out: every write(2) ends at a line end, at most 4096 bytes or one longer line alone" {
+	skip_unless_bin hostcol
+	skip_unless_cmd strace
+	textfile_dir "$T/tf"
+	rc=0
+	strace -f -qq -e trace=write -e signal=none -xx -s 70000 -o "$T/trace" \
+		"$(obs_bin hostcol)" --collector.disable-defaults --collector.textfile \
+		--collector.textfile.directory="$T/tf" >"$T/out" 2>"$T/err" || rc=$?
+	[ "$rc" -eq 0 ]
+	[ ! -s "$T/err" ]
+	# Each write's bytes, decoded: whole lines; over 4096 bytes, one line.
+	python3 - "$T/trace" "$T/out" <<'PY'
+import re, sys
+got = b""
+n = long = 0
+for line in open(sys.argv[1]):
+    m = re.search(r'write\(1, "((?:\\x[0-9a-f]{2})*)", (\d+)\) = (\d+)', line)
+    if not m:
+        continue
+    data = bytes.fromhex(m.group(1).replace("\\x", ""))
+    assert len(data) == int(m.group(2)) == int(m.group(3)), line[:80]
+    assert data.endswith(b"\n"), "write %d does not end at a line end" % n
+    assert len(data) <= 4096 or data.count(b"\n") == 1, \
+        "write %d: %d bytes, %d lines" % (n, len(data), data.count(b"\n"))
+    got += data
+    n += 1
+    long += len(data) > 4096
+assert got == open(sys.argv[2], "rb").read(), "the writes are not the output"
+assert n >= 5 and long == 1, "%d writes, %d over 4096 bytes" % (n, long)
+PY
+}
+
+@test "out: a label value from a reused buffer is read anew: a CPU gone from /proc/stat between cycles" {
+	skip_unless_bin hostcol
+	mkdir -p "$T/proc" "$T/sys"
+	stat_file() {	# CPU lines...
+		{
+			echo 'cpu  110 0 55 1100 11 0 5 0 0 0'
+			printf '%s\n' "$@"
+			printf '%s\n' 'intr 0' 'ctxt 0' 'btime 1' 'processes 1' \
+				'procs_running 1' 'procs_blocked 0' \
+				'softirq 0 0 0 0 0 0 0 0 0 0 0'
+		} >"$T/proc/stat.new"
+		mv "$T/proc/stat.new" "$T/proc/stat"
+	}
+	stat_file 'cpu0 50 0 25 500 5 0 2 0 0 0' 'cpu1 60 0 30 600 6 0 3 0 0 0'
+	hostcol_bg "$T/out" --path.procfs="$T/proc" --path.sysfs="$T/sys" \
+		--collector.disable-defaults --collector.cpu
+	wait_until 10 cycles_past "$T/out" cpu 1
+	stat_file 'cpu1 61 0 31 601 6 0 3 0 0 0'
+	wait_until 10 cycles_past "$T/out" cpu $(($(cycles_of "$T/out" cpu) + 2))
+	hostcol_stop
+	grep "^node_cpu_seconds_total{.* $(last_cycle "$T/out" cpu)\$" "$T/out" |
+		cut -d' ' -f1,2 >"$T/got"
+	printf '%s\n' \
+		'node_cpu_seconds_total{cpu="1",mode="idle"} 6.01' \
+		'node_cpu_seconds_total{cpu="1",mode="iowait"} 0.06' \
+		'node_cpu_seconds_total{cpu="1",mode="irq"} 0' \
+		'node_cpu_seconds_total{cpu="1",mode="nice"} 0' \
+		'node_cpu_seconds_total{cpu="1",mode="softirq"} 0.03' \
+		'node_cpu_seconds_total{cpu="1",mode="steal"} 0' \
+		'node_cpu_seconds_total{cpu="1",mode="system"} 0.31' \
+		'node_cpu_seconds_total{cpu="1",mode="user"} 0.61' >"$T/want"
+	diff -u "$T/want" "$T/got"
+}

@@ -332,6 +332,7 @@ void vmstat_cleanup(void);
 void meminfo_cleanup(void);
 void diskstats_cleanup(void);
 void netlink_cleanup(void);
+void time_cleanup(void);
 /* Frees every pattern and filter of hc, and the shared match data. */
 void hc_cleanup(struct hc *hc);
 

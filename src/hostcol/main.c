@@ -710,6 +710,7 @@ int main(int argc, char **argv)
 	diskstats_cleanup();
 	netdev_cleanup();
 	netlink_cleanup();
+	time_cleanup();
 done:
 	for (i = 0; optnames && i < 2 * ncollectors; i++)
 		free(optnames[i]);

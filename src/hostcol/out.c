@@ -26,21 +26,29 @@ static size_t *fam_index;
 static size_t fam_slots;
 
 /*
- * The program's read-only memory, [ro_lo, ro_hi): its string literals,
- * which no one can change.  A kept call keeps only the address of each
- * such string it was made with: the same address again is the same
- * text, so the most common call (literal names) is matched without
- * strcmp, and its text is not copied.  Pointers elsewhere prove nothing
- * (callers reuse their buffers): those strings are kept and compared.
+ * The program's read-only memory: its string literals, which no one can
+ * change.  A kept call keeps only the address of each such string it
+ * was made with: the same address again is the same text, so the most
+ * common call (literal names) is matched without strcmp, and its text is
+ * not copied.  Pointers elsewhere prove nothing (callers reuse their
+ * buffers): those strings are kept and compared.  Each read-only PT_LOAD
+ * segment counts alone, not the span from the first to the last: where
+ * segments are aligned past the page size (64 KiB on some arm64
+ * builds) the gaps between them are unmapped, and a later mmap could
+ * land there.
  */
-static uintptr_t ro_lo, ro_hi;
+#define RO_MAX 8
+static struct {
+	uintptr_t lo, hi;
+} ro_seg[RO_MAX];
+static size_t nro;
+static uintptr_t ro_lo;		/* the lowest segment's start: offsets count from it */
 static int ro_known;
 
 /* The first object is the program: its PT_LOAD segments without write
- * permission, as one span, unless a writable one lies inside it. */
+ * permission (none, if there are more than RO_MAX). */
 static int ro_segments(struct dl_phdr_info *info, size_t size, void *arg)
 {
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
 	size_t i;
 
 	(void)size;
@@ -49,24 +57,18 @@ static int ro_segments(struct dl_phdr_info *info, size_t size, void *arg)
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		uintptr_t a = (uintptr_t)(info->dlpi_addr + ph->p_vaddr);
 
-		if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W))
+		if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W) ||
+		    ph->p_memsz == 0)
 			continue;
-		if (a < lo)
-			lo = a;
-		if (a + ph->p_memsz > hi)
-			hi = a + ph->p_memsz;
-	}
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t a = (uintptr_t)(info->dlpi_addr + ph->p_vaddr);
-
-		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) &&
-		    a < hi && a + ph->p_memsz > lo)
-			lo = hi = 0;
-	}
-	if (lo < hi) {
-		ro_lo = lo;
-		ro_hi = hi;
+		if (nro == RO_MAX) {
+			nro = 0;
+			break;
+		}
+		ro_seg[nro].lo = a;
+		ro_seg[nro].hi = a + ph->p_memsz;
+		if (nro == 0 || a < ro_lo)
+			ro_lo = a;
+		nro++;
 	}
 	return 1;
 }
@@ -75,12 +77,16 @@ static int ro_segments(struct dl_phdr_info *info, size_t size, void *arg)
 static uintptr_t ro_addr(const char *s)
 {
 	uintptr_t a = (uintptr_t)s;
+	size_t i;
 
 	if (!ro_known) {
 		ro_known = 1;
 		dl_iterate_phdr(ro_segments, NULL);
 	}
-	return a >= ro_lo && a < ro_hi ? a : 0;
+	for (i = 0; i < nro; i++)
+		if (a >= ro_seg[i].lo && a < ro_seg[i].hi)
+			return a;
+	return 0;
 }
 
 static uint64_t name_hash(const char *s)

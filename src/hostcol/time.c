@@ -27,6 +27,12 @@ static void cs_path(char *path, size_t size, const char *dir,
 /* Kept from cycle to cycle: the reads need no allocation. */
 static struct buf avail = BUF_INIT(65536), cur = BUF_INIT(65536);
 
+void time_cleanup(void)
+{
+	buf_free(&avail);
+	buf_free(&cur);
+}
+
 int time_update(struct hc *hc, struct out *o)
 {
 	struct timespec now;
