@@ -561,11 +561,12 @@ static long series_find(struct out *o, uint32_t fam, const char *name,
 	return (long)ncache++;
 }
 
-/* out_add_part() for n <= OUT_MAX_LABELS. */
+/* out_add_part() for n <= OUT_MAX_LABELS; tried: out_addl() found the
+ * call is not last cycle's at this place (not asked again). */
 static int add_part(struct out *o, const char *name, const char *help,
 		    enum out_type type, int kind, double bound, double v,
 		    size_t n, const char *const *names,
-		    const char *const *values)
+		    const char *const *values, int tried)
 {
 	long sid = -1, fam = -1;
 
@@ -583,7 +584,8 @@ static int add_part(struct out *o, const char *name, const char *help,
 	if (o->n < nprev) {
 		const struct prev *p = &prev[o->n];
 
-		if (call_same((const unsigned char *)cache_calls.p + p->call,
+		if (!tried &&
+		    call_same((const unsigned char *)cache_calls.p + p->call,
 			      name, kind, bound, n, names, values, 1))
 			sid = (long)p->sid;
 		else if (strcmp(o->fams[cache[p->sid].fam].name, name) == 0)
@@ -614,7 +616,7 @@ int out_add_part(struct out *o, const char *name, const char *help,
 	if (n > OUT_MAX_LABELS)
 		return -1;
 	return add_part(o, name, help, type, kind, bound, v, n, names,
-			values);
+			values, 0);
 }
 
 int out_addv(struct out *o, const char *name, const char *help,
@@ -629,7 +631,8 @@ int out_addv(struct out *o, const char *name, const char *help,
  * cycle: kept out of its way. */
 static __attribute__((noinline)) int
 addl_new(struct out *o, const char *name, const char *help,
-	 enum out_type type, double v, size_t n, const char *const *pairs)
+	 enum out_type type, double v, size_t n, const char *const *pairs,
+	 int tried)
 {
 	const char *names[OUT_MAX_LABELS], *values[OUT_MAX_LABELS];
 	size_t i;
@@ -643,19 +646,20 @@ addl_new(struct out *o, const char *name, const char *help,
 		values[i] = pairs[2 * i + 1] ? pairs[2 * i + 1] : "";
 	}
 	return add_part(o, name, help, type, OUT_PLAIN, 0, v, n, names,
-			values);
+			values, tried);
 }
 
 int out_addl(struct out *o, const char *name, const char *help,
 	     enum out_type type, double v, const char *const *pairs)
 {
 	size_t n = 0;
+	int tried = o->n < nprev && o->n < o->cap;
 
 	while (pairs[2 * n])
 		n++;
 	/* Most calls repeat the one made at this place last cycle: the
 	 * sample is that series', and nothing is copied or looked up. */
-	if (o->n < nprev && o->n < o->cap &&
+	if (tried &&
 	    call_same((const unsigned char *)cache_calls.p + prev[o->n].call,
 		      name, OUT_PLAIN, 0, n, pairs, pairs + 1, 2)) {
 		o->s[o->n].v = v;
@@ -663,7 +667,7 @@ int out_addl(struct out *o, const char *name, const char *help,
 		o->n++;
 		return 0;
 	}
-	return addl_new(o, name, help, type, v, n, pairs);
+	return addl_new(o, name, help, type, v, n, pairs, tried);
 }
 
 /* qsort has no context argument in C99: the samples are set per sort. */
