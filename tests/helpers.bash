@@ -275,20 +275,10 @@ hostcol_stop() {
 	[ "$rc" -eq 0 ] && [ ! -s "$HC_OUT.err" ]
 }
 
-# cycles_of FILE COLLECTOR: how many of hostcol's cycles in FILE ran
-# COLLECTOR (its node_scrape_collector_success lines); cycles_past FILE
-# COLLECTOR N: more than N of them, for wait_until; last_cycle FILE
-# COLLECTOR: the timestamp of the last one.
-cycles_of() {
-	grep -c "^node_scrape_collector_success{collector=\"$2\"} " "$1"
-}
-cycles_past() {
-	[ "$(cycles_of "$1" "$2")" -gt "$3" ]
-}
-last_cycle() {
-	grep "^node_scrape_collector_success{collector=\"$2\"} " "$1" |
-		tail -n 1 | awk '{ print $NF }'
-}
+# cycles_of, cycles_past, wait_cycles, last_cycle, link_sets: hostcol's
+# output cycle by cycle.
+# shellcheck source=cycles.sh
+. "$OBS_ROOT/tests/cycles.sh"
 
 # wait_file FILE [SECONDS]: until FILE exists and is not empty (default 10 s),
 # such as the port file a loopback receiver writes once it listens.

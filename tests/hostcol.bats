@@ -668,6 +668,7 @@ EOF
 	cat >"$T/inner.sh" <<'EOF'
 set -u
 bin=$1 T=$2
+. "$OBS_ROOT/tests/cycles.sh"
 : >"$T/out"
 "$bin" --collector.disable-defaults --collector.netdev --interval=100ms \
 	>"$T/out" 2>"$T/err" &
@@ -676,8 +677,7 @@ pid=$!
 wait_links() {
 	i=0
 	while [ "$i" -lt 100 ]; do
-		got=$(awk '/^node_network_receive_bytes_total/ { sub(/.*device="/, ""); sub(/".*/, ""); d = d $0 "," }
-			/^node_scrape_collector_success/ { last = d; d = "" } END { print last }' "$T/out")
+		got=$(link_sets "$T/out" | tail -n 1)
 		[ "$got" = "$1" ] && return 0
 		sleep 0.1
 		i=$((i + 1))
@@ -706,8 +706,7 @@ EOF
 		/^node_scrape_collector_success/ { for (d in n) if (n[d] != 17) bad++; delete n }
 		END { exit bad > 0 }' "$T/out"
 	# The sets of links, cycle by cycle, in the order they came.
-	awk '/^node_network_receive_bytes_total/ { sub(/.*device="/, ""); sub(/".*/, ""); d = d $0 "," }
-		/^node_scrape_collector_success/ { print d; d = "" }' "$T/out" | uniq >"$T/sets"
+	link_sets "$T/out" | uniq >"$T/sets"
 	printf '%s\n' lo, lo,obsv0,obsv1, lo,obsv0,obsv2, lo, >"$T/want"
 	diff -u "$T/want" "$T/sets"
 	[ "$(grep -c '^node_scrape_collector_success{collector="netdev"} 1 ' "$T/out")" -eq \
@@ -724,18 +723,12 @@ EOF
 	cat >"$T/inner.sh" <<'INNER'
 set -u
 bin=$1 T=$2
+. "$OBS_ROOT/tests/cycles.sh"
+: >"$T/out"
 "$bin" --collector.disable-defaults --collector.netdev --interval=1s \
 	>"$T/out" 2>"$T/err" &
 pid=$!
-cycles() { grep -c '^node_scrape_collector_success{collector="netdev"} 1 ' "$T/out"; }
-wait_cycles() {
-	i=0
-	while [ "$(cycles)" -lt "$1" ] && [ "$i" -lt 100 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-}
-wait_cycles 1
+wait_cycles "$T/out" netdev 1
 i=0
 while [ "$i" -lt 150 ]; do
 	ip link add "v$i" type veth peer name "w$i" || exit 1
@@ -746,7 +739,7 @@ while [ "$i" -lt 150 ]; do
 	[ $((i % 3)) -eq 0 ] && { ip link set "v$i" name "x$i" || exit 1; }
 	i=$((i + 1))
 done
-n=$(cycles); wait_cycles $((n + 2))
+wait_cycles "$T/out" netdev $(($(cycles_of "$T/out" netdev) + 2))
 ip -o link | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort >"$T/want"
 kill -TERM "$pid"
 wait "$pid"
@@ -755,8 +748,7 @@ INNER
 	unshare --net sh "$T/inner.sh" "$(obs_bin hostcol)" "$T" || rc=$?
 	[ "$rc" -eq 0 ]
 	[ ! -s "$T/err" ]
-	ts=$(grep '^node_scrape_collector_success{collector="netdev"} ' "$T/out" | tail -1 | awk '{ print $NF }')
-	grep "^node_network_receive_packets_total{.* $ts\$" "$T/out" |
+	grep "^node_network_receive_packets_total{.* $(last_cycle "$T/out" netdev)\$" "$T/out" |
 		sed 's/.*device="\([^"]*\)".*/\1/' | sort >"$T/got"
 	[ "$(wc -l <"$T/want")" -eq 301 ]
 	diff -u "$T/want" "$T/got"
@@ -798,23 +790,17 @@ bin=$1 T=$2
 py=${OBS_PYTHON:-/usr/bin/python3}
 ip link add old0 type bridge || exit 1
 idx=$(ip -o link show old0 | cut -d: -f1)
+. "$OBS_ROOT/tests/cycles.sh"
+: >"$T/out"
 "$bin" --collector.disable-defaults --collector.netdev --interval=1s \
 	>"$T/out" 2>"$T/err" &
 pid=$!
-cycles() { grep -c '^node_scrape_collector_success{collector="netdev"}' "$T/out"; }
-wait_cycles() {
-	i=0
-	while [ "$(cycles)" -lt "$1" ] && [ "$i" -lt 200 ]; do
-		sleep 0.02
-		i=$((i + 1))
-	done
-}
-wait_cycles 2
-n=$(cycles)
+wait_cycles "$T/out" netdev 2
+n=$(cycles_of "$T/out" netdev)
 rc=0
 "$py" "$T/nlreq.py" del old0 "$idx" $((n + 1)) || rc=1
 "$py" "$T/nlreq.py" add new0 "$idx" $((n + 1)) || rc=1
-wait_cycles $((n + 3))
+wait_cycles "$T/out" netdev $((n + 3))
 kill -TERM "$pid"
 wait "$pid" || rc=1
 exit "$rc"
@@ -823,8 +809,7 @@ EOF
 	unshare --net sh "$T/inner.sh" "$(obs_bin hostcol)" "$T" || rc=$?
 	[ "$rc" -eq 0 ]
 	[ ! -s "$T/err" ]
-	awk '/^node_network_receive_bytes_total/ { sub(/.*device="/, ""); sub(/".*/, ""); d = d $0 "," }
-		/^node_scrape_collector_success/ { last = d; d = "" } END { print last }' "$T/out" >"$T/last"
+	link_sets "$T/out" | tail -n 1 >"$T/last"
 	echo 'lo,new0,' | diff -u - "$T/last"
 }
 
@@ -975,25 +960,19 @@ bin=$1 T=$2
 mkdir -p "$T/sys" "$T/mnt" || exit 1
 mount -t sysfs sysfs "$T/sys" || exit 1
 : >"$T/out"
+. "$OBS_ROOT/tests/cycles.sh"
 "$bin" --path.sysfs="$T/sys" --collector.disable-defaults \
 	--collector.filesystem --collector.netclass --collector.stat \
 	--interval=100ms >"$T/out" 2>"$T/err" &
 pid=$!
-cycles() { grep -c '^node_scrape_collector_success{collector="stat"} ' "$T/out"; }
-wait_cycles() {
-	i=0
-	while [ "$(cycles)" -lt "$1" ] && [ "$i" -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
-wait_cycles 2
+more() { wait_cycles "$T/out" stat $(($(cycles_of "$T/out" stat) + $1)); }
+wait_cycles "$T/out" stat 2
 mount -t tmpfs -o size=1m tmpfs "$T/mnt" || exit 1
 ip link set lo mtu 1280 || exit 1
 for i in 1 2 3 4 5; do /bin/true; done
-n=$(cycles); wait_cycles $((n + 3))
+more 3
 umount "$T/mnt" || exit 1
-n=$(cycles); wait_cycles $((n + 3))
+more 3
 kill -TERM "$pid"
 wait "$pid"
 EOF
@@ -1055,17 +1034,10 @@ mount -t tmpfs -o size=1m tmpfs "$T/mnt" || exit 1
 	--collector.filesystem.mount-points-include="^$T/mnt\$" \
 	--interval=100ms >"$T/out" 2>"$T/err" &
 pid=$!
-cycles() { grep -c '^node_filesystem_readonly' "$T/out"; }
-wait_cycles() {
-	i=0
-	while [ "$(cycles)" -lt "$1" ] && [ "$i" -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
-wait_cycles 2
+. "$OBS_ROOT/tests/cycles.sh"
+wait_cycles "$T/out" filesystem 2
 unshare --mount sh -c "mount -o remount,ro '$T/mnt'" || exit 1
-n=$(cycles); wait_cycles $((n + 3))
+wait_cycles "$T/out" filesystem $(($(cycles_of "$T/out" filesystem) + 3))
 kill -TERM "$pid"
 wait "$pid"
 EOF
@@ -1145,11 +1117,7 @@ EOF
 		--collector.textfile.directory="$T/tf" --interval=100ms \
 		>"$T/out" 2>"$T/err" &
 	pid=$!
-	cycles() { grep -c '^node_scrape_collector_success{collector="vmstat"} ' "$T/out"; }
-	for i in $(seq 50); do
-		[ "$(cycles)" -ge 1 ] && break
-		sleep 0.1
-	done
+	wait_cycles "$T/out" vmstat 1
 	printf 'pgmajfault 7\nnr_free_pages 1\npswpin 8\n' >"$T/vmstat.new"
 	printf 'TcpExt: ListenOverflows ListenDrops\nTcpExt: 9 10\n' >"$T/netstat.new"
 	printf 'Tcp: InSegs CurrEstab\nTcp: 11 12\n' >"$T/snmp.new"
@@ -1159,11 +1127,7 @@ EOF
 	mv "$T/snmp.new" "$T/p/net/snmp"
 	mv "$T/a.new" "$T/tf/a.prom"
 	printf 'b_metric 3\n' >"$T/tf/b.prom"
-	n=$(cycles)
-	for i in $(seq 50); do
-		[ "$(cycles)" -ge $((n + 3)) ] && break
-		sleep 0.1
-	done
+	wait_cycles "$T/out" vmstat $(($(cycles_of "$T/out" vmstat) + 3))
 	kill -TERM "$pid"
 	wait "$pid" && rc=0 || rc=$?
 	[ "$rc" -eq 0 ]
