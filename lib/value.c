@@ -696,31 +696,50 @@ shortest_fast(double x, char *dig, int *exp10)
  * Reading q * 10^-k back is one correctly rounded division of exact
  * doubles.  The smallest k that works gives the shortest digits, and q
  * is the closest of them, as Go picks.  k = 0 is the integer case of
- * shortest_digits(); past k = 8 this returns -1.
+ * shortest_digits(); past k = FEW_MAX this returns -1.  9 decimals take
+ * whole nanoseconds in seconds (durations), the most common values
+ * written that change every time.
  */
+#define FEW_MAX 9
+#define FEW_LIM 17592186044416.0	/* 2^44 */
+
 static int
 few_decimals(double x, uint64_t *qp)
 {
-	double t8 = x * exact10[8];
 	int k;
 
 	/*
-	 * A q with k decimals that reads back as x is one with 8 too, q *
-	 * 10^(8-k): when no 8-decimal one does (the same test as below),
-	 * no shorter one does, and the values that need more digits, most
-	 * of those that get here, are told in one step.
+	 * The most decimals K (9, else 8) whose product is below 2^44
+	 * answer for all fewer: a q with k decimals that reads back as x
+	 * is one with K too, q * 10^(K-k), and x's rounding interval
+	 * (narrower than 2^-52 of x, so than 10^-K) holds no other
+	 * K-decimal.  When round(x * 10^K) does not read back, no shorter
+	 * decimal does (most values that get here need more digits: told
+	 * in one step); when it does, it is that q * 10^(K-k) for the
+	 * smallest k: its trailing zeros say k.
 	 */
-	if (t8 < 17592186044416.0) {
-		uint64_t q8 = (uint64_t)(t8 + 0.5);
-
-		if (q8 == 0 || (double)q8 / exact10[8] != x)
-			return -1;
-	}
-	for (k = 1; k <= 8; k++) {
+	for (k = FEW_MAX; k >= 8; k--) {
 		double t = x * exact10[k];
 		uint64_t q;
 
-		if (t >= 17592186044416.0)
+		if (t >= FEW_LIM)
+			continue;
+		q = (uint64_t)(t + 0.5);
+		if (q == 0 || (double)q / exact10[k] != x)
+			return -1;
+		while (k > 1 && q % 10 == 0) {
+			q /= 10;
+			k--;
+		}
+		*qp = q;
+		return k;
+	}
+	/* Above 2^44 / 10^8 (~175922): fewer decimals, one by one. */
+	for (k = 1; k <= FEW_MAX; k++) {
+		double t = x * exact10[k];
+		uint64_t q;
+
+		if (t >= FEW_LIM)
 			return -1;
 		q = (uint64_t)(t + 0.5);
 		if (q != 0 && (double)q / exact10[k] == x) {
@@ -745,7 +764,7 @@ shortest_few(double x, char *dig, int *exp10)
 }
 
 /*
- * The common case, x > 0 below 10^6 with at most 8 decimals: Go writes
+ * The common case, x > 0 below 10^6 with at most FEW_MAX decimals: Go writes
  * it without an exponent, as the digits of q = x * 10^k with a point k
  * digits from the right (no trailing zeros: see few_decimals()).
  * Returns the length written to out, or 0 to take the general path (with

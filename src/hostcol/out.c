@@ -15,8 +15,10 @@
 
 #define OUT_ARENA_MAX (256u * 1024 * 1024)
 #define OUT_MAX_LABELS 64
-/* The longest text value_format() writes: -1.2345678901234567e-308. */
-#define OUT_VALUE_MAX 24
+/* The longest text value_format() may write (value.h's bound, NUL
+ * excluded; today's longest is 24: -1.2345678901234567e-308).  A line's
+ * room is sized by it, so no value can overrun the room. */
+#define OUT_VALUE_MAX (VALUE_FMT_MAX - 1)
 
 static void cache_clear(void);
 static void cache_free(void);
@@ -42,7 +44,6 @@ static struct {
 	uintptr_t lo, hi;
 } ro_seg[RO_MAX];
 static size_t nro;
-static uintptr_t ro_lo;		/* the lowest segment's start: offsets count from it */
 static int ro_known;
 
 /* The first object is the program: its PT_LOAD segments without write
@@ -66,8 +67,6 @@ static int ro_segments(struct dl_phdr_info *info, size_t size, void *arg)
 		}
 		ro_seg[nro].lo = a;
 		ro_seg[nro].hi = a + ph->p_memsz;
-		if (nro == 0 || a < ro_lo)
-			ro_lo = a;
 		nro++;
 	}
 	return 1;
@@ -135,6 +134,8 @@ struct prev {
 };
 
 static struct prev *prev;
+/* At most o->cap: nprev is o->n when set, and o->s never shrinks but in
+ * out_free(), which clears it (out_init() too, for a new out). */
 static size_t nprev, capprev;
 /* Set when this cycle added a sample of another series than last
  * cycle's at the same place: the lines are built again. */
@@ -142,28 +143,50 @@ static int diverged;
 
 /*
  * The written lines as they stand between cycles, in written order: the
- * sample's place in insertion order and a template (# HELP and # TYPE
- * before the first line of a family, then name{labels} and a space) in
- * tmpl, followed by room for the value text last written after it with
- * the bits of that value: a value that did not change is not formatted
- * again.
+ * sample's place in insertion order, the length of its head (# HELP and
+ * # TYPE before the first line of a family, then name{labels} and a
+ * space), and the value last written after it with the length of its
+ * text: a value that did not change is not formatted again.
  */
 struct line {
 	uint64_t bits;
-	uint32_t off;		/* into tmpl */
-	uint32_t hlen;
 	uint32_t at;		/* insertion index */
-	uint8_t vlen;		/* 0: no value text kept */
-	uint8_t nl;		/* lines in the template: 1, or 3 with meta */
+	uint32_t hlen;
+	uint8_t vlen;
+	uint8_t nl;		/* lines in the head and sample: 1, or 3 */
 };
 
 static struct line *lines;
 static size_t caplines;
-static struct buf tmpl = BUF_INIT(OUT_ARENA_MAX);
+
+/*
+ * The text of the lines as last written, timestamps and all, in blocks
+ * of consecutive lines: a cycle that writes the same lines in the same
+ * order patches each line's timestamp and the values that changed in
+ * place, and copies a block whole, not a line at a time.  A block has
+ * room for each of its lines' values at their longest: a value whose
+ * text got longer or shorter moves the rest of its block only.  Just
+ * built, a block holds each line's head at the start of its room and
+ * the first write packs them.
+ */
+#define BLOCK_MAX 1024
+
+struct block {
+	uint32_t off, len;	/* its text, into img */
+	uint32_t first, end;	/* its lines */
+	uint32_t nl;		/* lines written, # HELP and # TYPE too */
+	int fresh;		/* heads only, each at the start of its room */
+};
+
+static struct block *blocks;
+static size_t nblocks, capblocks;
+static struct buf img = BUF_INIT(OUT_ARENA_MAX);
+static size_t img_tslen;	/* the timestamp text's length in img */
 
 void out_init(struct out *o)
 {
 	memset(o, 0, sizeof(*o));
+	nprev = 0;
 	buf_init(&o->key, OUT_ARENA_MAX);
 	buf_init(&o->metabuf, 1u << 20);
 	labels_init(&o->ls);
@@ -309,12 +332,14 @@ static void cache_free(void)
 	buf_free(&cache_keys);
 	buf_free(&cache_calls);
 	buf_free(&cache_text);
-	buf_free(&tmpl);
+	buf_free(&img);
 	free(prev);
 	free(lines);
+	free(blocks);
 	prev = NULL;
 	lines = NULL;
-	capprev = caplines = 0;
+	blocks = NULL;
+	capprev = caplines = nblocks = capblocks = 0;
 }
 
 static int cache_grow_slots(void)
@@ -340,9 +365,10 @@ static int cache_grow_slots(void)
 /*
  * Does the call match the one kept at k?  A kept call is the part, the
  * number of pairs, the bound, then the family name and each label name
- * and value: a read-only one as CALL_RO and its offset from ro_lo (its
- * text is there), another as a length byte (CALL_LONG: longer), the
- * bytes and a NUL.
+ * and value: a read-only one as CALL_RO and its address (its text is
+ * there; the whole address, not an offset: one load and compare a
+ * string, and a call has few), another as a length byte (CALL_LONG:
+ * longer), the bytes and a NUL.
  */
 #define CALL_RO 254
 #define CALL_LONG 255
@@ -353,12 +379,11 @@ static inline int call_str(const unsigned char **kp, const char *s)
 	size_t len = k[0];
 
 	if (len == CALL_RO) {
-		uint32_t off;
+		const char *ro;
 
-		memcpy(&off, k + 1, sizeof(off));
-		*kp = k + 1 + sizeof(off);
-		return (uintptr_t)s == ro_lo + off ||
-		       strcmp((const char *)(ro_lo + off), s) == 0;
+		memcpy(&ro, k + 1, sizeof(ro));
+		*kp = k + 1 + sizeof(ro);
+		return s == ro || strcmp(ro, s) == 0;
 	}
 	if (strcmp((const char *)k + 1, s))
 		return 0;
@@ -392,18 +417,38 @@ static inline int call_same(const unsigned char *k, const char *name,
 	return 1;
 }
 
+/* call_same() for out_addl()'s pairs (name, value or NULL for "", ...,
+ * NULL): their number is the kept one if they end there, so they are
+ * not counted first. */
+static inline int call_same_pairs(const unsigned char *k, const char *name,
+				  const char *const *pairs)
+{
+	static const double zero;
+	size_t i, n = k[1];
+
+	if (k[0] != OUT_PLAIN || memcmp(k + 2, &zero, sizeof(zero)) != 0)
+		return 0;
+	k += 2 + sizeof(zero);
+	if (!call_str(&k, name))
+		return 0;
+	for (i = 0; i < n; i++) {
+		const char *val = pairs[2 * i + 1];
+
+		if (!pairs[2 * i] || !call_str(&k, pairs[2 * i]) ||
+		    !call_str(&k, val ? val : ""))
+			return 0;
+	}
+	return pairs[2 * n] == NULL;
+}
+
 static int call_put_str(struct buf *b, const char *s)
 {
 	size_t len;
-	uintptr_t ro = ro_addr(s);
 	unsigned char c;
 
-	if (ro && ro - ro_lo <= UINT32_MAX) {
-		uint32_t off = (uint32_t)(ro - ro_lo);
-
+	if (ro_addr(s))
 		return buf_addch(b, CALL_RO) < 0 ||
-		       buf_add(b, &off, sizeof(off)) < 0 ? -1 : 0;
-	}
+		       buf_add(b, &s, sizeof(s)) < 0 ? -1 : 0;
 	len = strlen(s);
 	c = len < CALL_RO ? (unsigned char)len : CALL_LONG;
 	return buf_addch(b, c) < 0 || buf_add(b, s, len + 1) < 0 ? -1 : 0;
@@ -631,12 +676,13 @@ int out_addv(struct out *o, const char *name, const char *help,
  * cycle: kept out of its way. */
 static __attribute__((noinline)) int
 addl_new(struct out *o, const char *name, const char *help,
-	 enum out_type type, double v, size_t n, const char *const *pairs,
-	 int tried)
+	 enum out_type type, double v, const char *const *pairs, int tried)
 {
 	const char *names[OUT_MAX_LABELS], *values[OUT_MAX_LABELS];
-	size_t i;
+	size_t i, n = 0;
 
+	while (pairs[2 * n])
+		n++;
 	if (n > OUT_MAX_LABELS) {
 		errno = E2BIG;
 		return -1;
@@ -652,22 +698,20 @@ addl_new(struct out *o, const char *name, const char *help,
 int out_addl(struct out *o, const char *name, const char *help,
 	     enum out_type type, double v, const char *const *pairs)
 {
-	size_t n = 0;
-	int tried = o->n < nprev && o->n < o->cap;
+	/* nprev <= o->cap: there is room for the sample. */
+	int tried = o->n < nprev;
 
-	while (pairs[2 * n])
-		n++;
 	/* Most calls repeat the one made at this place last cycle: the
 	 * sample is that series', and nothing is copied or looked up. */
 	if (tried &&
-	    call_same((const unsigned char *)cache_calls.p + prev[o->n].call,
-		      name, OUT_PLAIN, 0, n, pairs, pairs + 1, 2)) {
+	    call_same_pairs((const unsigned char *)cache_calls.p +
+			    prev[o->n].call, name, pairs)) {
 		o->s[o->n].v = v;
 		o->s[o->n].sid = prev[o->n].sid;
 		o->n++;
 		return 0;
 	}
-	return addl_new(o, name, help, type, v, n, pairs, tried);
+	return addl_new(o, name, help, type, v, pairs, tried);
 }
 
 /* qsort has no context argument in C99: the samples are set per sort. */
@@ -789,11 +833,47 @@ static int fam_meta(struct out *o, struct out_fam *f)
 	return 0;
 }
 
-/* Sorts the samples and makes the lines' templates for that order. */
-static int lines_build(struct out *o)
+/* A line's room in a fresh block: its head, the longest value (no text
+ * of value_format() is longer than OUT_VALUE_MAX, by value.h's contract:
+ * the room holds any value the line takes later), the timestamp and the
+ * newline. */
+static size_t line_room(const struct line *l, size_t tslen)
 {
-	size_t i, last = SIZE_MAX;
+	return l->hlen + OUT_VALUE_MAX + tslen + 1;
+}
 
+static int block_add(size_t first, size_t end, size_t off, uint32_t nl)
+{
+	struct block *k;
+
+	if (nblocks == capblocks) {
+		size_t c = capblocks ? capblocks * 2 : 64;
+		struct block *nb = realloc(blocks, c * sizeof(*nb));
+
+		if (!nb)
+			return -1;
+		blocks = nb;
+		capblocks = c;
+	}
+	k = &blocks[nblocks++];
+	k->off = (uint32_t)off;
+	k->len = 0;
+	k->first = (uint32_t)first;
+	k->end = (uint32_t)end;
+	k->nl = nl;
+	k->fresh = 1;
+	return 0;
+}
+
+/* Sorts the samples and lays out the lines' heads in blocks for that
+ * order, with room for values and timestamps tslen long. */
+static int lines_build(struct out *o, size_t tslen)
+{
+	size_t i, last = SIZE_MAX, first = 0, bstart = 0;
+	uint32_t bnl = 0;
+
+	nprev = 0;
+	nblocks = 0;
 	if (o->n > capprev) {
 		size_t cap = o->n * 2;
 		struct prev *np = realloc(prev, cap * sizeof(*np));
@@ -812,41 +892,53 @@ static int lines_build(struct out *o)
 		lines = nl;
 		caplines = cap;
 	}
-	nprev = 0;
 	for (i = 0; i < o->n; i++)
 		lines[i].at = (uint32_t)i;
 	sort_out = o;
 	if (o->n > 1)
 		qsort(lines, o->n, sizeof(*lines), sample_cmp);
 	sort_out = NULL;
-	buf_reset(&tmpl);
+	buf_reset(&img);
 	for (i = 0; i < o->n; i++) {
 		struct line *l = &lines[i];
 		const struct series *e = &cache[o->s[l->at].sid];
 		struct out_fam *f = &o->fams[e->fam];
-		size_t start = tmpl.len;
+		size_t start = img.len, room;
 
 		l->nl = 1;
 		if (e->fam != last) {
 			if (fam_meta(o, f) < 0 ||
-			    buf_add(&tmpl, f->meta,
+			    buf_add(&img, f->meta,
 				    f->helplen + 1 + f->typelen) < 0 ||
-			    buf_addch(&tmpl, '\n') < 0)
+			    buf_addch(&img, '\n') < 0)
 				return -1;
 			last = e->fam;
 			l->nl = 3;
 		}
-		if (buf_add(&tmpl, cache_text.p + e->text, e->tlen) < 0 ||
-		    buf_addch(&tmpl, ' ') < 0)
+		if (buf_add(&img, cache_text.p + e->text, e->tlen) < 0 ||
+		    buf_addch(&img, ' ') < 0)
 			return -1;
-		l->off = (uint32_t)start;
-		l->hlen = (uint32_t)(tmpl.len - start);
+		l->hlen = (uint32_t)(img.len - start);
 		l->vlen = 0;
-		/* Room for the value text. */
-		if (buf_grow(&tmpl, OUT_VALUE_MAX) < 0)
+		room = line_room(l, tslen);
+		if (buf_grow(&img, room - l->hlen) < 0)
 			return -1;
-		tmpl.len += OUT_VALUE_MAX;
+		img.len += room - l->hlen;
+		/* A block ends before a line that would take it past
+		 * BLOCK_MAX; a longer line is a block alone. */
+		if (i > first && start - bstart + room > BLOCK_MAX) {
+			if (block_add(first, i, bstart, bnl) < 0)
+				return -1;
+			first = i;
+			bstart = start;
+			bnl = 0;
+		}
+		bnl += l->nl;
 	}
+	if (o->n > first &&
+	    block_add(first, o->n, bstart, bnl) < 0)
+		return -1;
+	img_tslen = tslen;
 	for (i = 0; i < o->n; i++) {
 		prev[i].sid = o->s[i].sid;
 		prev[i].call = cache[o->s[i].sid].call;
@@ -866,95 +958,158 @@ static size_t ts_text(char *ts, int64_t ms)
 	return n + hc_u64_str(ts + n, ms < 0 ? 0 - (uint64_t)ms : (uint64_t)ms);
 }
 
+/* Packs fresh block k: each line's head moves down to the end of the
+ * line before, its value and the timestamp follow. */
+static void block_pack(struct block *k, const struct out_sample *smp,
+		       const char *ts, size_t tslen)
+{
+	char *src = img.p + k->off, *dst = src;
+	size_t j;
+
+	for (j = k->first; j < k->end; j++) {
+		struct line *l = &lines[j];
+		double v = smp[l->at].v;
+		size_t room = line_room(l, tslen), vl;
+		char val[VALUE_FMT_MAX];
+
+		/* dst is at or below src: what is written ends within the
+		 * room of this line, ahead of the heads not read yet. */
+		if (dst != src)
+			memmove(dst, src, l->hlen);
+		vl = value_format(v, val);
+		memcpy(dst + l->hlen, val, vl);
+		memcpy(&l->bits, &v, sizeof(l->bits));
+		l->vlen = (uint8_t)vl;
+		memcpy(dst + l->hlen + vl, ts, tslen);
+		dst[l->hlen + vl + tslen] = '\n';
+		dst += l->hlen + vl + tslen + 1;
+		src += room;
+	}
+	k->len = (uint32_t)(dst - (img.p + k->off));
+	k->fresh = 0;
+}
+
+/* Block k as last written with this cycle's timestamp (ts, as long as
+ * last cycle's and at least a word long) and the values that changed. */
+static void block_patch(struct block *k, const struct out_sample *smp,
+			const char *ts, size_t tslen)
+{
+	/* In locals: the stores of text could alias them. */
+	struct line *l = lines + k->first, *end = lines + k->end;
+	char *p = img.p + k->off, *text_end = p + k->len;
+	size_t ts_b_at = tslen - sizeof(uint64_t);
+	uint64_t ts_a, ts_b;
+
+	/* The timestamp as two words, the second ending where it ends (a
+	 * constant size is cheaper than its length). */
+	memcpy(&ts_a, ts, sizeof(ts_a));
+	memcpy(&ts_b, ts + ts_b_at, sizeof(ts_b));
+	for (; l < end; l++) {
+		const double *v = &smp[l->at].v;
+		char *d = p + l->hlen;
+		uint64_t bits;
+
+		memcpy(&bits, v, sizeof(bits));
+		if (bits != l->bits) {
+			char val[VALUE_FMT_MAX];
+			size_t vl = value_format(*v, val);
+
+			/* The rest of the block moves (there is room). */
+			if (vl != l->vlen) {
+				memmove(d + vl, d + l->vlen,
+					(size_t)(text_end - (d + l->vlen)));
+				text_end += (ptrdiff_t)vl - l->vlen;
+				l->vlen = (uint8_t)vl;
+			}
+			memcpy(d, val, vl);
+			l->bits = bits;
+		}
+		d += l->vlen;
+		memcpy(d, &ts_a, sizeof(ts_a));
+		memcpy(d + ts_b_at, &ts_b, sizeof(ts_b));
+		p = d + tslen + 1;
+	}
+	k->len = (uint32_t)(text_end - (img.p + k->off));
+}
+
 /*
- * The lines go straight into the writer's buffer, which is handed to
- * write(2) (lineio_flush) whenever the next line might take it past
- * OBS_LINE_ATOMIC bytes: each write ends at a line end, and nothing is
- * copied twice.
+ * The lines go into the writer's buffer, which is handed to write(2)
+ * (lineio_flush) whenever the next line would take it past
+ * OBS_LINE_ATOMIC bytes: each write ends at a line end.
  */
 int out_write(struct out *o, struct lineio_writer *w, int64_t ts_ms)
 {
 	struct buf *b = &w->out;
-	struct line *ls;
 	const struct out_sample *smp = o->s;
-	size_t i, n = o->n, tslen, pos;
+	size_t i, tslen, pos;
 	unsigned long nlines = 0;
-	char ts[24] = "", *tp, *p;
+	char ts[24] = "";
 
-	/* All of ts is copied after a value (a constant size is cheaper);
-	 * only tslen bytes count. */
 	tslen = ts_text(ts, ts_ms);
-	/* Last cycle's series in last cycle's order: its lines stand. */
-	if ((diverged || nprev != n) && lines_build(o) < 0)
+	/* Last cycle's series in last cycle's order, with a timestamp as
+	 * long: its text stands but for the timestamps and the values.  A
+	 * timestamp shorter than a word (before 1970-01-01 00:16:40 UTC)
+	 * is rare enough to lay the lines out anew. */
+	if ((diverged || nprev != o->n || tslen != img_tslen ||
+	     tslen < sizeof(uint64_t)) && lines_build(o, tslen) < 0)
 		return -1;
 	diverged = 0;
-	/* Room for a whole piece: a line that fits is written in place. */
+	/* Room for a whole piece. */
 	if (buf_grow(b, OBS_LINE_ATOMIC) < 0)
 		return -1;
-	/* In locals: the stores of text could alias them. */
-	ls = lines;
-	tp = tmpl.p;
-	p = b->p;
 	pos = b->len;
-	for (i = 0; i < n; i++) {
-		struct line *l = &ls[i];
-		const struct out_sample *s = &smp[l->at];
-		char *t = tp + l->off, *d;
-		uint64_t bits;
-		size_t len;
+	for (i = 0; i < nblocks; i++) {
+		struct block *k = &blocks[i];
+		const char *t, *run;
+		size_t j;
 
-		memcpy(&bits, &s->v, sizeof(bits));
-		if (pos + l->hlen + VALUE_FMT_MAX + sizeof(ts) >
-		    OBS_LINE_ATOMIC) {
-			char val[VALUE_FMT_MAX + 24];
-			size_t vl;
+		if (k->fresh)
+			block_pack(k, smp, ts, tslen);
+		else
+			block_patch(k, smp, ts, tslen);
+		t = img.p + k->off;
+		if (pos + k->len <= OBS_LINE_ATOMIC) {
+			memcpy(b->p + pos, t, k->len);
+			pos += k->len;
+			nlines += k->nl;
+			continue;
+		}
+		/* The block ends this piece: the lines that fit go in it
+		 * (from run to t), the others start the next. */
+		run = t;
+		for (j = k->first; j < k->end; j++) {
+			const struct line *l = &lines[j];
+			size_t len = l->hlen + l->vlen + tslen + 1;
 
-			b->len = pos;
-			w->lines += nlines;
-			nlines = 0;
-			if (pos && lineio_flush(w) < 0)
-				return -1;
-			if (l->hlen + VALUE_FMT_MAX + sizeof(ts) >
-			    OBS_LINE_ATOMIC) {
-				/* A line longer than a piece goes alone. */
-				vl = value_format(s->v, val);
-				memcpy(val + vl, ts, tslen);
-				if (lineio_write_joined(w, t, l->hlen, val,
-							vl + tslen) < 0 ||
-				    lineio_flush(w) < 0)
+			if (pos + (size_t)(t - run) + len > OBS_LINE_ATOMIC) {
+				memcpy(b->p + pos, run, (size_t)(t - run));
+				b->len = pos + (size_t)(t - run);
+				w->lines += nlines;
+				nlines = 0;
+				if (b->len && lineio_flush(w) < 0)
 					return -1;
-				w->lines += l->nl - 1u;
-				p = b->p;
 				pos = b->len;
-				continue;
+				run = t;
+				/* A line longer than a piece goes alone. */
+				if (len > OBS_LINE_ATOMIC) {
+					if (buf_add(b, t, len) < 0 ||
+					    lineio_flush(w) < 0)
+						return -1;
+					w->lines += l->nl;
+					pos = b->len;
+					t += len;
+					run = t;
+					continue;
+				}
 			}
-			p = b->p;
-			pos = b->len;
+			nlines += l->nl;
+			t += len;
 		}
-		d = p + pos;
-		if (l->vlen && l->bits == bits) {
-			len = l->hlen + l->vlen;
-			memcpy(d, t, len);
-		} else {
-			size_t vl;
-
-			memcpy(d, t, l->hlen);
-			vl = value_format(s->v, d + l->hlen);
-			if (vl <= OUT_VALUE_MAX) {
-				memcpy(t + l->hlen, d + l->hlen, vl);
-				l->vlen = (uint8_t)vl;
-				l->bits = bits;
-			}
-			len = l->hlen + vl;
-		}
-		memcpy(d + len, ts, sizeof(ts));
-		len += tslen;
-		d[len++] = '\n';
-		pos += len;
-		nlines += l->nl;
+		memcpy(b->p + pos, run, (size_t)(t - run));
+		pos += (size_t)(t - run);
 	}
 	b->len = pos;
 	w->lines += nlines;
-	p[pos] = '\0';
+	b->p[pos] = '\0';
 	return 0;
 }
