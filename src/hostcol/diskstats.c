@@ -249,9 +249,13 @@ out:
  * device is written (with its name and numbers as text).  While a file's
  * heads are the last one's, in order, each followed by its numbers
  * separated by single spaces as the kernel writes them, a cycle reads
- * only the numbers; the device filter is not run again.
+ * only the numbers; the device filter is not run again.  Most lines are
+ * byte for byte last cycle's (idle devices): those were read then, so a
+ * cycle compares the file with last cycle's text and reads only the
+ * lines that differ.
  */
 struct ds_line {
+	size_t hoff;		/* the head, in ds_heads */
 	size_t head;		/* bytes of the head, into ds_heads */
 	size_t nv;
 	long dev;		/* into ds_devs, or -1 */
@@ -271,48 +275,100 @@ static struct ds_dev *ds_devs;
 static size_t ds_ndevs, ds_capdevs;
 static const void *ds_ex, *ds_in;	/* the filter it was made with */
 static int ds_valid;
+/* Last cycle's file and where its lines start (ds_n + 1 of them, the
+ * last its length); ds_next is where this cycle's do.  Until ds_fresh
+ * is 0 there is no last cycle's to compare with. */
+static struct buf ds_last = BUF_INIT(HC_FILE_MAX);
+/* The file as read, kept: a cycle reads into the same memory. */
+static struct buf ds_rd = BUF_INIT(HC_FILE_MAX);
+static size_t *ds_at, *ds_next;
+static int ds_fresh = 1;
 
 void diskstats_cleanup(void)
 {
 	buf_free(&ds_heads);
 	buf_free(&ds_text);
+	buf_free(&ds_last);
+	buf_free(&ds_rd);
 	free(ds_lines);
 	free(ds_devs);
+	free(ds_at);
+	free(ds_next);
 	ds_lines = NULL;
 	ds_devs = NULL;
+	ds_at = ds_next = NULL;
+	ds_fresh = 1;
 	ds_n = ds_cap = ds_ndevs = ds_capdevs = 0;
 	ds_valid = 0;
 }
 
+/* Line i of the layout at s (the file ends at e, in '\n'), its values
+ * into ds_devs: the line's length, or 0 when it is not laid out so.
+ * The loops over its bytes need no bound. */
+static size_t ds_check(size_t i, const char *s, const char *e)
+{
+	const struct ds_line *l = &ds_lines[i];
+	const char *b = s;
+	size_t j, d;
+
+	if ((size_t)(e - s) <= l->head ||
+	    !hc_memeq(s, ds_heads.p + l->hoff, l->head))
+		return 0;
+	s += l->head;
+	for (j = 0; j < l->nv; j++) {
+		/* A device not written: its numbers are only checked. */
+		if (l->dev >= 0)
+			d = hc_digits(s, &ds_devs[l->dev].v[j]);
+		else
+			d = hc_digits_len(s, e);
+		if (d == 0 || d > 19)
+			return 0;
+		s += d;
+		if (*s++ != (j + 1 < l->nv ? ' ' : '\n'))
+			return 0;
+	}
+	return (size_t)(s - b);
+}
+
 /* The lines against the layout, their values into ds_devs: 0, or -1
- * when they are not laid out so.  The file ends in '\n', so the loops
- * over its bytes need no bound. */
+ * when they are not laid out so. */
 static int ds_read(const char *p, size_t len)
 {
-	const char *s = p, *e = p + len, *head = ds_heads.p;
-	uint64_t scratch[17], *v;
-	size_t i, j, d;
+	size_t i = 0, at = 0, qat, same, n, *t;
 
 	if (len == 0 || p[len - 1] != '\n')
 		return -1;
-	for (i = 0; i < ds_n; i++) {
-		const struct ds_line *l = &ds_lines[i];
-
-		if ((size_t)(e - s) <= l->head || !hc_memeq(s, head, l->head))
-			return -1;
-		s += l->head;
-		head += l->head;
-		v = l->dev >= 0 ? ds_devs[l->dev].v : scratch;
-		for (j = 0; j < l->nv; j++) {
-			d = hc_digits(s, &v[j]);
-			if (d == 0 || d > 19)
-				return -1;
-			s += d;
-			if (*s++ != (j + 1 < l->nv ? ' ' : '\n'))
-				return -1;
+	while (i < ds_n) {
+		if (!ds_fresh) {
+			/* The lines up to where the file first differs
+			 * from last cycle's are as read then. */
+			qat = ds_at[i];
+			n = ds_last.len - qat;
+			if (len - at < n)
+				n = len - at;
+			same = qat + hc_same_len(p + at, ds_last.p + qat, n);
+			for (; i < ds_n && ds_at[i + 1] <= same; i++)
+				ds_next[i] = at + (ds_at[i] - qat);
+			at += ds_at[i] - qat;
+			if (i == ds_n)
+				break;
 		}
+		ds_next[i] = at;
+		n = ds_check(i, p + at, p + len);
+		if (n == 0)
+			return -1;
+		at += n;
+		i++;
 	}
-	return s == e ? 0 : -1;
+	if (at != len)
+		return -1;
+	/* This file is what the next cycle is compared with. */
+	ds_next[ds_n] = len;
+	t = ds_at;
+	ds_at = ds_next;
+	ds_next = t;
+	ds_fresh = hc_keep_last(&ds_last, &ds_rd, p, len) < 0;
+	return 0;
 }
 
 static int ds_udev(struct hc *hc)
@@ -369,13 +425,23 @@ static int ds_keep(const char *line, size_t llen, const struct field *f,
 	if (ds_n == ds_cap) {
 		size_t cap = ds_cap ? ds_cap * 2 : 32;
 		struct ds_line *nl = realloc(ds_lines, cap * sizeof(*nl));
+		size_t *na;
 
 		if (!nl)
 			return -1;
 		ds_lines = nl;
+		na = realloc(ds_at, (cap + 1) * sizeof(*na));
+		if (!na)
+			return -1;
+		ds_at = na;
+		na = realloc(ds_next, (cap + 1) * sizeof(*na));
+		if (!na)
+			return -1;
+		ds_next = na;
 		ds_cap = cap;
 	}
 	l = &ds_lines[ds_n];
+	l->hoff = ds_heads.len;
 	l->head = head;
 	l->nv = nf - 3;
 	l->dev = -1;
@@ -420,6 +486,7 @@ int diskstats_parse(const char *p, size_t len, struct hc *hc, struct out *o)
 	if (fast != 0)
 		return fast > 0 ? 0 : -1;
 	ds_valid = 0;
+	ds_fresh = 1;
 	ds_n = ds_ndevs = 0;
 	buf_reset(&ds_heads);
 	buf_reset(&ds_text);
@@ -471,21 +538,18 @@ int diskstats_parse(const char *p, size_t len, struct hc *hc, struct out *o)
 
 int diskstats_update(struct hc *hc, struct out *o)
 {
-	struct buf b = BUF_INIT(HC_FILE_MAX);
+	struct buf *b = &ds_rd;
 	char path[PATH_MAX];
-	int rc = HC_OK;
 
 	if (hc_path(path, sizeof(path), hc->procfs, "diskstats") < 0 ||
-	    hc_read(path, &b) < 0) {
+	    hc_read(path, b) < 0) {
 		log_error("diskstats: cannot read '%s': %s", path,
 			  strerror(errno));
-		buf_free(&b);
 		return HC_FAIL;
 	}
-	if (diskstats_parse(b.p ? b.p : "", b.len, hc, o) < 0) {
+	if (diskstats_parse(b->p ? b->p : "", b->len, hc, o) < 0) {
 		log_error("diskstats: malformed '%s'", path);
-		rc = HC_FAIL;
+		return HC_FAIL;
 	}
-	buf_free(&b);
-	return rc;
+	return HC_OK;
 }

@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "buf.h"
 #include "lineio.h"
@@ -453,6 +456,32 @@ static inline size_t hc_digits(const char *p, uint64_t *v)
 	return (size_t)(p - s);
 }
 /*
+ * The length of the run of digits at p (before end), not converted: for
+ * a number a layout only needs to be one (a value not emitted).  Eight
+ * bytes at a time while eight are left, as hc_digits_wide finds them.
+ */
+static inline size_t hc_digits_len(const char *p, const char *end)
+{
+	const char *s = p;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t a, m;
+
+	while (end - p >= 8) {
+		memcpy(&a, p, 8);
+		a ^= 0x3030303030303030ull;
+		m = ((a + 0x7676767676767676ull) | a) & 0x8080808080808080ull;
+		if (m)
+			return (size_t)(p - s) +
+			       ((unsigned)__builtin_ctzll(m) >> 3);
+		p += 8;
+	}
+#endif
+	while (p < end && (unsigned char)(*p - '0') < 10)
+		p++;
+	return (size_t)(p - s);
+}
+/*
  * hc_digits eight bytes at a time, for numbers of many digits (meminfo's,
  * vmstat's): a word's leading digits are found and converted without a
  * loop.  16 bytes must be left at p, else it is hc_digits.
@@ -529,6 +558,75 @@ static inline int hc_memeq(const void *a, const void *b, size_t n)
 	memcpy(&u, x + n - 8, 8);
 	memcpy(&w, y + n - 8, 8);
 	return u == w;
+}
+/*
+ * How many of the n bytes at a and b are equal before the first that
+ * differs: a file against its text of last cycle, where most of it is
+ * the same, a word at a time.
+ */
+static inline size_t hc_same_len(const char *a, const char *b, size_t n)
+{
+	size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t u, w, x, y;
+#endif
+
+#if defined(__SSE2__)
+	/* 32 bytes a step while equal (every x86-64 has SSE2); the words
+	 * below find where in them the difference is. */
+	for (; i + 32 <= n; i += 32) {
+		const __m128i *pa = (const void *)(a + i);
+		const __m128i *pb = (const void *)(b + i);
+		__m128i lo = _mm_cmpeq_epi8(_mm_loadu_si128(pa),
+					    _mm_loadu_si128(pb));
+		__m128i hi = _mm_cmpeq_epi8(_mm_loadu_si128(pa + 1),
+					    _mm_loadu_si128(pb + 1));
+
+		if (_mm_movemask_epi8(_mm_and_si128(lo, hi)) != 0xffff)
+			break;
+	}
+#endif
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (; i + 16 <= n; i += 16) {
+		memcpy(&u, a + i, 8);
+		memcpy(&w, b + i, 8);
+		memcpy(&x, a + i + 8, 8);
+		memcpy(&y, b + i + 8, 8);
+		if ((u ^ w) | (x ^ y))
+			break;
+	}
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&u, a + i, 8);
+		memcpy(&w, b + i, 8);
+		if (u != w)
+			return i + ((unsigned)__builtin_ctzll(u ^ w) >> 3);
+	}
+#endif
+	while (i < n && a[i] == b[i])
+		i++;
+	return i;
+}
+/*
+ * Keeps the len bytes at p in last, as the text the next cycle is
+ * compared with: 0, or -1 when they cannot be.  When they are what the
+ * collector read into rd this cycle, last and rd trade their memory
+ * instead of a copy (the next cycle reads into last's old memory).
+ */
+static inline int hc_keep_last(struct buf *last, struct buf *rd,
+			       const char *p, size_t len)
+{
+	struct buf t;
+
+	if (p == last->p)	/* kept already, earlier this cycle */
+		return len == last->len ? 0 : -1;
+	if (rd && p == rd->p && len == rd->len) {
+		t = *last;
+		*last = *rd;
+		*rd = t;
+		return 0;
+	}
+	buf_reset(last);
+	return buf_add(last, p, len);
 }
 /* A decimal u64 as text into dst (at least 21 bytes): its length. */
 size_t hc_u64_str(char *dst, uint64_t v);

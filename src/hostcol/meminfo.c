@@ -93,12 +93,17 @@ static int meminfo_key_is(size_t i, const struct field *f)
  * order, every line as the kernel writes it ("Name:   123 kB"), a cycle
  * reads only the numbers and adds the names built then; anything else
  * (a line more or less, a renamed or malformed one) takes the long way,
- * with its errors, and lays out the next cycle.
+ * with its errors, and lays out the next cycle.  Most lines are also
+ * byte for byte last cycle's: those were checked then and their numbers
+ * stand, so a cycle compares the file with last cycle's text and checks
+ * only the lines that differ.
  */
 struct mi_line {
+	unsigned koff;		/* the name, in mi_keys */
 	unsigned short klen;	/* the name with its ':' */
 	unsigned char kb;	/* " kB" follows the number */
 	unsigned char field;	/* into meminfo_fields, or MI_NONE */
+	unsigned char bytes;	/* the number counts KiB (mi_bytes, once) */
 };
 #define MI_NONE 255
 #define MI_LINES_MAX 4096
@@ -112,64 +117,102 @@ static size_t mi_n, mi_cap;
 static size_t mi_name[MEMINFO_NFIELDS], mi_help[MEMINFO_NFIELDS];
 static uint64_t *mi_vals;
 static int mi_valid;
+/* Last cycle's file and where its lines start (mi_n + 1 of them, the
+ * last its length); mi_next is where this cycle's do.  Until mi_fresh
+ * is 0 there is no last cycle's to compare with. */
+static struct buf mi_last = BUF_INIT(HC_FILE_MAX);
+static size_t *mi_at, *mi_next;
+static int mi_fresh = 1;
 
-static double mi_bytes(const struct mi_line *l, uint64_t val)
+/* Whether a line's number is KiB to turn into bytes: once, when it is
+ * laid out, not each cycle. */
+static int mi_bytes(const struct mi_line *l)
 {
 	/* The HugePages_ counts are not in bytes: the value as it
 	 * stands. */
-	if (!l->kb || (l->field != MI_NONE &&
-		       strncmp(meminfo_fields[l->field].key, "HugePages_",
-			       10) == 0))
-		return (double)val;
-	return 1024.0 * (double)val;
+	return l->kb && !(l->field != MI_NONE &&
+			  strncmp(meminfo_fields[l->field].key, "HugePages_",
+				  10) == 0);
 }
 
 static int mi_emit(const struct mi_line *l, uint64_t val, struct out *o)
 {
 	return out_add(o, mi_text.p + mi_name[l->field],
 		       mi_text.p + mi_help[l->field], OUT_GAUGE,
-		       mi_bytes(l, val), NULL);
+		       l->bytes ? 1024.0 * (double)val : (double)val, NULL);
+}
+
+/* Checks line i of the layout at s (the file ends at e, in '\n') and
+ * reads its number: the line's length, or 0 when it is not as laid out.
+ * Every line ends in '\n', so the loops over its bytes need no bound. */
+static size_t mi_check(size_t i, const char *s, const char *e)
+{
+	const struct mi_line *l = &mi_lines[i];
+	const char *b = s;
+	size_t kl = l->klen, d;
+
+	if ((size_t)(e - s) < kl + 3 || s[kl] != ' ' ||
+	    !hc_memeq(s, mi_keys.p + l->koff, kl))
+		return 0;
+	s += kl + 1;
+	while (s[0] == ' ' && s[1] == ' ')
+		s += 2;
+	s += *s == ' ';
+	d = hc_digits_wide(s, e, &mi_vals[i]);
+	if (d == 0 || d > 19)
+		return 0;
+	s += d;
+	if (l->kb) {
+		if (e - s < 4 || s[0] != ' ' || s[1] != 'k' || s[2] != 'B')
+			return 0;
+		s += 3;
+	}
+	if (*s++ != '\n')
+		return 0;
+	return (size_t)(s - b);
 }
 
 /*
  * The fast way: 1 done, 0 when the file is not laid out as the last one
  * (nothing added then), -1 on error.  Without o, only whether it is.
- * Every line ends in '\n', so the loops over its bytes need no bound.
  */
 static int meminfo_fast(const char *p, size_t len, struct out *o)
 {
-	const char *key = mi_keys.p, *s = p, *e = p + len;
-	size_t i, d;
+	size_t i = 0, at = 0, qat, same, n, *t;
 
 	if (!mi_valid || len == 0 || p[len - 1] != '\n')
 		return 0;
-	for (i = 0; i < mi_n; i++) {
-		const struct mi_line *l = &mi_lines[i];
-		size_t kl = l->klen;
-
-		if ((size_t)(e - s) < kl + 3 || s[kl] != ' ' ||
-		    !hc_memeq(s, key, kl))
-			return 0;
-		key += kl;
-		s += kl + 1;
-		while (s[0] == ' ' && s[1] == ' ')
-			s += 2;
-		s += *s == ' ';
-		d = hc_digits_wide(s, e, &mi_vals[i]);
-		if (d == 0 || d > 19)
-			return 0;
-		s += d;
-		if (l->kb) {
-			if (e - s < 4 || s[0] != ' ' || s[1] != 'k' ||
-			    s[2] != 'B')
-				return 0;
-			s += 3;
+	while (i < mi_n) {
+		if (!mi_fresh) {
+			/* The lines up to where the file first differs
+			 * from last cycle's are as checked then, their
+			 * numbers as read then. */
+			qat = mi_at[i];
+			n = mi_last.len - qat;
+			if (len - at < n)
+				n = len - at;
+			same = qat + hc_same_len(p + at, mi_last.p + qat, n);
+			for (; i < mi_n && mi_at[i + 1] <= same; i++)
+				mi_next[i] = at + (mi_at[i] - qat);
+			at += mi_at[i] - qat;
+			if (i == mi_n)
+				break;
 		}
-		if (*s++ != '\n')
+		mi_next[i] = at;
+		n = mi_check(i, p + at, p + len);
+		if (n == 0)
 			return 0;
+		at += n;
+		i++;
 	}
-	if (s != e)
+	if (at != len)
 		return 0;
+	/* This file is what the next cycle is compared with. */
+	mi_next[mi_n] = len;
+	t = mi_at;
+	mi_at = mi_next;
+	mi_next = t;
+	mi_fresh = hc_keep_last(&mi_last, &mi_read, p, len) < 0;
 	for (i = 0; o && i < mi_n; i++)
 		if (mi_lines[i].field != MI_NONE &&
 		    mi_emit(&mi_lines[i], mi_vals[i], o) < 0)
@@ -190,10 +233,19 @@ static int mi_keep(const char *p, size_t start, size_t n,
 		size_t cap = mi_cap ? mi_cap * 2 : 64;
 		struct mi_line *nl = realloc(mi_lines, cap * sizeof(*nl));
 		uint64_t *nv;
+		size_t *na;
 
 		if (!nl)
 			return -1;
 		mi_lines = nl;
+		na = realloc(mi_at, (cap + 1) * sizeof(*na));
+		if (!na)
+			return -1;
+		mi_at = na;
+		na = realloc(mi_next, (cap + 1) * sizeof(*na));
+		if (!na)
+			return -1;
+		mi_next = na;
 		nv = realloc(mi_vals, cap * sizeof(*nv));
 		if (!nv)
 			return -1;
@@ -201,9 +253,11 @@ static int mi_keep(const char *p, size_t start, size_t n,
 		mi_cap = cap;
 	}
 	l = &mi_lines[n];
+	l->koff = (unsigned)mi_keys.len;
 	l->klen = (unsigned short)f[0].n;
 	l->kb = nf == 3;
 	l->field = (unsigned char)(i < MEMINFO_NFIELDS ? i : MI_NONE);
+	l->bytes = (unsigned char)mi_bytes(l);
 	if (buf_add(&mi_keys, f[0].p, f[0].n) < 0)
 		return -1;
 	if (l->field != MI_NONE && mi_name[i] == 0) {
@@ -235,6 +289,7 @@ int meminfo_parse(const char *p, size_t len, struct out *o)
 	if (fast != 0)
 		return fast > 0 ? 0 : -1;
 	mi_valid = 0;
+	mi_fresh = 1;
 	mi_n = 0;
 	buf_reset(&mi_keys);
 	for (start = 0; hc_line(p, len, &pos, &line, &llen); start = pos) {
@@ -300,10 +355,15 @@ void meminfo_cleanup(void)
 	buf_free(&mi_keys);
 	buf_free(&mi_text);
 	buf_free(&mi_read);
+	buf_free(&mi_last);
 	free(mi_lines);
 	free(mi_vals);
+	free(mi_at);
+	free(mi_next);
 	mi_lines = NULL;
 	mi_vals = NULL;
+	mi_at = mi_next = NULL;
+	mi_fresh = 1;
 	mi_n = mi_cap = 0;
 	memset(mi_name, 0, sizeof(mi_name));
 	memset(mi_help, 0, sizeof(mi_help));
@@ -341,10 +401,11 @@ static struct seqmatch vmstat_names = SEQMATCH_INIT;
  * each line's name and whether the field filter keeps it.  While a file
  * has the same names in the same order, each line "name digits", a cycle
  * steps over the names and reads the numbers; most lines are not kept
- * and are only checked.
+ * and are only checked.  As in meminfo, only the lines that differ from
+ * last cycle's text are checked.
  */
 struct vm_line {
-	unsigned nlen;
+	unsigned noff, nlen;	/* the name, in vm_names */
 	int out;		/* into vm_outs, or -1 when filtered out */
 };
 #define VM_LINES_MAX 65536
@@ -359,6 +420,10 @@ static double *vm_vals;
 static size_t vm_nouts;
 static void *vm_re;
 static int vm_valid;
+/* Last cycle's file and where its lines start, as meminfo's. */
+static struct buf vm_last = BUF_INIT(HC_FILE_MAX);
+static size_t *vm_at, *vm_next;
+static int vm_fresh = 1;
 
 void vmstat_cleanup(void)
 {
@@ -366,53 +431,95 @@ void vmstat_cleanup(void)
 	buf_free(&vm_names);
 	buf_free(&vm_text);
 	buf_free(&vm_read);
+	buf_free(&vm_last);
 	free(vm_lines);
 	free(vm_outs);
 	free(vm_vals);
+	free(vm_at);
+	free(vm_next);
 	vm_lines = NULL;
 	vm_outs = NULL;
 	vm_vals = NULL;
+	vm_at = vm_next = NULL;
 	vm_n = vm_cap = vm_nouts = 0;
 	vm_valid = 0;
+	vm_fresh = 1;
+}
+
+/* Checks line i of the layout at s (the file ends at e, in '\n') and
+ * reads its number: the line's length, or 0 when it is not as laid out. */
+static size_t vm_check(size_t i, const char *s, const char *e)
+{
+	const struct vm_line *l = &vm_lines[i];
+	size_t nl = l->nlen, d;
+	const char *v = s + nl + 1;
+	uint64_t u;
+
+	if ((size_t)(e - s) < nl + 3 || s[nl] != ' ' ||
+	    !hc_memeq(s, vm_names.p + l->noff, nl))
+		return 0;
+	if (l->out < 0) {
+		/* Most lines are filtered out: their number needs no
+		 * value, only to be one as the long way reads it (else it
+		 * fails there). */
+		d = hc_digits_len(v, e);
+		if (d == 0 || d > 19 || v[d] != '\n')
+			return 0;
+		return nl + d + 2;
+	}
+	d = hc_digits(v, &u);
+	if (d == 0 || v[d] != '\n')
+		return 0;
+	if (d <= 15)
+		vm_vals[l->out] = (double)u;
+	else if (d > 19 || hc_parse_f64(v, d, &vm_vals[l->out]) < 0)
+		return 0;
+	return nl + d + 2;
 }
 
 /* The fast way, as meminfo's. */
 static int vmstat_fast(const char *p, size_t len, void *re, struct out *o)
 {
-	const char *name = vm_names.p, *s = p, *e = p + len;
-	size_t i;
+	size_t i = 0, at = 0, qat, same, n, *t;
 
 	if (!vm_valid || re != vm_re || len == 0 || p[len - 1] != '\n')
 		return 0;
-	for (i = 0; i < vm_n; i++) {
-		const struct vm_line *l = &vm_lines[i];
-		size_t nl = l->nlen, d;
-		uint64_t u;
-		double x;
-
-		if ((size_t)(e - s) < nl + 3 || s[nl] != ' ' ||
-		    !hc_memeq(s, name, nl))
+	while (i < vm_n) {
+		if (!vm_fresh) {
+			/* The lines up to where the file first differs
+			 * from last cycle's are as checked then, their
+			 * numbers as read then. */
+			qat = vm_at[i];
+			n = vm_last.len - qat;
+			if (len - at < n)
+				n = len - at;
+			same = qat + hc_same_len(p + at, vm_last.p + qat, n);
+			for (; i < vm_n && vm_at[i + 1] <= same; i++)
+				vm_next[i] = at + (vm_at[i] - qat);
+			at += vm_at[i] - qat;
+			if (i == vm_n)
+				break;
+		}
+		vm_next[i] = at;
+		n = vm_check(i, p + at, p + len);
+		if (n == 0)
 			return 0;
-		name += nl;
-		s += nl + 1;
-		d = hc_digits(s, &u);
-		if (d == 0 || s[d] != '\n')
-			return 0;
-		if (d <= 15)
-			x = (double)u;
-		else if (d > 19 || hc_parse_f64(s, d, &x) < 0)
-			return 0;
-		if (l->out >= 0)
-			vm_vals[l->out] = x;
-		s += d + 1;
+		at += n;
+		i++;
 	}
-	if (s != e)
+	if (at != len)
 		return 0;
+	/* This file is what the next cycle is compared with. */
+	vm_next[vm_n] = len;
+	t = vm_at;
+	vm_at = vm_next;
+	vm_next = t;
+	vm_fresh = hc_keep_last(&vm_last, &vm_read, p, len) < 0;
 	for (i = 0; o && i < vm_nouts; i++) {
-		const char *n = vm_text.p + vm_outs[i];
+		const char *nm = vm_text.p + vm_outs[i];
 
-		if (out_add(o, n, n + strlen(n) + 1, OUT_UNTYPED, vm_vals[i],
-			    NULL) < 0)
+		if (out_add(o, nm, nm + strlen(nm) + 1, OUT_UNTYPED,
+			    vm_vals[i], NULL) < 0)
 			return -1;
 	}
 	return 1;
@@ -440,6 +547,14 @@ static int vm_keep(const char *p, size_t start, const struct field *f,
 		if (!no)
 			return -1;
 		vm_outs = no;
+		no = realloc(vm_at, (cap + 1) * sizeof(*no));
+		if (!no)
+			return -1;
+		vm_at = no;
+		no = realloc(vm_next, (cap + 1) * sizeof(*no));
+		if (!no)
+			return -1;
+		vm_next = no;
 		nv = realloc(vm_vals, cap * sizeof(*nv));
 		if (!nv)
 			return -1;
@@ -447,6 +562,7 @@ static int vm_keep(const char *p, size_t start, const struct field *f,
 		vm_cap = cap;
 	}
 	l = &vm_lines[vm_n];
+	l->noff = (unsigned)vm_names.len;
 	l->nlen = (unsigned)f[0].n;
 	l->out = -1;
 	if (buf_add(&vm_names, f[0].p, f[0].n) < 0)
@@ -472,6 +588,7 @@ int vmstat_parse(const char *p, size_t len, void *re, struct out *o)
 	if (rc != 0)
 		return rc > 0 ? 0 : -1;
 	vm_valid = 0;
+	vm_fresh = 1;
 	vm_n = vm_nouts = 0;
 	buf_reset(&vm_names);
 	buf_reset(&vm_text);

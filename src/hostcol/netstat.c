@@ -253,6 +253,21 @@ static size_t ns_nhead, ns_caphead;
 static int ns_have6;
 static void *ns_re;
 static int ns_valid;
+/* Last cycle's netstat and snmp, as snmp6's below: where their lines
+ * start (ns_nrec + 1 of them, name and value lines), and how many slots
+ * each value line has (ns_lslots, by line as ns_nfields). */
+static struct buf ns_lastp[2] = { BUF_INIT(HC_FILE_MAX),
+				  BUF_INIT(HC_FILE_MAX) };
+static size_t *ns_atp[2], *ns_nextp[2], ns_nrec[2];
+static size_t *ns_lslots;
+static int ns_freshp[2] = { 1, 1 };
+/* Last cycle's snmp6 and where its lines start (ns_nhead + 1 of them,
+ * the last its length); ns_next6 is where this cycle's do.  Most of the
+ * file is byte for byte last cycle's: those lines were checked then and
+ * their values stand.  Until ns_fresh6 is 0 there is none to compare. */
+static struct buf ns_last6 = BUF_INIT(HC_FILE_MAX);
+static size_t *ns_at6, *ns_next6;
+static int ns_fresh6 = 1;
 static double *ns_v;		/* the values of a cycle, by slot */
 static size_t ns_capv;
 static size_t *ns_emit;		/* the slots written, in order */
@@ -303,10 +318,12 @@ static inline int ns_value(const char *s, const char *e, int six,
 }
 
 /*
- * The value lines of netstat or snmp (file f) against the layout, slot
- * *i on, line count *c on: 0, or -1 when it is not the last one's.  The
- * file ends in '\n' (or is empty), so every line does and the loops over
- * a line's bytes need no bound.
+ * The lines of netstat or snmp (file f) against the layout, slot *i on,
+ * value line count *c on: 0, or -1 when it is not the last one's.  Only
+ * the lines that differ from last cycle's text are checked: a name line
+ * against the layout's, a value line read.  The file ends in '\n' (or is
+ * empty), so every line does and the loops over a line's bytes need no
+ * bound.
  */
 static int ns_fast_pairs(const char *p, size_t len, int f, size_t *i,
 			 size_t *c)
@@ -314,27 +331,56 @@ static int ns_fast_pairs(const char *p, size_t len, int f, size_t *i,
 	const char *sig = ns_sig[f].p ? ns_sig[f].p : "";
 	const char *sige = sig + ns_sig[f].len;
 	const char *s = p, *e = p + len, *nl, *t;
-	size_t k, j, nf, llen, d;
+	const struct buf *q = &ns_lastp[f];
+	size_t *at = ns_atp[f], *next = ns_nextp[f], nr = ns_nrec[f];
+	size_t r = 0, k, j, nf, llen, d, a, qat, same, n;
 	uint64_t u;
 
 	if (len > 0 && p[len - 1] != '\n')
 		return -1;
-	for (k = 0; s < e; k++) {
-		nl = memchr(s, '\n', (size_t)(e - s));
-		llen = (size_t)(nl - s);
-		if ((size_t)(sige - sig) < llen + 1 || sig[llen] != '\n' ||
-		    !hc_memeq(sig, s, llen) || *c >= ns_nlines)
-			return -1;
-		sig += llen + 1;
-		s = nl + 1;
-		nf = ns_nfields[*c];
-		if (s == e) {
-			/* No value line: "" has one field. */
-			if (nf != 1 || ns_lmode[(*c)++] != NS_NONE)
-				return -1;
-			break;
+	while (s < e) {
+		if (!ns_freshp[f] && r < nr) {
+			/* The lines up to where the file first differs
+			 * from last cycle's are as checked then, the values
+			 * as read then: a name line is passed over, a value
+			 * line's slots counted. */
+			a = (size_t)(s - p);
+			qat = at[r];
+			n = q->len - qat;
+			if (len - a < n)
+				n = len - a;
+			same = qat + hc_same_len(s, q->p + qat, n);
+			for (; r < nr && at[r + 1] <= same; r++) {
+				next[r] = a + (at[r] - qat);
+				if (r % 2 == 0) {
+					sig += at[r + 1] - at[r];
+				} else {
+					if (*c >= ns_nlines)
+						return -1;
+					*i += ns_lslots[(*c)++];
+				}
+			}
+			s += at[r] - qat;
+			if (s == e)
+				break;
 		}
+		if (r >= nr)
+			return -1;
+		next[r] = (size_t)(s - p);
 		nl = memchr(s, '\n', (size_t)(e - s));
+		if (r++ % 2 == 0) {
+			llen = (size_t)(nl - s);
+			if ((size_t)(sige - sig) < llen + 1 ||
+			    sig[llen] != '\n' || !hc_memeq(sig, s, llen) ||
+			    *c >= ns_nlines)
+				return -1;
+			sig += llen + 1;
+			s = nl + 1;
+			continue;
+		}
+		/* The value line of pair k. */
+		k = r / 2 - 1;
+		nf = ns_nfields[*c];
 		/* Fields split on single spaces, as split_space does; the
 		 * protocol's own (field 0) is no value. */
 		t = memchr(s, ' ', (size_t)(nl - s));
@@ -342,15 +388,21 @@ static int ns_fast_pairs(const char *p, size_t len, int f, size_t *i,
 			j = 0;
 		} else if (ns_lmode[*c] == NS_DENSE) {
 			double *v = ns_v + *i;
+			const struct ns_slot *sl = ns_slots + *i;
 
-			/* Every field but the first is a slot, in order. */
-			for (s = t + 1, j = 1;; j++, v++) {
+			/* Every field but the first is a slot, in order.  Most
+			 * are not written: their number is only checked to be
+			 * one, as the long way reads it, not converted. */
+			for (s = t + 1, j = 1;; j++, v++, sl++) {
 				if (j >= nf)
 					return -1;
-				d = hc_digits(s, &u);
+				d = hc_digits_len(s, e);
 				t = s + d;
 				if (d > 0 && d <= 15 && (*t == ' ' || *t == '\n')) {
-					*v = (double)u;
+					if (sl->emit) {
+						(void)hc_digits(s, &u);
+						*v = (double)u;
+					}
 				} else {
 					t = memchr(s, ' ', (size_t)(nl - s));
 					if (!t)
@@ -389,27 +441,59 @@ static int ns_fast_pairs(const char *p, size_t len, int f, size_t *i,
 		(*c)++;
 		s = nl + 1;
 	}
-	return sig == sige ? 0 : -1;
+	/* A name line ends the file: no value line, and "" has one
+	 * field. */
+	if (r % 2 == 1 && (*c >= ns_nlines || ns_nfields[*c] != 1 ||
+			   ns_lmode[(*c)++] != NS_NONE))
+		return -1;
+	if (sig != sige || r != nr)
+		return -1;
+	/* This file is what the next cycle is compared with. */
+	next[r] = len;
+	ns_atp[f] = next;
+	ns_nextp[f] = at;
+	ns_freshp[f] = hc_keep_last(&ns_lastp[f], &ns_read[f], p, len) < 0;
+	return 0;
 }
 
 /* snmp6 against the layout, slot *i on; as ns_fast_pairs, the file ends
- * in '\n'. */
+ * in '\n'.  Only the lines that differ from last cycle's are checked. */
 static int ns_fast6(const char *p, size_t len, size_t *i)
 {
 	const char *sig = ns_sig[2].p ? ns_sig[2].p : "";
 	const char *sige = sig + ns_sig[2].len;
 	const char *s = p, *e = p + len, *t;
-	size_t k, d;
+	size_t k = 0, d, at, qat, same, n, *sw;
 	uint64_t u;
 
 	if (len > 0 && p[len - 1] != '\n')
 		return -1;
-	for (k = 0; s < e; k++) {
+	while (s < e) {
 		size_t h, hl;
 
+		if (!ns_fresh6 && k < ns_nhead) {
+			/* The lines up to where the file first differs
+			 * from last cycle's are as checked then. */
+			at = (size_t)(s - p);
+			qat = ns_at6[k];
+			n = ns_last6.len - qat;
+			if (len - at < n)
+				n = len - at;
+			same = qat + hc_same_len(s, ns_last6.p + qat, n);
+			for (; k < ns_nhead && ns_at6[k + 1] <= same; k++) {
+				h = ns_head[k];
+				ns_next6[k] = at + (ns_at6[k] - qat);
+				sig += h & ~(NS_VALUE | NS_SLOT);
+				*i += (h & NS_SLOT) != 0;
+			}
+			s += ns_at6[k] - qat;
+			if (s == e)
+				break;
+		}
 		if (k >= ns_nhead)
 			return -1;
-		h = ns_head[k];
+		ns_next6[k] = (size_t)(s - p);
+		h = ns_head[k++];
 		hl = h & ~(NS_VALUE | NS_SLOT);
 		if ((size_t)(e - s) <= hl || (size_t)(sige - sig) < hl ||
 		    !hc_memeq(s, sig, hl))
@@ -426,9 +510,15 @@ static int ns_fast6(const char *p, size_t len, size_t *i)
 		if (h & NS_SLOT) {
 			if (*i >= ns_nslots)
 				return -1;
-			d = hc_digits(s, &u);
+			/* As in ns_fast_pairs, a number not written is only
+			 * checked. */
+			d = hc_digits_len(s, e);
 			if (d > 0 && d <= 15 && s[d] == '\n') {
-				ns_v[(*i)++] = (double)u;
+				if (ns_slots[*i].emit) {
+					(void)hc_digits(s, &u);
+					ns_v[*i] = (double)u;
+				}
+				(*i)++;
 				s += d + 1;
 				continue;
 			}
@@ -439,7 +529,15 @@ static int ns_fast6(const char *p, size_t len, size_t *i)
 		t = memchr(s, '\n', (size_t)(e - s));
 		s = t + 1;
 	}
-	return k == ns_nhead && sig == sige ? 0 : -1;
+	if (k != ns_nhead || sig != sige)
+		return -1;
+	/* This file is what the next cycle is compared with. */
+	ns_next6[k] = len;
+	sw = ns_at6;
+	ns_at6 = ns_next6;
+	ns_next6 = sw;
+	ns_fresh6 = hc_keep_last(&ns_last6, &ns_read[2], p, len) < 0;
+	return 0;
 }
 
 /* The fast way: 1 done, 0 when the layout is not the last one's (nothing
@@ -505,10 +603,14 @@ static int ns_layout_pairs(const char *p, size_t len, int f)
 	size_t llen, vlen, pos = 0;
 
 	buf_reset(&ns_sig[f]);
+	ns_nrec[f] = 0;
 	while (hc_line(p, len, &pos, &line, &llen)) {
+		ns_nrec[f]++;
 		if (!hc_line(p, len, &pos, &vline, &vlen)) {
 			vline = "";
 			vlen = 0;
+		} else {
+			ns_nrec[f]++;
 		}
 		if (buf_add(&ns_sig[f], line, llen) < 0 ||
 		    buf_addch(&ns_sig[f], '\n') < 0 ||
@@ -548,7 +650,7 @@ static int ns_layout6(const char *p, size_t len)
 static int ns_remember(const char *netstat, size_t nlen, const char *snmp,
 		       size_t slen, const char *snmp6, size_t s6len, void *re)
 {
-	size_t f, k, c, j, i = 0, start, n0;
+	size_t f, k, c, j, i = 0, start, n0, *ls;
 	unsigned char *m;
 
 	ns_nlines = ns_nhead = ns_nemit = 0;
@@ -558,6 +660,29 @@ static int ns_remember(const char *netstat, size_t nlen, const char *snmp,
 	if (ns_layout_pairs(snmp, slen, 1) < 0 ||
 	    (snmp6 && ns_layout6(snmp6, s6len) < 0))
 		return -1;
+	ns_fresh6 = ns_freshp[0] = ns_freshp[1] = 1;
+	for (f = 0; f < 2; f++) {
+		size_t *na = realloc(ns_atp[f], (ns_nrec[f] + 1) * sizeof(*na));
+
+		if (!na)
+			return -1;
+		ns_atp[f] = na;
+		na = realloc(ns_nextp[f], (ns_nrec[f] + 1) * sizeof(*na));
+		if (!na)
+			return -1;
+		ns_nextp[f] = na;
+	}
+	if (snmp6) {
+		size_t *na = realloc(ns_at6, (ns_nhead + 1) * sizeof(*na));
+
+		if (!na)
+			return -1;
+		ns_at6 = na;
+		na = realloc(ns_next6, (ns_nhead + 1) * sizeof(*na));
+		if (!na)
+			return -1;
+		ns_next6 = na;
+	}
 	if (ns_nslots > ns_capv) {
 		double *nv = realloc(ns_v, ns_nslots * sizeof(*nv));
 
@@ -570,12 +695,17 @@ static int ns_remember(const char *netstat, size_t nlen, const char *snmp,
 	if (!m)
 		return -1;
 	ns_lmode = m;
+	ls = realloc(ns_lslots, (ns_nlines + 1) * sizeof(*ls));
+	if (!ls)
+		return -1;
+	ns_lslots = ls;
 	for (c = 0; c < ns_nlines; c++) {
 		f = c < n0 ? 0 : 1;
 		k = c < n0 ? c : c - n0;
 		for (start = i; i < ns_nslots && ns_slots[i].file == (int)f &&
 				ns_slots[i].line == k; i++)
 			;
+		ns_lslots[c] = i - start;
 		m[c] = NS_DENSE;
 		if (i == start)
 			m[c] = NS_NONE;
@@ -620,6 +750,7 @@ int netstat_parse(const char *netstat, size_t nlen, const char *snmp,
 		return fast > 0 ? 0 : -1;
 	keep = 1;
 	ns_valid = 0;
+	ns_fresh6 = ns_freshp[0] = ns_freshp[1] = 1;
 	ns_nslots = 0;
 	buf_reset(&ns_text);
 	seqmatch_begin(&netstat_names, re);
@@ -683,6 +814,21 @@ void netstat_cleanup(void)
 		buf_free(&ns_read[f]);
 	}
 	buf_free(&ns_text);
+	buf_free(&ns_last6);
+	free(ns_at6);
+	free(ns_next6);
+	ns_at6 = ns_next6 = NULL;
+	ns_fresh6 = 1;
+	for (f = 0; f < 2; f++) {
+		buf_free(&ns_lastp[f]);
+		free(ns_atp[f]);
+		free(ns_nextp[f]);
+		ns_atp[f] = ns_nextp[f] = NULL;
+		ns_nrec[f] = 0;
+		ns_freshp[f] = 1;
+	}
+	free(ns_lslots);
+	ns_lslots = NULL;
 	free(ns_slots);
 	free(ns_nfields);
 	free(ns_head);

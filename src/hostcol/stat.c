@@ -54,7 +54,9 @@ int stat_parse(const char *p, size_t len, int softirq, struct out *o)
 		 * before the line is split. */
 		if (hc_fields(line, llen, f, 1) == 0 || !stat_key(&f[0]))
 			continue;
-		nf = hc_fields(line, llen, f, 12);
+		/* Only softirq's line is read past its first value. */
+		nf = hc_fields(line, llen, f,
+			       field_is(&f[0], "softirq") ? 12 : 2);
 		if (nf < 2)
 			continue;
 		if (field_is(&f[0], "btime"))

@@ -409,14 +409,22 @@ size_t hc_fields(const char *p, size_t len, struct field *f, size_t max)
 			break;
 		f[n].p = p + i;
 		/* Eight bytes at a time while none is below '!' (every
-		 * blank is); the word with one goes byte by byte. */
+		 * blank is); from the first one that is, byte by byte. */
 		while (len - i >= 8) {
-			uint64_t w;
+			uint64_t w, m;
 
 			memcpy(&w, p + i, 8);
-			if ((w - 0x2121212121212121ull) & ~w &
-			    0x8080808080808080ull)
+			m = (w - 0x2121212121212121ull) & ~w &
+			    0x8080808080808080ull;
+			if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				/* The lowest byte marked is the first
+				 * below '!' (a borrow only marks bytes
+				 * after it). */
+				i += (unsigned)__builtin_ctzll(m) >> 3;
+#endif
 				break;
+			}
 			i += 8;
 		}
 		while (i < len && !blank((unsigned char)p[i]))
@@ -443,6 +451,24 @@ int hc_line(const char *p, size_t len, size_t *pos, const char **line,
 
 int hc_field_u64(const struct field *f, uint64_t *v)
 {
+	/* Up to 19 digits cannot overflow: read here, without the check
+	 * of every digit parse_u64 makes; it has the rest, and errno. */
+	if (f->n > 0 && f->n <= 19) {
+		uint64_t u = 0;
+		size_t i;
+
+		for (i = 0; i < f->n; i++) {
+			unsigned d = (unsigned)((unsigned char)f->p[i] - '0');
+
+			if (d > 9)
+				break;
+			u = u * 10 + d;
+		}
+		if (i == f->n) {
+			*v = u;
+			return 0;
+		}
+	}
 	return parse_u64(f->p, f->n, 0, UINT64_MAX, v);
 }
 
