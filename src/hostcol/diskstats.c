@@ -275,29 +275,21 @@ static struct ds_dev *ds_devs;
 static size_t ds_ndevs, ds_capdevs;
 static const void *ds_ex, *ds_in;	/* the filter it was made with */
 static int ds_valid;
-/* Last cycle's file and where its lines start (ds_n + 1 of them, the
- * last its length); ds_next is where this cycle's do.  Until ds_fresh
- * is 0 there is no last cycle's to compare with. */
-static struct buf ds_last = BUF_INIT(HC_FILE_MAX);
+/* Last cycle's file, as its ds_n lines were read. */
+static struct hc_last ds_last = HC_LAST_INIT;
 /* The file as read, kept: a cycle reads into the same memory. */
 static struct buf ds_rd = BUF_INIT(HC_FILE_MAX);
-static size_t *ds_at, *ds_next;
-static int ds_fresh = 1;
 
 void diskstats_cleanup(void)
 {
 	buf_free(&ds_heads);
 	buf_free(&ds_text);
-	buf_free(&ds_last);
+	hc_last_free(&ds_last);
 	buf_free(&ds_rd);
 	free(ds_lines);
 	free(ds_devs);
-	free(ds_at);
-	free(ds_next);
 	ds_lines = NULL;
 	ds_devs = NULL;
-	ds_at = ds_next = NULL;
-	ds_fresh = 1;
 	ds_n = ds_cap = ds_ndevs = ds_capdevs = 0;
 	ds_valid = 0;
 }
@@ -334,26 +326,15 @@ static size_t ds_check(size_t i, const char *s, const char *e)
  * when they are not laid out so. */
 static int ds_read(const char *p, size_t len)
 {
-	size_t i = 0, at = 0, qat, same, n, *t;
+	size_t i = 0, at = 0, n;
 
 	if (len == 0 || p[len - 1] != '\n')
 		return -1;
 	while (i < ds_n) {
-		if (!ds_fresh) {
-			/* The lines up to where the file first differs
-			 * from last cycle's are as read then. */
-			qat = ds_at[i];
-			n = ds_last.len - qat;
-			if (len - at < n)
-				n = len - at;
-			same = qat + hc_same_len(p + at, ds_last.p + qat, n);
-			for (; i < ds_n && ds_at[i + 1] <= same; i++)
-				ds_next[i] = at + (ds_at[i] - qat);
-			at += ds_at[i] - qat;
-			if (i == ds_n)
-				break;
-		}
-		ds_next[i] = at;
+		i = hc_last_pass(&ds_last, p, len, &at, i, ds_n);
+		if (i == ds_n)
+			break;
+		ds_last.next[i] = at;
 		n = ds_check(i, p + at, p + len);
 		if (n == 0)
 			return -1;
@@ -363,11 +344,7 @@ static int ds_read(const char *p, size_t len)
 	if (at != len)
 		return -1;
 	/* This file is what the next cycle is compared with. */
-	ds_next[ds_n] = len;
-	t = ds_at;
-	ds_at = ds_next;
-	ds_next = t;
-	ds_fresh = hc_keep_last(&ds_last, &ds_rd, p, len) < 0;
+	hc_last_keep(&ds_last, &ds_rd, p, len, ds_n);
 	return 0;
 }
 
@@ -425,19 +402,12 @@ static int ds_keep(const char *line, size_t llen, const struct field *f,
 	if (ds_n == ds_cap) {
 		size_t cap = ds_cap ? ds_cap * 2 : 32;
 		struct ds_line *nl = realloc(ds_lines, cap * sizeof(*nl));
-		size_t *na;
 
 		if (!nl)
 			return -1;
 		ds_lines = nl;
-		na = realloc(ds_at, (cap + 1) * sizeof(*na));
-		if (!na)
+		if (hc_last_reserve(&ds_last, cap) < 0)
 			return -1;
-		ds_at = na;
-		na = realloc(ds_next, (cap + 1) * sizeof(*na));
-		if (!na)
-			return -1;
-		ds_next = na;
 		ds_cap = cap;
 	}
 	l = &ds_lines[ds_n];
@@ -486,7 +456,7 @@ int diskstats_parse(const char *p, size_t len, struct hc *hc, struct out *o)
 	if (fast != 0)
 		return fast > 0 ? 0 : -1;
 	ds_valid = 0;
-	ds_fresh = 1;
+	ds_last.fresh = 1;
 	ds_n = ds_ndevs = 0;
 	buf_reset(&ds_heads);
 	buf_reset(&ds_text);

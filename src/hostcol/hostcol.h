@@ -607,27 +607,34 @@ static inline size_t hc_same_len(const char *a, const char *b, size_t n)
 	return i;
 }
 /*
- * Keeps the len bytes at p in last, as the text the next cycle is
- * compared with: 0, or -1 when they cannot be.  When they are what the
- * collector read into rd this cycle, last and rd trade their memory
- * instead of a copy (the next cycle reads into last's old memory).
+ * A file's text as the last whole pass of a parser read it, for the next
+ * cycle to compare with (meminfo, vmstat, diskstats, netstat, snmp6):
+ * lines byte for byte the same as then were checked then and their
+ * numbers stand, so a parser checks only the lines that differ.  at[0..n]
+ * are where its n lines start (at[n], its length) and next[] where this
+ * cycle's do; fresh says there is no text to compare with (a new layout,
+ * a pass that failed, or one not kept).
  */
-static inline int hc_keep_last(struct buf *last, struct buf *rd,
-			       const char *p, size_t len)
-{
-	struct buf t;
+struct hc_last {
+	struct buf text;
+	size_t *at, *next;
+	int fresh;
+};
+#define HC_LAST_INIT { BUF_INIT(HC_FILE_MAX), NULL, NULL, 1 }
 
-	if (p == last->p)	/* kept already, earlier this cycle */
-		return len == last->len ? 0 : -1;
-	if (rd && p == rd->p && len == rd->len) {
-		t = *last;
-		*last = *rd;
-		*rd = t;
-		return 0;
-	}
-	buf_reset(last);
-	return buf_add(last, p, len);
-}
+/* Room for cap lines: 0, or -1. */
+int hc_last_reserve(struct hc_last *l, size_t cap);
+/* From line i (of n) at *pos of the file p (len bytes): passes over the
+ * lines that are last cycle's, noting where they start, and returns the
+ * first that is not (n: none).  Nothing when l is fresh. */
+size_t hc_last_pass(struct hc_last *l, const char *p, size_t len,
+		    size_t *pos, size_t i, size_t n);
+/* The pass over all n lines of p read them: p is what the next cycle is
+ * compared with.  When p is rd's text (the collector's read buffer), the
+ * two trade memory instead of a copy: the caller must not read rd after. */
+void hc_last_keep(struct hc_last *l, struct buf *rd, const char *p,
+		  size_t len, size_t n);
+void hc_last_free(struct hc_last *l);
 /* A decimal u64 as text into dst (at least 21 bytes): its length. */
 size_t hc_u64_str(char *dst, uint64_t v);
 

@@ -117,12 +117,8 @@ static size_t mi_n, mi_cap;
 static size_t mi_name[MEMINFO_NFIELDS], mi_help[MEMINFO_NFIELDS];
 static uint64_t *mi_vals;
 static int mi_valid;
-/* Last cycle's file and where its lines start (mi_n + 1 of them, the
- * last its length); mi_next is where this cycle's do.  Until mi_fresh
- * is 0 there is no last cycle's to compare with. */
-static struct buf mi_last = BUF_INIT(HC_FILE_MAX);
-static size_t *mi_at, *mi_next;
-static int mi_fresh = 1;
+/* Last cycle's file, as its mi_n lines were read. */
+static struct hc_last mi_last = HC_LAST_INIT;
 
 /* Whether a line's number is KiB to turn into bytes: once, when it is
  * laid out, not each cycle. */
@@ -178,27 +174,15 @@ static size_t mi_check(size_t i, const char *s, const char *e)
  */
 static int meminfo_fast(const char *p, size_t len, struct out *o)
 {
-	size_t i = 0, at = 0, qat, same, n, *t;
+	size_t i = 0, at = 0, n;
 
 	if (!mi_valid || len == 0 || p[len - 1] != '\n')
 		return 0;
 	while (i < mi_n) {
-		if (!mi_fresh) {
-			/* The lines up to where the file first differs
-			 * from last cycle's are as checked then, their
-			 * numbers as read then. */
-			qat = mi_at[i];
-			n = mi_last.len - qat;
-			if (len - at < n)
-				n = len - at;
-			same = qat + hc_same_len(p + at, mi_last.p + qat, n);
-			for (; i < mi_n && mi_at[i + 1] <= same; i++)
-				mi_next[i] = at + (mi_at[i] - qat);
-			at += mi_at[i] - qat;
-			if (i == mi_n)
-				break;
-		}
-		mi_next[i] = at;
+		i = hc_last_pass(&mi_last, p, len, &at, i, mi_n);
+		if (i == mi_n)
+			break;
+		mi_last.next[i] = at;
 		n = mi_check(i, p + at, p + len);
 		if (n == 0)
 			return 0;
@@ -208,11 +192,7 @@ static int meminfo_fast(const char *p, size_t len, struct out *o)
 	if (at != len)
 		return 0;
 	/* This file is what the next cycle is compared with. */
-	mi_next[mi_n] = len;
-	t = mi_at;
-	mi_at = mi_next;
-	mi_next = t;
-	mi_fresh = hc_keep_last(&mi_last, &mi_read, p, len) < 0;
+	hc_last_keep(&mi_last, &mi_read, p, len, mi_n);
 	for (i = 0; o && i < mi_n; i++)
 		if (mi_lines[i].field != MI_NONE &&
 		    mi_emit(&mi_lines[i], mi_vals[i], o) < 0)
@@ -233,19 +213,12 @@ static int mi_keep(const char *p, size_t start, size_t n,
 		size_t cap = mi_cap ? mi_cap * 2 : 64;
 		struct mi_line *nl = realloc(mi_lines, cap * sizeof(*nl));
 		uint64_t *nv;
-		size_t *na;
 
 		if (!nl)
 			return -1;
 		mi_lines = nl;
-		na = realloc(mi_at, (cap + 1) * sizeof(*na));
-		if (!na)
+		if (hc_last_reserve(&mi_last, cap) < 0)
 			return -1;
-		mi_at = na;
-		na = realloc(mi_next, (cap + 1) * sizeof(*na));
-		if (!na)
-			return -1;
-		mi_next = na;
 		nv = realloc(mi_vals, cap * sizeof(*nv));
 		if (!nv)
 			return -1;
@@ -289,7 +262,7 @@ int meminfo_parse(const char *p, size_t len, struct out *o)
 	if (fast != 0)
 		return fast > 0 ? 0 : -1;
 	mi_valid = 0;
-	mi_fresh = 1;
+	mi_last.fresh = 1;
 	mi_n = 0;
 	buf_reset(&mi_keys);
 	for (start = 0; hc_line(p, len, &pos, &line, &llen); start = pos) {
@@ -355,15 +328,11 @@ void meminfo_cleanup(void)
 	buf_free(&mi_keys);
 	buf_free(&mi_text);
 	buf_free(&mi_read);
-	buf_free(&mi_last);
+	hc_last_free(&mi_last);
 	free(mi_lines);
 	free(mi_vals);
-	free(mi_at);
-	free(mi_next);
 	mi_lines = NULL;
 	mi_vals = NULL;
-	mi_at = mi_next = NULL;
-	mi_fresh = 1;
 	mi_n = mi_cap = 0;
 	memset(mi_name, 0, sizeof(mi_name));
 	memset(mi_help, 0, sizeof(mi_help));
@@ -420,10 +389,8 @@ static double *vm_vals;
 static size_t vm_nouts;
 static void *vm_re;
 static int vm_valid;
-/* Last cycle's file and where its lines start, as meminfo's. */
-static struct buf vm_last = BUF_INIT(HC_FILE_MAX);
-static size_t *vm_at, *vm_next;
-static int vm_fresh = 1;
+/* Last cycle's file, as its vm_n lines were read. */
+static struct hc_last vm_last = HC_LAST_INIT;
 
 void vmstat_cleanup(void)
 {
@@ -431,19 +398,15 @@ void vmstat_cleanup(void)
 	buf_free(&vm_names);
 	buf_free(&vm_text);
 	buf_free(&vm_read);
-	buf_free(&vm_last);
+	hc_last_free(&vm_last);
 	free(vm_lines);
 	free(vm_outs);
 	free(vm_vals);
-	free(vm_at);
-	free(vm_next);
 	vm_lines = NULL;
 	vm_outs = NULL;
 	vm_vals = NULL;
-	vm_at = vm_next = NULL;
 	vm_n = vm_cap = vm_nouts = 0;
 	vm_valid = 0;
-	vm_fresh = 1;
 }
 
 /* Checks line i of the layout at s (the file ends at e, in '\n') and
@@ -480,27 +443,15 @@ static size_t vm_check(size_t i, const char *s, const char *e)
 /* The fast way, as meminfo's. */
 static int vmstat_fast(const char *p, size_t len, void *re, struct out *o)
 {
-	size_t i = 0, at = 0, qat, same, n, *t;
+	size_t i = 0, at = 0, n;
 
 	if (!vm_valid || re != vm_re || len == 0 || p[len - 1] != '\n')
 		return 0;
 	while (i < vm_n) {
-		if (!vm_fresh) {
-			/* The lines up to where the file first differs
-			 * from last cycle's are as checked then, their
-			 * numbers as read then. */
-			qat = vm_at[i];
-			n = vm_last.len - qat;
-			if (len - at < n)
-				n = len - at;
-			same = qat + hc_same_len(p + at, vm_last.p + qat, n);
-			for (; i < vm_n && vm_at[i + 1] <= same; i++)
-				vm_next[i] = at + (vm_at[i] - qat);
-			at += vm_at[i] - qat;
-			if (i == vm_n)
-				break;
-		}
-		vm_next[i] = at;
+		i = hc_last_pass(&vm_last, p, len, &at, i, vm_n);
+		if (i == vm_n)
+			break;
+		vm_last.next[i] = at;
 		n = vm_check(i, p + at, p + len);
 		if (n == 0)
 			return 0;
@@ -510,11 +461,7 @@ static int vmstat_fast(const char *p, size_t len, void *re, struct out *o)
 	if (at != len)
 		return 0;
 	/* This file is what the next cycle is compared with. */
-	vm_next[vm_n] = len;
-	t = vm_at;
-	vm_at = vm_next;
-	vm_next = t;
-	vm_fresh = hc_keep_last(&vm_last, &vm_read, p, len) < 0;
+	hc_last_keep(&vm_last, &vm_read, p, len, vm_n);
 	for (i = 0; o && i < vm_nouts; i++) {
 		const char *nm = vm_text.p + vm_outs[i];
 
@@ -547,14 +494,8 @@ static int vm_keep(const char *p, size_t start, const struct field *f,
 		if (!no)
 			return -1;
 		vm_outs = no;
-		no = realloc(vm_at, (cap + 1) * sizeof(*no));
-		if (!no)
+		if (hc_last_reserve(&vm_last, cap) < 0)
 			return -1;
-		vm_at = no;
-		no = realloc(vm_next, (cap + 1) * sizeof(*no));
-		if (!no)
-			return -1;
-		vm_next = no;
 		nv = realloc(vm_vals, cap * sizeof(*nv));
 		if (!nv)
 			return -1;
@@ -588,7 +529,7 @@ int vmstat_parse(const char *p, size_t len, void *re, struct out *o)
 	if (rc != 0)
 		return rc > 0 ? 0 : -1;
 	vm_valid = 0;
-	vm_fresh = 1;
+	vm_last.fresh = 1;
 	vm_n = vm_nouts = 0;
 	buf_reset(&vm_names);
 	buf_reset(&vm_text);

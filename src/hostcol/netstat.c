@@ -256,18 +256,13 @@ static int ns_valid;
 /* Last cycle's netstat and snmp, as snmp6's below: where their lines
  * start (ns_nrec + 1 of them, name and value lines), and how many slots
  * each value line has (ns_lslots, by line as ns_nfields). */
-static struct buf ns_lastp[2] = { BUF_INIT(HC_FILE_MAX),
-				  BUF_INIT(HC_FILE_MAX) };
-static size_t *ns_atp[2], *ns_nextp[2], ns_nrec[2];
+static struct hc_last ns_lastp[2] = { HC_LAST_INIT, HC_LAST_INIT };
+static size_t ns_nrec[2];
 static size_t *ns_lslots;
-static int ns_freshp[2] = { 1, 1 };
-/* Last cycle's snmp6 and where its lines start (ns_nhead + 1 of them,
- * the last its length); ns_next6 is where this cycle's do.  Most of the
- * file is byte for byte last cycle's: those lines were checked then and
- * their values stand.  Until ns_fresh6 is 0 there is none to compare. */
-static struct buf ns_last6 = BUF_INIT(HC_FILE_MAX);
-static size_t *ns_at6, *ns_next6;
-static int ns_fresh6 = 1;
+/* Last cycle's snmp6 (ns_nhead lines).  Most of the file is byte for
+ * byte last cycle's: those lines were checked then and their values
+ * stand. */
+static struct hc_last ns_last6 = HC_LAST_INIT;
 static double *ns_v;		/* the values of a cycle, by slot */
 static size_t ns_capv;
 static size_t *ns_emit;		/* the slots written, in order */
@@ -331,15 +326,15 @@ static int ns_fast_pairs(const char *p, size_t len, int f, size_t *i,
 	const char *sig = ns_sig[f].p ? ns_sig[f].p : "";
 	const char *sige = sig + ns_sig[f].len;
 	const char *s = p, *e = p + len, *nl, *t;
-	const struct buf *q = &ns_lastp[f];
-	size_t *at = ns_atp[f], *next = ns_nextp[f], nr = ns_nrec[f];
+	const struct buf *q = &ns_lastp[f].text;
+	size_t *at = ns_lastp[f].at, *next = ns_lastp[f].next, nr = ns_nrec[f];
 	size_t r = 0, k, j, nf, llen, d, a, qat, same, n;
 	uint64_t u;
 
 	if (len > 0 && p[len - 1] != '\n')
 		return -1;
 	while (s < e) {
-		if (!ns_freshp[f] && r < nr) {
+		if (!ns_lastp[f].fresh && r < nr) {
 			/* The lines up to where the file first differs
 			 * from last cycle's are as checked then, the values
 			 * as read then: a name line is passed over, a value
@@ -449,10 +444,7 @@ static int ns_fast_pairs(const char *p, size_t len, int f, size_t *i,
 	if (sig != sige || r != nr)
 		return -1;
 	/* This file is what the next cycle is compared with. */
-	next[r] = len;
-	ns_atp[f] = next;
-	ns_nextp[f] = at;
-	ns_freshp[f] = hc_keep_last(&ns_lastp[f], &ns_read[f], p, len) < 0;
+	hc_last_keep(&ns_lastp[f], &ns_read[f], p, len, r);
 	return 0;
 }
 
@@ -463,7 +455,9 @@ static int ns_fast6(const char *p, size_t len, size_t *i)
 	const char *sig = ns_sig[2].p ? ns_sig[2].p : "";
 	const char *sige = sig + ns_sig[2].len;
 	const char *s = p, *e = p + len, *t;
-	size_t k = 0, d, at, qat, same, n, *sw;
+	size_t k = 0, d, at, qat, same, n;
+	const size_t *last = ns_last6.at;
+	size_t *next = ns_last6.next;
 	uint64_t u;
 
 	if (len > 0 && p[len - 1] != '\n')
@@ -471,28 +465,28 @@ static int ns_fast6(const char *p, size_t len, size_t *i)
 	while (s < e) {
 		size_t h, hl;
 
-		if (!ns_fresh6 && k < ns_nhead) {
+		if (!ns_last6.fresh && k < ns_nhead) {
 			/* The lines up to where the file first differs
 			 * from last cycle's are as checked then. */
 			at = (size_t)(s - p);
-			qat = ns_at6[k];
-			n = ns_last6.len - qat;
+			qat = last[k];
+			n = ns_last6.text.len - qat;
 			if (len - at < n)
 				n = len - at;
-			same = qat + hc_same_len(s, ns_last6.p + qat, n);
-			for (; k < ns_nhead && ns_at6[k + 1] <= same; k++) {
+			same = qat + hc_same_len(s, ns_last6.text.p + qat, n);
+			for (; k < ns_nhead && last[k + 1] <= same; k++) {
 				h = ns_head[k];
-				ns_next6[k] = at + (ns_at6[k] - qat);
+				next[k] = at + (last[k] - qat);
 				sig += h & ~(NS_VALUE | NS_SLOT);
 				*i += (h & NS_SLOT) != 0;
 			}
-			s += ns_at6[k] - qat;
+			s += last[k] - qat;
 			if (s == e)
 				break;
 		}
 		if (k >= ns_nhead)
 			return -1;
-		ns_next6[k] = (size_t)(s - p);
+		next[k] = (size_t)(s - p);
 		h = ns_head[k++];
 		hl = h & ~(NS_VALUE | NS_SLOT);
 		if ((size_t)(e - s) <= hl || (size_t)(sige - sig) < hl ||
@@ -532,11 +526,7 @@ static int ns_fast6(const char *p, size_t len, size_t *i)
 	if (k != ns_nhead || sig != sige)
 		return -1;
 	/* This file is what the next cycle is compared with. */
-	ns_next6[k] = len;
-	sw = ns_at6;
-	ns_at6 = ns_next6;
-	ns_next6 = sw;
-	ns_fresh6 = hc_keep_last(&ns_last6, &ns_read[2], p, len) < 0;
+	hc_last_keep(&ns_last6, &ns_read[2], p, len, k);
 	return 0;
 }
 
@@ -660,29 +650,12 @@ static int ns_remember(const char *netstat, size_t nlen, const char *snmp,
 	if (ns_layout_pairs(snmp, slen, 1) < 0 ||
 	    (snmp6 && ns_layout6(snmp6, s6len) < 0))
 		return -1;
-	ns_fresh6 = ns_freshp[0] = ns_freshp[1] = 1;
-	for (f = 0; f < 2; f++) {
-		size_t *na = realloc(ns_atp[f], (ns_nrec[f] + 1) * sizeof(*na));
-
-		if (!na)
+	ns_last6.fresh = ns_lastp[0].fresh = ns_lastp[1].fresh = 1;
+	for (f = 0; f < 2; f++)
+		if (hc_last_reserve(&ns_lastp[f], ns_nrec[f]) < 0)
 			return -1;
-		ns_atp[f] = na;
-		na = realloc(ns_nextp[f], (ns_nrec[f] + 1) * sizeof(*na));
-		if (!na)
-			return -1;
-		ns_nextp[f] = na;
-	}
-	if (snmp6) {
-		size_t *na = realloc(ns_at6, (ns_nhead + 1) * sizeof(*na));
-
-		if (!na)
-			return -1;
-		ns_at6 = na;
-		na = realloc(ns_next6, (ns_nhead + 1) * sizeof(*na));
-		if (!na)
-			return -1;
-		ns_next6 = na;
-	}
+	if (snmp6 && hc_last_reserve(&ns_last6, ns_nhead) < 0)
+		return -1;
 	if (ns_nslots > ns_capv) {
 		double *nv = realloc(ns_v, ns_nslots * sizeof(*nv));
 
@@ -750,7 +723,7 @@ int netstat_parse(const char *netstat, size_t nlen, const char *snmp,
 		return fast > 0 ? 0 : -1;
 	keep = 1;
 	ns_valid = 0;
-	ns_fresh6 = ns_freshp[0] = ns_freshp[1] = 1;
+	ns_last6.fresh = ns_lastp[0].fresh = ns_lastp[1].fresh = 1;
 	ns_nslots = 0;
 	buf_reset(&ns_text);
 	seqmatch_begin(&netstat_names, re);
@@ -814,18 +787,10 @@ void netstat_cleanup(void)
 		buf_free(&ns_read[f]);
 	}
 	buf_free(&ns_text);
-	buf_free(&ns_last6);
-	free(ns_at6);
-	free(ns_next6);
-	ns_at6 = ns_next6 = NULL;
-	ns_fresh6 = 1;
+	hc_last_free(&ns_last6);
 	for (f = 0; f < 2; f++) {
-		buf_free(&ns_lastp[f]);
-		free(ns_atp[f]);
-		free(ns_nextp[f]);
-		ns_atp[f] = ns_nextp[f] = NULL;
+		hc_last_free(&ns_lastp[f]);
 		ns_nrec[f] = 0;
-		ns_freshp[f] = 1;
 	}
 	free(ns_lslots);
 	ns_lslots = NULL;

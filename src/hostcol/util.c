@@ -1209,3 +1209,87 @@ int hc_parse_u64_0(const char *s, size_t n, uint64_t *v)
 
 	return base_digits(s, i, n, base, UINT64_MAX, v);
 }
+
+/* ---- a file's text as last read (struct hc_last) ---- */
+
+int hc_last_reserve(struct hc_last *l, size_t cap)
+{
+	size_t *a;
+
+	a = realloc(l->at, (cap + 1) * sizeof(*a));
+	if (!a)
+		return -1;
+	l->at = a;
+	a = realloc(l->next, (cap + 1) * sizeof(*a));
+	if (!a)
+		return -1;
+	l->next = a;
+	return 0;
+}
+
+size_t hc_last_pass(struct hc_last *l, const char *p, size_t len,
+		    size_t *pos, size_t i, size_t n)
+{
+	size_t at = *pos, qat, m, same;
+
+	if (l->fresh || i >= n)
+		return i;
+	/* The lines up to where the file first differs from last cycle's
+	 * are as checked then. */
+	qat = l->at[i];
+	m = l->text.len - qat;
+	if (len - at < m)
+		m = len - at;
+	same = qat + hc_same_len(p + at, l->text.p + qat, m);
+	for (; i < n && l->at[i + 1] <= same; i++)
+		l->next[i] = at + (l->at[i] - qat);
+	*pos = at + (l->at[i] - qat);
+	return i;
+}
+
+/*
+ * Keeps the len bytes at p in last, as the text the next cycle is
+ * compared with: 0, or -1 when they cannot be.  When they are what the
+ * collector read into rd this cycle, last and rd trade their memory
+ * instead of a copy (the next cycle reads into last's old memory).
+ */
+static int keep_text(struct buf *last, struct buf *rd,
+			       const char *p, size_t len)
+{
+	struct buf t;
+
+	if (p == last->p)	/* kept already, earlier this cycle */
+		return len == last->len ? 0 : -1;
+	if (rd && p == rd->p && len == rd->len) {
+		t = *last;
+		*last = *rd;
+		*rd = t;
+		return 0;
+	}
+	buf_reset(last);
+	return buf_add(last, p, len);
+}
+void hc_last_keep(struct hc_last *l, struct buf *rd, const char *p,
+		  size_t len, size_t n)
+{
+	size_t *t = l->at;
+
+	/* No lines laid out, no room: nothing to compare with. */
+	if (!l->next) {
+		l->fresh = 1;
+		return;
+	}
+	l->next[n] = len;
+	l->at = l->next;
+	l->next = t;
+	l->fresh = keep_text(&l->text, rd, p, len) < 0;
+}
+
+void hc_last_free(struct hc_last *l)
+{
+	buf_free(&l->text);
+	free(l->at);
+	free(l->next);
+	l->at = l->next = NULL;
+	l->fresh = 1;
+}
