@@ -3,9 +3,11 @@
 # bats helpers cannot go (inside unshare).  Every wait is bounded.
 
 # cycles_of FILE COLLECTOR: the cycles in FILE that ran COLLECTOR (its
-# node_scrape_collector_success lines).
+# node_scrape_collector_success lines); 0 while FILE is not there yet (a
+# wait must not end on an empty answer).
 cycles_of() {
-	grep -c "^node_scrape_collector_success{collector=\"$2\"} " "$1"
+	_co_n=$(grep -c "^node_scrape_collector_success{collector=\"$2\"} " "$1" 2>/dev/null)
+	echo "${_co_n:-0}"
 }
 
 # cycles_past FILE COLLECTOR N: more than N of them (for wait_until).
