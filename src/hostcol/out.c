@@ -1048,10 +1048,14 @@ int out_write(struct out *o, struct lineio_writer *w, int64_t ts_ms)
 	tslen = ts_text(ts, ts_ms);
 	/* Last cycle's series in last cycle's order, with a timestamp as
 	 * long: its text stands but for the timestamps and the values.  A
-	 * timestamp shorter than a word (before 1970-01-01 00:16:40 UTC)
-	 * is rare enough to lay the lines out anew. */
+	 * timestamp that two words do not cover exactly (shorter than one:
+	 * before 1970-01-01 00:16:40 UTC; longer than two: from the year
+	 * 33658, or far before 1970) is rare enough to lay the lines out
+	 * anew, since block_patch() writes a timestamp as its first and
+	 * last word. */
 	if ((diverged || nprev != o->n || tslen != img_tslen ||
-	     tslen < sizeof(uint64_t)) && lines_build(o, tslen) < 0)
+	     tslen < sizeof(uint64_t) || tslen > 2 * sizeof(uint64_t)) &&
+	    lines_build(o, tslen) < 0)
 		return -1;
 	diverged = 0;
 	/* Room for a whole piece. */
