@@ -1494,3 +1494,51 @@ time.sleep(30)' &
 		diff -u "$T/want.$m" "$T/got.$m"
 	done
 }
+
+@test "--interval: numbers changed in place, same layout, are read anew (meminfo, vmstat, diskstats, netstat, snmp6)" {
+	skip_unless_bin hostcol
+	P=$T/proc
+	mkdir -p "$P/net" "$T/sys" "$T/udev"
+	put() { printf "$2" >"$1.new" && mv "$1.new" "$1"; }
+	# 0: first numbers; 1: some changed, as long as before (a line
+	# byte for byte as long, so that a line passed over by mistake
+	# keeps the next ones in step); 2: some longer.
+	state() {
+		local a=1000000 b=2000000 c=2000 d=7 e=100 f=200 g=6 h=1000 i=500 j=7 k=100
+		[ "$1" = 1 ] && { a=1000001; b=2000001; c=2001; d=8; e=101; f=201; g=7; h=1001; i=501; j=8; k=101; }
+		[ "$1" = 2 ] && { a=10000000; b=20000000; c=20000; d=10; e=1000; f=2000; g=70; h=10000; i=5000; j=80; k=1000; }
+		put "$P/meminfo" "MemTotal:       16000000 kB\nMemFree:         $a kB\nMemAvailable:    8000000 kB\nCached:          $b kB\nHugePages_Total:       0\n"
+		put "$P/vmstat" "nr_free_pages 100\npgfault $c\npgmajfault $d\noom_kill 3\n"
+		put "$P/diskstats" "   8       0 sda $e 0 $f 30 40 0 50 60 0 70 90 0 0 0 0 0 0\n   8       1 sda1 1 0 2 3 4 0 5 6 0 7 9 0 0 0 0 0 0\n"
+		put "$P/net/netstat" "TcpExt: SyncookiesSent ListenOverflows ListenDrops\nTcpExt: 0 5 $g\nIpExt: InOctets OutOctets\nIpExt: $h 2000\n"
+		put "$P/net/snmp" "Ip: Forwarding DefaultTTL InReceives\nIp: 1 64 300\nTcp: RtoAlgorithm CurrEstab InSegs\nTcp: 1 4 $i\nUdp: InDatagrams OutDatagrams\nUdp: 10 20\n"
+		put "$P/net/snmp6" "Ip6InReceives                   \t100\nIp6InOctets                     \t$k\nUdp6InDatagrams                 \t$j\n"
+	}
+	args=(--path.procfs="$P" --path.sysfs="$T/sys" --path.udev.data="$T/udev"
+		--collector.disable-defaults --collector.meminfo --collector.vmstat
+		--collector.diskstats --collector.netstat)
+	state 0
+	hostcol_bg "$T/out" "${args[@]}"
+	# Steady cycles first: each file is then compared with its last text.
+	wait_cycles "$T/out" vmstat 3
+	for s in 1 2; do
+		state "$s"
+		wait_cycles "$T/out" vmstat $(($(cycles_of "$T/out" vmstat) + 3))
+		cp "$T/out" "$T/out.$s"
+		hc "${args[@]}" >"$T/once.$s" 2>"$T/once.$s.err"
+		[ ! -s "$T/once.$s.err" ]
+	done
+	hostcol_stop
+	for s in 1 2; do
+		# The last whole cycle of the copy: the timestamp before its last.
+		ts=$(grep -v '^#' "$T/out.$s" | awk '{ print $NF }' | uniq | tail -n 2 | head -n 1)
+		grep -v -e '^#' -e '^node_scrape_collector_duration' "$T/out.$s" |
+			grep " $ts\$" | sed 's/ [0-9]*$//' >"$T/got.$s"
+		grep -v -e '^#' -e '^node_scrape_collector_duration' "$T/once.$s" |
+			sed 's/ [0-9]*$//' >"$T/want.$s"
+		[ "$(wc -l <"$T/want.$s")" -eq 42 ]
+		diff -u "$T/want.$s" "$T/got.$s"
+	done
+	grep -qx 'node_vmstat_pgfault 2001' "$T/got.1"
+	grep -qx 'node_netstat_Ip6_InOctets 1000' "$T/got.2"
+}

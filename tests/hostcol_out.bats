@@ -94,6 +94,10 @@ strip() {
 		# One timestamp a cycle.
 		[ "$(awk '!/^#/ { print $NF }' "$T/c.$i" | sort -u | wc -l)" -eq 1 ]
 	done
+	# Each cycle its own timestamp, later than the last one's.
+	awk '!/^#/ { print $NF }' "$T/out" | uniq >"$T/ts"
+	[ "$(wc -l <"$T/ts")" -ge "$n" ]
+	sort -c -u -n "$T/ts"
 }
 
 @test "out: every write(2) ends at a line end, at most 4096 bytes or one longer line alone" {
