@@ -326,26 +326,9 @@ static size_t ds_check(size_t i, const char *s, const char *e)
  * when they are not laid out so. */
 static int ds_read(const char *p, size_t len)
 {
-	size_t i = 0, at = 0, n;
-
 	if (len == 0 || p[len - 1] != '\n')
 		return -1;
-	while (i < ds_n) {
-		i = hc_last_pass(&ds_last, p, len, &at, i, ds_n);
-		if (i == ds_n)
-			break;
-		ds_last.next[i] = at;
-		n = ds_check(i, p + at, p + len);
-		if (n == 0)
-			return -1;
-		at += n;
-		i++;
-	}
-	if (at != len)
-		return -1;
-	/* This file is what the next cycle is compared with. */
-	hc_last_keep(&ds_last, &ds_rd, p, len, ds_n);
-	return 0;
+	return hc_last_read(&ds_last, &ds_rd, p, len, ds_n, ds_check);
 }
 
 static int ds_udev(struct hc *hc)

@@ -624,11 +624,15 @@ struct hc_last {
 
 /* Room for cap lines: 0, or -1. */
 int hc_last_reserve(struct hc_last *l, size_t cap);
-/* From line i (of n) at *pos of the file p (len bytes): passes over the
- * lines that are last cycle's, noting where they start, and returns the
- * first that is not (n: none).  Nothing when l is fresh. */
-size_t hc_last_pass(struct hc_last *l, const char *p, size_t len,
-		    size_t *pos, size_t i, size_t n);
+/* Reads the n lines of p (len bytes, ending in '\n') with check, which
+ * checks line i at s (the file ends at e) against its layout, reads its
+ * numbers and returns its length, or 0 when it is not as laid out.  Lines
+ * that are last cycle's are passed over.  0 when every line was read and
+ * p ends with the last (p is then kept, as hc_last_keep() keeps it), else
+ * -1. */
+int hc_last_read(struct hc_last *l, struct buf *rd, const char *p,
+		 size_t len, size_t n,
+		 size_t (*check)(size_t i, const char *s, const char *e));
 /* The pass over all n lines of p read them: p is what the next cycle is
  * compared with.  When p is rd's text (the collector's read buffer), the
  * two trade memory instead of a copy: the caller must not read rd after. */

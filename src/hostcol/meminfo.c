@@ -174,25 +174,12 @@ static size_t mi_check(size_t i, const char *s, const char *e)
  */
 static int meminfo_fast(const char *p, size_t len, struct out *o)
 {
-	size_t i = 0, at = 0, n;
+	size_t i;
 
 	if (!mi_valid || len == 0 || p[len - 1] != '\n')
 		return 0;
-	while (i < mi_n) {
-		i = hc_last_pass(&mi_last, p, len, &at, i, mi_n);
-		if (i == mi_n)
-			break;
-		mi_last.next[i] = at;
-		n = mi_check(i, p + at, p + len);
-		if (n == 0)
-			return 0;
-		at += n;
-		i++;
-	}
-	if (at != len)
+	if (hc_last_read(&mi_last, &mi_read, p, len, mi_n, mi_check) < 0)
 		return 0;
-	/* This file is what the next cycle is compared with. */
-	hc_last_keep(&mi_last, &mi_read, p, len, mi_n);
 	for (i = 0; o && i < mi_n; i++)
 		if (mi_lines[i].field != MI_NONE &&
 		    mi_emit(&mi_lines[i], mi_vals[i], o) < 0)
@@ -443,25 +430,12 @@ static size_t vm_check(size_t i, const char *s, const char *e)
 /* The fast way, as meminfo's. */
 static int vmstat_fast(const char *p, size_t len, void *re, struct out *o)
 {
-	size_t i = 0, at = 0, n;
+	size_t i;
 
 	if (!vm_valid || re != vm_re || len == 0 || p[len - 1] != '\n')
 		return 0;
-	while (i < vm_n) {
-		i = hc_last_pass(&vm_last, p, len, &at, i, vm_n);
-		if (i == vm_n)
-			break;
-		vm_last.next[i] = at;
-		n = vm_check(i, p + at, p + len);
-		if (n == 0)
-			return 0;
-		at += n;
-		i++;
-	}
-	if (at != len)
+	if (hc_last_read(&vm_last, &vm_read, p, len, vm_n, vm_check) < 0)
 		return 0;
-	/* This file is what the next cycle is compared with. */
-	hc_last_keep(&vm_last, &vm_read, p, len, vm_n);
 	for (i = 0; o && i < vm_nouts; i++) {
 		const char *nm = vm_text.p + vm_outs[i];
 

@@ -72,8 +72,8 @@ static int ro_segments(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;
 }
 
-/* s's address if it is in read-only memory, else 0. */
-static uintptr_t ro_addr(const char *s)
+/* Whether s is in read-only memory. */
+static int ro_has(const char *s)
 {
 	uintptr_t a = (uintptr_t)s;
 	size_t i;
@@ -84,7 +84,7 @@ static uintptr_t ro_addr(const char *s)
 	}
 	for (i = 0; i < nro; i++)
 		if (a >= ro_seg[i].lo && a < ro_seg[i].hi)
-			return a;
+			return 1;
 	return 0;
 }
 
@@ -446,7 +446,7 @@ static int call_put_str(struct buf *b, const char *s)
 	size_t len;
 	unsigned char c;
 
-	if (ro_addr(s))
+	if (ro_has(s))
 		return buf_addch(b, CALL_RO) < 0 ||
 		       buf_add(b, &s, sizeof(s)) < 0 ? -1 : 0;
 	len = strlen(s);

@@ -1227,8 +1227,11 @@ int hc_last_reserve(struct hc_last *l, size_t cap)
 	return 0;
 }
 
-size_t hc_last_pass(struct hc_last *l, const char *p, size_t len,
-		    size_t *pos, size_t i, size_t n)
+/* From line i (of n) at *pos of p: passes over the lines that are last
+ * cycle's, noting where they start, and returns the first that is not (n:
+ * none).  Nothing when l is fresh. */
+static size_t last_pass(struct hc_last *l, const char *p, size_t len,
+			size_t *pos, size_t i, size_t n)
 {
 	size_t at = *pos, qat, m, same;
 
@@ -1283,6 +1286,30 @@ void hc_last_keep(struct hc_last *l, struct buf *rd, const char *p,
 	l->at = l->next;
 	l->next = t;
 	l->fresh = keep_text(&l->text, rd, p, len) < 0;
+}
+
+int hc_last_read(struct hc_last *l, struct buf *rd, const char *p,
+		 size_t len, size_t n,
+		 size_t (*check)(size_t i, const char *s, const char *e))
+{
+	size_t i = 0, at = 0, k;
+
+	while (i < n) {
+		i = last_pass(l, p, len, &at, i, n);
+		if (i == n)
+			break;
+		l->next[i] = at;
+		k = check(i, p + at, p + len);
+		if (k == 0)
+			return -1;
+		at += k;
+		i++;
+	}
+	if (at != len)
+		return -1;
+	/* This file is what the next cycle is compared with. */
+	hc_last_keep(l, rd, p, len, n);
+	return 0;
 }
 
 void hc_last_free(struct hc_last *l)
